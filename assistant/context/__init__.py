@@ -1,0 +1,1 @@
+"""The context engine: reference-graph ranking, retrieval and the repo map."""

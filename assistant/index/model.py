@@ -1,0 +1,51 @@
+"""The index's data: what one parsed file yields, as frozen records shared across the core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """A definition: module, class, function, method, interface, type or constant."""
+
+    path: str  # repository-relative, POSIX separators
+    name: str
+    kind: str  # "module" | "class" | "function" | "method" | "interface" | "type" | "constant"
+    start_line: int  # 1-based, inclusive
+    end_line: int  # 1-based, inclusive
+    signature: str  # the definition's header line(s), body elided
+    parent: str | None = None  # enclosing symbol's name (class of a method), if any
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A use of a name: a call, a type use or an import."""
+
+    path: str
+    name: str
+    kind: str  # "call" | "type" | "import"
+    line: int  # 1-based
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of a file for search: usually one symbol's source, or the file's top level."""
+
+    path: str
+    start_line: int
+    end_line: int
+    text: str
+    symbol: str | None = None  # the symbol this chunk holds, if any
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """Everything extracted from one file."""
+
+    path: str
+    language: str
+    symbols: tuple[Symbol, ...] = ()
+    references: tuple[Reference, ...] = ()
+    chunks: tuple[Chunk, ...] = ()
+    errors: tuple[str, ...] = field(default=())  # parse problems worth a line in --stats

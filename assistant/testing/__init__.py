@@ -1,0 +1,1 @@
+"""The scripted OpenAI-compatible server that tests and replays run against."""

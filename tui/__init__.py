@@ -1,0 +1,1 @@
+"""Front end package (see DESIGN.md); protocol/UI code only, calling assistant/."""
