@@ -1,4 +1,4 @@
-"""The assistant's exception hierarchy: every error a user may see says what happened and what to do."""
+"""The exception hierarchy: each error a user sees says what happened and what to do."""
 
 from __future__ import annotations
 

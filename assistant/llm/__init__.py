@@ -1,1 +1,28 @@
 """The model client: chat with tools, streaming, fill-in-the-middle completions, retries."""
+
+from assistant.llm.client import ChatEvent, ModelClient
+from assistant.llm.fim import ContextFile
+from assistant.llm.retry import RetryPolicy
+from assistant.llm.types import (
+    ChatResult,
+    CompletionResult,
+    StreamRestarted,
+    TextDelta,
+    ToolCall,
+    ToolCallError,
+    Usage,
+)
+
+__all__ = [
+    "ChatEvent",
+    "ChatResult",
+    "CompletionResult",
+    "ContextFile",
+    "ModelClient",
+    "RetryPolicy",
+    "StreamRestarted",
+    "TextDelta",
+    "ToolCall",
+    "ToolCallError",
+    "Usage",
+]

@@ -1,0 +1,239 @@
+"""The model client: streaming chat with tools, FIM completions, retries, clear errors."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
+
+import httpx
+import openai
+
+from assistant.config import Settings
+from assistant.errors import EndpointError
+from assistant.llm import fim
+from assistant.llm.retry import (
+    RetryPolicy,
+    is_retryable,
+    retry_after_seconds,
+    to_endpoint_error,
+    with_retries,
+)
+from assistant.llm.stream import ChatAssembler, build_result, usage_of
+from assistant.llm.types import ChatResult, CompletionResult, StreamRestarted, TextDelta
+
+log = logging.getLogger(__name__)
+
+ChatEvent = TextDelta | StreamRestarted | ChatResult
+
+
+class ModelClient:
+    """Talk to one OpenAI-compatible endpoint; every failure surfaces as an EndpointError."""
+
+    def __init__(self, settings: Settings, *, retry: RetryPolicy | None = None) -> None:
+        self.settings = settings
+        self.retry = retry or RetryPolicy(max_retries=settings.max_retries)
+        self._chat = _openai_client(settings.base_url, settings.api_key, settings)
+        completion_url = settings.effective_completion_base_url
+        self._completion = (
+            self._chat
+            if completion_url == settings.base_url and not settings.completion_api_key
+            else _openai_client(
+                completion_url, settings.completion_api_key or settings.api_key, settings
+            )
+        )
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections."""
+        await self._chat.close()
+        if self._completion is not self._chat:
+            await self._completion.close()
+
+    async def __aenter__(self) -> ModelClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def list_models(self) -> list[str]:
+        """Return the ids of the models the endpoint serves."""
+
+        async def call() -> list[str]:
+            page = await self._chat.models.list()
+            return [m.id for m in page.data]
+
+        return await with_retries(call, self.retry, self.settings.base_url, self.settings.model)
+
+    async def stream_chat(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        *,
+        tool_choice: Any = None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+    ) -> AsyncIterator[ChatEvent]:
+        """Yield text deltas as they stream, then one final ChatResult.
+
+        A connection dropped mid-answer is retried; `StreamRestarted` tells the consumer to
+        discard the partial text. Cancelling the consuming task closes the HTTP stream.
+        """
+        request = self._chat_request(messages, tools, tool_choice, max_tokens, temperature)
+        attempt = 0
+        while True:
+            assembler = ChatAssembler(tools)
+            shown = False
+            try:
+                stream = await self._chat.chat.completions.create(**request, stream=True)
+                try:
+                    async for chunk in stream:
+                        text = assembler.feed(chunk)
+                        if text:
+                            shown = True
+                            yield TextDelta(text)
+                finally:
+                    await stream.close()
+                tail = assembler.flush()
+                if tail:
+                    yield TextDelta(tail)
+                yield assembler.result()
+                return
+            except (asyncio.CancelledError, GeneratorExit):
+                raise
+            except Exception as error:
+                if not is_retryable(error) or attempt >= self.retry.max_retries:
+                    raise to_endpoint_error(error, self.settings.base_url, self.model) from error
+                wait = self.retry.delay(attempt, retry_after_seconds(error))
+                attempt += 1
+                log.info("chat request failed (%s); retry %d in %.2fs", error, attempt, wait)
+                if shown:
+                    yield StreamRestarted(f"connection lost mid-answer ({type(error).__name__})")
+                await asyncio.sleep(wait)
+
+    async def chat(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        **options: Any,
+    ) -> ChatResult:
+        """Return the whole answer to a chat request (streamed underneath)."""
+        result: ChatResult | None = None
+        async for event in self.stream_chat(messages, tools, **options):
+            if isinstance(event, ChatResult):
+                result = event
+        if result is None:
+            raise EndpointError("the endpoint closed the stream without an answer")
+        return result
+
+    async def chat_once(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        **options: Any,
+    ) -> ChatResult:
+        """Return the answer to a non-streamed chat request."""
+        request = self._chat_request(
+            messages,
+            tools,
+            options.get("tool_choice"),
+            options.get("max_tokens"),
+            options.get("temperature"),
+        )
+        request.pop("stream_options", None)
+
+        async def call() -> ChatResult:
+            response = await self._chat.chat.completions.create(**request)
+            choice = response.choices[0]
+            raw = [
+                (c.id, c.function.name, c.function.arguments or "")
+                for c in choice.message.tool_calls or ()
+            ]
+            return build_result(
+                choice.message.content or "",
+                raw,
+                tools,
+                usage_of(response.usage),
+                choice.finish_reason,
+            )
+
+        return await with_retries(call, self.retry, self.settings.base_url, self.model)
+
+    async def complete(
+        self,
+        prompt: str,
+        *,
+        max_tokens: int = 256,
+        stop: Sequence[str] = (),
+        temperature: float = 0.0,
+    ) -> CompletionResult:
+        """Return a plain completion of `prompt` over /v1/completions."""
+        model = self.settings.effective_completion_model
+
+        async def call() -> CompletionResult:
+            response = await self._completion.completions.create(
+                model=model,
+                prompt=prompt,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                stop=list(stop) or None,
+            )
+            choice = response.choices[0]
+            return CompletionResult(choice.text, usage_of(response.usage), choice.finish_reason)
+
+        base_url = self.settings.effective_completion_base_url
+        return await with_retries(call, self.retry, base_url, model)
+
+    async def complete_fim(
+        self,
+        prefix: str,
+        suffix: str,
+        *,
+        repo_name: str | None = None,
+        context_files: Sequence[fim.ContextFile] = (),
+        path: str | None = None,
+        max_tokens: int = 128,
+        stop: Sequence[str] = (),
+    ) -> CompletionResult:
+        """Fill in the middle between `prefix` and `suffix`, with repository context if given."""
+        prompt = fim.build_prompt(
+            prefix, suffix, repo_name=repo_name, context_files=context_files, path=path
+        )
+        stops = list(dict.fromkeys([*fim.FIM_STOP_SEQUENCES, *stop]))
+        result = await self.complete(prompt, max_tokens=max_tokens, stop=stops)
+        return CompletionResult(fim.cut_middle(result.text), result.usage, result.finish_reason)
+
+    @property
+    def model(self) -> str:
+        """Return the chat model's name."""
+        return self.settings.model
+
+    def _chat_request(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        tools: Sequence[Mapping[str, Any]] | None,
+        tool_choice: Any,
+        max_tokens: int | None,
+        temperature: float | None,
+    ) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "model": self.model,
+            "messages": list(messages),
+            "max_tokens": max_tokens or self.settings.max_output_tokens,
+            "temperature": self.settings.temperature if temperature is None else temperature,
+            "top_p": self.settings.top_p,
+            "stream_options": {"include_usage": True},
+        }
+        if tools:
+            request["tools"] = list(tools)
+        if tool_choice is not None:
+            request["tool_choice"] = tool_choice
+        return request
+
+
+def _openai_client(base_url: str, api_key: str, settings: Settings) -> openai.AsyncOpenAI:
+    timeout = httpx.Timeout(settings.request_timeout, connect=settings.connect_timeout)
+    # Our own retries (with Retry-After and clear errors) replace the client's.
+    return openai.AsyncOpenAI(
+        base_url=base_url or None, api_key=api_key or "not-needed", max_retries=0, timeout=timeout
+    )
