@@ -1,13 +1,21 @@
 """Settings: defaults < user file < project file < environment < command-line flags.
 
-The layering, profiles and provenance are filled in by the foundation work; the `Settings`
-fields below are the contract the rest of the core codes against.
+A profile (dashscope, vllm, ollama, local, ...) fills in the endpoint and model; any value set
+explicitly at a later layer wins over it. `explain_settings` says where each value came from.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from assistant.errors import ConfigError
+from assistant.profiles import PROFILES, Profile
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,7 @@ class Settings:
     # prompt), "llamacpp" (/infill) or "chat" (FIM wrapped in a chat request).
     completion_backend: str = "openai"
     local_gguf: str = ""
+    region: str = "intl"
     request_timeout: float = 60.0
     connect_timeout: float = 5.0
     max_retries: int = 4
@@ -49,3 +58,208 @@ class Settings:
     def effective_completion_base_url(self) -> str:
         """Return the endpoint used for completions: its own, or the chat endpoint."""
         return self.completion_base_url or self.base_url
+
+
+@dataclass(frozen=True)
+class SettingSource:
+    """One effective setting and the layer it came from."""
+
+    key: str
+    value: Any
+    source: str
+
+
+FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+SECRET_KEYS = ("api_key", "completion_api_key")
+# Environment variables, in the order they are read (later ones win).
+ENV_VARS: dict[str, str] = {
+    "ASSISTANT_PROFILE": "profile",
+    "OPENAI_BASE_URL": "base_url",
+    "OPENAI_API_KEY": "api_key",
+    "ASSISTANT_BASE_URL": "base_url",
+    "ASSISTANT_API_KEY": "api_key",
+    "ASSISTANT_MODEL": "model",
+    "ASSISTANT_COMPLETION_MODEL": "completion_model",
+    "ASSISTANT_COMPLETION_BASE_URL": "completion_base_url",
+    "ASSISTANT_COMPLETION_API_KEY": "completion_api_key",
+    "ASSISTANT_LOCAL_GGUF": "local_gguf",
+    "ASSISTANT_CACHE_DIR": "cache_dir",
+    "ASSISTANT_PERMISSION_MODE": "permission_mode",
+}
+
+
+def user_config_path(env: Mapping[str, str] | None = None) -> Path:
+    """Return the user config file's path (platformdirs, or ASSISTANT_CONFIG)."""
+    env = os.environ if env is None else env
+    if env.get("ASSISTANT_CONFIG"):
+        return Path(env["ASSISTANT_CONFIG"])
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("assistant")) / "config.toml"
+
+
+def load_settings(
+    repo_root: Path | None = None,
+    overrides: Mapping[str, object] | None = None,
+    env: Mapping[str, str] | None = None,
+    user_config: Path | None = None,
+) -> Settings:
+    """Return the effective settings for a repository (see the module docstring)."""
+    values = {
+        item.key: item.value for item in explain_settings(repo_root, overrides, env, user_config)
+    }
+    return Settings(**values)
+
+
+def explain_settings(
+    repo_root: Path | None = None,
+    overrides: Mapping[str, object] | None = None,
+    env: Mapping[str, str] | None = None,
+    user_config: Path | None = None,
+) -> list[SettingSource]:
+    """Return every setting's effective value and where it came from."""
+    env = dict(os.environ if env is None else env)
+    user_path = user_config or user_config_path(env)
+    layers: list[tuple[str, dict[str, Any]]] = []
+    profiles = dict(PROFILES)
+    for path in (user_path, _project_config(repo_root)):
+        if path is not None and path.is_file():
+            data = _read_toml(path)
+            profiles.update(_user_profiles(data, path))
+            layers.append((str(path), _settings_table(data, path)))
+    layers.append(("env", _from_env(env)))
+    layers.append(("flag", {k: v for k, v in (overrides or {}).items() if v is not None}))
+    return _resolve(layers, profiles, env)
+
+
+def _resolve(
+    layers: list[tuple[str, dict[str, Any]]],
+    profiles: Mapping[str, Profile],
+    env: Mapping[str, str],
+) -> list[SettingSource]:
+    chosen: dict[str, tuple[Any, str]] = {}
+    for source, values in layers:
+        for key, value in values.items():
+            chosen[key] = (value, _describe(source, key, env))
+    profile_name, profile_source = chosen.get("profile", (None, "default"))
+    if profile_name is None:
+        profile_name, profile_source = _default_profile(chosen, env)
+    if profile_name not in profiles:
+        known = ", ".join(sorted(profiles))
+        raise ConfigError(f"unknown profile {profile_name!r}", hint=f"choose one of: {known}")
+    region = str(chosen.get("region", ("intl", ""))[0])
+    supplied = profiles[profile_name].values(env, region)
+    result = [SettingSource("profile", profile_name, profile_source)]
+    for name, spec in FIELDS.items():
+        if name == "profile":
+            continue
+        if name in chosen:
+            value, source = chosen[name]
+        elif name in supplied:
+            value, source = supplied[name], f"profile {profile_name}"
+        else:
+            value = (
+                spec.default_factory()
+                if spec.default_factory is not dataclasses.MISSING
+                else spec.default
+            )
+            source = "default"
+        result.append(SettingSource(name, _coerce(name, value), source))
+    return result
+
+
+def _default_profile(
+    chosen: Mapping[str, tuple[Any, str]], env: Mapping[str, str]
+) -> tuple[str, str]:
+    if "base_url" in chosen:
+        return "openai", f"implied by base_url ({chosen['base_url'][1]})"
+    if env.get("DASHSCOPE_API_KEY"):
+        return "dashscope", "implied by DASHSCOPE_API_KEY"
+    return "local", "default (no endpoint configured)"
+
+
+def _describe(source: str, key: str, env: Mapping[str, str]) -> str:
+    if source != "env":
+        return source
+    names = [name for name, target in ENV_VARS.items() if target == key and env.get(name)]
+    return f"env {names[-1]}" if names else "env"
+
+
+def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, key in ENV_VARS.items():
+        if env.get(name):
+            values[key] = env[name]
+    return values
+
+
+def _project_config(repo_root: Path | None) -> Path | None:
+    return Path(repo_root) / ".assistant" / "config.toml" if repo_root is not None else None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: invalid TOML: {error}", hint="fix the file") from error
+    except OSError as error:
+        raise ConfigError(f"cannot read {path}: {error.strerror}") from error
+
+
+def _settings_table(data: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    values = {k: v for k, v in data.items() if k != "profiles"}
+    unknown = sorted(set(values) - set(FIELDS))
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown setting(s) {', '.join(unknown)}",
+            hint=f"known settings: {', '.join(FIELDS)}",
+        )
+    return values
+
+
+def _user_profiles(data: Mapping[str, Any], path: Path) -> dict[str, Profile]:
+    result = {}
+    for name, table in (data.get("profiles") or {}).items():
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"{path}: [profiles.{name}] must be a table")
+        unknown = sorted(set(table) - set(FIELDS) - {"api_key_env", "description"})
+        if unknown:
+            raise ConfigError(f"{path}: [profiles.{name}] has unknown key(s) {', '.join(unknown)}")
+        fixed = {k: v for k, v in table.items() if k in FIELDS}
+        result[name] = Profile(
+            name,
+            table.get("description", f"user profile from {path}"),
+            fixed,
+            table.get("api_key_env"),
+        )
+    return result
+
+
+def _coerce(name: str, value: Any) -> Any:
+    spec = FIELDS[name]
+    kind = spec.type if isinstance(spec.type, str) else str(spec.type)
+    try:
+        if value is None:
+            return None
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+        if kind.startswith("tuple"):
+            return tuple(value.split(",")) if isinstance(value, str) else tuple(value)
+        if kind.startswith("Path"):
+            return Path(value).expanduser()
+        if kind.startswith("dict"):
+            return dict(value)
+        return str(value)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"setting {name}={value!r} is not a valid {kind}") from error
+
+
+def mask_secret(value: str) -> str:
+    """Return an API key with all but its first three and last four characters hidden."""
+    if not value:
+        return ""
+    if len(value) <= 8:
+        return "…" * 3
+    return f"{value[:3]}…{value[-4:]}"

@@ -15,8 +15,8 @@ from assistant.errors import EndpointError
 from assistant.llm import fim
 from assistant.llm.retry import (
     RetryPolicy,
-    is_retryable,
     retry_after_seconds,
+    should_retry,
     to_endpoint_error,
     with_retries,
 )
@@ -102,7 +102,7 @@ class ModelClient:
             except (asyncio.CancelledError, GeneratorExit):
                 raise
             except Exception as error:
-                if not is_retryable(error) or attempt >= self.retry.max_retries:
+                if not should_retry(error, attempt, self.retry):
                     raise to_endpoint_error(error, self.settings.base_url, self.model) from error
                 wait = self.retry.delay(attempt, retry_after_seconds(error))
                 attempt += 1

@@ -51,6 +51,14 @@ def is_retryable(error: BaseException) -> bool:
     )
 
 
+def should_retry(error: BaseException, attempt: int, policy: RetryPolicy) -> bool:
+    """Return whether retry number `attempt` (0-based) is worth making after `error`."""
+    if not is_retryable(error) or attempt >= policy.max_retries:
+        return False
+    # Nothing listening: one quick retry covers a server that is just starting, no more.
+    return not (_refused(error) and attempt >= 1)
+
+
 def retry_after_seconds(error: BaseException) -> float | None:
     """Return the Retry-After header of an error response, in seconds, if any."""
     response = getattr(error, "response", None)
@@ -78,7 +86,7 @@ async def with_retries(
         try:
             return await call()
         except Exception as error:
-            if not is_retryable(error) or attempt >= policy.max_retries:
+            if not should_retry(error, attempt, policy):
                 raise to_endpoint_error(error, base_url, model) from error
             wait = policy.delay(attempt, retry_after_seconds(error))
             log.info(
