@@ -60,6 +60,7 @@ async def test_usage_figures_are_collected(scripted_server):
         _, result = await collect(client)
     assert (result.usage.prompt_tokens, result.usage.completion_tokens) == (120, 7)
     assert result.usage.total_tokens == 127
+    assert not result.usage.estimated
     assert server.chat_requests[0].body["stream_options"] == {"include_usage": True}
 
 

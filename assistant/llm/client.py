@@ -82,7 +82,7 @@ class ModelClient:
         request = self._chat_request(messages, tools, tool_choice, max_tokens, temperature)
         attempt = 0
         while True:
-            assembler = ChatAssembler(tools)
+            assembler = ChatAssembler(tools, prompt_chars=_prompt_chars(messages))
             shown = False
             try:
                 stream = await self._chat.chat.completions.create(**request, stream=True)
@@ -229,6 +229,10 @@ class ModelClient:
         if tool_choice is not None:
             request["tool_choice"] = tool_choice
         return request
+
+
+def _prompt_chars(messages: Sequence[Mapping[str, Any]]) -> int:
+    return sum(len(str(m.get("content") or "")) for m in messages)
 
 
 def _openai_client(base_url: str, api_key: str, settings: Settings) -> openai.AsyncOpenAI:

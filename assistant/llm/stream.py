@@ -21,8 +21,12 @@ class _PartialCall:
 class ChatAssembler:
     """Feed it `ChatCompletionChunk`s; it returns visible text and builds the final result."""
 
-    def __init__(self, tools: Sequence[Mapping[str, Any]] | None = None) -> None:
+    def __init__(
+        self, tools: Sequence[Mapping[str, Any]] | None = None, prompt_chars: int = 0
+    ) -> None:
         self._tools = tools
+        self._prompt_chars = prompt_chars
+        self._usage_reported = False
         self._text: list[str] = []
         self._calls: dict[int, _PartialCall] = {}
         self._usage = Usage()
@@ -33,6 +37,7 @@ class ChatAssembler:
         """Take one chunk; return the text in it that the user may see now."""
         if getattr(chunk, "usage", None) is not None:
             self._usage = _usage(chunk.usage)
+            self._usage_reported = True
         visible = []
         for choice in chunk.choices or ():
             delta = choice.delta
@@ -50,14 +55,14 @@ class ChatAssembler:
         return self._filter.flush()
 
     def result(self) -> ChatResult:
-        """Return the whole answer assembled so far."""
-        return build_result(
-            "".join(self._text),
-            [(c.id, c.name, "".join(c.arguments)) for _, c in sorted(self._calls.items())],
-            self._tools,
-            self._usage,
-            self._finish,
-        )
+        """Return the whole answer assembled so far (usage estimated if none was reported)."""
+        text = "".join(self._text)
+        calls = [(c.id, c.name, "".join(c.arguments)) for _, c in sorted(self._calls.items())]
+        usage = self._usage
+        if not self._usage_reported:
+            completion_chars = len(text) + sum(len(n) + len(a) for _, n, a in calls)
+            usage = Usage.estimate(self._prompt_chars, completion_chars)
+        return build_result(text, calls, self._tools, usage, self._finish)
 
     def _add_call_delta(self, delta: Any) -> None:
         index = delta.index if delta.index is not None else len(self._calls)

@@ -56,13 +56,22 @@ class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
+    # True when the server reported nothing and the figures are a 4-characters-a-token estimate.
+    estimated: bool = False
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
             self.prompt_tokens + other.prompt_tokens,
             self.completion_tokens + other.completion_tokens,
             self.total_tokens + other.total_tokens,
+            self.estimated or other.estimated,
         )
+
+    @classmethod
+    def estimate(cls, prompt_chars: int, completion_chars: int) -> Usage:
+        """Return an estimate for a server that streams without reporting usage."""
+        prompt, completion = prompt_chars // 4, completion_chars // 4
+        return cls(prompt, completion, prompt + completion, estimated=True)
 
 
 @dataclass(frozen=True)
