@@ -23,7 +23,6 @@ run: install
 test: install
 	$(BIN)/python -m pytest -q
 	$(BIN)/ruff check .
-	$(BIN)/lint-imports
 
 lint: install
 	$(BIN)/ruff check .
