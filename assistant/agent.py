@@ -1,0 +1,216 @@
+"""The one agent loop: ask the model, run the tools it calls, repeat; yield events throughout.
+
+Front ends drive it the same way: `async for event in agent.run(task)`, with an `approve`
+callback for the decisions the permission policy leaves to a person.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.budget import fit_to_budget, mechanical_summary
+from assistant.config import Settings
+from assistant.errors import AssistantError, EndpointError
+from assistant.events import (
+    ApprovalRequest,
+    Done,
+    ErrorEvent,
+    Event,
+    FileEdited,
+    TextDelta,
+    TextReset,
+    ToolCallStarted,
+    ToolResult,
+    UsageUpdate,
+)
+from assistant.llm import ChatResult, ModelClient, StreamRestarted, ToolCall, ToolCallError, Usage
+from assistant.llm import TextDelta as ModelText
+from assistant.permissions import Decision, PermissionPolicy
+from assistant.tools.base import Tool, ToolContext, ToolError, ToolOutput
+
+log = logging.getLogger(__name__)
+
+Approver = Callable[[ApprovalRequest], Awaitable[bool]]
+Hook = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class AgentConfig:
+    """The pieces one agent run is made of."""
+
+    root: Path
+    settings: Settings
+    client: ModelClient
+    tools: Sequence[Tool]
+    policy: PermissionPolicy
+    system_prompt: str
+    approve: Approver | None = None
+    before_first_edit: Hook | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+    max_turns: int = 30
+    on_message: Callable[[dict[str, Any]], None] | None = None  # e.g. the session log
+
+
+class Agent:
+    """Run tasks against one repository; `history` carries the conversation across tasks."""
+
+    def __init__(self, config: AgentConfig) -> None:
+        self.config = config
+        self.tools = {tool.spec.name: tool for tool in config.tools}
+        self.history = config.history
+        self.usage = Usage()
+
+    async def run(self, task: str) -> AsyncIterator[Event]:
+        """Work on `task` until the model stops, the turn limit, or cancellation."""
+        edited: list[str] = []
+        state: dict[str, Any] = {}
+        checkpointed = False
+        self._append({"role": "user", "content": task})
+
+        async def before_edit() -> None:
+            nonlocal checkpointed
+            if not checkpointed and self.config.before_first_edit is not None:
+                await self.config.before_first_edit()
+            checkpointed = True
+
+        for _turn in range(self.config.max_turns):
+            result: ChatResult | None = None
+            async for event in self._ask_model():
+                if isinstance(event, ChatResult):
+                    result = event
+                else:
+                    yield event
+            if result is None:
+                yield Done("failed", edited=tuple(edited))
+                return
+            self._append(result.to_message())
+            if not result.tool_calls and not result.tool_call_errors:
+                yield Done("completed", result.text, tuple(edited))
+                return
+            for error in result.tool_call_errors:
+                yield ToolResult(error.id, error.name, False, error.message)
+                self._append(_tool_message(error.id, f"error: {error.message}"))
+            for call in result.tool_calls:
+                async for event in self._run_tool(call, state, before_edit):
+                    if isinstance(event, FileEdited) and event.path not in edited:
+                        edited.append(event.path)
+                    yield event
+        yield ErrorEvent(f"stopped after {self.config.max_turns} model turns (turn limit)")
+        yield Done("turn_limit", edited=tuple(edited))
+
+    async def _ask_model(self) -> AsyncIterator[Event | ChatResult]:
+        budget = self.config.settings.context_window - self.config.settings.max_output_tokens
+        messages = await fit_to_budget(self._messages(), max(budget, 1024), self._summarize)
+        tools = [tool.spec.to_openai() for tool in self.tools.values()]
+        try:
+            async for event in self.config.client.stream_chat(messages, tools):
+                if isinstance(event, ModelText):
+                    yield TextDelta(event.text)
+                elif isinstance(event, StreamRestarted):
+                    yield TextReset(event.reason)
+                else:
+                    self.usage = self.usage + event.usage
+                    yield UsageUpdate(event.usage, self.usage, event.usage.prompt_tokens)
+                    yield event
+        except EndpointError as error:
+            yield ErrorEvent(error.one_line(), fatal=True)
+
+    async def _run_tool(
+        self, call: ToolCall, state: dict[str, Any], before_edit: Hook
+    ) -> AsyncIterator[Event]:
+        yield ToolCallStarted(call.id, call.name, call.arguments)
+        tool = self.tools.get(call.name)
+        if tool is None:
+            known = ", ".join(sorted(self.tools))
+            output = ToolOutput(f"unknown tool {call.name!r}; the tools are: {known}", ok=False)
+        else:
+            events: asyncio.Queue[Event] = asyncio.Queue()
+            ctx = ToolContext(
+                root=self.config.root,
+                settings=self.config.settings,
+                authorize=lambda kind, summary, detail: self._authorize(
+                    call, kind, summary, detail, events
+                ),
+                before_edit=before_edit,
+                state=state,
+            )
+            task = asyncio.ensure_future(_guarded(tool, call.arguments, ctx))
+            try:
+                async for event in _drain(events, task):
+                    yield event
+            finally:
+                task.cancel()
+            output = task.result()
+        if output.edit is not None:
+            yield FileEdited(output.edit.path, output.edit.diff, output.edit.created)
+        yield ToolResult(call.id, call.name, output.ok, output.text)
+        self._append(_tool_message(call.id, output.text))
+
+    async def _authorize(
+        self, call: ToolCall, kind: str, summary: str, detail: str, events: asyncio.Queue[Event]
+    ) -> bool:
+        policy = self.config.policy
+        decision = policy.for_edit() if kind == "edit" else policy.for_command(summary)
+        if decision is Decision.ALLOW:
+            return True
+        if decision is Decision.DENY or self.config.approve is None:
+            return False
+        request = ApprovalRequest(call.id, call.name, summary, detail)
+        events.put_nowait(request)
+        return await self.config.approve(request)
+
+    async def _summarize(self, messages: Sequence[dict[str, Any]]) -> str:
+        prompt = [
+            {"role": "system", "content": "Summarise this coding session for its own continuation: "
+             "the task, decisions, files changed, what is left. Be brief and factual."},
+            {"role": "user", "content": json.dumps(list(messages))[:200_000]},
+        ]  # fmt: skip
+        try:
+            result = await self.config.client.chat(prompt, max_tokens=1024)
+        except EndpointError as error:
+            log.warning("summary by the model failed (%s); summarising mechanically", error)
+            return mechanical_summary(messages)
+        return result.text or mechanical_summary(messages)
+
+    def _messages(self) -> list[dict[str, Any]]:
+        return [{"role": "system", "content": self.config.system_prompt}, *self.history]
+
+    def _append(self, message: dict[str, Any]) -> None:
+        self.history.append(message)
+        if self.config.on_message is not None:
+            self.config.on_message(message)
+
+
+async def _guarded(tool: Tool, args: Mapping[str, Any], ctx: ToolContext) -> ToolOutput:
+    """Run a tool; turn its failures into outputs for the model, never a crash of the loop."""
+    try:
+        return await tool.run(args, ctx)
+    except (ToolError, AssistantError) as error:
+        text = error.one_line() if isinstance(error, AssistantError) else str(error)
+        return ToolOutput(f"error: {text}", ok=False)
+    except OSError as error:
+        return ToolOutput(f"error: {error.strerror or error} ({error.filename or ''})", ok=False)
+
+
+async def _drain(events: asyncio.Queue[Event], task: asyncio.Future[Any]) -> AsyncIterator[Event]:
+    """Yield events a running tool emits until it finishes."""
+    while not task.done() or not events.empty():
+        getter = asyncio.ensure_future(events.get())
+        done, _ = await asyncio.wait({task, getter}, return_when=asyncio.FIRST_COMPLETED)
+        if getter in done:
+            yield getter.result()
+        else:
+            getter.cancel()
+
+
+def _tool_message(call_id: str, text: str) -> dict[str, Any]:
+    return {"role": "tool", "tool_call_id": call_id, "content": text}
+
+
+__all__ = ["Agent", "AgentConfig", "Approver", "ToolCallError"]

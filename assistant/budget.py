@@ -1,0 +1,96 @@
+"""Keep a conversation within the model's context: count, shorten old tool outputs, summarise.
+
+Token counts are an estimate (about four characters a token for code and English, plus a few
+tokens of framing per message); the endpoint's reported usage corrects it as the run goes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+Message = dict[str, Any]
+CHARS_PER_TOKEN = 4
+MESSAGE_OVERHEAD = 4
+SHORT_TOOL_OUTPUT = 600
+KEEP_RECENT_TOOL_OUTPUTS = 4
+
+
+def estimate_tokens(messages: Sequence[Message]) -> int:
+    """Return an estimate of the prompt tokens `messages` take."""
+    total = 0
+    for message in messages:
+        total += MESSAGE_OVERHEAD + len(str(message.get("content") or "")) // CHARS_PER_TOKEN
+        for call in message.get("tool_calls") or ():
+            total += len(json.dumps(call)) // CHARS_PER_TOKEN
+    return total
+
+
+def shorten_old_tool_outputs(messages: list[Message], keep_recent: int) -> bool:
+    """Cut all but the last `keep_recent` tool outputs to a short head; return if any changed."""
+    tool_indexes = [i for i, m in enumerate(messages) if m.get("role") == "tool"]
+    changed = False
+    for index in tool_indexes[: max(0, len(tool_indexes) - keep_recent)]:
+        content = str(messages[index].get("content") or "")
+        if len(content) > SHORT_TOOL_OUTPUT:
+            kept = content[: SHORT_TOOL_OUTPUT // 2]
+            messages[index] = {
+                **messages[index],
+                "content": f"{kept}\n[... older tool output shortened to save context ...]",
+            }
+            changed = True
+    return changed
+
+
+def oldest_turns(messages: Sequence[Message], keep_tail: int) -> tuple[int, int]:
+    """Return [start, end) of the messages to summarise: after the system prompt and any
+    earlier summary, before the last `keep_tail` messages, never splitting a tool exchange."""
+    start = 1 if messages and messages[0].get("role") == "system" else 0
+    end = max(start, len(messages) - keep_tail)
+    while end < len(messages) and messages[end].get("role") == "tool":
+        end += 1  # a tool result must stay with the assistant message that asked for it
+    return start, end
+
+
+Summarizer = Callable[[Sequence[Message]], Awaitable[str]]
+
+
+async def fit_to_budget(
+    messages: list[Message], budget: int, summarize: Summarizer, keep_tail: int = 6
+) -> list[Message]:
+    """Return messages within `budget` tokens: shorten old tool outputs, then summarise."""
+    if estimate_tokens(messages) <= budget:
+        return messages
+    fitted = list(messages)
+    shorten_old_tool_outputs(fitted, KEEP_RECENT_TOOL_OUTPUTS)
+    if estimate_tokens(fitted) <= budget:
+        return fitted
+    shorten_old_tool_outputs(fitted, 1)
+    if estimate_tokens(fitted) <= budget:
+        return fitted
+    start, end = oldest_turns(fitted, keep_tail)
+    if end - start < 2:
+        return fitted
+    summary = await summarize(fitted[start:end])
+    note = {"role": "user", "content": f"[Summary of the earlier conversation]\n{summary}"}
+    return [*fitted[:start], note, *fitted[end:]]
+
+
+def mechanical_summary(messages: Sequence[Message]) -> str:
+    """Summarise turns without a model: what was asked, which tools ran, what was said."""
+    lines = []
+    for message in messages:
+        role = message.get("role")
+        content = str(message.get("content") or "").strip().replace("\n", " ")
+        if role == "user":
+            lines.append(f"- user asked: {content[:200]}")
+        elif role == "assistant":
+            for call in message.get("tool_calls") or ():
+                function = call.get("function", {})
+                lines.append(
+                    f"- called {function.get('name')}({function.get('arguments', '')[:120]})"
+                )
+            if content:
+                lines.append(f"- assistant said: {content[:200]}")
+    return "\n".join(lines)

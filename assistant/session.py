@@ -1,0 +1,67 @@
+"""Conversations stored as JSON lines, one file per session, so a chat can resume and be audited."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+
+def sessions_dir(cache_root: Path, repo_root: Path) -> Path:
+    """Return the folder holding one repository's sessions."""
+    digest = hashlib.sha256(str(repo_root.resolve()).encode()).hexdigest()[:16]
+    return cache_root / "sessions" / f"{repo_root.name}-{digest}"
+
+
+class SessionLog:
+    """Append-only JSON-lines record of one conversation's messages."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @classmethod
+    def new(cls, folder: Path) -> SessionLog:
+        """Start a new session file in `folder`."""
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = folder / f"{stamp}-{time.time_ns() % 1_000_000:06d}.jsonl"
+        return cls(path)
+
+    @classmethod
+    def latest(cls, folder: Path) -> SessionLog | None:
+        """Return the most recent session in `folder`, if any."""
+        files = sorted(folder.glob("*.jsonl")) if folder.is_dir() else []
+        return cls(files[-1]) if files else None
+
+    def append(self, message: dict[str, Any]) -> None:
+        """Write one message as a line, flushed at once."""
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(message, ensure_ascii=False) + "\n")
+
+    def messages(self) -> list[dict[str, Any]]:
+        """Return the messages recorded so far; a torn last line (a crash) is skipped."""
+        if not self.path.is_file():
+            return []
+        result = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                result.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+        return _complete_exchanges(result)
+
+
+def _complete_exchanges(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop a trailing assistant tool-call message whose results were never recorded."""
+    while messages and messages[-1].get("role") == "assistant" and messages[-1].get("tool_calls"):
+        messages.pop()
+    answered = {m.get("tool_call_id") for m in messages if m.get("role") == "tool"}
+    if messages and messages[-1].get("role") == "tool":
+        last_call = next((m for m in reversed(messages) if m.get("tool_calls")), None)
+        ids = {c.get("id") for c in (last_call or {}).get("tool_calls", [])}
+        if not ids <= answered:
+            index = messages.index(last_call)  # type: ignore[arg-type]
+            del messages[index:]
+    return messages

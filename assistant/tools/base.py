@@ -1,0 +1,112 @@
+"""What every tool shares: its spec (JSON schema), its output, and the context it runs in."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from assistant.config import Settings
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A tool's name, description and JSON-schema parameters, as the model sees them."""
+
+    name: str
+    description: str
+    parameters: Mapping[str, Any]
+
+    def to_openai(self) -> dict[str, Any]:
+        """Return the OpenAI `tools` entry."""
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": dict(self.parameters),
+            },
+        }
+
+
+@dataclass(frozen=True)
+class EditRecord:
+    """A file a tool wrote: its path, its diff, whether it was created."""
+
+    path: str
+    diff: str
+    created: bool = False
+
+
+@dataclass(frozen=True)
+class ToolOutput:
+    """A tool's answer to the model; `ok` is False for errors and refusals."""
+
+    text: str
+    ok: bool = True
+    edit: EditRecord | None = None
+
+
+class ToolError(Exception):
+    """A tool failed in a way the model can fix; the message goes back to it."""
+
+
+Authorize = Callable[[str, str, str], Awaitable[bool]]
+
+
+@dataclass
+class ToolContext:
+    """Everything a tool may use: the repository, settings, and the agent's gatekeepers.
+
+    `authorize(kind, summary, detail)` asks the permission policy (and, when it says so, the
+    user) before an edit or a command; `before_edit()` lets the agent checkpoint the work
+    tree once before the first edit of a turn. `state` holds per-run objects tools share
+    (the read ledger, the open index).
+    """
+
+    root: Path
+    settings: Settings
+    authorize: Authorize
+    before_edit: Callable[[], Awaitable[None]]
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+class Tool(Protocol):
+    """A tool the model may call."""
+
+    spec: ToolSpec
+
+    async def run(self, args: Mapping[str, Any], ctx: ToolContext) -> ToolOutput:
+        """Do the work and describe the outcome for the model."""
+        ...
+
+
+def require_str(args: Mapping[str, Any], key: str) -> str:
+    """Return a required string argument, or raise a ToolError the model can act on."""
+    value = args.get(key)
+    if not isinstance(value, str) or not value:
+        raise ToolError(f"missing or empty string argument {key!r}")
+    return value
+
+
+def optional_int(args: Mapping[str, Any], key: str, default: int | None = None) -> int | None:
+    """Return an optional integer argument (numeric strings accepted)."""
+    value = args.get(key, default)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ToolError(f"argument {key!r} must be an integer, got {value!r}") from None
+
+
+def cut_middle(text: str, budget: int) -> str:
+    """Keep the head and tail of a long text within `budget` characters, marking the cut."""
+    if len(text) <= budget:
+        return text
+    head = budget * 2 // 3
+    tail = budget - head
+    dropped = text[head : len(text) - tail].count("\n")
+    marker = f"\n[... {len(text) - budget} characters, {dropped} lines cut ...]\n"
+    return text[:head] + marker + text[len(text) - tail :]
