@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 
 from assistant.agent import Agent, AgentConfig
@@ -53,7 +54,7 @@ async def test_a_tool_call_runs_and_its_output_goes_back_to_the_model(scripted_s
                 {"text": "Checking.", "tool_calls": [call("run_command", command="cat hello.txt")]},
                 {"text": "The file says hi."},
             ]
-        }  # fmt: skip
+        }
     )
     events = await run_agent(server, tmp_path)
     kinds = [type(e).__name__ for e in events]
@@ -93,7 +94,7 @@ async def test_malformed_arguments_go_back_as_an_error(scripted_server, tmp_path
                 {"tool_calls": [call("run_command", command="ls")]},
                 {"text": "done"},
             ]
-        }  # fmt: skip
+        }
     )
     events = await run_agent(server, tmp_path)
     results = [e for e in events if isinstance(e, ToolResult)]
@@ -129,7 +130,7 @@ async def test_ask_mode_requests_approval_and_respects_a_no(scripted_server, tmp
                 {"tool_calls": [call("run_command", command="touch other")]},
                 {"text": "ok"},
             ]
-        }  # fmt: skip
+        }
     )
     asked: list[ApprovalRequest] = []
 
@@ -182,7 +183,7 @@ async def test_a_dropped_stream_resets_the_partial_text(scripted_server, tmp_pat
                 },
                 {"text": "whole"},
             ]
-        }  # fmt: skip
+        }
     )
     events = await run_agent(server, tmp_path)
     reset = next(i for i, e in enumerate(events) if isinstance(e, TextReset))
@@ -211,10 +212,8 @@ async def test_cancelling_a_run_stops_the_stream(scripted_server, tmp_path):
     task = asyncio.create_task(run_agent(server, tmp_path))
     await asyncio.sleep(0.3)
     task.cancel()
-    try:
+    with contextlib.suppress(asyncio.CancelledError):
         await task
-    except asyncio.CancelledError:
-        pass
     record = await asyncio.to_thread(server.wait_for_finish, 0, 5.0)
     assert record.disconnected
 
@@ -227,7 +226,7 @@ async def test_usage_accumulates_over_turns(scripted_server, tmp_path):
                 {"tool_calls": [call("run_command", command="ls")], "usage": usage},
                 {"text": "ok", "usage": usage},
             ]
-        }  # fmt: skip
+        }
     )
     events = await run_agent(server, tmp_path)
     updates = [e for e in events if isinstance(e, UsageUpdate)]
