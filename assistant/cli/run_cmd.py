@@ -1,0 +1,80 @@
+"""`assistant run "TASK"`: run the agent headless; events on stdout, JSON lines with --json."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+
+from assistant.cli.common import add_model_flags, add_repo_flag, repo_root, settings_from_args
+
+EXIT_DONE, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `run` subcommand."""
+    parser = subparsers.add_parser(
+        "run",
+        help="run one task headless with the agent",
+        description="Run TASK with the agent. Exit 0 done, 1 failed, 2 refused or turn limit.",
+    )
+    parser.add_argument("task", help="what the agent should do")
+    parser.add_argument(
+        "--mode", choices=("ask", "auto-edit", "yolo"), help="permission mode (headless never asks)"
+    )
+    parser.add_argument("--yes", action="store_true", help="allow edits without asking (auto-edit)")
+    parser.add_argument("--json", action="store_true", help="print events as JSON lines")
+    parser.add_argument("--max-turns", type=int, default=30, help="model turns at most (30)")
+    parser.add_argument("--resume", action="store_true", help="continue the last session")
+    add_model_flags(parser)
+    add_repo_flag(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the task and print its events and final diff."""
+    from assistant.runner import RunOptions, run_headless
+
+    root = repo_root(args)
+    settings = settings_from_args(args, root)
+    mode = args.mode or ("auto-edit" if args.yes else settings.permission_mode)
+    options = RunOptions(mode=mode, max_turns=args.max_turns, resume=args.resume)
+    printer = _JsonPrinter() if args.json else _TextPrinter()
+    outcome = asyncio.run(run_headless(root, settings, args.task, options, printer))
+    if not args.json and outcome.diff:
+        print("\n" + outcome.diff)
+    if outcome.reason == "completed":
+        return EXIT_REFUSED if outcome.refused else EXIT_DONE
+    return EXIT_REFUSED if outcome.reason == "turn_limit" else EXIT_FAILED
+
+
+class _JsonPrinter:
+    def __call__(self, event: object) -> None:
+        from assistant.events import event_to_json
+
+        print(json.dumps(event_to_json(event), default=str), flush=True)  # type: ignore[arg-type]
+
+
+class _TextPrinter:
+    def __call__(self, event: object) -> None:
+        from assistant import events as ev
+
+        match event:
+            case ev.TextDelta(text=text):
+                sys.stdout.write(text)
+                sys.stdout.flush()
+            case ev.TextReset():
+                sys.stdout.write("\n[connection lost; the answer restarts]\n")
+            case ev.ToolCallStarted(name=name, arguments=arguments):
+                print(f"\n→ {name} {json.dumps(arguments)[:200]}", file=sys.stderr)
+            case ev.ToolResult(ok=False, output=output):
+                print(f"  ✗ {output.splitlines()[0][:200] if output else ''}", file=sys.stderr)
+            case ev.FileEdited(path=path, created=created):
+                print(f"  {'created' if created else 'edited'} {path}", file=sys.stderr)
+            case ev.ErrorEvent(message=message):
+                print(f"error: {message}", file=sys.stderr)
+            case ev.Done(reason=reason):
+                print(f"\n[{reason}]", file=sys.stderr)
+            case _:
+                pass

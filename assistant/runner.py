@@ -1,0 +1,142 @@
+"""Assemble an agent for a repository (tools, policy, prompt, checkpoints, session) and run it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.agent import Agent, AgentConfig, Approver
+from assistant.config import Settings
+from assistant.errors import AssistantError
+from assistant.events import Done, Event, ToolResult
+from assistant.llm import ModelClient
+from assistant.llm.connect import cache_root, connect_model
+from assistant.permissions import DEFAULT_ALLOW, PermissionPolicy
+from assistant.prompt import PromptContext, read_rules, system_prompt
+from assistant.session import SessionLog, sessions_dir
+from assistant.tools import default_tools
+
+log = logging.getLogger(__name__)
+REPO_MAP_TOKENS = 2_048
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a headless run behaves."""
+
+    mode: str = "ask"
+    max_turns: int = 30
+    resume: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a run ended, what it edited, and the resulting diff."""
+
+    reason: str
+    refused: bool
+    edited: tuple[str, ...]
+    diff: str
+
+
+def policy_for(settings: Settings, mode: str, headless: bool) -> PermissionPolicy:
+    """Return the permission policy from settings and the chosen mode (never from the repo)."""
+    return PermissionPolicy(
+        mode=mode,
+        allow=(*DEFAULT_ALLOW, *settings.command_allow),
+        deny=settings.command_deny,
+        headless=headless,
+    )
+
+
+def prompt_context(root: Path, settings: Settings, task: str) -> PromptContext:
+    """Pick the repo map and snippets for a task; an index failure degrades to no context."""
+    try:
+        from assistant.ask import gather_context
+
+        return gather_context(root, settings, task, REPO_MAP_TOKENS)
+    except AssistantError as error:
+        log.warning("no repository context: %s", error.one_line())
+        return PromptContext()
+
+
+def build_agent(
+    root: Path,
+    settings: Settings,
+    client: ModelClient,
+    task: str,
+    *,
+    policy: PermissionPolicy,
+    approve: Approver | None = None,
+    history: list[dict] | None = None,
+    session: SessionLog | None = None,
+    max_turns: int = 30,
+) -> Agent:
+    """Return an agent wired with the default tools, a checkpoint hook and a session log."""
+    from assistant.gitops import open_checkpoints
+
+    checkpoints = open_checkpoints(root, settings)
+
+    async def checkpoint() -> None:
+        await asyncio.to_thread(checkpoints.create, task[:60])
+
+    prompt = system_prompt(root, prompt_context(root, settings, task), read_rules(root))
+    return Agent(
+        AgentConfig(
+            root=root,
+            settings=settings,
+            client=client,
+            tools=default_tools(),
+            policy=policy,
+            system_prompt=prompt,
+            approve=approve,
+            before_first_edit=checkpoint,
+            history=history if history is not None else [],
+            max_turns=max_turns,
+            on_message=session.append if session is not None else None,
+        )
+    )
+
+
+async def run_headless(
+    root: Path,
+    settings: Settings,
+    task: str,
+    options: RunOptions,
+    emit: Callable[[Event], None],
+    notice: Callable[[str], None] | None = None,
+) -> Outcome:
+    """Run one task with no one to ask; emit every event; return the outcome."""
+    folder = sessions_dir(cache_root(settings), root)
+    previous = SessionLog.latest(folder) if options.resume else None
+    session = previous or SessionLog.new(folder)
+    history = previous.messages() if previous is not None else []
+    policy = policy_for(settings, options.mode, headless=True)
+    refused = False
+    done: Done | None = None
+    async with connect_model(settings, notice=notice) as client:
+        agent = build_agent(
+            root, settings, client, task, policy=policy, history=history, session=session,
+            max_turns=options.max_turns,
+        )  # fmt: skip
+        async for event in agent.run(task):
+            emit(event)
+            if isinstance(event, ToolResult) and "refused" in event.output and not event.ok:
+                refused = True
+            if isinstance(event, Done):
+                done = event
+    edited = done.edited if done else ()
+    return Outcome(
+        done.reason if done else "failed", refused, edited, _diff(root, settings, edited)
+    )
+
+
+def _diff(root: Path, settings: Settings, paths: Sequence[str]) -> str:
+    if not paths:
+        return ""
+    from assistant.gitops import open_checkpoints
+
+    return open_checkpoints(root, settings).diff(list(paths))

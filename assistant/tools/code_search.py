@@ -1,0 +1,122 @@
+"""search_code, find_symbol and list_files: finding things through the index and the workspace."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping
+from typing import Any
+
+from assistant.tools.base import (
+    ToolContext,
+    ToolError,
+    ToolOutput,
+    ToolSpec,
+    optional_int,
+    require_str,
+)
+
+MAX_FILES_LISTED = 400
+SNIPPET_LINES = 12
+
+
+def index_store(ctx: ToolContext) -> Any:
+    """Return the run's open index, brought up to date on first use."""
+    store = ctx.state.get("index")
+    if store is None:
+        from assistant.index import open_index
+
+        store = open_index(ctx.root, ctx.settings)
+        ctx.state["index"] = store
+    return store
+
+
+class SearchCode:
+    """Ranked code search over the repository index."""
+
+    spec = ToolSpec(
+        name="search_code",
+        description="Search the repository's code by words, identifiers or a description; "
+        "returns the best matching files and snippets with line numbers.",
+        parameters={
+            "type": "object",
+            "properties": {
+                "query": {"type": "string"},
+                "limit": {"type": "integer", "description": "how many results (default 8)"},
+            },
+            "required": ["query"],
+        },
+    )
+
+    async def run(self, args: Mapping[str, Any], ctx: ToolContext) -> ToolOutput:
+        """Search and format the hits."""
+        from assistant.context import search
+
+        query = require_str(args, "query")
+        limit = max(1, min(optional_int(args, "limit", 8) or 8, 30))
+        result = search(index_store(ctx), query, limit=limit)
+        if not result.chunks and not result.files:
+            return ToolOutput(f"nothing found for {query!r}")
+        parts = []
+        for hit in result.chunks[:limit]:
+            chunk = hit.chunk
+            lines = chunk.text.splitlines()[:SNIPPET_LINES]
+            body = "\n".join(f"{chunk.start_line + i:>5}  {line}" for i, line in enumerate(lines))
+            parts.append(f"{chunk.path}:{chunk.start_line}-{chunk.end_line}\n{body}")
+        files = ", ".join(hit.path for hit in result.files[:limit])
+        return ToolOutput(f"files: {files}\n\n" + "\n\n".join(parts))
+
+
+class FindSymbol:
+    """Where a symbol is defined and where it is used, from the index."""
+
+    spec = ToolSpec(
+        name="find_symbol",
+        description="Find the definitions of a symbol (function, class, method, ...) and the "
+        "places that reference it.",
+        parameters={
+            "type": "object",
+            "properties": {"name": {"type": "string", "description": "the symbol's name"}},
+            "required": ["name"],
+        },
+    )
+
+    async def run(self, args: Mapping[str, Any], ctx: ToolContext) -> ToolOutput:
+        """List definitions with signatures, then references by file and line."""
+        name = require_str(args, "name").split(".")[-1]
+        store = index_store(ctx)
+        definitions = store.symbols(name=name)
+        references = store.references(name=name)
+        if not definitions and not references:
+            return ToolOutput(f"no symbol named {name!r} in the index")
+        lines = [f"definitions of {name}:"]
+        lines += [f"  {s.path}:{s.start_line}  {s.kind}  {s.signature}" for s in definitions]
+        lines.append(f"references ({len(references)}):")
+        lines += [f"  {r.path}:{r.line}  ({r.kind})" for r in references[:100]]
+        return ToolOutput("\n".join(lines))
+
+
+class ListFiles:
+    """List the repository's files, optionally filtered by a glob."""
+
+    spec = ToolSpec(
+        name="list_files",
+        description="List the repository's files (as git sees them), optionally filtered by "
+        "a glob such as 'src/**/*.py'.",
+        parameters={
+            "type": "object",
+            "properties": {"pattern": {"type": "string", "description": "glob (optional)"}},
+        },
+    )
+
+    async def run(self, args: Mapping[str, Any], ctx: ToolContext) -> ToolOutput:
+        """Return the matching paths, one per line."""
+        pattern = args.get("pattern") or "*"
+        if not isinstance(pattern, str):
+            raise ToolError("argument 'pattern' must be a string")
+        paths = [f.path for f in index_store(ctx).files()]
+        matched = [
+            p for p in paths if fnmatch.fnmatch(p, pattern) or fnmatch.fnmatch(p, f"**/{pattern}")
+        ]
+        shown = matched[:MAX_FILES_LISTED]
+        more = f"\n[{len(matched) - len(shown)} more]" if len(matched) > len(shown) else ""
+        return ToolOutput("\n".join(shown) + more if shown else f"no files match {pattern!r}")
