@@ -17,6 +17,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "assistant.cli.config_cmd",
     "assistant.cli.doctor_cmd",
     "assistant.cli.serve_script_cmd",
+    "assistant.cli.ask_cmd",
+    "assistant.cli.run_cmd",
 )
 
 
