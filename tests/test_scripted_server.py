@@ -238,3 +238,18 @@ def test_serve_script_command_prints_a_working_base_url():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_matched_turns_answer_only_requests_that_contain_their_text(scripted_server):
+    server = scripted_server(
+        {"turns": [{"match": "about b.py", "text": "B"}, {"match": "about a.py", "text": "A"}]}
+    )
+    api = client(server)
+
+    def ask(topic: str) -> str:
+        messages = [{"role": "user", "content": f"about {topic}"}]
+        reply = api.chat.completions.create(model="qwen3-coder-plus", messages=messages)
+        return reply.choices[0].message.content
+
+    assert ask("a.py") == "A"
+    assert ask("b.py") == "B"

@@ -53,6 +53,9 @@ class Turn:
     chunk_size: int | None = None
     chunk_delay: float | None = None
     fault: Fault | None = None
+    # When set, this turn answers only a request whose messages contain this text; turns
+    # without it answer in order. Lets parallel clients each get their own conversation.
+    match: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,7 @@ _TURN_KEYS = {
     "chunk_size",
     "chunk_delay",
     "fault",
+    "match",
 }
 
 
@@ -142,6 +146,7 @@ def parse_turn(data: Mapping[str, Any] | Turn, where: str) -> Turn:
         chunk_size=data.get("chunk_size"),
         chunk_delay=data.get("chunk_delay"),
         fault=_parse_fault(fault, where) if fault else None,
+        match=data.get("match"),
     )
 
 

@@ -214,7 +214,7 @@ class ScriptedServer:
         if response is not None:
             self._finish(record, response.status)
             return response
-        turn = self._next_turn(chat)
+        turn = self._next_turn(chat, body)
         if turn is None:
             self._finish(record, 500)
             return web.json_response(
@@ -318,11 +318,14 @@ class ScriptedServer:
         body = payloads.error_body("Incorrect API key provided.", "invalid_api_key")
         return web.json_response(body, status=401)
 
-    def _next_turn(self, chat: bool) -> Turn | None:
+    def _next_turn(self, chat: bool, body: dict[str, Any]) -> Turn | None:
         with self._lock:
             queue = self._turns if chat else self._completions
-            if queue:
-                return queue.popleft()
+            text = json.dumps(body.get("messages") or body.get("prompt") or "")
+            for index, turn in enumerate(queue):
+                if turn.match is None or json.dumps(turn.match)[1:-1] in text:
+                    del queue[index]
+                    return turn
         return self.script.default_turn
 
 
