@@ -119,7 +119,7 @@ class Agent:
                     yield UsageUpdate(event.usage, self.usage, event.usage.prompt_tokens)
                     yield event
         except EndpointError as error:
-            yield ErrorEvent(error.one_line(), fatal=True)
+            yield ErrorEvent(error.one_line(), fatal=True, kind="endpoint")
 
     async def _run_tool(
         self, call: ToolCall, state: dict[str, Any], before_edit: Hook

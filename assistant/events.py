@@ -71,10 +71,11 @@ class UsageUpdate:
 
 @dataclass(frozen=True)
 class ErrorEvent:
-    """Something failed; `fatal` means the run stops."""
+    """Something failed; `fatal` means the run stops; `kind` is "endpoint" for model failures."""
 
     message: str
     fatal: bool = False
+    kind: str = ""
 
 
 @dataclass(frozen=True)

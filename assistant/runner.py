@@ -74,16 +74,21 @@ def build_agent(
     history: list[dict] | None = None,
     session: SessionLog | None = None,
     max_turns: int = 30,
+    with_context: bool = True,
+    checkpoint: bool = True,
 ) -> Agent:
-    """Return an agent wired with the default tools, a checkpoint hook and a session log."""
+    """Return an agent wired with the default tools, a checkpoint hook and a session log.
+
+    `with_context` adds the repo map and retrieved snippets to the prompt; `checkpoint`
+    saves the work tree before the first edit (batch runs in scratch worktrees need neither).
+    """
     from assistant.gitops import open_checkpoints
 
-    checkpoints = open_checkpoints(root, settings)
+    async def save_checkpoint() -> None:
+        await asyncio.to_thread(open_checkpoints(root, settings).create, task[:60])
 
-    async def checkpoint() -> None:
-        await asyncio.to_thread(checkpoints.create, task[:60])
-
-    prompt = system_prompt(root, prompt_context(root, settings, task), read_rules(root))
+    context = prompt_context(root, settings, task) if with_context else PromptContext()
+    prompt = system_prompt(root, context, read_rules(root))
     return Agent(
         AgentConfig(
             root=root,
@@ -93,7 +98,7 @@ def build_agent(
             policy=policy,
             system_prompt=prompt,
             approve=approve,
-            before_first_edit=checkpoint,
+            before_first_edit=save_checkpoint if checkpoint else None,
             history=history if history is not None else [],
             max_turns=max_turns,
             on_message=session.append if session is not None else None,

@@ -1,0 +1,273 @@
+"""Batch refactors: one instruction over many targets, in parallel, verified, on a new branch.
+
+Each target runs its own agent in a private worktree made from the base commit; its change
+must parse cleanly and pass `--verify` there before it is applied to the batch branch and
+committed. A failing target lands nothing. The state file after every target makes
+`--resume` redo nothing that succeeded. The user's branch and work tree are never touched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import shutil
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from assistant.batch_state import BatchState, TargetState, state_path
+from assistant.config import Settings
+from assistant.errors import AssistantError, EndpointError, GitError
+from assistant.events import Done, ErrorEvent, UsageUpdate
+from assistant.gitops import GitCheckpoints
+from assistant.llm import ModelClient
+from assistant.tools.run_command import run_shell
+
+log = logging.getLogger(__name__)
+
+CHARS_PER_TOKEN = 4
+PROMPT_OVERHEAD_TOKENS = 2_500  # system prompt and tool schemas, per target request
+TURNS_ESTIMATE = 3
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """How a batch runs."""
+
+    instruction: str
+    jobs: int = 4
+    branch: str | None = None
+    verify: str | None = None
+    verify_timeout: float = 300.0
+    max_turns: int = 12
+    squash: bool = False
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The targets a batch will work on, with an estimate of its token cost."""
+
+    targets: tuple[str, ...]
+    estimated_tokens: int
+
+
+def make_plan(root: Path, targets: Sequence[str]) -> Plan:
+    """Return the plan for these targets: their order and an estimated token cost."""
+    tokens = 0
+    for target in targets:
+        size = (root / target).stat().st_size if (root / target).is_file() else 0
+        tokens += TURNS_ESTIMATE * (PROMPT_OVERHEAD_TOKENS + size // CHARS_PER_TOKEN)
+    return Plan(tuple(dict.fromkeys(targets)), tokens)
+
+
+Progress = Callable[[BatchState], None]
+ClientFactory = Callable[[], ModelClient]
+
+
+class BatchRun:
+    """Run (or resume) one batch over a repository."""
+
+    def __init__(
+        self,
+        root: Path,
+        settings: Settings,
+        options: BatchOptions,
+        client: ModelClient,
+        cache_root: Path,
+        progress: Progress | None = None,
+    ) -> None:
+        self.root = root
+        self.settings = settings
+        self.options = options
+        self.client = client
+        self.cache_root = cache_root
+        self.progress = progress or (lambda state: None)
+        self.git = GitCheckpoints(root)
+        self._commit_lock = asyncio.Lock()
+        self._save_lock = asyncio.Lock()
+        self._endpoint_down = asyncio.Event()  # stop starting targets; the rest stay pending
+        # git keeps worktree metadata in shared files: add/remove must not run concurrently.
+        self._worktree_lock = threading.Lock()
+
+    def start(self, plan: Plan) -> BatchState:
+        """Create the batch branch at HEAD and a fresh state file."""
+        head = self.git._head()
+        if head is None:
+            raise GitError("the repository has no commit yet; commit once before a batch")
+        branch = self.options.branch or f"assistant/refactor-{time.strftime('%Y%m%d-%H%M%S')}"
+        self.git.create_branch(branch, head)
+        path = state_path(self.cache_root, self.root, branch)
+        targets = {t: TargetState(t) for t in plan.targets}
+        state = BatchState(
+            path, self.options.instruction, branch, head, targets, self.options.verify
+        )
+        state.save()
+        return state
+
+    async def run(self, state: BatchState) -> BatchState:
+        """Work on every target not yet done, `jobs` at a time; save state after each."""
+        branch_tree = self._branch_worktree(state)
+        pending = [t for t in state.targets.values() if t.status != "done"]
+        semaphore = asyncio.Semaphore(max(1, self.options.jobs))
+
+        async def one(target: TargetState) -> None:
+            async with semaphore:
+                if not self._endpoint_down.is_set():
+                    await self._run_target(state, target, branch_tree)
+
+        try:
+            await asyncio.gather(*(one(t) for t in pending))
+        finally:
+            await asyncio.to_thread(self._remove_worktree, branch_tree)
+        if self.options.squash:
+            await asyncio.to_thread(self._squash, state)
+        return state
+
+    async def _run_target(self, state: BatchState, target: TargetState, branch_tree: Path) -> None:
+        await self._update(state, target, status="running", error="")
+        scratch = (
+            self.cache_root
+            / "worktrees"
+            / f"{state.branch.replace('/', '-')}-{abs(hash(target.path))}"
+        )
+        try:
+            await asyncio.to_thread(self._add_scratch, scratch, state.base)
+            tokens, error, endpoint = await self._agent_on(scratch, target.path)
+            if endpoint:
+                self._endpoint_down.set()
+                await self._update(state, target, status="pending", error=error, tokens=tokens)
+                return
+            if error:
+                await self._update(state, target, status="failed", error=error, tokens=tokens)
+                return
+            diff = await asyncio.to_thread(GitCheckpoints(scratch).diff)
+            if not diff:
+                await self._update(state, target, status="unchanged", tokens=tokens)
+                return
+            problem = await self._verify(scratch, diff)
+            if problem:
+                await self._update(state, target, status="failed", error=problem, tokens=tokens)
+                return
+            async with self._commit_lock:
+                commit = await asyncio.to_thread(self._land, branch_tree, diff, target.path)
+            stats = _diff_stats(diff)
+            await self._update(state, target, status="done", commit=commit, tokens=tokens, **stats)
+        except asyncio.CancelledError:
+            await self._update(state, target, status="pending", error="interrupted")
+            raise
+        except AssistantError as error:
+            await self._update(state, target, status="failed", error=error.one_line())
+        finally:
+            await asyncio.to_thread(self._remove_worktree, scratch)
+
+    async def _agent_on(self, scratch: Path, target: str) -> tuple[int, str, bool]:
+        """Run the agent on one target; return (tokens, error, whether the endpoint failed)."""
+        from assistant.runner import build_agent, policy_for
+
+        task = (
+            f"{self.options.instruction}\n\nApply this to the file `{target}` only. Read it "
+            "first, make the change with edit_file, and stop when it is done."
+        )
+        settings = replace(self.settings, permission_mode="auto-edit")
+        agent = build_agent(
+            scratch, settings, self.client, task,
+            policy=policy_for(settings, "auto-edit", headless=True),
+            max_turns=self.options.max_turns, with_context=False, checkpoint=False,
+        )  # fmt: skip
+        tokens, error, endpoint = 0, "", False
+        async for event in agent.run(task):
+            if isinstance(event, UsageUpdate):
+                tokens = event.total.total_tokens
+            elif isinstance(event, ErrorEvent) and event.fatal:
+                error, endpoint = event.message, event.kind == "endpoint"
+            elif isinstance(event, Done) and event.reason != "completed" and not error:
+                error = f"agent stopped: {event.reason}"
+        return tokens, error, endpoint
+
+    async def _verify(self, scratch: Path, diff: str) -> str:
+        from assistant.verify import parse_errors
+
+        broken = await asyncio.to_thread(parse_errors, scratch, _changed_paths(diff))
+        if broken:
+            return "syntax errors after the edit: " + "; ".join(broken)
+        if not self.options.verify:
+            return ""
+        code, output, timed_out = await run_shell(
+            self.options.verify, scratch, self.options.verify_timeout
+        )
+        if timed_out:
+            return f"verify command timed out after {self.options.verify_timeout:.0f}s"
+        if code != 0:
+            return f"verify command failed (exit {code}):\n{output[-4000:]}"
+        return ""
+
+    def _land(self, branch_tree: Path, diff: str, target: str) -> str:
+        wt = GitCheckpoints(branch_tree)
+        wt._git(
+            "apply",
+            "--3way",
+            "--whitespace=nowarn",
+            stdin=diff if diff.endswith("\n") else diff + "\n",
+        )
+        paths = _changed_paths(diff)
+        message = f"refactor({target}): {self.options.instruction.splitlines()[0][:60]}"
+        return wt.commit(paths, message)
+
+    def _branch_worktree(self, state: BatchState) -> Path:
+        path = self.cache_root / "worktrees" / f"{state.branch.replace('/', '-')}-branch"
+        self._remove_worktree(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._worktree_lock:
+            self.git._git("worktree", "add", "-q", str(path), state.branch)
+        return path
+
+    def _add_scratch(self, path: Path, base: str) -> None:
+        self._remove_worktree(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._worktree_lock:
+            self.git._git("worktree", "add", "-q", "--detach", str(path), base)
+
+    def _remove_worktree(self, path: Path) -> None:
+        with self._worktree_lock:
+            if path.exists():
+                try:
+                    self.git._git("worktree", "remove", "--force", str(path))
+                except GitError:
+                    shutil.rmtree(path, ignore_errors=True)
+            self.git._git("worktree", "prune")
+
+    def _squash(self, state: BatchState) -> None:
+        done = [t for t in state.targets.values() if t.status == "done"]
+        if len(done) < 2:
+            return
+        tree = self.git._git("rev-parse", f"{state.branch}^{{tree}}")
+        message = f"refactor: {self.options.instruction.splitlines()[0][:60]} ({len(done)} files)"
+        commit = self.git._git("commit-tree", tree, "-p", state.base, "-m", message)
+        self.git._git("update-ref", f"refs/heads/{state.branch}", commit)
+
+    async def _update(self, state: BatchState, target: TargetState, **changes: object) -> None:
+        async with self._save_lock:
+            state.targets[target.path] = replace(state.targets[target.path], **changes)  # type: ignore[arg-type]
+            await asyncio.to_thread(state.save)
+        self.progress(state)
+
+
+def _changed_paths(diff: str) -> list[str]:
+    paths = [m.group(1) for m in re.finditer(r"^diff --git a/.* b/(.*)$", diff, re.MULTILINE)]
+    return list(dict.fromkeys(paths))
+
+
+def _diff_stats(diff: str) -> dict[str, int]:
+    added = sum(
+        1 for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")
+    )
+    removed = sum(
+        1 for line in diff.splitlines() if line.startswith("-") and not line.startswith("---")
+    )
+    return {"added": added, "removed": removed}
+
+
+__all__ = ["BatchOptions", "BatchRun", "EndpointError", "Plan", "make_plan"]

@@ -1,0 +1,58 @@
+"""Choose a batch's targets: globs, a list file, or every file that touches a symbol."""
+
+from __future__ import annotations
+
+import fnmatch
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from assistant.config import Settings
+from assistant.errors import ConfigError
+from assistant.workspace import resolve_repo_path
+
+
+def tracked_files(root: Path) -> list[str]:
+    """Return the repository's files as git lists them (tracked and untracked, not ignored)."""
+    result = subprocess.run(
+        ["git", "-C", str(root), "ls-files", "-co", "--exclude-standard", "-z"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise ConfigError(f"{root} is not a git repository: a batch needs one for its branch")
+    return sorted(p for p in result.stdout.split("\0") if p)
+
+
+def select_targets(
+    root: Path,
+    settings: Settings,
+    globs: Sequence[str],
+    files_from: Path | None,
+    symbol: str | None,
+) -> list[str]:
+    """Return the targets, in a stable order; refuse an empty selection."""
+    files = tracked_files(root)
+    chosen: list[str] = []
+    for pattern in globs:
+        chosen += [f for f in files if fnmatch.fnmatch(f, pattern)]
+    if files_from is not None:
+        for line in files_from.read_text().splitlines():
+            name = line.strip()
+            if name and not name.startswith("#"):
+                resolve_repo_path(root, name)
+                chosen.append(name)
+    if symbol:
+        chosen += _symbol_files(root, settings, symbol)
+    unique = list(dict.fromkeys(c for c in chosen if (root / c).is_file()))
+    if not unique:
+        raise ConfigError("no targets: give --files GLOB, --files-from FILE or --symbol NAME")
+    return unique
+
+
+def _symbol_files(root: Path, settings: Settings, symbol: str) -> list[str]:
+    from assistant.index import open_index
+
+    with open_index(root, settings) as store:
+        paths = [s.path for s in store.symbols(name=symbol)]
+        paths += [r.path for r in store.references(name=symbol)]
+    return sorted(set(paths))
