@@ -1,1 +1,1 @@
-"""Front end package (see DESIGN.md); protocol/UI code only, calling assistant/."""
+"""The terminal front end: a Textual chat app over the agent (widgets and screens only)."""

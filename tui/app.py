@@ -1,0 +1,294 @@
+"""The chat app: lays out the log, the prompt and the status bar; turns events into entries."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from pathlib import Path
+from typing import ClassVar
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.worker import Worker, WorkerState
+
+from assistant import events as ev
+from assistant.errors import AssistantError
+from tui import repo
+from tui.commands import run_slash_command
+from tui.engine import ChatEngine
+from tui.widgets.chat_log import ChatLog
+from tui.widgets.command_approval import CommandApproval
+from tui.widgets.composer import Composer
+from tui.widgets.diff_approval import DiffApproval
+from tui.widgets.status_bar import StatusBar
+
+QUIT_WINDOW_SECONDS = 3.0
+MENTIONS = re.compile(r"(?:^|\s)@([\w./\-]+)")
+THEMES = ("textual-dark", "textual-light")
+
+
+class ChatApp(App[None]):
+    """Chat with the agent about one repository."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "assistant"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+c", "interrupt", "Cancel / quit", priority=True, show=False),
+        Binding("escape", "cancel_turn", "Cancel turn", show=False),
+        Binding("ctrl+t", "toggle_theme", "Light/dark theme", show=False),
+        Binding("ctrl+l", "clear_log", "Clear screen", show=False),
+    ]
+
+    def __init__(self, engine: ChatEngine, *, theme: str = "textual-dark") -> None:
+        super().__init__()
+        self.engine = engine
+        self.catalog = repo.RepoCatalog()
+        self.turn: Worker[None] | None = None
+        self._approve_all = False
+        self._pending: dict[str, asyncio.Future[bool]] = {}
+        self._last_interrupt = 0.0
+        self._initial_theme = theme
+        engine.notice = self._notice_from_core
+
+    # -- layout ------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        """Lay out the log, the prompt and the status bar."""
+        yield ChatLog(id="log")
+        yield Composer(self._complete, id="composer")
+        yield StatusBar(id="status")
+
+    @property
+    def chat_log(self) -> ChatLog:
+        """Return the conversation log."""
+        return self.query_one(ChatLog)
+
+    @property
+    def status(self) -> StatusBar:
+        """Return the status bar."""
+        return self.query_one(StatusBar)
+
+    @property
+    def turn_running(self) -> bool:
+        """Return whether the agent is working on a turn."""
+        return self.turn is not None and self.turn.state in (
+            WorkerState.PENDING,
+            WorkerState.RUNNING,
+        )
+
+    async def on_mount(self) -> None:
+        """Greet, focus the prompt, connect to the model and index in the background."""
+        self.theme = self._initial_theme
+        self.query_one(Composer).prompt.focus()
+        self.update_status()
+        await self.chat_log.add_notice(
+            f"assistant in {self.engine.root.name}. Ask anything; /help lists the commands."
+        )
+        self.connect()
+        self.load_catalog()
+
+    async def on_unmount(self) -> None:
+        """Close the model connection."""
+        await self.engine.close()
+
+    def update_status(self) -> None:
+        """Copy the engine's state into the status bar."""
+        status = self.status
+        status.model = self.engine.model
+        status.mode = self.engine.mode
+        status.context_window = self.engine.settings.context_window
+        status.tokens_in = self.engine.usage.prompt_tokens
+        status.tokens_out = self.engine.usage.completion_tokens
+        status.context_tokens = self.engine.context_tokens
+        status.busy = self.turn_running
+
+    # -- background work ---------------------------------------------------------------------
+
+    @work(exclusive=True, group="connect", exit_on_error=False)
+    async def connect(self) -> None:
+        """Open the model connection; a failure is reported and /model can retry."""
+        try:
+            await self.engine.open()
+        except AssistantError as error:
+            await self.chat_log.add_error(f"cannot connect to the model: {error.one_line()}")
+        self.update_status()
+
+    @work(thread=True, exclusive=True, group="index", exit_on_error=False)
+    def load_catalog(self) -> None:
+        """Index the repository (with progress) without blocking the prompt."""
+        self.call_from_thread(setattr, self.status, "index_state", "indexing…")
+        try:
+            catalog = repo.build_catalog(self.engine.root, self.engine.settings, self._progress)
+        except AssistantError as error:
+            self.call_from_thread(setattr, self.status, "index_state", "index failed")
+            self.call_from_thread(self.chat_log.add_error, f"index: {error.one_line()}")
+            catalog = repo.RepoCatalog(files=repo.list_files(self.engine.root))
+        self.catalog = catalog
+        state = (
+            f"index: {len(catalog.files)} files, {len(catalog.symbols)} symbols"
+            if catalog.indexed
+            else f"files: {len(catalog.files)} (no index)"
+        )
+        self.call_from_thread(self.status.show_progress, 0, 0)
+        self.call_from_thread(setattr, self.status, "index_state", state)
+
+    def _progress(self, done: int, total: int) -> None:
+        self.call_from_thread(self.status.show_progress, done, total)
+
+    def _complete(self, prefix: str) -> list[str]:
+        return repo.complete(self.catalog, prefix)
+
+    # -- input -------------------------------------------------------------------------------
+
+    async def on_composer_submitted(self, event: Composer.Submitted) -> None:
+        """Run a slash command, or send the prompt to the agent."""
+        text = event.text
+        if text.startswith("/"):
+            await self.chat_log.add_user(text)
+            try:
+                await run_slash_command(self, text)
+            except AssistantError as error:
+                await self.chat_log.add_error(error.one_line())
+            self.update_status()
+            return
+        if self.turn_running:
+            await self.chat_log.add_notice("the agent is still working: Esc cancels the turn")
+            return
+        await self.chat_log.add_user(text)
+        await self._add_mentions(text)
+        self.turn = self.run_turn(text)
+        self.update_status()
+
+    async def _add_mentions(self, text: str) -> None:
+        names = []
+        for mention in MENTIONS.findall(text):
+            name = mention.rstrip(".,;:")
+            if repo.resolve_file(self.engine.root, name) is not None:
+                names.append(name)
+            elif name in self.catalog.symbols:
+                names.append(self.catalog.symbols[name])
+        added = self.engine.add_files(names) if names else []
+        if added:
+            await self.chat_log.add_notice(f"added to the context: {', '.join(added)}")
+
+    # -- a turn ------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="turn", exit_on_error=False)
+    async def run_turn(self, task: str) -> None:
+        """Run one turn of the agent and show its events as they come."""
+        self._approve_all = False
+        log = self.chat_log
+        try:
+            async for event in self.engine.run_turn(task, self._approve):
+                await self._show(event)
+        except asyncio.CancelledError:
+            await self._settle_cancelled()
+            raise
+        except AssistantError as error:
+            await log.add_error(error.one_line())
+        finally:
+            await log.end_answer()
+            self.turn = None
+            self.update_status()
+
+    async def _show(self, event: ev.Event) -> None:
+        log = self.chat_log
+        match event:
+            case ev.TextDelta(text=text):
+                await log.write_answer(text)
+            case ev.TextReset(reason=reason):
+                await log.restart_answer()
+                await log.add_notice(f"connection lost ({reason}); the answer restarts")
+            case ev.ToolCallStarted(call_id=call_id, name=name, arguments=arguments):
+                await log.add_tool(call_id, name, arguments)
+            case ev.ToolResult(call_id=call_id, name=name, ok=ok, output=output):
+                if not log.set_tool_result(call_id, ok, output):
+                    await log.add_error(f"{name}: {output}")
+            case ev.FileEdited(path=path, diff=diff, created=created):
+                await log.add_edit(path, diff, created)
+            case ev.UsageUpdate():
+                self.update_status()
+            case ev.ErrorEvent(message=message):
+                await log.add_error(message)
+            case ev.Done(reason=reason) if reason not in ("completed", "failed"):
+                await log.add_notice(f"turn ended: {reason}")
+            case _:
+                pass
+
+    async def _approve(self, request: ev.ApprovalRequest) -> bool:
+        """Ask the user about an edit (inline diff) or a command (modal)."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._pending[request.call_id] = future
+        try:
+            if request.tool == "run_command":
+                self.push_screen(
+                    CommandApproval(request, self.engine.root),
+                    callback=lambda ok: _resolve(future, bool(ok)),
+                )
+            elif self._approve_all:
+                await self.chat_log.add_notice(f"✎ {request.summary}: approved (all this turn)")
+                return True
+            else:
+                widget = await self.chat_log.add_diff_approval(request)
+                widget.focus()
+            return await future
+        finally:
+            self._pending.pop(request.call_id, None)
+            self.query_one(Composer).prompt.focus()
+
+    def on_diff_approval_decided(self, event: DiffApproval.Decided) -> None:
+        """Resolve the edit's pending approval."""
+        self._approve_all = self._approve_all or (event.approved and event.all_for_turn)
+        future = self._pending.get(event.call_id)
+        if future is not None:
+            _resolve(future, event.approved)
+
+    async def _settle_cancelled(self) -> None:
+        for approval in self.chat_log.query(DiffApproval):
+            if not approval.decided:
+                approval.action_decide(False, False)
+        if isinstance(self.screen, CommandApproval):
+            self.screen.dismiss(False)
+        await self.chat_log.add_notice("turn cancelled")
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def action_cancel_turn(self) -> None:
+        """Stop the running turn, keeping the app open."""
+        if self.turn_running and self.turn is not None:
+            self.turn.cancel()
+
+    def action_interrupt(self) -> None:
+        """Ctrl+C: cancel the running turn; pressed again soon after, quit."""
+        now = time.monotonic()
+        if now - self._last_interrupt < QUIT_WINDOW_SECONDS:
+            self.exit()
+            return
+        self._last_interrupt = now
+        if self.turn_running:
+            self.action_cancel_turn()
+        else:
+            self.notify("Press Ctrl+C again to quit", timeout=QUIT_WINDOW_SECONDS)
+
+    def action_toggle_theme(self) -> None:
+        """Switch between the dark and the light theme."""
+        self.theme = THEMES[1] if self.theme == THEMES[0] else THEMES[0]
+
+    async def action_clear_log(self) -> None:
+        """Clear the screen (the conversation stays)."""
+        await self.chat_log.clear_log()
+
+    def _notice_from_core(self, text: str) -> None:
+        self.notify(text, title="model", timeout=10)
+
+    @property
+    def root(self) -> Path:
+        """Return the repository root."""
+        return self.engine.root
+
+
+def _resolve(future: asyncio.Future[bool], value: bool) -> None:
+    if not future.done():
+        future.set_result(value)

@@ -1,0 +1,180 @@
+"""Slash commands: each parses its argument, calls the engine or the repository, shows a result."""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from assistant.errors import ConfigError
+from assistant.permissions import MODES
+from assistant.profiles import PROFILES
+from tui import repo
+
+if TYPE_CHECKING:
+    from tui.app import ChatApp
+
+Handler = Callable[["ChatApp", str], Awaitable[None]]
+MAP_TOKENS = 1_024
+
+
+@dataclass(frozen=True)
+class SlashCommand:
+    """One command: its usage line, what it does, and its handler."""
+
+    usage: str
+    help: str
+    handler: Handler
+
+
+async def run_slash_command(app: ChatApp, line: str) -> None:
+    """Run `/name argument`; an unknown name is reported with the list of commands."""
+    name, _, argument = line[1:].partition(" ")
+    command = COMMANDS.get(name.lower())
+    if command is None:
+        raise ConfigError(f"unknown command /{name}", hint="/help lists the commands")
+    await command.handler(app, argument.strip())
+
+
+async def _help(app: ChatApp, _: str) -> None:
+    rows = [f"| `{c.usage}` | {c.help} |" for c in COMMANDS.values()]
+    keys = (
+        "\n\nEnter sends · Ctrl+J new line · ↑/↓ history · @ completes files and symbols · "
+        "Esc or Ctrl+C cancels a turn · Ctrl+C twice quits · Ctrl+T light/dark"
+    )
+    await app.chat_log.add_output("| command | does |\n|---|---|\n" + "\n".join(rows) + keys, True)
+
+
+async def _add(app: ChatApp, argument: str) -> None:
+    names = shlex.split(argument)
+    if not names:
+        raise ConfigError("/add needs one or more file paths", hint="e.g. /add src/app.py")
+    added = app.engine.add_files(names)
+    await app.chat_log.add_notice(f"added: {', '.join(added) or 'nothing new'}")
+
+
+async def _drop(app: ChatApp, argument: str) -> None:
+    dropped = app.engine.drop_files(shlex.split(argument))
+    await app.chat_log.add_notice(f"dropped: {', '.join(dropped) or 'nothing'}")
+
+
+async def _files(app: ChatApp, _: str) -> None:
+    files = app.engine.context_files
+    text = "\n".join(f"  {name}" for name in files) if files else "  (none: /add or @mention)"
+    await app.chat_log.add_output(f"files in the context:\n{text}")
+
+
+async def _map(app: ChatApp, argument: str) -> None:
+    tokens = int(argument) if argument.isdigit() else MAP_TOKENS
+    text = await asyncio.to_thread(
+        repo.repo_map, app.root, app.engine.settings, tokens, tuple(app.engine.context_files)
+    )
+    await app.chat_log.add_output(text or "(the repo map is empty)")
+
+
+async def _search(app: ChatApp, argument: str) -> None:
+    if not argument:
+        raise ConfigError("/search needs a query", hint="e.g. /search parse config")
+    lines = await asyncio.to_thread(repo.search, app.root, app.engine.settings, argument)
+    await app.chat_log.add_output("\n".join(lines) or "no matches")
+
+
+async def _diff(app: ChatApp, _: str) -> None:
+    diff = await asyncio.to_thread(app.engine.diff)
+    if not diff:
+        await app.chat_log.add_notice("no changes")
+        return
+    from tui.widgets.diff_view import DiffView
+
+    await app.chat_log.add(DiffView(diff, classes="diff"))
+
+
+async def _undo(app: ChatApp, _: str) -> None:
+    _require_idle(app, "/undo")
+    await app.chat_log.add_notice(await asyncio.to_thread(app.engine.undo))
+
+
+async def _commit(app: ChatApp, argument: str) -> None:
+    _require_idle(app, "/commit")
+    message = argument or "Changes made with assistant"
+    await app.chat_log.add_notice(await asyncio.to_thread(app.engine.commit, message))
+
+
+async def _model(app: ChatApp, argument: str) -> None:
+    if not argument:
+        names = ", ".join(sorted(PROFILES))
+        await app.chat_log.add_notice(
+            f"model: {app.engine.model} (profile {app.engine.settings.profile}); "
+            f"switch with /model PROFILE, one of: {names}"
+        )
+        return
+    _require_idle(app, "/model")
+    settings = await app.engine.switch_profile(argument)
+    await app.chat_log.add_notice(f"now using {app.engine.model} (profile {settings.profile})")
+
+
+async def _mode(app: ChatApp, argument: str) -> None:
+    if not argument:
+        modes = ", ".join(MODES)
+        await app.chat_log.add_notice(f"mode: {app.engine.mode} (one of: {modes})")
+        return
+    app.engine.set_mode(argument)
+    await app.chat_log.add_notice(f"permission mode: {argument}")
+
+
+async def _clear(app: ChatApp, _: str) -> None:
+    _require_idle(app, "/clear")
+    app.engine.clear()
+    await app.chat_log.clear_log()
+    await app.chat_log.add_notice("new conversation")
+
+
+async def _resume(app: ChatApp, _: str) -> None:
+    _require_idle(app, "/resume")
+    count = app.engine.resume()
+    await app.chat_log.add_notice(f"resumed the last session ({count} messages)")
+    for message in app.engine.history:
+        if message.get("role") == "user":
+            await app.chat_log.add_user(str(message.get("content") or ""))
+        elif message.get("role") == "assistant" and message.get("content"):
+            await app.chat_log.add_output(str(message["content"]), markdown=True)
+
+
+async def _cost(app: ChatApp, _: str) -> None:
+    usage = app.engine.usage
+    estimated = " (estimated)" if usage.estimated else ""
+    await app.chat_log.add_notice(
+        f"tokens this session{estimated}: {usage.prompt_tokens:,} in, "
+        f"{usage.completion_tokens:,} out; context now {app.engine.context_tokens:,} of "
+        f"{app.engine.settings.context_window:,}"
+    )
+
+
+async def _quit(app: ChatApp, _: str) -> None:
+    app.exit()
+
+
+def _require_idle(app: ChatApp, command: str) -> None:
+    if app.turn_running:
+        raise ConfigError(f"{command} waits for the running turn", hint="Esc cancels it")
+
+
+COMMANDS: dict[str, SlashCommand] = {
+    "help": SlashCommand("/help", "show the commands and keys", _help),
+    "add": SlashCommand("/add PATH…", "add files to the context", _add),
+    "drop": SlashCommand("/drop [PATH…]", "drop files from the context (all by default)", _drop),
+    "files": SlashCommand("/files", "list the files in the context", _files),
+    "map": SlashCommand("/map [TOKENS]", "show the ranked repo map", _map),
+    "search": SlashCommand("/search QUERY", "search the code index", _search),
+    "diff": SlashCommand("/diff", "show the work tree's changes", _diff),
+    "undo": SlashCommand("/undo", "undo the last turn's edits", _undo),
+    "commit": SlashCommand("/commit [MESSAGE]", "commit the changes", _commit),
+    "model": SlashCommand("/model [PROFILE]", "show or switch the model profile", _model),
+    "mode": SlashCommand("/mode [MODE]", "permission mode: ask, auto-edit or yolo", _mode),
+    "clear": SlashCommand("/clear", "start a new conversation", _clear),
+    "resume": SlashCommand("/resume", "continue the last saved conversation", _resume),
+    "cost": SlashCommand("/cost", "tokens used in this session", _cost),
+    "quit": SlashCommand("/quit", "leave", _quit),
+}

@@ -1,0 +1,218 @@
+"""The chat's link to the core: the model connection, the conversation, the agent and git."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+from assistant.agent import Agent, AgentConfig, Approver
+from assistant.config import Settings, load_settings
+from assistant.errors import AssistantError, ConfigError
+from assistant.events import Event, UsageUpdate
+from assistant.llm import ModelClient, Usage
+from assistant.llm.connect import cache_root, connect_model
+from assistant.permissions import MODES
+from assistant.prompt import PromptContext, read_rules, system_prompt
+from assistant.runner import policy_for, prompt_context
+from assistant.session import SessionLog, sessions_dir
+from assistant.tools import default_tools
+from tui import repo
+
+MAX_CONTEXT_FILE_BYTES = 200_000
+
+
+class ChatEngine:
+    """One chat with one repository: owns the model client, history, mode and context files."""
+
+    def __init__(
+        self,
+        root: Path,
+        settings: Settings,
+        *,
+        mode: str | None = None,
+        notice: Callable[[str], None] | None = None,
+    ) -> None:
+        self.root = root
+        self.settings = settings
+        self.mode = mode or settings.permission_mode
+        self.notice = notice
+        self.history: list[dict[str, Any]] = []
+        self.context_files: list[str] = []
+        self.usage = Usage()
+        self.context_tokens = 0
+        self.session: SessionLog | None = None
+        self._client: ModelClient | None = None
+        self._stack: AsyncExitStack | None = None
+
+    # -- the model connection ----------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Connect to the model endpoint named by the settings (start the local model if so)."""
+        stack = AsyncExitStack()
+        try:
+            self._client = await stack.enter_async_context(
+                connect_model(self.settings, notice=self.notice)
+            )
+        except BaseException:
+            await stack.aclose()
+            raise
+        self._stack = stack
+
+    async def close(self) -> None:
+        """Close the model connection."""
+        stack, self._stack, self._client = self._stack, None, None
+        if stack is not None:
+            await stack.aclose()
+
+    async def switch_profile(self, profile: str) -> Settings:
+        """Reconnect with another model profile; the conversation carries on."""
+        settings = await asyncio.to_thread(load_settings, self.root, {"profile": profile})
+        await self.close()
+        self.settings = settings
+        await self.open()
+        return settings
+
+    @property
+    def model(self) -> str:
+        """Return the model name answering this chat."""
+        return self._client.model if self._client is not None else self.settings.model
+
+    # -- turns -------------------------------------------------------------------------------
+
+    async def run_turn(self, task: str, approve: Approver) -> AsyncIterator[Event]:
+        """Run one task with the agent, keeping history, usage and the session log."""
+        if self._client is None:
+            raise ConfigError("no model connection", hint="check the endpoint with /model")
+        agent = await asyncio.to_thread(self._build_agent, self._client, task, approve)
+        try:
+            async for event in agent.run(task):
+                if isinstance(event, UsageUpdate):
+                    self.usage = self.usage + event.last
+                    self.context_tokens = event.context_tokens
+                yield event
+        finally:
+            settle_history(self.history)
+
+    def _build_agent(self, client: ModelClient, task: str, approve: Approver) -> Agent:
+        from assistant.gitops import open_checkpoints
+
+        async def save_checkpoint() -> None:
+            await asyncio.to_thread(open_checkpoints(self.root, self.settings).create, task[:60])
+
+        context = prompt_context(self.root, self.settings, task) if repo.has_index() else None
+        context = dataclasses.replace(context or PromptContext(), files=self._file_contents())
+        return Agent(
+            AgentConfig(
+                root=self.root,
+                settings=self.settings,
+                client=client,
+                tools=default_tools(),
+                policy=policy_for(self.settings, self.mode, headless=False),
+                system_prompt=system_prompt(self.root, context, read_rules(self.root)),
+                approve=approve,
+                before_first_edit=save_checkpoint,
+                history=self.history,
+                on_message=self._session().append,
+            )
+        )
+
+    def _session(self) -> SessionLog:
+        if self.session is None:
+            self.session = SessionLog.new(self._sessions_folder())
+        return self.session
+
+    def _sessions_folder(self) -> Path:
+        return sessions_dir(cache_root(self.settings), self.root)
+
+    # -- conversation state ------------------------------------------------------------------
+
+    def set_mode(self, mode: str) -> None:
+        """Switch the permission mode for the next turns."""
+        if mode not in MODES:
+            raise ConfigError(f"unknown mode {mode!r}", hint=f"choose one of: {', '.join(MODES)}")
+        self.mode = mode
+
+    def clear(self) -> None:
+        """Forget the conversation and start a new session file on the next turn."""
+        self.history.clear()
+        self.session = None
+        self.context_tokens = 0
+
+    def resume(self) -> int:
+        """Continue the latest saved session of this repository; return its message count."""
+        latest = SessionLog.latest(self._sessions_folder())
+        if latest is None:
+            raise ConfigError("no saved session for this repository", hint="start chatting")
+        self.history[:] = latest.messages()
+        self.session = latest
+        return len(self.history)
+
+    def add_files(self, names: list[str]) -> list[str]:
+        """Add repository files to the context; return the ones that were added."""
+        added = []
+        for name in names:
+            path = repo.resolve_file(self.root, name)
+            if path is None:
+                raise ConfigError(f"no file {name!r} in the repository", hint="try @ completion")
+            if name not in self.context_files:
+                self.context_files.append(name)
+                added.append(name)
+        return added
+
+    def drop_files(self, names: list[str]) -> list[str]:
+        """Drop files from the context (all of them when `names` is empty)."""
+        dropped = [n for n in self.context_files if not names or n in names]
+        self.context_files = [n for n in self.context_files if n not in dropped]
+        return dropped
+
+    def _file_contents(self) -> tuple[tuple[str, str], ...]:
+        files = []
+        for name in self.context_files:
+            path = repo.resolve_file(self.root, name)
+            if path is not None:
+                text = path.read_bytes()[:MAX_CONTEXT_FILE_BYTES].decode("utf-8", "replace")
+                files.append((name, text))
+        return tuple(files)
+
+    # -- git ---------------------------------------------------------------------------------
+
+    def diff(self) -> str:
+        """Return the work tree's diff against HEAD (new files included)."""
+        return self._checkpoints().diff()
+
+    def undo(self) -> str:
+        """Restore the work tree to the checkpoint before the last turn's first edit."""
+        checkpoint = self._checkpoints().undo()
+        return f"restored the work tree to before: {checkpoint.label}"
+
+    def commit(self, message: str) -> str:
+        """Commit every changed file with `message`; return the short commit id."""
+        checkpoints = self._checkpoints()
+        status = checkpoints.status()
+        paths = [line[3:].split(" -> ")[-1] for line in status.splitlines() if line.strip()]
+        if not paths:
+            raise AssistantError("nothing to commit: the work tree is clean")
+        commit = checkpoints.commit(paths, message)
+        return f"committed {len(paths)} file(s) as {commit[:10]}"
+
+    def _checkpoints(self) -> Any:
+        from assistant.gitops import open_checkpoints
+
+        return open_checkpoints(self.root, self.settings)
+
+
+def settle_history(history: list[dict[str, Any]]) -> None:
+    """Drop a trailing tool-call message whose results never came (a cancelled turn)."""
+    while history and history[-1].get("role") == "tool":
+        last_call = next((m for m in reversed(history) if m.get("tool_calls")), None)
+        ids = {c.get("id") for c in (last_call or {}).get("tool_calls", [])}
+        answered = {m.get("tool_call_id") for m in history if m.get("role") == "tool"}
+        if last_call is None or ids <= answered:
+            return
+        del history[history.index(last_call) :]
+    if history and history[-1].get("role") == "assistant" and history[-1].get("tool_calls"):
+        history.pop()

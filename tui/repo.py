@@ -1,0 +1,124 @@
+"""The repository as the chat sees it: its files, the code index, the repo map and search.
+
+The index and context engine are optional here: without them the chat lists files with
+`git ls-files` and says that /map and /search need the index.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.config import Settings
+from assistant.errors import IndexStoreError, PathOutsideRepository
+from assistant.snapshots import walk_files
+from assistant.workspace import resolve_repo_path
+
+MAX_SYMBOLS = 50_000
+
+
+@dataclass(frozen=True)
+class RepoCatalog:
+    """What @ completion offers: the repository's files and the index's symbol names."""
+
+    files: tuple[str, ...] = ()
+    symbols: dict[str, str] = field(default_factory=dict)  # symbol name -> its file
+    indexed: bool = False
+
+
+def has_index() -> bool:
+    """Return whether the code index and the context engine are present in this build."""
+    import assistant.context
+    import assistant.index
+
+    return hasattr(assistant.index, "open_index") and hasattr(assistant.context, "search")
+
+
+def list_files(root: Path) -> tuple[str, ...]:
+    """Return the repository's files (git's view when it is a git repository)."""
+    result = subprocess.run(
+        ["git", "-C", str(root), "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        return tuple(walk_files(root))
+    names = sorted({name for name in result.stdout.split("\0") if name})
+    return tuple(name for name in names if (root / name).is_file())
+
+
+def resolve_file(root: Path, name: str) -> Path | None:
+    """Return the file `name` names inside the repository, or None."""
+    try:
+        path = resolve_repo_path(root, name)
+    except PathOutsideRepository:
+        return None
+    return path if path.is_file() else None
+
+
+def build_catalog(
+    root: Path, settings: Settings, progress: Callable[[int, int], None] | None = None
+) -> RepoCatalog:
+    """Update the index (reporting progress) and return the files and symbols it knows."""
+    files = list_files(root)
+    if not has_index():
+        return RepoCatalog(files=files)
+    from assistant.index import open_index
+
+    with open_index(root, settings, progress=progress) as store:
+        symbols: dict[str, str] = {}
+        for symbol in store.all_symbols():
+            symbols.setdefault(symbol.name, symbol.path)
+            if len(symbols) >= MAX_SYMBOLS:
+                break
+    return RepoCatalog(files=files, symbols=symbols, indexed=True)
+
+
+def repo_map(root: Path, settings: Settings, tokens: int, focus: tuple[str, ...]) -> str:
+    """Return the ranked repo map within `tokens`."""
+    _require_index("/map")
+    from assistant.context import repo_map as render_map
+    from assistant.index import open_index
+
+    with open_index(root, settings) as store:
+        return render_map(store, tokens, focus=focus)
+
+
+def search(root: Path, settings: Settings, query: str, limit: int = 10) -> list[str]:
+    """Return search results as lines: the best files, then the best chunks with line spans."""
+    _require_index("/search")
+    from assistant.context import search as ranked_search
+    from assistant.index import open_index
+
+    with open_index(root, settings) as store:
+        ranked = ranked_search(store, query, limit=limit)
+        lines = [f"{hit.chunk.path}:{hit.chunk.start_line}-{hit.chunk.end_line}"
+                 + (f"  {hit.chunk.symbol}" if hit.chunk.symbol else "")
+                 for hit in ranked.chunks[:limit]]  # fmt: skip
+    return lines
+
+
+def _require_index(command: str) -> None:
+    if not has_index():
+        raise IndexStoreError(
+            f"{command} needs the code index, which this build does not have",
+            hint="use /files and @file mentions meanwhile",
+        )
+
+
+def complete(catalog: RepoCatalog, prefix: str, limit: int = 8) -> list[str]:
+    """Return files then symbols matching `prefix`: starts-with first, then contains."""
+    needle = prefix.lower()
+
+    def ranked(names: list[str]) -> list[str]:
+        starts = [n for n in names if n.lower().rsplit("/", 1)[-1].startswith(needle)]
+        starts += [n for n in names if n.lower().startswith(needle) and n not in starts]
+        contains = [n for n in names if needle in n.lower() and n not in starts]
+        return starts + contains
+
+    found = ranked(list(catalog.files))
+    found += ranked(list(catalog.symbols))
+    return found[:limit]

@@ -1,0 +1,53 @@
+"""The modal that asks before a shell command runs: the exact command and where it runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static
+
+from assistant.events import ApprovalRequest
+
+
+class CommandApproval(ModalScreen[bool]):
+    """Ask whether to run a command; dismisses with True (run) or False (refuse)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Run"),
+        Binding("n,escape", "answer(False)", "Refuse"),
+    ]
+
+    def __init__(self, request: ApprovalRequest, cwd: Path | str) -> None:
+        super().__init__()
+        self.request = request
+        self.cwd = str(cwd)
+
+    def compose(self) -> ComposeResult:
+        """Lay out the command, its directory and the answers."""
+        with Vertical(id="dialog"):
+            yield Label("Run this command?", id="question")
+            yield Static(Text(f"$ {self.request.summary}"), id="command")
+            yield Label("in", classes="dim")
+            yield Static(Text(self.cwd), id="cwd")
+            with Horizontal(id="answers"):
+                yield Button("Run (y)", id="run", variant="warning", compact=True)
+                yield Button("Refuse (n)", id="refuse", variant="primary", compact=True)
+
+    def on_mount(self) -> None:
+        """Focus Refuse, the safe answer."""
+        self.query_one("#refuse", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Answer with the pressed button."""
+        event.stop()
+        self.dismiss(event.button.id == "run")
+
+    def action_answer(self, run: bool) -> None:
+        """Answer from the keyboard."""
+        self.dismiss(run)

@@ -1,0 +1,51 @@
+"""The @ completion menu: files and symbols that match what follows the @."""
+
+from __future__ import annotations
+
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+
+class CompletionMenu(OptionList):
+    """A small list under the prompt; the prompt keeps focus and forwards keys to it."""
+
+    class Chosen(Message):
+        """The user picked a completion."""
+
+        def __init__(self, value: str) -> None:
+            super().__init__()
+            self.value = value
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.can_focus = False
+
+    def show(self, values: list[str]) -> None:
+        """Offer `values`, or hide when there are none."""
+        self.clear_options()
+        self.add_options([Option(value, id=value) for value in values])
+        self.display = bool(values)
+        if values:
+            self.highlighted = 0
+
+    def hide(self) -> None:
+        """Close the menu."""
+        self.clear_options()
+        self.display = False
+
+    def press(self, key: str) -> None:
+        """Handle a key the prompt forwarded: move, choose or close."""
+        if key == "down":
+            self.action_cursor_down()
+        elif key == "up":
+            self.action_cursor_up()
+        elif key in ("tab", "enter") and self.highlighted is not None:
+            option = self.get_option_at_index(self.highlighted)
+            self.post_message(self.Chosen(str(option.id)))
+        else:
+            self.hide()
+
+    def _on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.post_message(self.Chosen(str(event.option.id)))

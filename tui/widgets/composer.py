@@ -1,0 +1,76 @@
+"""The input area: the prompt with its @ completion menu above it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+
+from tui.widgets.completion_menu import CompletionMenu
+from tui.widgets.prompt_input import PromptInput
+
+Completer = Callable[[str], list[str]]
+
+
+class Composer(Vertical):
+    """Prompt plus completion; posts Submitted with the text the user sent."""
+
+    class Submitted(Message):
+        """The user sent a prompt or a slash command."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self, completer: Completer, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.completer = completer
+
+    def compose(self) -> ComposeResult:
+        """Lay out the menu above the prompt."""
+        menu = CompletionMenu(id="completion")
+        menu.display = False
+        yield menu
+        yield PromptInput(id="prompt")
+
+    @property
+    def prompt(self) -> PromptInput:
+        """Return the prompt widget."""
+        return self.query_one(PromptInput)
+
+    @property
+    def menu(self) -> CompletionMenu:
+        """Return the completion menu."""
+        return self.query_one(CompletionMenu)
+
+    def on_prompt_input_submitted(self, event: PromptInput.Submitted) -> None:
+        """Close the menu and pass the text on."""
+        event.stop()
+        self._close_menu()
+        self.post_message(self.Submitted(event.text))
+
+    def on_prompt_input_mention_changed(self, event: PromptInput.MentionChanged) -> None:
+        """Offer completions for the @ mention being typed."""
+        event.stop()
+        values = self.completer(event.prefix) if event.prefix is not None else []
+        self.menu.show(values)
+        self.prompt.completing = bool(values)
+
+    def on_prompt_input_menu_key(self, event: PromptInput.MenuKey) -> None:
+        """Forward a key to the open menu."""
+        event.stop()
+        self.menu.press(event.key)
+        if not self.menu.display:
+            self.prompt.completing = False
+
+    def on_completion_menu_chosen(self, event: CompletionMenu.Chosen) -> None:
+        """Put the chosen completion into the prompt."""
+        event.stop()
+        self.prompt.accept_completion(event.value)
+        self._close_menu()
+
+    def _close_menu(self) -> None:
+        self.menu.hide()
+        self.prompt.completing = False

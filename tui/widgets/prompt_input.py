@@ -1,0 +1,134 @@
+"""The prompt: multi-line entry, Enter sends, history on Up/Down, @ mentions for completion."""
+
+from __future__ import annotations
+
+import re
+
+from textual import events
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import TextArea
+
+MENTION = re.compile(r"@([\w./\-]*)$")
+NEWLINE_KEYS = ("shift+enter", "ctrl+j", "alt+enter", "ctrl+n")
+MENU_KEYS = ("tab", "enter", "up", "down", "escape")
+
+
+class PromptInput(TextArea):
+    """A TextArea that sends on Enter and keeps the history of what was sent."""
+
+    completing: reactive[bool] = reactive(False)
+
+    class Submitted(Message):
+        """The user sent the prompt."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    class MentionChanged(Message):
+        """The word at the cursor is an @ mention (prefix) or stopped being one (None)."""
+
+        def __init__(self, prefix: str | None) -> None:
+            super().__init__()
+            self.prefix = prefix
+
+    class MenuKey(Message):
+        """A key meant for the open completion menu."""
+
+        def __init__(self, key: str) -> None:
+            super().__init__()
+            self.key = key
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(
+            soft_wrap=True,
+            tab_behavior="focus",
+            show_line_numbers=False,
+            highlight_cursor_line=False,
+            compact=True,
+            placeholder="Ask, or /help  (Enter sends, Ctrl+J new line, @ mentions a file)",
+            **kwargs,  # type: ignore[arg-type]
+        )
+        self.sent: list[str] = []
+        self._history_pos: int | None = None
+        self._draft = ""
+
+    async def _on_key(self, event: events.Key) -> None:
+        key = event.key
+        if self.completing and key in MENU_KEYS:
+            self._swallow(event)
+            self.post_message(self.MenuKey(key))
+            return
+        if key == "enter":
+            self._swallow(event)
+            self.submit()
+            return
+        if key in NEWLINE_KEYS:
+            self._swallow(event)
+            self.insert("\n")
+            return
+        if key == "up" and self.cursor_location[0] == 0 and self._recall(-1):
+            self._swallow(event)
+            return
+        last_row = self.document.line_count - 1
+        if key == "down" and self.cursor_location[0] == last_row and self._recall(+1):
+            self._swallow(event)
+            return
+        await super()._on_key(event)
+
+    def submit(self) -> None:
+        """Send the prompt (if it is not blank) and remember it."""
+        text = self.text.strip()
+        if not text:
+            return
+        if not self.sent or self.sent[-1] != text:
+            self.sent.append(text)
+        self._history_pos = None
+        self.clear()
+        self.post_message(self.Submitted(text))
+
+    def accept_completion(self, value: str) -> None:
+        """Replace the @ mention before the cursor with `@value `."""
+        row, col = self.cursor_location
+        line = self.document.get_line(row)
+        match = MENTION.search(line[:col])
+        if match is None:
+            return
+        self.replace(f"@{value} ", (row, match.start()), (row, col))
+        self.completing = False
+
+    def _on_text_area_changed(self, event: TextArea.Changed) -> None:
+        row, col = self.cursor_location
+        match = MENTION.search(self.document.get_line(row)[:col])
+        self.post_message(self.MentionChanged(match.group(1) if match else None))
+
+    def _recall(self, step: int) -> bool:
+        """Move through the history; return whether the text changed."""
+        if not self.sent:
+            return False
+        if self._history_pos is None:
+            if step > 0:
+                return False
+            self._draft = self.text
+            position = len(self.sent) - 1
+        else:
+            position = self._history_pos + step
+        if position < 0:
+            return True
+        if position >= len(self.sent):
+            self._history_pos = None
+            self._set_text(self._draft)
+            return True
+        self._history_pos = position
+        self._set_text(self.sent[position])
+        return True
+
+    def _set_text(self, text: str) -> None:
+        self.load_text(text)
+        self.move_cursor(self.document.end)
+
+    @staticmethod
+    def _swallow(event: events.Key) -> None:
+        event.stop()
+        event.prevent_default()

@@ -1,0 +1,43 @@
+"""One tool call in the log: a collapsed line with its name and arguments, then its result."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from textual.widgets import Collapsible, Static
+
+ARGUMENT_CHARS = 60
+RESULT_CHARS = 4_000
+
+
+def describe_call(name: str, arguments: dict[str, Any]) -> str:
+    """Return a one-line `name(arg=value, ...)` for the entry's title."""
+    parts = []
+    for key, value in arguments.items():
+        shown = value if isinstance(value, str) else json.dumps(value)
+        shown = shown.replace("\n", "⏎")
+        parts.append(f"{key}={shown[:ARGUMENT_CHARS]}{'…' if len(shown) > ARGUMENT_CHARS else ''}")
+    return f"{name}({', '.join(parts)})"
+
+
+class ToolEntry(Collapsible):
+    """A tool call; expanding it shows the full arguments and output."""
+
+    def __init__(self, call_id: str, name: str, arguments: dict[str, Any]) -> None:
+        self.call_id = call_id
+        self.call_title = describe_call(name, arguments)
+        body = Static(
+            json.dumps(arguments, indent=2)[:RESULT_CHARS], classes="arguments", markup=False
+        )
+        super().__init__(body, title=f"⚙ {self.call_title}", collapsed=True, classes="tool")
+
+    def set_result(self, ok: bool, output: str) -> None:
+        """Show the result's first line in the title and all of it inside."""
+        first = next((line for line in output.splitlines() if line.strip()), "")
+        mark = "✓" if ok else "✗"
+        self.title = f"{mark} {self.call_title} — {first[:80]}"
+        self.add_class("ok" if ok else "failed")
+        self.query_one(Collapsible.Contents).mount(
+            Static(output[:RESULT_CHARS], classes="output", markup=False)
+        )
