@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "assistant.cli.ask_cmd",
     "assistant.cli.run_cmd",
     "assistant.cli.refactor_cmd",
+    "assistant.cli.chat_cmd",
 )
 
 
@@ -46,6 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     func = getattr(args, "func", None)
+    if func is None and sys.stdin.isatty() and sys.stdout.isatty():
+        args = parser.parse_args(["chat"])  # bare `assistant` in a terminal opens the chat
+        func = args.func
     if func is None:
         parser.print_help()
         return 0
