@@ -94,7 +94,7 @@ class BatchRun:
 
     def start(self, plan: Plan) -> BatchState:
         """Create the batch branch at HEAD and a fresh state file."""
-        head = self.git._head()
+        head = self.git.head()
         if head is None:
             raise GitError("the repository has no commit yet; commit once before a batch")
         branch = self.options.branch or f"assistant/refactor-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -109,32 +109,35 @@ class BatchRun:
 
     async def run(self, state: BatchState) -> BatchState:
         """Work on every target not yet done, `jobs` at a time; save state after each."""
-        branch_tree = self._branch_worktree(state)
         pending = [t for t in state.targets.values() if t.status != "done"]
-        semaphore = asyncio.Semaphore(max(1, self.options.jobs))
+        slots: asyncio.Queue[Path] = asyncio.Queue()
+        made: list[Path] = []
+        for number in range(min(max(1, self.options.jobs), len(pending))):
+            slot = self.cache_root / "worktrees" / f"{_safe(state.branch)}-{number}"
+            slots.put_nowait(slot)
+            made.append(slot)
 
         async def one(target: TargetState) -> None:
-            async with semaphore:
+            slot = await slots.get()
+            try:
                 if not self._endpoint_down.is_set():
-                    await self._run_target(state, target, branch_tree)
+                    await self._run_target(state, target, slot)
+            finally:
+                slots.put_nowait(slot)
 
         try:
             await asyncio.gather(*(one(t) for t in pending))
         finally:
-            await asyncio.to_thread(self._remove_worktree, branch_tree)
+            for slot in made:
+                await asyncio.to_thread(self._remove_worktree, slot)
         if self.options.squash:
             await asyncio.to_thread(self._squash, state)
         return state
 
-    async def _run_target(self, state: BatchState, target: TargetState, branch_tree: Path) -> None:
+    async def _run_target(self, state: BatchState, target: TargetState, scratch: Path) -> None:
         await self._update(state, target, status="running", error="")
-        scratch = (
-            self.cache_root
-            / "worktrees"
-            / f"{state.branch.replace('/', '-')}-{abs(hash(target.path))}"
-        )
         try:
-            await asyncio.to_thread(self._add_scratch, scratch, state.base)
+            await asyncio.to_thread(self._fresh_scratch, scratch, state.base)
             tokens, error, endpoint = await self._agent_on(scratch, target.path)
             if endpoint:
                 self._endpoint_down.set()
@@ -151,8 +154,11 @@ class BatchRun:
             if problem:
                 await self._update(state, target, status="failed", error=problem, tokens=tokens)
                 return
+            message = f"refactor({target.path}): {self.options.instruction.splitlines()[0][:60]}"
             async with self._commit_lock:
-                commit = await asyncio.to_thread(self._land, branch_tree, diff, target.path)
+                commit = await asyncio.to_thread(
+                    self.git.apply_to_branch, state.branch, diff, message
+                )
             stats = _diff_stats(diff)
             await self._update(state, target, status="done", commit=commit, tokens=tokens, **stats)
         except asyncio.CancelledError:
@@ -160,8 +166,6 @@ class BatchRun:
             raise
         except AssistantError as error:
             await self._update(state, target, status="failed", error=error.one_line())
-        finally:
-            await asyncio.to_thread(self._remove_worktree, scratch)
 
     async def _agent_on(self, scratch: Path, target: str) -> tuple[int, str, bool]:
         """Run the agent on one target; return (tokens, error, whether the endpoint failed)."""
@@ -204,40 +208,23 @@ class BatchRun:
             return f"verify command failed (exit {code}):\n{output[-4000:]}"
         return ""
 
-    def _land(self, branch_tree: Path, diff: str, target: str) -> str:
-        wt = GitCheckpoints(branch_tree)
-        wt._git(
-            "apply",
-            "--3way",
-            "--whitespace=nowarn",
-            stdin=diff if diff.endswith("\n") else diff + "\n",
-        )
-        paths = _changed_paths(diff)
-        message = f"refactor({target}): {self.options.instruction.splitlines()[0][:60]}"
-        return wt.commit(paths, message)
-
-    def _branch_worktree(self, state: BatchState) -> Path:
-        path = self.cache_root / "worktrees" / f"{state.branch.replace('/', '-')}-branch"
-        self._remove_worktree(path)
+    def _fresh_scratch(self, path: Path, base: str) -> None:
+        """Make `path` a clean checkout of `base`: reuse the slot's worktree, or add it."""
+        if (path / ".git").exists():
+            scratch = GitCheckpoints(path)
+            scratch._git("checkout", "-q", "-f", "--detach", base)
+            scratch._git("clean", "-q", "-f", "-d", "-x")  # our own scratch tree, never the user's
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._worktree_lock:
-            self.git._git("worktree", "add", "-q", str(path), state.branch)
-        return path
-
-    def _add_scratch(self, path: Path, base: str) -> None:
-        self._remove_worktree(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._worktree_lock:
-            self.git._git("worktree", "add", "-q", "--detach", str(path), base)
+            self.git.add_worktree(path, base, detach=True)
 
     def _remove_worktree(self, path: Path) -> None:
         with self._worktree_lock:
-            if path.exists():
-                try:
-                    self.git._git("worktree", "remove", "--force", str(path))
-                except GitError:
-                    shutil.rmtree(path, ignore_errors=True)
-            self.git._git("worktree", "prune")
+            try:
+                self.git.remove_worktree(path)
+            except GitError:
+                shutil.rmtree(path, ignore_errors=True)
 
     def _squash(self, state: BatchState) -> None:
         done = [t for t in state.targets.values() if t.status == "done"]
@@ -253,6 +240,10 @@ class BatchRun:
             state.targets[target.path] = replace(state.targets[target.path], **changes)  # type: ignore[arg-type]
             await asyncio.to_thread(state.save)
         self.progress(state)
+
+
+def _safe(branch: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "-", branch)
 
 
 def _changed_paths(diff: str) -> list[str]:

@@ -113,10 +113,34 @@ class GitCheckpoints:
         """Create branch `name` at `from_ref` without switching to it."""
         self._git("branch", name, from_ref)
 
-    def add_worktree(self, path: Path, branch: str) -> Path:
-        """Check `branch` out in a separate work tree at `path` (for batch work)."""
-        self._git("worktree", "add", "-q", str(path), branch)
+    def add_worktree(self, path: Path, ref: str, *, detach: bool = False) -> Path:
+        """Check `ref` out in a separate work tree at `path` (for batch work)."""
+        self._git("worktree", "add", "-q", *(["--detach"] if detach else []), str(path), ref)
         return path
+
+    def remove_worktree(self, path: Path) -> None:
+        """Remove a work tree made by `add_worktree` (and any stale worktree records)."""
+        if Path(path).exists():
+            self._git("worktree", "remove", "--force", str(path))
+        self._git("worktree", "prune")
+
+    def apply_to_branch(self, branch: str, diff: str, message: str) -> str:
+        """Commit `diff` on top of `branch` without a work tree (through a private index);
+        return the new commit. The user's index, HEAD and files are not touched."""
+        ref = f"refs/heads/{branch}"
+        tip = self._git("rev-parse", "--verify", ref)
+        with self._private_index() as env:
+            self._git("read-tree", tip, env=env)
+            patch = diff if diff.endswith("\n") else diff + "\n"
+            self._git("apply", "--cached", "--whitespace=nowarn", env=env, stdin=patch)
+            tree = self._git("write-tree", env=env)
+        commit = self._git("commit-tree", tree, "-p", tip, "-m", message)
+        self._git("update-ref", ref, commit, tip)
+        return commit
+
+    def head(self) -> str | None:
+        """Return the commit HEAD points at, or None in an empty repository."""
+        return self._head()
 
     # -- internals ---------------------------------------------------------------------------
 
