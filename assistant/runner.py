@@ -30,6 +30,7 @@ class RunOptions:
     mode: str = "ask"
     max_turns: int = 30
     resume: bool = False
+    commit: bool = False  # commit the agent's edits with a model-written message
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Outcome:
     refused: bool
     edited: tuple[str, ...]
     diff: str
+    commit: str = ""
 
 
 def policy_for(settings: Settings, mode: str, headless: bool) -> PermissionPolicy:

@@ -27,6 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="print events as JSON lines")
     parser.add_argument("--max-turns", type=int, default=30, help="model turns at most (30)")
     parser.add_argument("--resume", action="store_true", help="continue the last session")
+    parser.add_argument(
+        "--commit", action="store_true", help="commit the edited files with a model-written message"
+    )
     add_model_flags(parser)
     add_repo_flag(parser)
     parser.set_defaults(func=run)
@@ -39,11 +42,25 @@ def run(args: argparse.Namespace) -> int:
     root = repo_root(args)
     settings = settings_from_args(args, root)
     mode = args.mode or ("auto-edit" if args.yes else settings.permission_mode)
-    options = RunOptions(mode=mode, max_turns=args.max_turns, resume=args.resume)
+    options = RunOptions(
+        mode=mode, max_turns=args.max_turns, resume=args.resume, commit=args.commit
+    )
     printer = _JsonPrinter() if args.json else _TextPrinter()
     outcome = asyncio.run(run_headless(root, settings, args.task, options, printer))
-    if not args.json and outcome.diff:
+    if args.json:
+        summary = {
+            "event": "Outcome",
+            "reason": outcome.reason,
+            "refused": outcome.refused,
+            "edited": list(outcome.edited),
+            "diff": outcome.diff,
+            "commit": outcome.commit,
+        }
+        print(json.dumps(summary))
+    elif outcome.diff:
         print("\n" + outcome.diff)
+    if outcome.commit:
+        print(f"committed {outcome.commit[:10]}", file=sys.stderr)
     if outcome.reason == "completed":
         return EXIT_REFUSED if outcome.refused else EXIT_DONE
     return EXIT_REFUSED if outcome.reason == "turn_limit" else EXIT_FAILED
