@@ -41,8 +41,11 @@ class ChatApp(App[None]):
         Binding("ctrl+l", "clear_log", "Clear screen", show=False),
     ]
 
-    def __init__(self, engine: ChatEngine, *, theme: str = "textual-dark") -> None:
+    def __init__(
+        self, engine: ChatEngine, *, theme: str = "textual-dark", index: bool = True
+    ) -> None:
         super().__init__()
+        self.index_on_start = index
         self.engine = engine
         self.catalog = repo.RepoCatalog()
         self.turn: Worker[None] | None = None
@@ -86,6 +89,10 @@ class ChatApp(App[None]):
         await self.chat_log.add_notice(
             f"assistant in {self.engine.root.name}. Ask anything; /help lists the commands."
         )
+        if self.engine.history:
+            await self.chat_log.add_notice(
+                f"resumed the last session ({len(self.engine.history)} messages)"
+            )
         self.connect()
         self.load_catalog()
 
@@ -120,7 +127,9 @@ class ChatApp(App[None]):
         """Index the repository (with progress) without blocking the prompt."""
         self.call_from_thread(setattr, self.status, "index_state", "indexing…")
         try:
-            catalog = repo.build_catalog(self.engine.root, self.engine.settings, self._progress)
+            catalog = repo.build_catalog(
+                self.engine.root, self.engine.settings, self._progress, self.index_on_start
+            )
         except AssistantError as error:
             self.call_from_thread(setattr, self.status, "index_state", "index failed")
             self.call_from_thread(self.chat_log.add_error, f"index: {error.one_line()}")
@@ -130,6 +139,8 @@ class ChatApp(App[None]):
             f"index: {len(catalog.files)} files, {len(catalog.symbols)} symbols"
             if catalog.indexed
             else f"files: {len(catalog.files)} (no index)"
+            if self.index_on_start
+            else f"files: {len(catalog.files)} (index off)"
         )
         self.call_from_thread(self.status.show_progress, 0, 0)
         self.call_from_thread(setattr, self.status, "index_state", state)

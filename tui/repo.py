@@ -60,11 +60,14 @@ def resolve_file(root: Path, name: str) -> Path | None:
 
 
 def build_catalog(
-    root: Path, settings: Settings, progress: Callable[[int, int], None] | None = None
+    root: Path,
+    settings: Settings,
+    progress: Callable[[int, int], None] | None = None,
+    use_index: bool = True,
 ) -> RepoCatalog:
     """Update the index (reporting progress) and return the files and symbols it knows."""
     files = list_files(root)
-    if not has_index():
+    if not use_index or not has_index():
         return RepoCatalog(files=files)
     from assistant.index import open_index
 

@@ -17,6 +17,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--mode", choices=MODES, help="permission mode (default from settings)")
     parser.add_argument("--resume", action="store_true", help="continue the last conversation")
+    parser.add_argument(
+        "--no-index", action="store_true", help="do not index the repository on start-up"
+    )
     parser.add_argument("--light", action="store_true", help="start with the light theme")
     add_model_flags(parser)
     add_repo_flag(parser)
@@ -34,5 +37,5 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "resume", False):
         engine.resume()
     theme = "textual-light" if getattr(args, "light", False) else "textual-dark"
-    ChatApp(engine, theme=theme).run()
+    ChatApp(engine, theme=theme, index=not getattr(args, "no_index", False)).run()
     return 0
