@@ -22,7 +22,7 @@ from tui.widgets.chat_log import ChatLog
 from tui.widgets.command_approval import CommandApproval
 from tui.widgets.composer import Composer
 from tui.widgets.diff_approval import DiffApproval
-from tui.widgets.status_bar import StatusBar
+from tui.widgets.status_bar import StatusBar, StatusInfo
 
 QUIT_WINDOW_SECONDS = 3.0
 MENTIONS = re.compile(r"(?:^|\s)@([\w./\-]+)")
@@ -102,14 +102,16 @@ class ChatApp(App[None]):
 
     def update_status(self) -> None:
         """Copy the engine's state into the status bar."""
-        status = self.status
-        status.model = self.engine.model
-        status.mode = self.engine.mode
-        status.context_window = self.engine.settings.context_window
-        status.tokens_in = self.engine.usage.prompt_tokens
-        status.tokens_out = self.engine.usage.completion_tokens
-        status.context_tokens = self.engine.context_tokens
-        status.busy = self.turn_running
+        engine = self.engine
+        self.status.info = StatusInfo(
+            model=engine.model,
+            mode=engine.mode,
+            context_tokens=engine.context_tokens,
+            context_window=engine.settings.context_window,
+            tokens_in=engine.usage.prompt_tokens,
+            tokens_out=engine.usage.completion_tokens,
+            busy=self.turn_running,
+        )
 
     # -- background work ---------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ class CommandApproval(ModalScreen[bool]):
         with Vertical(id="dialog"):
             yield Label("Run this command?", id="question")
             yield Static(Text(f"$ {self.request.summary}"), id="command")
-            yield Label("in", classes="dim")
+            yield Label("working directory:", classes="dim")
             yield Static(Text(self.cwd), id="cwd")
             with Horizontal(id="answers"):
                 yield Button("Run (y)", id="run", variant="warning", compact=True)
