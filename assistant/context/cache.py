@@ -1,0 +1,96 @@
+"""Caches keyed by the index's state: derived data in memory, rendered maps also on disk.
+
+The state is a digest of every indexed file's path and content hash, so any re-index that
+changes, adds or removes a file gives a new state and nothing stale is ever served. Long-lived
+front ends (the TUI, the LSP) keep graphs in memory; one-shot commands find a repeated map on disk
+next to the index database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+MEMORY_ENTRIES = 8
+DISK_ENTRIES = 16
+
+_memory: OrderedDict[tuple[str, str], Any] = OrderedDict()
+
+
+class StateSource(Protocol):
+    """What a state digest needs from the store."""
+
+    @property
+    def db_path(self) -> Path: ...
+
+    def files(self) -> list: ...  # FileRecord objects with `path` and `sha`
+
+
+def index_state(store: StateSource) -> str:
+    """Return a digest that changes whenever the indexed files do."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(str(store.db_path).encode())
+    for record in sorted(store.files(), key=lambda r: r.path):
+        digest.update(f"{record.path}\0{record.sha}\n".encode())
+    return digest.hexdigest()
+
+
+def memoize(state: str, kind: str, build: Callable[[], T]) -> T:
+    """Return the value cached for (state, kind), building it on a miss."""
+    key = (state, kind)
+    if key in _memory:
+        _memory.move_to_end(key)
+        return _memory[key]
+    value = build()
+    _memory[key] = value
+    while len(_memory) > MEMORY_ENTRIES:
+        _memory.popitem(last=False)
+    return value
+
+
+def disk_get(path: Path, state: str, key: str) -> str | None:
+    """Return the text cached on disk under `key` for this index state, if any."""
+    entries = _read(path)
+    if entries.get("state") != state:
+        return None
+    value = entries.get("entries", {}).get(key)
+    return value if isinstance(value, str) else None
+
+
+def disk_put(path: Path, state: str, key: str, text: str) -> None:
+    """Store `text` under `key` for this state (older states' entries are dropped)."""
+    entries = _read(path)
+    kept = entries.get("entries", {}) if entries.get("state") == state else {}
+    kept = dict(list(kept.items())[-(DISK_ENTRIES - 1) :])
+    kept[key] = text
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            "w", dir=path.parent, prefix=path.name, suffix=".tmp", delete=False, encoding="utf-8"
+        ) as handle:
+            json.dump({"state": state, "entries": kept}, handle)
+        os.replace(handle.name, path)
+    except OSError as error:
+        log.warning("could not write the map cache %s: %s", path, error)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """Read a cache file; a missing or damaged one reads as empty."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as error:
+        log.info("ignoring the unreadable map cache %s: %s", path, error)
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -1,0 +1,136 @@
+"""The file reference graph: an edge from A to B when A uses a name that B defines.
+
+Edges are weighted the way Aider weights them, so that PageRank over the graph says which files
+matter: a name used many times counts more (square root of the count), a long descriptive name
+more than a short one, and a private name (`_helper`), a name defined in many files (`get`,
+`run`) or a very short one much less. A name defined in several files splits its weight among
+them. The graph is built in bulk from the store, with numpy doing the join of uses to definitions.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from assistant.index.model import Reference, Symbol
+
+# A name defined in more files than this carries no information about where it points.
+MAX_DEFINERS = 40
+_DESCRIPTIVE = re.compile(r"[a-z0-9]_[a-z0-9]|[a-z][A-Z]")
+
+
+class GraphSource(Protocol):
+    """What the graph needs from the index store."""
+
+    def files(self) -> list: ...  # FileRecord objects with a `path` attribute
+
+    def all_symbols(self) -> Iterable[Symbol]: ...
+
+    def all_references(self) -> Iterable[Reference]: ...
+
+
+@dataclass(frozen=True, eq=False)
+class FileGraph:
+    """Files as nodes, one edge per (user file, defining file, name), with its weight."""
+
+    paths: tuple[str, ...]
+    names: tuple[str, ...]
+    src: np.ndarray  # node that uses the name
+    dst: np.ndarray  # node that defines it
+    name: np.ndarray  # index into `names`
+    weight: np.ndarray
+    nodes: Mapping[str, int]  # path -> node
+    name_ids: Mapping[str, int]  # name -> index into `names`
+    defined_in: Mapping[str, frozenset[int]]  # name -> the nodes that define it
+
+    @property
+    def size(self) -> int:
+        """Return the number of files (nodes)."""
+        return len(self.paths)
+
+
+def build_graph(store: GraphSource) -> FileGraph:
+    """Build the reference graph of everything in the index."""
+    paths = [record.path for record in store.files()]
+    definitions = ((symbol.path, symbol.name) for symbol in store.all_symbols())
+    uses = ((ref.path, ref.name) for ref in store.all_references())
+    return graph_from_pairs(paths, definitions, uses)
+
+
+def graph_from_pairs(
+    paths: Iterable[str],
+    definitions: Iterable[tuple[str, str]],
+    uses: Iterable[tuple[str, str]],
+) -> FileGraph:
+    """Build the graph from (path, name) pairs: where names are defined and where they are used."""
+    path_list = tuple(dict.fromkeys(paths))
+    node = {path: i for i, path in enumerate(path_list)}
+    defined: dict[str, set[int]] = {}
+    for path, name in definitions:
+        if path in node and name:
+            defined.setdefault(name, set()).add(node[path])
+    defined = {name: files for name, files in defined.items() if len(files) <= MAX_DEFINERS}
+    names = tuple(defined)
+    name_index = {name: i for i, name in enumerate(names)}
+    counts = Counter(
+        (node[path], name_index[name]) for path, name in uses if path in node and name in name_index
+    )
+    return _join(path_list, names, defined, counts, node, name_index)
+
+
+def name_weight(name: str, definers: int) -> float:
+    """Return how much one use of `name` says about the files that define it."""
+    weight = 1.0
+    if len(name) >= 8 and _DESCRIPTIVE.search(name):
+        weight *= 4.0
+    if name.startswith("_"):
+        weight *= 0.1
+    if len(name) <= 2:
+        weight *= 0.1
+    if definers > 5:
+        weight *= 0.1
+    return weight / math.sqrt(definers)
+
+
+def _join(
+    paths: tuple[str, ...],
+    names: tuple[str, ...],
+    defined: dict[str, set[int]],
+    counts: Counter[tuple[int, int]],
+    nodes: dict[str, int],
+    name_ids: dict[str, int],
+) -> FileGraph:
+    """Expand each (user, name, count) into one edge per file that defines the name."""
+    n_def = np.array([len(defined[name]) for name in names], dtype=np.int64)
+    def_file = np.fromiter((f for name in names for f in sorted(defined[name])), dtype=np.int64)
+    start = np.cumsum(n_def) - n_def
+    multiplier = np.array([name_weight(n, len(defined[n])) for n in names], dtype=np.float64)
+
+    use_file = np.fromiter((key[0] for key in counts), dtype=np.int64, count=len(counts))
+    use_name = np.fromiter((key[1] for key in counts), dtype=np.int64, count=len(counts))
+    use_count = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+    fan_out = n_def[use_name]
+    row = np.repeat(np.arange(len(counts)), fan_out)
+    offset = np.arange(len(row)) - np.repeat(np.cumsum(fan_out) - fan_out, fan_out)
+    src, name = use_file[row], use_name[row]
+    dst = def_file[start[name] + offset]
+    weight = multiplier[name] * np.sqrt(use_count[row])
+    keep = src != dst
+    return FileGraph(
+        paths,
+        names,
+        src[keep],
+        dst[keep],
+        name[keep],
+        weight[keep],
+        nodes,
+        name_ids,
+        {name: frozenset(files) for name, files in defined.items()},
+    )

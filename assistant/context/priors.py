@@ -1,0 +1,65 @@
+"""What users ask to change: a prior over files, before any query word is read.
+
+Requests are mostly about the project's own source. Tests, docs, examples, fixtures, benchmarks,
+vendored and generated code are changed far less often on their own, so their scores are
+multiplied down (never dropped: "fix the flaky test in test_io.py" still finds it). Larger files
+hold more of the logic and are changed more often; a gentle log-size factor says so.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+_TEST = re.compile(
+    r"(^|/)(tests?|testing|testdata|test_data|__tests__|__mocks__|mocks?|spec|specs|e2e|"
+    r"fixtures?|__fixtures__|snapshots?|__snapshots__|benches|benchmarks?)/"
+    r"|(^|/)(test_[^/]*|[^/]*_tests?\.\w+|[^/]*\.(test|spec|stories)\.\w+|[^/]*Tests?\.\w+|"
+    r"[^/]*_spec\.rb|conftest\.py)$"
+)
+_AUXILIARY = re.compile(
+    r"(^|/)(docs?|documentation|examples?|samples?|demos?|scripts|tools|\.github|\.circleci|"
+    r"site|website)/|(^|/)(setup\.py|noxfile\.py|fabfile\.py|tasks\.py|conf\.py)$"
+)
+_VENDORED = re.compile(
+    r"(^|/)(_?vendor(ed)?|third[_-]?party|thirdparty|node_modules|external|extern|deps|"
+    r"dist)/|\.min\.(js|css)$|(\.pb\.go|_pb2\.pyi?|\.generated\.\w+|\.g\.dart)$"
+)
+_CODE = re.compile(
+    r"\.(py|pyi|go|rs|js|jsx|mjs|cjs|ts|tsx|mts|cts|java|kt|kts|scala|c|h|cc|cpp|cxx|hpp|hh|"
+    r"cs|rb|php|swift|m|mm|lua|ex|exs|erl|hs|ml|clj|dart|vue|svelte|sh|zig|nim|jl|r|pl)$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class PriorWeights:
+    """Multipliers for each kind of file (1.0 is the project's own source)."""
+
+    test: float = 0.3
+    auxiliary: float = 0.3  # docs, examples, scripts, project tooling
+    vendored: float = 0.3  # vendored, third-party, built or generated code
+    not_code: float = 0.3  # markdown, config, data
+    size: float = 0.2  # strength of the log-size factor
+
+
+def file_kind(path: str) -> str:
+    """Return "test", "vendored", "auxiliary", "not_code" or "source" for a path."""
+    if _VENDORED.search(path):
+        return "vendored"
+    if _TEST.search(path):
+        return "test"
+    if _AUXILIARY.search(path):
+        return "auxiliary"
+    if not _CODE.search(path):
+        return "not_code"
+    return "source"
+
+
+def prior(path: str, n_lines: int, weights: PriorWeights | None = None) -> float:
+    """Return the prior multiplier of a file."""
+    weights = weights or PriorWeights()
+    kind = file_kind(path)
+    factor = 1.0 if kind == "source" else float(getattr(weights, kind))
+    return factor * (1.0 + weights.size * math.log1p(max(n_lines, 0)))

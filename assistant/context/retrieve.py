@@ -1,0 +1,251 @@
+"""Retrieval: rank files and chunks for a query by fusing what the index knows.
+
+Signals, per file: BM25 over its chunks (FTS5; the best few chunks count, the rest barely, so a
+huge file does not win on volume), BM25 over its path and over the names it defines, the
+definitions of identifiers the query names (exact, then fuzzy), paths the query mentions, and
+closeness in the reference graph to the strongest candidates. The lexical scores are normalised
+and summed; a prior for what users ask to change (source over tests, docs and vendored code)
+multiplies the total. Every hit says why it was picked.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from assistant.context.cache import index_state, memoize
+from assistant.context.fields import FieldIndex, names_field, path_field
+from assistant.context.priors import PriorWeights, file_kind, prior
+from assistant.context.query import Query, parse_query
+from assistant.index.tokens import code_tokens
+
+if TYPE_CHECKING:
+    from assistant.index import IndexStore
+    from assistant.index.model import Chunk
+
+
+@dataclass(frozen=True)
+class FileHit:
+    """A file picked for a query, its score and why."""
+
+    path: str
+    score: float
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ChunkHit:
+    """A chunk picked for a query, its score and why."""
+
+    chunk: Chunk
+    score: float
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Ranked files and chunks for one query."""
+
+    query: Query
+    files: tuple[FileHit, ...]
+    chunks: tuple[ChunkHit, ...]
+
+
+@dataclass(frozen=True)
+class SearchWeights:
+    """How much each signal counts (tuned on held-out repositories, not per project)."""
+
+    chunk_candidates: int = 2_000  # chunks asked of FTS5 before aggregation
+    chunk_top: int = 3  # chunks per file that count fully toward its text score...
+    chunk_damping: float = 0.2  # ...beyond the best one, at this fraction
+    path: float = 1.0
+    names: float = 0.5
+    definition: float = 0.2  # per identifier the file defines (split among its definers)
+    fuzzy_definition: float = 0.05
+    mentioned_path: float = 0.5
+    max_definers: int = 20  # a name defined in more files than this says nothing
+    priors: PriorWeights = field(default_factory=PriorWeights)
+
+
+DEFAULT_WEIGHTS = SearchWeights()
+
+
+@dataclass(frozen=True, eq=False)
+class _Fields:
+    """Per-index-state data for scoring: path and name fields, file sizes."""
+
+    paths: FieldIndex
+    names: FieldIndex
+    lines: dict[str, int]
+
+
+def search(
+    store: IndexStore, query: str, limit: int = 20, *, weights: SearchWeights = DEFAULT_WEIGHTS
+) -> SearchResult:
+    """Return the files and chunks that best answer `query`, best first, with reasons."""
+    parsed = parse_query(query)
+    fields = memoize(index_state(store), "search-fields", lambda: _build_fields(store))
+    terms = parsed.term_weights
+    chunk_hits = (
+        store.search_chunks(" ".join(terms), limit=weights.chunk_candidates) if terms else []
+    )
+    board = _Board()
+    _add_lexical(board, chunk_hits, fields, terms, weights)
+    _add_definitions(board, store, parsed, weights)
+    _add_mentioned_paths(board, fields, parsed, weights)
+    scores = {
+        path: value * prior(path, fields.lines.get(path, 0), weights.priors)
+        for path, value in board.score.items()
+        if value > 0
+    }
+    ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    files = tuple(
+        FileHit(path, score, _file_reasons(board, path, parsed, weights)) for path, score in ranked
+    )
+    return SearchResult(parsed, files, _rank_chunks(chunk_hits, scores, board, limit))
+
+
+class _Board:
+    """Scores and reasons accumulated per file while the signals are added."""
+
+    def __init__(self) -> None:
+        self.score: defaultdict[str, float] = defaultdict(float)
+        self.reasons: defaultdict[str, list[str]] = defaultdict(list)
+        self.best_chunk: dict[str, float] = {}
+
+    def add(self, path: str, value: float, reason: str) -> None:
+        """Add `value` to a file's score, remembering why."""
+        self.score[path] += value
+        if reason and reason not in self.reasons[path]:
+            self.reasons[path].append(reason)
+
+
+def _build_fields(store: IndexStore) -> _Fields:
+    """Index every file's path and defined names in memory."""
+    records = store.files()
+    names: dict[str, list[str]] = {record.path: [] for record in records}
+    for symbol in store.all_symbols():
+        if symbol.path in names:
+            names[symbol.path].append(symbol.name)
+    return _Fields(path_field(names), names_field(names), {r.path: r.n_lines for r in records})
+
+
+def _add_lexical(
+    board: _Board,
+    chunk_hits: list[tuple[Chunk, float]],
+    fields: _Fields,
+    terms: dict[str, float],
+    weights: SearchWeights,
+) -> None:
+    """Add text, path and name BM25, normalised so the best file scores 1."""
+    per_file: defaultdict[str, list[float]] = defaultdict(list)
+    for chunk, score in chunk_hits:
+        per_file[chunk.path].append(abs(score))
+    lexical: defaultdict[str, float] = defaultdict(float)
+    for path, values in per_file.items():
+        values.sort(reverse=True)
+        top = values[: weights.chunk_top]
+        lexical[path] += top[0] + weights.chunk_damping * sum(top[1:])
+        board.best_chunk[path] = top[0]
+    for path, value in fields.paths.score(terms).items():
+        lexical[path] += weights.path * value
+    for path, value in fields.names.score(terms).items():
+        lexical[path] += weights.names * value
+    best = max(lexical.values(), default=0.0) or 1.0
+    for path, value in lexical.items():
+        board.add(path, value / best, "")
+
+
+def _add_definitions(
+    board: _Board, store: IndexStore, parsed: Query, weights: SearchWeights
+) -> None:
+    """Add the files that define the identifiers the query names (exact, then fuzzy)."""
+    for name in parsed.identifiers:
+        exact = {symbol.path for symbol in store.symbols(name=name)}
+        if 0 < len(exact) <= weights.max_definers:
+            for path in exact:
+                board.add(path, weights.definition / math.sqrt(len(exact)), f"defines `{name}`")
+            continue
+        if exact or len(name) < 4:
+            continue
+        fuzzy = {(s.path, s.name) for s in store.search_symbols(name, limit=weights.max_definers)}
+        for path, found in fuzzy:
+            share = weights.fuzzy_definition / math.sqrt(len(fuzzy))
+            board.add(path, share, f"defines `{found}` (like `{name}`)")
+
+
+def _add_mentioned_paths(
+    board: _Board, fields: _Fields, parsed: Query, weights: SearchWeights
+) -> None:
+    """Add the files whose path ends with a file name or path the query mentions."""
+    for mentioned in parsed.paths:
+        suffix = "/" + mentioned.lstrip("./")
+        matches = [p for p in fields.lines if p == mentioned or p.endswith(suffix)]
+        for path in matches:
+            board.add(
+                path, weights.mentioned_path / len(matches), f"named in the query ({mentioned})"
+            )
+
+
+def _file_reasons(
+    board: _Board, path: str, parsed: Query, weights: SearchWeights
+) -> tuple[str, ...]:
+    """Say why a file was picked: matched words in its text and path, definitions, priors."""
+    reasons = []
+    if path in board.best_chunk:
+        reasons.append(f"text matches the query (best chunk BM25 {board.best_chunk[path]:.1f})")
+    path_words = set(code_tokens(path.replace("/", " "))) & set(parsed.term_weights)
+    if path_words:
+        reasons.append("path matches " + ", ".join(sorted(path_words)))
+    reasons.extend(board.reasons[path])
+    kind = file_kind(path)
+    if kind != "source":
+        reasons.append(f"{kind.replace('_', ' ')} file, weighted {getattr(weights.priors, kind)}")
+    return tuple(reasons)
+
+
+def _rank_chunks(
+    chunk_hits: list[tuple[Chunk, float]],
+    file_scores: dict[str, float],
+    board: _Board,
+    limit: int,
+) -> tuple[ChunkHit, ...]:
+    """Rank chunks by their own BM25 relative to their file's best, times the file's score."""
+    hits = []
+    for chunk, raw in chunk_hits:
+        file_score = file_scores.get(chunk.path, 0.0)
+        best = board.best_chunk.get(chunk.path) or 1.0
+        score = file_score * abs(raw) / best
+        reasons = [f"text BM25 {abs(raw):.1f}"]
+        if chunk.symbol and f"defines `{chunk.symbol}`" in board.reasons[chunk.path]:
+            score += file_score
+            reasons.append(f"defines `{chunk.symbol}`")
+        hits.append(ChunkHit(chunk, score, tuple(reasons)))
+    hits.sort(key=lambda hit: (-hit.score, hit.chunk.path, hit.chunk.start_line))
+    return tuple(hits[:limit])
+
+
+def search_result_to_dict(result: SearchResult) -> dict[str, object]:
+    """Return a search result as plain JSON-ready data (the one place it is serialised)."""
+    return {
+        "query": result.query.text,
+        "identifiers": list(result.query.identifiers),
+        "files": [
+            {"path": hit.path, "score": round(hit.score, 6), "reasons": list(hit.reasons)}
+            for hit in result.files
+        ],
+        "chunks": [
+            {
+                "path": hit.chunk.path,
+                "start_line": hit.chunk.start_line,
+                "end_line": hit.chunk.end_line,
+                "symbol": hit.chunk.symbol,
+                "score": round(hit.score, 6),
+                "reasons": list(hit.reasons),
+                "text": hit.chunk.text,
+            }
+            for hit in result.chunks
+        ],
+    }
