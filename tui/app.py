@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import re
 import time
 from pathlib import Path
@@ -11,7 +13,7 @@ from typing import ClassVar
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerFailed, WorkerState
 
 from assistant import events as ev
 from assistant.errors import AssistantError
@@ -24,6 +26,7 @@ from tui.widgets.composer import Composer
 from tui.widgets.diff_approval import DiffApproval
 from tui.widgets.status_bar import StatusBar, StatusInfo
 
+logger = logging.getLogger(__name__)
 QUIT_WINDOW_SECONDS = 3.0
 MENTIONS = re.compile(r"(?:^|\s)@([\w./\-]+)")
 THEMES = ("textual-dark", "textual-light")
@@ -49,6 +52,7 @@ class ChatApp(App[None]):
         self.engine = engine
         self.catalog = repo.RepoCatalog()
         self.turn: Worker[None] | None = None
+        self._connecting: Worker[None] | None = None
         self._approve_all = False
         self._pending: dict[str, asyncio.Future[bool]] = {}
         self._last_interrupt = 0.0
@@ -93,7 +97,7 @@ class ChatApp(App[None]):
             await self.chat_log.add_notice(
                 f"resumed the last session ({len(self.engine.history)} messages)"
             )
-        self.connect()
+        self._connecting = self.connect()
         self.load_catalog()
 
     async def on_unmount(self) -> None:
@@ -160,11 +164,7 @@ class ChatApp(App[None]):
         text = event.text
         if text.startswith("/"):
             await self.chat_log.add_user(text)
-            try:
-                await run_slash_command(self, text)
-            except AssistantError as error:
-                await self.chat_log.add_error(error.one_line())
-            self.update_status()
+            self.run_slash(text)
             return
         if self.turn_running:
             await self.chat_log.add_notice("the agent is still working: Esc cancels the turn")
@@ -173,6 +173,25 @@ class ChatApp(App[None]):
         await self._add_mentions(text)
         self.turn = self.run_turn(text)
         self.update_status()
+
+    @work(group="slash", exit_on_error=False)
+    async def run_slash(self, text: str) -> None:
+        """Run a slash command without holding up the prompt."""
+        try:
+            await run_slash_command(self, text)
+        except AssistantError as error:
+            await self.chat_log.add_error(error.one_line())
+        self.update_status()
+
+    async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Show an unexpected failure of background work; the chat stays usable."""
+        if event.state is WorkerState.ERROR:
+            error = event.worker.error
+            await self.chat_log.add_error(
+                f"unexpected error in {event.worker.name}: {type(error).__name__}: {error} "
+                "(run with -v for details)"
+            )
+            logger.error("%s failed", event.worker.name, exc_info=error)
 
     async def _add_mentions(self, text: str) -> None:
         names = []
@@ -194,6 +213,7 @@ class ChatApp(App[None]):
         self._approve_all = False
         log = self.chat_log
         try:
+            await self._wait_for_connection()
             async for event in self.engine.run_turn(task, self._approve):
                 await self._show(event)
         except asyncio.CancelledError:
@@ -205,6 +225,12 @@ class ChatApp(App[None]):
             await log.end_answer()
             self.turn = None
             self.update_status()
+
+    async def _wait_for_connection(self) -> None:
+        worker = self._connecting
+        if worker is not None and worker.state in (WorkerState.PENDING, WorkerState.RUNNING):
+            with contextlib.suppress(WorkerFailed):  # reported by on_worker_state_changed
+                await worker.wait()
 
     async def _show(self, event: ev.Event) -> None:
         log = self.chat_log
@@ -246,10 +272,11 @@ class ChatApp(App[None]):
             else:
                 widget = await self.chat_log.add_diff_approval(request)
                 widget.focus()
-            return await future
+            approved = await future
         finally:
             self._pending.pop(request.call_id, None)
-            self.query_one(Composer).prompt.focus()
+        self.query_one(Composer).prompt.focus()
+        return approved
 
     def on_diff_approval_decided(self, event: DiffApproval.Decided) -> None:
         """Resolve the edit's pending approval."""
