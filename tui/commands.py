@@ -39,12 +39,12 @@ async def run_slash_command(app: ChatApp, line: str) -> None:
 
 
 async def _help(app: ChatApp, _: str) -> None:
-    rows = [f"| `{c.usage}` | {c.help} |" for c in COMMANDS.values()]
+    rows = [f"  {c.usage:<18} {c.help}" for c in COMMANDS.values()]
     keys = (
-        "\n\nEnter sends · Ctrl+J new line · ↑/↓ history · @ completes files and symbols · "
-        "Esc or Ctrl+C cancels a turn · Ctrl+C twice quits · Ctrl+T light/dark"
+        "Enter sends · Ctrl+J new line · ↑/↓ history · @ completes files and symbols\n"
+        "Esc or Ctrl+C cancels a turn · Ctrl+C twice quits · Ctrl+T light/dark theme"
     )
-    await app.chat_log.add_output("| command | does |\n|---|---|\n" + "\n".join(rows) + keys, True)
+    await app.chat_log.add_output("\n".join(["commands:", *rows, "", keys]))
 
 
 async def _add(app: ChatApp, argument: str) -> None:
