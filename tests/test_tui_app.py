@@ -383,3 +383,54 @@ async def test_theme_toggles_between_dark_and_light(scripted_server, tmp_path):
         assert app.theme == "textual-dark"
         await pilot.press("ctrl+t")
         assert app.theme == "textual-light"
+
+
+async def test_resume_continues_the_last_conversation_in_a_new_app(scripted_server, tmp_path):
+    root = make_project(tmp_path)
+    server = scripted_server({"turns": [{"text": "Remembered: blue."}, {"text": "Blue."}]})
+    first = make_app(server, root)
+    async with first.run_test(size=SIZE) as pilot:
+        await send(pilot, "my colour is blue")
+        await finish_turn(pilot)
+    second = make_app(server, root)
+    async with second.run_test(size=SIZE) as pilot:
+        await send(pilot, "/resume")
+        await wait_until(pilot, lambda: "resumed the last session (2 messages)" in log_text(second))
+        assert "my colour is blue" in log_text(second)
+        await send(pilot, "what is my colour?")
+        await finish_turn(pilot)
+    contents = [m["content"] for m in server.chat_requests[1].body["messages"][1:]]
+    assert contents == ["my colour is blue", "Remembered: blue.", "what is my colour?"]
+
+
+async def test_clear_starts_a_new_conversation(scripted_server, tmp_path):
+    root = make_project(tmp_path)
+    server = scripted_server({"turns": [{"text": "one"}, {"text": "two"}]})
+    app = make_app(server, root)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "first question")
+        await finish_turn(pilot)
+        await send(pilot, "/clear")
+        await wait_until(pilot, lambda: "new conversation" in log_text(app))
+        assert "first question" not in log_text(app)
+        await send(pilot, "second question")
+        await finish_turn(pilot)
+    roles = [m["role"] for m in server.chat_requests[1].body["messages"]]
+    assert roles == ["system", "user"]
+
+
+async def test_model_switches_profile_and_the_status_bar_follows(
+    scripted_server, tmp_path, monkeypatch
+):
+    for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "ASSISTANT_MODEL", "ASSISTANT_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ASSISTANT_CONFIG", str(tmp_path / "no-config.toml"))
+    root = make_project(tmp_path)
+    app = make_app(scripted_server({"turns": []}), root)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "/model vllm")
+        await wait_until(pilot, lambda: "now using" in log_text(app))
+        assert app.engine.settings.profile == "vllm"
+        assert app.status.info.model == app.engine.settings.model != "qwen3-coder-plus"
+        await send(pilot, "/model nonsense")
+        await wait_until(pilot, lambda: "unknown profile 'nonsense'" in log_text(app))

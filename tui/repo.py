@@ -91,16 +91,18 @@ def repo_map(root: Path, settings: Settings, tokens: int, focus: tuple[str, ...]
 
 
 def search(root: Path, settings: Settings, query: str, limit: int = 10) -> list[str]:
-    """Return search results as lines: the best files, then the best chunks with line spans."""
+    """Return search results as lines: the best files with scores, then the best chunks."""
     _require_index("/search")
     from assistant.context import search as ranked_search
     from assistant.index import open_index
 
     with open_index(root, settings) as store:
         ranked = ranked_search(store, query, limit=limit)
-        lines = [f"{hit.chunk.path}:{hit.chunk.start_line}-{hit.chunk.end_line}"
-                 + (f"  {hit.chunk.symbol}" if hit.chunk.symbol else "")
-                 for hit in ranked.chunks[:limit]]  # fmt: skip
+    lines = [f"{hit.path}  ({hit.score:.2f})" for hit in ranked.files]
+    for hit in ranked.chunks[:limit]:
+        chunk = hit.chunk
+        name = f"  {chunk.symbol}" if chunk.symbol else ""
+        lines.append(f"  {chunk.path}:{chunk.start_line}-{chunk.end_line}{name}")
     return lines
 
 
