@@ -434,3 +434,18 @@ async def test_model_switches_profile_and_the_status_bar_follows(
         assert app.status.info.model == app.engine.settings.model != "qwen3-coder-plus"
         await send(pilot, "/model nonsense")
         await wait_until(pilot, lambda: "unknown profile 'nonsense'" in log_text(app))
+
+
+async def test_page_up_scrolls_the_conversation_from_the_prompt(scripted_server, tmp_path):
+    root = make_project(tmp_path)
+    server = scripted_server({"turns": [{"text": "\n\n".join(f"line {n}" for n in range(60))}]})
+    app = make_app(server, root)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "a long answer please")
+        await finish_turn(pilot)
+        await wait_until(pilot, lambda: app.chat_log.scroll_y == app.chat_log.max_scroll_y > 0)
+        bottom = app.chat_log.scroll_y
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert app.chat_log.scroll_y < bottom
+        assert app.focused is app.query_one(PromptInput)

@@ -42,6 +42,8 @@ class ChatApp(App[None]):
         Binding("escape", "cancel_turn", "Cancel turn", show=False),
         Binding("ctrl+t", "toggle_theme", "Light/dark theme", show=False),
         Binding("ctrl+l", "clear_log", "Clear screen", show=False),
+        Binding("pageup", "scroll_log(-1)", "Scroll up", priority=True, show=False),
+        Binding("pagedown", "scroll_log(1)", "Scroll down", priority=True, show=False),
     ]
 
     def __init__(
@@ -311,6 +313,13 @@ class ChatApp(App[None]):
             self.action_cancel_turn()
         else:
             self.notify("Press Ctrl+C again to quit", timeout=QUIT_WINDOW_SECONDS)
+
+    def action_scroll_log(self, direction: int) -> None:
+        """Scroll the conversation a page up or down, wherever the focus is."""
+        if direction < 0:
+            self.chat_log.scroll_page_up(animate=False)
+        else:
+            self.chat_log.scroll_page_down(animate=False)
 
     def action_toggle_theme(self) -> None:
         """Switch between the dark and the light theme."""

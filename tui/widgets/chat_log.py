@@ -21,7 +21,6 @@ class ChatLog(VerticalScroll):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.can_focus = False
         self.answer: AssistantMessage | None = None
 
     def on_mount(self) -> None:
