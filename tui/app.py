@@ -55,6 +55,7 @@ class ChatApp(App[None]):
         self.catalog = repo.RepoCatalog()
         self.turn: Worker[None] | None = None
         self._connecting: Worker[None] | None = None
+        self._indexing: Worker[None] | None = None
         self._approve_all = False
         self._pending: dict[str, asyncio.Future[bool]] = {}
         self._last_interrupt = 0.0
@@ -100,7 +101,7 @@ class ChatApp(App[None]):
                 f"resumed the last session ({len(self.engine.history)} messages)"
             )
         self._connecting = self.connect()
-        self.load_catalog()
+        self._indexing = self.load_catalog()
 
     async def on_unmount(self) -> None:
         """Close the model connection."""
@@ -215,7 +216,10 @@ class ChatApp(App[None]):
         self._approve_all = False
         log = self.chat_log
         try:
-            await self._wait_for_connection()
+            await self._wait_for(self._connecting)
+            if _running(self._indexing):
+                await log.add_notice("waiting for the index to finish…")
+                await self._wait_for(self._indexing)
             async for event in self.engine.run_turn(task, self._approve):
                 await self._show(event)
         except asyncio.CancelledError:
@@ -228,9 +232,9 @@ class ChatApp(App[None]):
             self.turn = None
             self.update_status()
 
-    async def _wait_for_connection(self) -> None:
-        worker = self._connecting
-        if worker is not None and worker.state in (WorkerState.PENDING, WorkerState.RUNNING):
+    async def _wait_for(self, worker: Worker[None] | None) -> None:
+        """Wait for background work the turn needs (the connection, the index)."""
+        if worker is not None and _running(worker):
             with contextlib.suppress(WorkerFailed):  # reported by on_worker_state_changed
                 await worker.wait()
 
@@ -336,6 +340,10 @@ class ChatApp(App[None]):
     def root(self) -> Path:
         """Return the repository root."""
         return self.engine.root
+
+
+def _running(worker: Worker[None] | None) -> bool:
+    return worker is not None and worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
 
 
 def _resolve(future: asyncio.Future[bool], value: bool) -> None:
