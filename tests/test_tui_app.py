@@ -449,3 +449,24 @@ async def test_page_up_scrolls_the_conversation_from_the_prompt(scripted_server,
         await pilot.pause()
         assert app.chat_log.scroll_y < bottom
         assert app.focused is app.query_one(PromptInput)
+
+
+async def test_with_the_index_symbols_complete_and_map_and_search_answer(scripted_server, tmp_path):
+    root = make_project(tmp_path)
+    server = scripted_server({"turns": [{"text": "ok"}]})
+    app = make_app(server, root)
+    app.index_on_start = True
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.status.index_state.startswith("index: 2 files"))
+        assert app.catalog.symbols == {"add": "app.py", "sub": "app.py"}
+        await pilot.press(*"explain @su")
+        menu = app.query_one("#completion")
+        await wait_until(pilot, lambda: menu.display)
+        assert menu.get_option_at_index(0).id == "sub"
+        await pilot.press("tab", "enter")
+        await finish_turn(pilot)
+        assert app.engine.context_files == ["app.py"]
+        await send(pilot, "/search subtract numbers sub")
+        await wait_until(pilot, lambda: "app.py  (" in log_text(app))
+        await send(pilot, "/map 256")
+        await wait_until(pilot, lambda: "def add(a, b)" in log_text(app))

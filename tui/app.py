@@ -157,8 +157,8 @@ class ChatApp(App[None]):
     def _progress(self, done: int, total: int) -> None:
         self.call_from_thread(self.status.show_progress, done, total)
 
-    def _complete(self, prefix: str) -> list[str]:
-        return repo.complete(self.catalog, prefix)
+    def _complete(self, prefix: str) -> list[tuple[str, str]]:
+        return [(c.value, c.detail) for c in repo.complete(self.catalog, prefix)]
 
     # -- input -------------------------------------------------------------------------------
 

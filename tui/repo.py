@@ -114,7 +114,15 @@ def _require_index(command: str) -> None:
         )
 
 
-def complete(catalog: RepoCatalog, prefix: str, limit: int = 8) -> list[str]:
+@dataclass(frozen=True)
+class Completion:
+    """One @ completion: the text inserted and what it is."""
+
+    value: str
+    detail: str
+
+
+def complete(catalog: RepoCatalog, prefix: str, limit: int = 8) -> list[Completion]:
     """Return files then symbols matching `prefix`: starts-with first, then contains."""
     needle = prefix.lower()
 
@@ -124,6 +132,9 @@ def complete(catalog: RepoCatalog, prefix: str, limit: int = 8) -> list[str]:
         contains = [n for n in names if needle in n.lower() and n not in starts]
         return starts + contains
 
-    found = ranked(list(catalog.files))
-    found += ranked(list(catalog.symbols))
+    found = [Completion(name, "file") for name in ranked(list(catalog.files))[:limit]]
+    found += [
+        Completion(name, f"symbol in {catalog.symbols[name]}")
+        for name in ranked(list(catalog.symbols))[:limit]
+    ]
     return found[:limit]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -21,10 +22,15 @@ class CompletionMenu(OptionList):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.can_focus = False
 
-    def show(self, values: list[str]) -> None:
-        """Offer `values`, or hide when there are none."""
+    def show(self, values: list[tuple[str, str]]) -> None:
+        """Offer `(value, detail)` pairs, or hide when there are none."""
         self.clear_options()
-        self.add_options([Option(value, id=value) for value in values])
+        self.add_options(
+            [
+                Option(Text.assemble(value, ("  " + detail, "dim")), id=value)
+                for value, detail in values
+            ]
+        )
         self.display = bool(values)
         if values:
             self.highlighted = 0

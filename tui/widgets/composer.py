@@ -11,7 +11,7 @@ from textual.message import Message
 from tui.widgets.completion_menu import CompletionMenu
 from tui.widgets.prompt_input import PromptInput
 
-Completer = Callable[[str], list[str]]
+Completer = Callable[[str], list[tuple[str, str]]]
 
 
 class Composer(Vertical):

@@ -50,8 +50,8 @@ class StatusBar(Horizontal):
     def compose(self) -> ComposeResult:
         """Lay out the fields and the indexing progress bar."""
         yield Label(StatusInfo().line(), id="status-text")
-        yield ProgressBar(total=None, show_eta=False, id="index-progress")
         yield Label(self.index_state, id="index-state")
+        yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="index-progress")
 
     def on_mount(self) -> None:
         """Hide the progress bar until indexing reports progress."""
@@ -70,6 +70,8 @@ class StatusBar(Horizontal):
         bar = self.query_one(ProgressBar)
         bar.display = total > 0 and done < total
         bar.update(total=max(total, 1), progress=done)
+        if bar.display:
+            self.index_state = f"indexing {done}/{total} "
 
     @property
     def mode(self) -> str:
