@@ -213,6 +213,6 @@ def open_checkpoints(root: Path, settings: object) -> GitCheckpoints | FileCheck
     try:
         return GitCheckpoints(root)
     except GitError:
-        from assistant.llm.connect import cache_root
+        from assistant.paths import cache_root
 
         return FileCheckpoints(root, cache_root(settings))  # type: ignore[arg-type]

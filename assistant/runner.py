@@ -13,7 +13,8 @@ from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.events import Done, Event, ToolResult
 from assistant.llm import ModelClient
-from assistant.llm.connect import cache_root, connect_model
+from assistant.llm.connect import connect_model
+from assistant.paths import cache_root
 from assistant.permissions import DEFAULT_ALLOW, PermissionPolicy
 from assistant.prompt import PromptContext, read_rules, system_prompt
 from assistant.session import SessionLog, sessions_dir

@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "assistant.cli.ask_cmd",
     "assistant.cli.run_cmd",
     "assistant.cli.refactor_cmd",
+    "assistant.cli.index_cmd",
     "assistant.cli.chat_cmd",
 )
 

@@ -43,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
     from assistant.batch_state import BatchState, latest_state, state_path
     from assistant.batch_targets import select_targets
     from assistant.errors import ConfigError
-    from assistant.llm.connect import cache_root, connect_model
+    from assistant.llm.connect import connect_model
+    from assistant.paths import cache_root
 
     root = repo_root(args)
     settings = settings_from_args(args, root)

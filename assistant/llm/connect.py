@@ -5,20 +5,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from assistant.config import Settings
 from assistant.llm.client import ModelClient
 from assistant.llm.local import DEMO_MODEL_NOTICE, server_for
-
-
-def cache_root(settings: Settings) -> Path:
-    """Return the assistant's cache directory (settings, or the platform's user cache)."""
-    if settings.cache_dir is not None:
-        return Path(settings.cache_dir)
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("assistant"))
+from assistant.paths import cache_root
 
 
 def needs_local_server(settings: Settings) -> bool:

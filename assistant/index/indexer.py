@@ -1,0 +1,138 @@
+"""Bring the index up to date: reparse only what changed, on every core when it is worth it."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.index.extract import parse_as_text, parse_source
+from assistant.index.model import ParsedFile
+from assistant.index.store import FileRecord, IndexStore
+from assistant.workspace import list_files
+
+log = logging.getLogger(__name__)
+POOL_THRESHOLD = 64  # below this many files, starting worker processes costs more than it saves
+WRITE_BATCH = 400
+
+Progress = Callable[[int, int], None]
+Outcome = tuple[FileRecord, ParsedFile] | tuple[str, str]  # parsed, or (path, error)
+
+
+@dataclass
+class IndexStats:
+    """What one update did."""
+
+    files: int = 0
+    parsed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    symbols: int = 0
+    skipped: dict[str, list[str]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    notice: str = ""
+
+
+def update_index(
+    store: IndexStore, root: Path, max_bytes: int, progress: Progress | None = None
+) -> IndexStats:
+    """Reparse changed files, drop deleted ones; return what happened."""
+    started = time.perf_counter()
+    listing = list_files(root, max_bytes)
+    stats = IndexStats(files=len(listing.files), skipped=listing.skipped, notice=store.notice)
+    known = {record.path: record for record in store.files()}
+    current = set(listing.files)
+    removed = [path for path in known if path not in current]
+    changed, touched = _changed_files(root, listing.files, known)
+    stats.unchanged = len(listing.files) - len(changed)
+    store.touch(touched)
+    batch: list[tuple[FileRecord, ParsedFile]] = []
+    for done, outcome in enumerate(_parse_all(root, changed), start=1):
+        if isinstance(outcome, tuple):
+            batch.append(outcome)
+            stats.parsed += 1
+        else:
+            path, error = outcome
+            stats.errors[path] = error
+            stats.skipped.setdefault("unreadable", []).append(path)
+        if len(batch) >= WRITE_BATCH:
+            store.write(batch, removed if removed else ())
+            removed, batch = [], []
+        if progress is not None:
+            progress(done, len(changed))
+    store.write(batch, removed)
+    stats.removed = len([p for p in known if p not in current])
+    stats.symbols = store.conn.execute("SELECT count(*) FROM symbols").fetchone()[0]
+    stats.seconds = time.perf_counter() - started
+    store.last_stats = stats
+    return stats
+
+
+def _changed_files(
+    root: Path, paths: Sequence[str], known: dict[str, FileRecord]
+) -> tuple[list[str], list[tuple[str, int, int]]]:
+    """Return files to reparse, and (path, size, mtime) of files touched but not changed."""
+    changed, touched = [], []
+    for path in paths:
+        record = known.get(path)
+        try:
+            stat = (root / path).stat()
+        except OSError:
+            continue  # deleted since the listing: the next update removes it
+        if record is not None and record.size == stat.st_size and record.mtime == stat.st_mtime_ns:
+            continue
+        if record is not None and record.size == stat.st_size and _sha(root / path) == record.sha:
+            touched.append((path, stat.st_size, stat.st_mtime_ns))
+            continue
+        changed.append(path)
+    return changed, touched
+
+
+def _parse_all(
+    root: Path, paths: list[str]
+) -> Iterator[tuple[FileRecord, ParsedFile] | tuple[str, str]]:
+    if len(paths) < POOL_THRESHOLD or (os.cpu_count() or 1) < 2:
+        for path in paths:
+            yield parse_one(str(root), path)
+        return
+    workers = os.cpu_count() or 2
+    chunksize = max(1, min(64, len(paths) // (workers * 8)))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(parse_one, [str(root)] * len(paths), paths, chunksize=chunksize)
+
+
+def parse_one(root: str, path: str) -> Outcome:
+    """Read and parse one file (in a worker process); an unreadable file becomes an error."""
+    full = Path(root) / path
+    try:
+        stat = full.stat()
+        data = full.read_bytes()
+    except OSError as error:
+        return path, f"{error.strerror or error}"
+    try:
+        parsed = parse_source(path, data)
+    except (ValueError, RecursionError) as error:  # tree-sitter gave up: keep the file as text
+        log.warning("could not parse %s: %s", path, error)
+        parsed = parse_as_text(path, data, str(error))
+    n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    record = FileRecord(
+        path, parsed.language, stat.st_size, stat.st_mtime_ns, _digest(data), n_lines
+    )
+    return record, parsed
+
+
+def _sha(path: Path) -> str:
+    try:
+        return _digest(path.read_bytes())
+    except OSError:
+        return ""
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha1(data, usedforsecurity=False).hexdigest()

@@ -1,0 +1,318 @@
+"""The index database: one SQLite file (WAL) per repository, with FTS5 over code-aware tokens.
+
+Readers in other processes (the TUI, the language server, a batch run) see a consistent index
+while an update runs: every update is one transaction per batch of files. An old-schema or
+corrupt database is moved aside and rebuilt, with a one-line warning.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.errors import IndexStoreError
+from assistant.index.model import Chunk, ParsedFile, Reference, Symbol
+from assistant.index.tokens import code_tokens
+
+log = logging.getLogger(__name__)
+SCHEMA_VERSION = 3
+MAX_FTS_TERMS = 64
+
+SCHEMA = """
+CREATE TABLE files (
+    id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, language TEXT NOT NULL,
+    size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, sha TEXT NOT NULL, n_lines INTEGER NOT NULL
+);
+CREATE TABLE symbols (
+    file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE, name TEXT NOT NULL,
+    kind TEXT NOT NULL, start_line INTEGER, end_line INTEGER, signature TEXT, parent TEXT
+);
+CREATE TABLE refs (
+    file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE, name TEXT NOT NULL,
+    kind TEXT NOT NULL, line INTEGER
+);
+CREATE TABLE chunks (
+    id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    start_line INTEGER, end_line INTEGER, symbol TEXT, text TEXT NOT NULL
+);
+CREATE VIRTUAL TABLE chunks_fts USING fts5(path, names, body, tokenize = 'unicode61');
+CREATE INDEX symbols_name ON symbols(name);
+CREATE INDEX symbols_lname ON symbols(lower(name));
+CREATE INDEX symbols_file ON symbols(file_id);
+CREATE INDEX refs_name ON refs(name);
+CREATE INDEX refs_file ON refs(file_id);
+CREATE INDEX chunks_file ON chunks(file_id);
+"""
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """What the index knows about one file."""
+
+    path: str
+    language: str
+    size: int
+    mtime: int  # nanoseconds
+    sha: str
+    n_lines: int
+
+
+class IndexStore:
+    """Read and write one repository's index database."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = Path(db_path)
+        self.last_stats: object | None = None
+        self.notice = ""
+        self.conn = self._connect()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = _open(self.db_path)
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version == SCHEMA_VERSION:
+                conn.execute("SELECT count(*) FROM files").fetchone()
+                return conn
+            conn.close()
+            reason = "was made by another version" if version else None
+        except sqlite3.DatabaseError as error:
+            reason = f"is unreadable ({error})"
+        if reason is not None:
+            self.notice = f"the index at {self.db_path} {reason}; rebuilding it"
+            log.warning(self.notice)
+        self._move_aside()
+        conn = _open(self.db_path)
+        conn.executescript(SCHEMA)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.commit()
+        return conn
+
+    def _move_aside(self) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            path = Path(f"{self.db_path}{suffix}")
+            if path.exists():
+                path.replace(f"{self.db_path}.broken-{int(time.time())}{suffix}")
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+    def __enter__(self) -> IndexStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def write(
+        self, parsed: Iterable[tuple[FileRecord, ParsedFile]], removed: Iterable[str]
+    ) -> None:
+        """Replace the rows of changed files and delete removed ones, in one transaction."""
+        with self.conn:
+            for path in removed:
+                self._delete(path)
+            for record, result in parsed:
+                self._delete(record.path)
+                cursor = self.conn.execute(
+                    "INSERT INTO files (path, language, size, mtime_ns, sha, n_lines) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        record.path,
+                        record.language,
+                        record.size,
+                        record.mtime,
+                        record.sha,
+                        record.n_lines,
+                    ),
+                )
+                self._insert_rows(cursor.lastrowid or 0, record.path, result)
+
+    def touch(self, updates: Iterable[tuple[str, int, int]]) -> None:
+        """Record new (size, mtime) for files whose content did not change."""
+        with self.conn:
+            self.conn.executemany(
+                "UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?",
+                [(size, mtime, path) for path, size, mtime in updates],
+            )
+
+    def _delete(self, path: str) -> None:
+        row = self.conn.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
+        if row is None:
+            return
+        file_id = row[0]
+        self.conn.execute(
+            "DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE file_id = ?)",
+            (file_id,),
+        )
+        for table in ("chunks", "symbols", "refs"):
+            self.conn.execute(f"DELETE FROM {table} WHERE file_id = ?", (file_id,))
+        self.conn.execute("DELETE FROM files WHERE id = ?", (file_id,))
+
+    def _insert_rows(self, file_id: int, path: str, result: ParsedFile) -> None:
+        self.conn.executemany(
+            "INSERT INTO symbols VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(file_id, s.name, s.kind, s.start_line, s.end_line, s.signature, s.parent)
+             for s in result.symbols],
+        )  # fmt: skip
+        self.conn.executemany(
+            "INSERT INTO refs VALUES (?, ?, ?, ?)",
+            [(file_id, r.name, r.kind, r.line) for r in result.references],
+        )
+        path_tokens = " ".join(code_tokens(path))
+        for chunk in result.chunks:
+            cursor = self.conn.execute(
+                "INSERT INTO chunks (file_id, start_line, end_line, symbol, text) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (file_id, chunk.start_line, chunk.end_line, chunk.symbol, chunk.text),
+            )
+            names = " ".join(code_tokens(chunk.symbol or ""))
+            self.conn.execute(
+                "INSERT INTO chunks_fts (rowid, path, names, body) VALUES (?, ?, ?, ?)",
+                (cursor.lastrowid, path_tokens, names, " ".join(code_tokens(chunk.text))),
+            )
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def files(self) -> list[FileRecord]:
+        """Return every indexed file."""
+        rows = self.conn.execute(
+            "SELECT path, language, size, mtime_ns, sha, n_lines FROM files ORDER BY path"
+        )
+        return [FileRecord(*row) for row in rows]
+
+    def file(self, path: str) -> FileRecord | None:
+        """Return one file's record, if indexed."""
+        row = self.conn.execute(
+            "SELECT path, language, size, mtime_ns, sha, n_lines FROM files WHERE path = ?", (path,)
+        ).fetchone()
+        return FileRecord(*row) if row else None
+
+    def symbols(self, path: str | None = None, name: str | None = None) -> list[Symbol]:
+        """Return definitions, optionally of one file and/or with one name."""
+        where, args = _filters(path, name)
+        rows = self.conn.execute(
+            "SELECT f.path, s.name, s.kind, s.start_line, s.end_line, s.signature, s.parent "
+            f"FROM symbols s JOIN files f ON f.id = s.file_id {where} "
+            "ORDER BY f.path, s.start_line",
+            args,
+        )
+        return [Symbol(*row) for row in rows]
+
+    def references(self, path: str | None = None, name: str | None = None) -> list[Reference]:
+        """Return references, optionally of one file and/or to one name."""
+        where, args = _filters(path, name, table="r")
+        rows = self.conn.execute(
+            "SELECT f.path, r.name, r.kind, r.line "
+            f"FROM refs r JOIN files f ON f.id = r.file_id {where} ORDER BY f.path, r.line",
+            args,
+        )
+        return [Reference(*row) for row in rows]
+
+    def chunks(self, path: str | None = None) -> list[Chunk]:
+        """Return search chunks, optionally of one file."""
+        where, args = ("WHERE f.path = ?", (path,)) if path else ("", ())
+        rows = self.conn.execute(
+            "SELECT f.path, c.start_line, c.end_line, c.text, c.symbol "
+            f"FROM chunks c JOIN files f ON f.id = c.file_id {where} "
+            "ORDER BY f.path, c.start_line",
+            args,
+        )
+        return [Chunk(*row) for row in rows]
+
+    def all_symbols(self) -> Iterator[Symbol]:
+        """Yield every definition in the index (one query, for graph building)."""
+        return iter(self.symbols())
+
+    def all_references(self) -> Iterator[Reference]:
+        """Yield every reference in the index (one query, for graph building)."""
+        return iter(self.references())
+
+    def search_chunks(self, query: str, limit: int = 50) -> list[tuple[Chunk, float]]:
+        """Return chunks matching any of the query's code tokens, best BM25 first."""
+        terms = list(dict.fromkeys(t for t in code_tokens(query) if len(t) > 1))[:MAX_FTS_TERMS]
+        if not terms:
+            return []
+        match = " OR ".join(f'"{t}"' for t in terms)
+        rows = self.conn.execute(
+            "SELECT f.path, c.start_line, c.end_line, c.text, c.symbol, "
+            "bm25(chunks_fts, 4.0, 3.0, 1.0) AS score "
+            "FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
+            "JOIN files f ON f.id = c.file_id "
+            "WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?",
+            (match, limit),
+        )
+        return [(Chunk(*row[:5]), -row[5]) for row in rows]
+
+    def search_symbols(self, name_query: str, limit: int = 50) -> list[Symbol]:
+        """Return definitions whose name matches exactly, ignoring case, by prefix, or fuzzily."""
+        found: dict[tuple[str, str, int], Symbol] = {}
+        for sql, arg in (
+            ("s.name = ?", name_query),
+            ("lower(s.name) = lower(?)", name_query),
+            ("s.name LIKE ? ESCAPE '\\'", _like_prefix(name_query)),
+        ):
+            for symbol in self._symbols_where(sql, arg, limit):
+                found.setdefault((symbol.path, symbol.name, symbol.start_line), symbol)
+            if len(found) >= limit:
+                return list(found.values())[:limit]
+        for symbol in self._fuzzy_symbols(name_query, limit):
+            found.setdefault((symbol.path, symbol.name, symbol.start_line), symbol)
+        return list(found.values())[:limit]
+
+    def _symbols_where(self, condition: str, arg: str, limit: int) -> list[Symbol]:
+        rows = self.conn.execute(
+            "SELECT f.path, s.name, s.kind, s.start_line, s.end_line, s.signature, s.parent "
+            f"FROM symbols s JOIN files f ON f.id = s.file_id WHERE {condition} LIMIT ?",
+            (arg, limit),
+        )
+        return [Symbol(*row) for row in rows]
+
+    def _fuzzy_symbols(self, name_query: str, limit: int) -> list[Symbol]:
+        if len(name_query) < 3:
+            return []
+        names = [row[0] for row in self.conn.execute(
+            "SELECT DISTINCT name FROM symbols WHERE lower(name) LIKE ? ESCAPE '\\'",
+            (_like_prefix(name_query[:2].lower()),),
+        )]  # fmt: skip
+        close = difflib.get_close_matches(name_query, names, n=10, cutoff=0.75)
+        result = []
+        for name in close:
+            result += self._symbols_where("s.name = ?", name, limit)
+        return result[:limit]
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    try:
+        conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA busy_timeout = 30000")
+    except sqlite3.OperationalError as error:
+        raise IndexStoreError(f"cannot open the index at {path}: {error}") from error
+    return conn
+
+
+def _filters(path: str | None, name: str | None, table: str = "s") -> tuple[str, tuple[str, ...]]:
+    clauses, args = [], []
+    if path is not None:
+        clauses.append("f.path = ?")
+        args.append(path)
+    if name is not None:
+        clauses.append(f"{table}.name = ?")
+        args.append(name)
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), tuple(args)
+
+
+def _like_prefix(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{escaped}%"

@@ -1,0 +1,217 @@
+"""The index on real repositories: incremental updates, concurrent readers, bad input, CLI."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import git
+import pytest
+
+from assistant.config import Settings
+from assistant.index import db_path_for, open_index
+from assistant.index.store import SCHEMA_VERSION
+
+
+def make_repo(root: Path, files: dict[str, str]) -> git.Repo:
+    root.mkdir(parents=True, exist_ok=True)
+    repo = git.Repo.init(root)
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    if files:
+        repo.index.add(list(files))
+        with repo.config_writer() as config:
+            config.set_value("user", "name", "T")
+            config.set_value("user", "email", "t@example.com")
+        repo.index.commit("files")
+    return repo
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(cache_dir=tmp_path / "cache")
+
+
+FILES = {
+    "pkg/core.py": "def compute():\n    return 1\n",
+    "pkg/use.py": "from pkg.core import compute\n\n\ndef run():\n    return compute()\n",
+    "pkg/other.py": "VALUE = 3\n",
+}
+
+
+def test_first_index_then_only_changes_are_reparsed(tmp_path, settings):
+    root = tmp_path / "repo"
+    make_repo(root, FILES)
+    with open_index(root, settings) as store:
+        assert store.last_stats.parsed == 3
+        assert {s.name for s in store.symbols()} == {"compute", "run", "VALUE"}
+    with open_index(root, settings) as store:
+        assert (store.last_stats.parsed, store.last_stats.unchanged) == (0, 3)
+    (root / "pkg" / "use.py").write_text("def run2():\n    pass\n")  # modify
+    (root / "pkg" / "new.py").write_text("def fresh():\n    pass\n")  # add (untracked)
+    (root / "pkg" / "other.py").unlink()  # delete
+    os.utime(root / "pkg" / "core.py", None)  # touched, same content
+    with open_index(root, settings) as store:
+        stats = store.last_stats
+        assert (stats.parsed, stats.removed) == (2, 1)
+        assert {f.path for f in store.files()} == {"pkg/core.py", "pkg/use.py", "pkg/new.py"}
+        assert {s.name for s in store.symbols()} == {"compute", "run2", "fresh"}
+        assert store.references(name="compute") == []
+
+
+def test_a_rename_moves_the_symbols(tmp_path, settings):
+    root = tmp_path / "repo"
+    make_repo(root, FILES)
+    open_index(root, settings).close()
+    (root / "pkg" / "core.py").rename(root / "pkg" / "engine.py")
+    with open_index(root, settings) as store:
+        assert [s.path for s in store.symbols(name="compute")] == ["pkg/engine.py"]
+        assert store.last_stats.parsed == 1 and store.last_stats.removed == 1
+
+
+def test_search_finds_split_identifiers_and_symbols(tmp_path, settings):
+    root = tmp_path / "repo"
+    make_repo(root, {"a.py": "def parseHttpResponse(raw):\n    return raw\n", "b.py": "x = 1\n"})
+    with open_index(root, settings) as store:
+        (chunk, score), *_ = store.search_chunks("parse the http response")
+        assert chunk.path == "a.py" and score > 0
+        assert [s.path for s in store.search_symbols("parsehttpresponse")] == ["a.py"]
+        assert [s.name for s in store.search_symbols("parseHttpRespons")] == ["parseHttpResponse"]
+
+
+def _reader(db: str, rounds: int, queue: multiprocessing.Queue) -> None:
+    errors = []
+    conn = sqlite3.connect(db, timeout=30)
+    for _ in range(rounds):
+        try:
+            files = conn.execute("SELECT count(*) FROM files").fetchone()[0]
+            symbols = conn.execute("SELECT count(DISTINCT file_id) FROM symbols").fetchone()[0]
+            if symbols > files:
+                errors.append(f"half state: {symbols} files with symbols, {files} files")
+        except sqlite3.Error as error:
+            errors.append(str(error))
+    queue.put(errors)
+
+
+def test_a_concurrent_reader_never_sees_errors_or_half_state(tmp_path, settings):
+    root = tmp_path / "repo"
+    make_repo(root, {f"m{n}.py": f"def f{n}():\n    return {n}\n" for n in range(150)})
+    open_index(root, settings, update=False).close()
+    queue: multiprocessing.Queue = multiprocessing.Queue()
+    reader = multiprocessing.Process(
+        target=_reader, args=(str(db_path_for(root, settings)), 3000, queue)
+    )
+    reader.start()
+    for round_ in range(3):
+        for n in range(150):
+            (root / f"m{n}.py").write_text(f"def g{n}_{round_}():\n    return {n}\n")
+        open_index(root, settings).close()
+    reader.join(60)
+    assert queue.get(timeout=10) == []
+
+
+def test_bad_inputs_give_a_usable_index_of_everything_else(tmp_path, settings):
+    root = tmp_path / "repo"
+    make_repo(root, {"good.py": "def good():\n    pass\n"})
+    (root / "latin.py").write_bytes(b"def caf\xe9():\n    pass\n")
+    (root / "image.py").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00binary")
+    (root / "broken.py").write_text("def ok():\n    pass\ndef broken(:\n")
+    with (root / "huge.py").open("wb") as handle:
+        handle.truncate(50 * 1024 * 1024)
+    (root / "loop_a").symlink_to(root / "loop_b")
+    (root / "loop_b").symlink_to(root / "loop_a")
+    (root / "dangling.py").symlink_to(root / "missing.py")
+    (root / "app.min.js").write_text("var a=1;" * 10)
+    with open_index(root, settings) as store:
+        names = {s.name for s in store.symbols()}
+        skipped = store.last_stats.skipped
+    assert {"good", "ok"} <= names
+    assert any(name.startswith("caf") for name in names)  # invalid UTF-8 decoded, not fatal
+    assert "image.py" in skipped["binary"] and "huge.py" in skipped["too large"]
+    assert "app.min.js" in skipped["generated"]
+    assert {"loop_a", "loop_b", "dangling.py"} <= set(skipped["unreadable"])
+
+
+def test_a_file_deleted_between_listing_and_parsing_is_skipped(tmp_path, settings, monkeypatch):
+    from assistant.index import indexer
+
+    root = tmp_path / "repo"
+    make_repo(root, FILES)
+    real = indexer.list_files
+
+    def listing_then_delete(*args, **kwargs):
+        result = real(*args, **kwargs)
+        (root / "pkg" / "other.py").unlink()
+        return result
+
+    monkeypatch.setattr(indexer, "list_files", listing_then_delete)
+    with open_index(root, settings) as store:
+        assert {f.path for f in store.files()} == {"pkg/core.py", "pkg/use.py"}
+
+
+def test_a_plain_directory_and_an_empty_repository_work(tmp_path, settings):
+    plain = tmp_path / "plain"
+    (plain / "node_modules" / "x").mkdir(parents=True)
+    (plain / "node_modules" / "x" / "index.js").write_text("function vendored() {}\n")
+    (plain / "main.py").write_text("def main():\n    pass\n")
+    (plain / ".gitignore").write_text("ignored.py\n")
+    (plain / "ignored.py").write_text("def hidden():\n    pass\n")
+    with open_index(plain, settings) as store:
+        assert [f.path for f in store.files()] == [".gitignore", "main.py"]
+    empty = tmp_path / "empty"
+    make_repo(empty, {})
+    with open_index(empty, settings) as store:
+        assert store.files() == [] and store.last_stats.files == 0
+
+
+def test_a_corrupt_or_old_database_is_rebuilt(tmp_path, settings, caplog):
+    root = tmp_path / "repo"
+    make_repo(root, FILES)
+    db = db_path_for(root, settings)
+    db.parent.mkdir(parents=True)
+    db.write_bytes(b"this is not a database" * 100)
+    with open_index(root, settings) as store:
+        assert len(store.files()) == 3
+        assert "rebuilding" in store.last_stats.notice
+    conn = sqlite3.connect(db)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+    conn.commit()
+    conn.close()
+    with open_index(root, settings) as store:
+        assert len(store.files()) == 3 and "another version" in store.notice
+
+
+def test_an_unwritable_cache_directory_falls_back_with_a_notice(tmp_path):
+    if os.geteuid() == 0:
+        cache = tmp_path / "file-not-dir"
+        cache.write_text("x")  # a file where a directory should be: unwritable even for root
+    else:
+        cache = tmp_path / "ro"
+        cache.mkdir(mode=0o500)
+    root = tmp_path / "repo"
+    make_repo(root, FILES)
+    with open_index(root, Settings(cache_dir=cache)) as store:
+        assert len(store.files()) == 3
+        assert "not writable" in store.notice
+
+
+def test_index_command_prints_json(tmp_path):
+    root = tmp_path / "repo"
+    make_repo(root, FILES)
+    env = {
+        **os.environ,
+        "ASSISTANT_CACHE_DIR": str(tmp_path / "cache"),
+        "ASSISTANT_CONFIG": os.devnull,
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "assistant", "index", "--json", "--repo", str(root)],
+        env=env, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    data = json.loads(out)
+    assert (data["files"], data["parsed"], data["symbols"]) == (3, 3, 3)
