@@ -1,0 +1,1 @@
+"""Stock, orders and pricing for a small shop."""
