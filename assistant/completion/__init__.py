@@ -1,0 +1,17 @@
+"""Editor assistance shared by front ends: completion context, post-processing, code actions."""
+
+from assistant.completion.context import Budget, CompletionContext, Cursor, assemble
+from assistant.completion.engine import CompletionEngine, CompletionOptions, Suggestion
+from assistant.completion.postprocess import postprocess, wants_multiline
+
+__all__ = [
+    "Budget",
+    "CompletionContext",
+    "CompletionEngine",
+    "CompletionOptions",
+    "Cursor",
+    "Suggestion",
+    "assemble",
+    "postprocess",
+    "wants_multiline",
+]

@@ -1,0 +1,239 @@
+"""Pick what a completion prompt shows besides the current file, within a token budget.
+
+Two kinds of cross-file context, as in Qwen's repository-level FIM training: the definitions of
+the names used near the cursor or imported by the file (closest names first), and the chunks
+elsewhere in the repository most similar to the code just before the cursor. Definitions go
+last, nearest the current file, since they matter most.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from assistant.completion.postprocess import wants_multiline
+from assistant.context.tokens import estimate_tokens
+from assistant.index.model import Chunk, Symbol
+from assistant.llm.fim import ContextFile
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_IMPORT_LINE = re.compile(r"^\s*(?:from\s|import\s|use\s|#include|require|using\s)")
+# Keywords and builtins of the common languages: looking them up in the index finds nothing useful.
+_COMMON_WORDS = (
+    "and as assert async await break case catch class const continue def default del do elif "
+    "else enum except export extends false final finally fn for from func function go if impl "
+    "import in interface is lambda let match mod new nil none not null or package pass private "
+    "protected pub public raise return self static struct super switch this throw true try type "
+    "typeof var void while with yield int str float bool dict list set tuple len print range "
+    "string number object any none true false"
+)
+_COMMON = frozenset(_COMMON_WORDS.split())
+NAME_WINDOW_LINES = 40
+MAX_NAMES = 24
+DEFINITIONS_PER_NAME = 2
+MAX_DEFINITION_LINES = 60
+SIMILAR_QUERY_LINES = 12
+SIMILAR_CANDIDATES = 12
+MAX_SIMILAR_LINES = 40
+
+
+class ContextSource(Protocol):
+    """What context assembly reads: the index (with unsaved buffers laid over it)."""
+
+    def symbols(self, path: str | None = None, name: str | None = None) -> list[Symbol]:
+        """Return definitions, filtered by file and/or name."""
+        ...
+
+    def search_chunks(self, query: str, limit: int = 50) -> list[tuple[Chunk, float]]:
+        """Return chunks matching the query, best first."""
+        ...
+
+    def text(self, path: str) -> str | None:
+        """Return a file's current text (an open buffer's, or the disk's), or None."""
+        ...
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Token budget of one completion prompt, by part."""
+
+    prefix_tokens: int = 1_500
+    suffix_tokens: int = 500
+    context_tokens: int = 2_000
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """The buffer being edited and where the cursor is (a character offset)."""
+
+    path: str
+    text: str
+    offset: int
+
+    @property
+    def prefix(self) -> str:
+        """Return the text before the cursor."""
+        return self.text[: self.offset]
+
+    @property
+    def suffix(self) -> str:
+        """Return the text after the cursor."""
+        return self.text[self.offset :]
+
+
+@dataclass(frozen=True)
+class CompletionContext:
+    """Everything a FIM prompt is made of, already cut to the budget."""
+
+    path: str
+    prefix: str
+    suffix: str
+    files: tuple[ContextFile, ...]
+    multiline: bool
+    labels: tuple[str, ...] = ()  # what was included, "path:start-end", most relevant last
+
+
+def assemble(source: ContextSource | None, cursor: Cursor, budget: Budget) -> CompletionContext:
+    """Return the prompt parts for a completion at `cursor`."""
+    prefix = _keep_tail(cursor.prefix, budget.prefix_tokens)
+    suffix = _keep_head(cursor.suffix, budget.suffix_tokens)
+    multiline = wants_multiline(cursor.prefix, cursor.suffix)
+    if source is None:
+        return CompletionContext(cursor.path, prefix, suffix, (), multiline)
+    snippets = _Snippets(budget.context_tokens)
+    for symbol in definitions_near(source, cursor):
+        snippets.add_definition(source, symbol)
+    for chunk in _similar_chunks(source, cursor):
+        snippets.add_similar(chunk)
+    files, labels = snippets.render()
+    return CompletionContext(cursor.path, prefix, suffix, files, multiline, labels)
+
+
+def names_near(cursor: Cursor) -> list[str]:
+    """Return identifiers used around the cursor (closest first), then those imported."""
+    before = cursor.prefix.split("\n")[-NAME_WINDOW_LINES:]
+    after = cursor.suffix.split("\n")[: NAME_WINDOW_LINES // 4]
+    ordered: list[str] = []
+    for line in reversed(before):
+        ordered += reversed(_IDENTIFIER.findall(line))
+    for line in after:
+        ordered += _IDENTIFIER.findall(line)
+    for line in cursor.text.split("\n"):
+        if _IMPORT_LINE.match(line):
+            ordered += _IDENTIFIER.findall(line)
+    names = (n for n in ordered if len(n) > 1 and n.lower() not in _COMMON)
+    return list(dict.fromkeys(names))[:MAX_NAMES]
+
+
+def definitions_near(source: ContextSource, cursor: Cursor) -> list[Symbol]:
+    """Return the definitions, in other files, of the names near the cursor (closest first)."""
+    imports = " ".join(line for line in cursor.text.split("\n") if _IMPORT_LINE.match(line))
+    found: list[Symbol] = []
+    for name in names_near(cursor):
+        candidates = [s for s in source.symbols(name=name) if s.path != cursor.path]
+        candidates.sort(key=lambda s: (not _imported_from(s.path, imports), s.path, s.start_line))
+        found += candidates[:DEFINITIONS_PER_NAME]
+    return found
+
+
+def _imported_from(path: str, imports: str) -> bool:
+    module = path.rsplit(".", 1)[0].replace("/", ".").removesuffix(".__init__")
+    stem = module.rsplit(".", 1)[-1]
+    return module in imports or (stem in imports and len(stem) > 2)
+
+
+def _similar_chunks(source: ContextSource, cursor: Cursor) -> list[Chunk]:
+    lines = [line for line in cursor.prefix.split("\n") if line.strip()][-SIMILAR_QUERY_LINES:]
+    query = " ".join(_IDENTIFIER.findall("\n".join(lines)))
+    if not query:
+        return []
+    hits = source.search_chunks(query, limit=SIMILAR_CANDIDATES)
+    return [chunk for chunk, _score in hits if chunk.path != cursor.path]
+
+
+class _Snippets:
+    """Collect snippets per file within the token budget, without overlaps."""
+
+    def __init__(self, budget: int) -> None:
+        self.left = budget
+        self.definitions: list[tuple[str, int, int, str]] = []
+        self.similar: list[tuple[str, int, int, str]] = []
+
+    def add_definition(self, source: ContextSource, symbol: Symbol) -> None:
+        text = _definition_text(source, symbol)
+        if text:
+            self._add(self.definitions, symbol.path, symbol.start_line, symbol.end_line, text)
+
+    def add_similar(self, chunk: Chunk) -> None:
+        lines = chunk.text.split("\n")[:MAX_SIMILAR_LINES]
+        end = chunk.start_line + len(lines) - 1
+        self._add(self.similar, chunk.path, chunk.start_line, end, "\n".join(lines))
+
+    def _add(self, into: list, path: str, start: int, end: int, text: str) -> None:
+        cost = estimate_tokens(text) + estimate_tokens(path) + 2
+        if cost > self.left or self._overlaps(path, start, end):
+            return
+        self.left -= cost
+        into.append((path, start, end, text))
+
+    def _overlaps(self, path: str, start: int, end: int) -> bool:
+        return any(
+            p == path and start <= e and s <= end
+            for p, s, e, _ in (*self.definitions, *self.similar)
+        )
+
+    def render(self) -> tuple[tuple[ContextFile, ...], tuple[str, ...]]:
+        """Return one ContextFile per path (similar code first, definitions last) and labels."""
+        ordered = [*reversed(self.similar), *reversed(self.definitions)]
+        by_path: dict[str, list[tuple[int, str]]] = {}
+        for path, start, _end, text in ordered:
+            by_path.setdefault(path, []).append((start, text))
+        files = tuple(
+            ContextFile(path, "\n...\n".join(text for _start, text in sorted(parts)))
+            for path, parts in by_path.items()
+        )
+        labels = tuple(f"{path}:{start}-{end}" for path, start, end, _ in ordered)
+        return files, labels
+
+
+def _definition_text(source: ContextSource, symbol: Symbol) -> str:
+    text = source.text(symbol.path)
+    if text is None:
+        return symbol.signature
+    lines = text.split("\n")[symbol.start_line - 1 : symbol.end_line]
+    if len(lines) <= MAX_DEFINITION_LINES:
+        return "\n".join(lines)
+    if symbol.kind in ("class", "interface", "type"):
+        members = [s.signature for s in source.symbols(path=symbol.path) if s.parent == symbol.name]
+        return "\n".join([lines[0], *_indent(members, lines)])
+    return "\n".join([*lines[: MAX_DEFINITION_LINES - 1], _indent_of(lines[1]) + "..."])
+
+
+def _indent(members: Sequence[str], lines: Sequence[str]) -> Iterable[str]:
+    pad = _indent_of(lines[1]) if len(lines) > 1 else "    "
+    for signature in members:
+        yield from (pad + line.strip() for line in signature.split("\n") if line.strip())
+
+
+def _indent_of(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
+
+
+def _keep_tail(text: str, tokens: int) -> str:
+    """Keep the end of `text` within `tokens`, starting at a line boundary."""
+    if estimate_tokens(text) <= tokens:
+        return text
+    tail = text[-int(tokens * 3.2) :]
+    cut = tail.find("\n")
+    return tail[cut + 1 :] if 0 <= cut < len(tail) // 2 else tail
+
+
+def _keep_head(text: str, tokens: int) -> str:
+    """Keep the start of `text` within `tokens`, ending at a line boundary."""
+    if estimate_tokens(text) <= tokens:
+        return text
+    head = text[: int(tokens * 3.2)]
+    cut = head.rfind("\n")
+    return head[: cut + 1] if cut > len(head) // 2 else head

@@ -1,0 +1,123 @@
+"""The index as the editor sees it: unsaved buffers laid over what is on disk.
+
+An editor's open, modified buffers differ from the files the index parsed. `IndexView` answers
+the same questions as the index store, but for each modified buffer it answers from a fresh
+parse of the buffer's text instead of the stale rows. Parses are cached by text, so a buffer is
+parsed again only after it changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import OrderedDict
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from assistant.index.extract import parse_as_text, parse_source
+from assistant.index.model import Chunk, ParsedFile, Symbol
+from assistant.index.tokens import code_tokens
+
+if TYPE_CHECKING:
+    from assistant.index import IndexStore
+
+log = logging.getLogger(__name__)
+PARSE_CACHE_SIZE = 32
+TEXT_CACHE_SIZE = 64
+
+
+class ParseCache:
+    """Parsed buffers by (path, text digest) and files read from disk by modification time."""
+
+    def __init__(self, size: int = PARSE_CACHE_SIZE) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[str, str], ParsedFile] = OrderedDict()
+        self._texts: OrderedDict[tuple[Path, int], str] = OrderedDict()
+
+    def parsed(self, path: str, text: str) -> ParsedFile:
+        """Return the parse of `text` as file `path`, parsing it if it is new."""
+        key = (path, hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest())
+        found = self._items.get(key)
+        if found is None:
+            data = text.encode("utf-8")
+            try:
+                found = parse_source(path, data)
+            except (ValueError, RecursionError) as error:
+                log.info("unsaved %s does not parse (%s); kept as text", path, error)
+                found = parse_as_text(path, data, str(error))
+            self._items[key] = found
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return found
+
+    def read(self, path: Path) -> str | None:
+        """Return a file's text, cached by modification time (None when unreadable)."""
+        try:
+            key = (path, path.stat().st_mtime_ns)
+        except OSError:
+            return None
+        text = self._texts.get(key)
+        if text is None:
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                return None
+            self._texts[key] = text
+            while len(self._texts) > TEXT_CACHE_SIZE:
+                self._texts.popitem(last=False)
+        return text
+
+
+class IndexView:
+    """Read the index with modified buffers (`buffers`: path -> text) laid over it."""
+
+    def __init__(
+        self,
+        store: IndexStore | None,
+        root: Path,
+        buffers: Mapping[str, str],
+        cache: ParseCache,
+    ) -> None:
+        self.store = store
+        self.root = Path(root)
+        self.buffers = dict(buffers)
+        self.cache = cache
+
+    def symbols(self, path: str | None = None, name: str | None = None) -> list[Symbol]:
+        """Return definitions, as the buffers have them where they are modified."""
+        if path is not None and path in self.buffers:
+            found = list(self._parsed(path).symbols)
+            return [s for s in found if name is None or s.name == name]
+        stored = self.store.symbols(path=path, name=name) if self.store is not None else []
+        result = [s for s in stored if s.path not in self.buffers]
+        if path is None:
+            for buffer in self.buffers:
+                result += [s for s in self._parsed(buffer).symbols if name in (None, s.name)]
+        return result
+
+    def search_chunks(self, query: str, limit: int = 50) -> list[tuple[Chunk, float]]:
+        """Return chunks matching `query`: the index's, then the buffers' by shared tokens."""
+        stored = self.store.search_chunks(query, limit) if self.store is not None else []
+        result = [(c, s) for c, s in stored if c.path not in self.buffers]
+        wanted = set(code_tokens(query))
+        if wanted:
+            extra = []
+            for buffer in self.buffers:
+                for chunk in self._parsed(buffer).chunks:
+                    shared = len(wanted & set(code_tokens(chunk.text)))
+                    if shared:
+                        extra.append((chunk, float(shared)))
+            extra.sort(key=lambda item: -item[1])
+            result += extra
+        return result[:limit]
+
+    def text(self, path: str) -> str | None:
+        """Return the buffer's text if it is modified, else the file's text on disk."""
+        if path in self.buffers:
+            return self.buffers[path]
+        return self.cache.read(self.root / path)
+
+    def _parsed(self, path: str) -> ParsedFile:
+        return self.cache.parsed(path, self.buffers[path])
