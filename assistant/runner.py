@@ -136,10 +136,38 @@ async def run_headless(
                 refused = True
             if isinstance(event, Done):
                 done = event
-    edited = done.edited if done else ()
-    return Outcome(
-        done.reason if done else "failed", refused, edited, _diff(root, settings, edited)
-    )
+        edited = done.edited if done else ()
+        diff = _diff(root, settings, edited)
+        commit = ""
+        if options.commit and edited and done is not None and done.reason == "completed":
+            commit = await commit_edits(root, client, task, edited, diff)
+    reason = done.reason if done else "failed"
+    return Outcome(reason, refused, edited, diff, commit)
+
+
+COMMIT_PROMPT = (
+    "Write a git commit message for this change: a subject line of at most 60 characters in "
+    "the imperative mood, a blank line, then one to three short lines on why. Only the message."
+)
+
+
+async def commit_edits(
+    root: Path, client: ModelClient, task: str, paths: Sequence[str], diff: str
+) -> str:
+    """Commit the agent's edited files (only those) with a message the model writes."""
+    from assistant.gitops import GitCheckpoints
+
+    messages = [
+        {"role": "system", "content": COMMIT_PROMPT},
+        {"role": "user", "content": f"Task: {task}\n\nDiff:\n{diff[:30_000]}"},
+    ]
+    try:
+        message = (await client.chat(messages, max_tokens=200, temperature=0.2)).text.strip()
+    except AssistantError as error:
+        log.warning("commit message from the model failed: %s", error.one_line())
+        message = ""
+    message = message.strip("`").strip() or f"assistant: {task.splitlines()[0][:60]}"
+    return await asyncio.to_thread(GitCheckpoints(root).commit, list(paths), message)
 
 
 def _diff(root: Path, settings: Settings, paths: Sequence[str]) -> str:
