@@ -22,6 +22,7 @@ from tests.test_tui_app import (
 from tui.app import ChatApp
 from tui.widgets.command_approval import CommandApproval
 from tui.widgets.diff_approval import DiffApproval
+from tui.widgets.prompt_input import PromptInput
 
 USAGE = {"prompt_tokens": 1_830, "completion_tokens": 42}
 ANSWER = (
@@ -31,17 +32,20 @@ ANSWER = (
 
 
 async def _catalog_loaded(pilot: Pilot) -> None:
+    """Wait for the file list, and stop the cursor blinking (a snapshot must not race it)."""
     app = pilot.app
     assert isinstance(app, ChatApp)
+    app.query_one(PromptInput).cursor_blink = False
     await wait_until(pilot, lambda: "files:" in app.status.index_state)
 
 
 def test_main_screen_after_a_turn(snap_compare, scripted_server, tmp_path):
     root = make_project(tmp_path)
+    reads = [call("read_file", path="README.md"), call("read_file", path="app.py")]
     server = scripted_server(
         {
             "turns": [
-                {"tool_calls": [call("read_file", path="app.py")], "usage": USAGE},
+                {"tool_calls": reads, "usage": USAGE},
                 {"text": ANSWER, "usage": USAGE},
             ]
         }
