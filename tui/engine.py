@@ -14,7 +14,8 @@ from assistant.config import Settings, load_settings
 from assistant.errors import AssistantError, ConfigError
 from assistant.events import Event, UsageUpdate
 from assistant.llm import ModelClient, Usage
-from assistant.llm.connect import cache_root, connect_model
+from assistant.llm.connect import connect_model
+from assistant.paths import cache_root
 from assistant.permissions import MODES
 from assistant.prompt import PromptContext, read_rules, system_prompt
 from assistant.runner import policy_for, prompt_context
@@ -101,6 +102,7 @@ class ChatEngine:
         from assistant.gitops import open_checkpoints
 
         async def save_checkpoint() -> None:
+            """Save the work tree before the turn's first edit, so /undo can restore it."""
             await asyncio.to_thread(open_checkpoints(self.root, self.settings).create, task[:60])
 
         context = prompt_context(self.root, self.settings, task) if repo.has_index() else None

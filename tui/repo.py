@@ -127,6 +127,7 @@ def complete(catalog: RepoCatalog, prefix: str, limit: int = 8) -> list[Completi
     needle = prefix.lower()
 
     def ranked(names: list[str]) -> list[str]:
+        """Order matches: basename starts with, path starts with, then contains."""
         starts = [n for n in names if n.lower().rsplit("/", 1)[-1].startswith(needle)]
         starts += [n for n in names if n.lower().startswith(needle) and n not in starts]
         contains = [n for n in names if needle in n.lower() and n not in starts]
