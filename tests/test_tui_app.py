@@ -470,3 +470,27 @@ async def test_with_the_index_symbols_complete_and_map_and_search_answer(scripte
         await wait_until(pilot, lambda: "app.py  (" in log_text(app))
         await send(pilot, "/map 256")
         await wait_until(pilot, lambda: "def add(a, b)" in log_text(app))
+
+
+async def test_escape_during_an_edit_approval_cancels_and_leaves_the_file(
+    scripted_server, tmp_path
+):
+    root = make_project(tmp_path)
+    server = scripted_server(
+        {
+            "turns": [
+                {"tool_calls": [call("read_file", path="app.py")]},
+                {"tool_calls": [edit("return a - b", "return a + b")]},
+            ]
+        }
+    )
+    app = make_app(server, root)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "fix add")
+        await wait_until(pilot, lambda: len(app.query(DiffApproval)) == 1)
+        await pilot.press("escape")
+        await finish_turn(pilot)
+        assert app.query_one(DiffApproval).has_class("rejected")
+        assert "turn cancelled" in log_text(app)
+        assert app.focused is app.query_one(PromptInput)
+    assert (root / "app.py").read_text() == ORIGINAL

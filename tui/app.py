@@ -217,7 +217,7 @@ class ChatApp(App[None]):
         log = self.chat_log
         try:
             await self._wait_for(self._connecting)
-            if _running(self._indexing):
+            if self.index_on_start and _running(self._indexing):
                 await log.add_notice("waiting for the index to finish…")
                 await self._wait_for(self._indexing)
             async for event in self.engine.run_turn(task, self._approve):
@@ -297,6 +297,7 @@ class ChatApp(App[None]):
                 approval.action_decide(False, False)
         if isinstance(self.screen, CommandApproval):
             self.screen.dismiss(False)
+        self.query_one(Composer).prompt.focus()
         await self.chat_log.add_notice("turn cancelled")
 
     # -- actions -----------------------------------------------------------------------------

@@ -57,6 +57,7 @@ class DiffApproval(Vertical, can_focus=True):
         if self.decided:
             return
         self.decided = True
+        self.can_focus = False
         self.query_one(".buttons").remove()
         verdict = "approved" if approved else "rejected"
         self.query_one(".title", Label).update(f"✎ {self.request.summary}: {verdict}")
