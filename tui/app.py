@@ -142,7 +142,9 @@ class ChatApp(App[None]):
         except AssistantError as error:
             self.call_from_thread(setattr, self.status, "index_state", "index failed")
             self.call_from_thread(self.chat_log.add_error, f"index: {error.one_line()}")
-            catalog = repo.RepoCatalog(files=repo.list_files(self.engine.root))
+            catalog = repo.RepoCatalog(
+                files=repo.list_files(self.engine.root, self.engine.settings)
+            )
         self.catalog = catalog
         state = (
             f"index: {len(catalog.files)} files, {len(catalog.symbols)} symbols"

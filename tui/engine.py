@@ -17,7 +17,7 @@ from assistant.llm import ModelClient, Usage
 from assistant.llm.connect import connect_model
 from assistant.paths import cache_root
 from assistant.permissions import MODES
-from assistant.prompt import PromptContext, read_rules, system_prompt
+from assistant.prompt import read_rules, system_prompt
 from assistant.runner import policy_for, prompt_context
 from assistant.session import SessionLog, sessions_dir
 from assistant.tools import default_tools
@@ -105,8 +105,8 @@ class ChatEngine:
             """Save the work tree before the turn's first edit, so /undo can restore it."""
             await asyncio.to_thread(open_checkpoints(self.root, self.settings).create, task[:60])
 
-        context = prompt_context(self.root, self.settings, task) if repo.has_index() else None
-        context = dataclasses.replace(context or PromptContext(), files=self._file_contents())
+        context = prompt_context(self.root, self.settings, task)
+        context = dataclasses.replace(context, files=self._file_contents())
         return Agent(
             AgentConfig(
                 root=self.root,

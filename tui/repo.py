@@ -1,19 +1,14 @@
-"""The repository as the chat sees it: its files, the code index, the repo map and search.
-
-The index and context engine are optional here: without them the chat lists files with
-`git ls-files` and says that /map and /search need the index.
-"""
+"""The repository as the chat sees it: its files, the code index, the repo map and search."""
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistant import workspace
 from assistant.config import Settings
-from assistant.errors import IndexStoreError, PathOutsideRepository
-from assistant.snapshots import walk_files
+from assistant.errors import PathOutsideRepository
 from assistant.workspace import resolve_repo_path
 
 MAX_SYMBOLS = 50_000
@@ -28,28 +23,6 @@ class RepoCatalog:
     indexed: bool = False
 
 
-def has_index() -> bool:
-    """Return whether the code index and the context engine are present in this build."""
-    import assistant.context
-    import assistant.index
-
-    return hasattr(assistant.index, "open_index") and hasattr(assistant.context, "search")
-
-
-def list_files(root: Path) -> tuple[str, ...]:
-    """Return the repository's files (git's view when it is a git repository)."""
-    result = subprocess.run(
-        ["git", "-C", str(root), "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        return tuple(walk_files(root))
-    names = sorted({name for name in result.stdout.split("\0") if name})
-    return tuple(name for name in names if (root / name).is_file())
-
-
 def resolve_file(root: Path, name: str) -> Path | None:
     """Return the file `name` names inside the repository, or None."""
     try:
@@ -59,6 +32,11 @@ def resolve_file(root: Path, name: str) -> Path | None:
     return path if path.is_file() else None
 
 
+def list_files(root: Path, settings: Settings) -> tuple[str, ...]:
+    """Return the repository's source files, the way the index sees them."""
+    return tuple(workspace.list_files(root, settings.max_file_bytes).files)
+
+
 def build_catalog(
     root: Path,
     settings: Settings,
@@ -66,8 +44,8 @@ def build_catalog(
     use_index: bool = True,
 ) -> RepoCatalog:
     """Update the index (reporting progress) and return the files and symbols it knows."""
-    files = list_files(root)
-    if not use_index or not has_index():
+    files = list_files(root, settings)
+    if not use_index:
         return RepoCatalog(files=files)
     from assistant.index import open_index
 
@@ -82,7 +60,6 @@ def build_catalog(
 
 def repo_map(root: Path, settings: Settings, tokens: int, focus: tuple[str, ...]) -> str:
     """Return the ranked repo map within `tokens`."""
-    _require_index("/map")
     from assistant.context import repo_map as render_map
     from assistant.index import open_index
 
@@ -92,7 +69,6 @@ def repo_map(root: Path, settings: Settings, tokens: int, focus: tuple[str, ...]
 
 def search(root: Path, settings: Settings, query: str, limit: int = 10) -> list[str]:
     """Return search results as lines: the best files with scores, then the best chunks."""
-    _require_index("/search")
     from assistant.context import search as ranked_search
     from assistant.index import open_index
 
@@ -104,14 +80,6 @@ def search(root: Path, settings: Settings, query: str, limit: int = 10) -> list[
         name = f"  {chunk.symbol}" if chunk.symbol else ""
         lines.append(f"  {chunk.path}:{chunk.start_line}-{chunk.end_line}{name}")
     return lines
-
-
-def _require_index(command: str) -> None:
-    if not has_index():
-        raise IndexStoreError(
-            f"{command} needs the code index, which this build does not have",
-            hint="use /files and @file mentions meanwhile",
-        )
 
 
 @dataclass(frozen=True)
