@@ -83,10 +83,7 @@ class ChatApp(App[None]):
     @property
     def turn_running(self) -> bool:
         """Return whether the agent is working on a turn."""
-        return self.turn is not None and self.turn.state in (
-            WorkerState.PENDING,
-            WorkerState.RUNNING,
-        )
+        return _running(self.turn)
 
     async def on_mount(self) -> None:
         """Greet, focus the prompt, connect to the model and index in the background."""

@@ -99,6 +99,7 @@ class ChatEngine:
             settle_history(self.history)
 
     def _build_agent(self, client: ModelClient, task: str, approve: Approver) -> Agent:
+        # runner.build_agent, plus the files the user added (it takes no `files` yet).
         from assistant.gitops import open_checkpoints
 
         async def save_checkpoint() -> None:
