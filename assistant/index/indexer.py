@@ -13,15 +13,16 @@ from pathlib import Path
 
 from assistant.index.extract import parse_as_text, parse_source
 from assistant.index.model import ParsedFile
-from assistant.index.store import FileRecord, IndexStore
+from assistant.index.store import FileRecord, IndexedFile, IndexStore, fts_rows
 from assistant.workspace import list_files
 
 log = logging.getLogger(__name__)
 POOL_THRESHOLD = 64  # below this many files, starting worker processes costs more than it saves
 WRITE_BATCH = 400
+BULK_THRESHOLD = 1_000  # changed files from which dropping and remaking indexes pays off
 
 Progress = Callable[[int, int], None]
-Outcome = tuple[FileRecord, ParsedFile] | tuple[str, str]  # parsed, or (path, error)
+Outcome = IndexedFile | tuple[str, str]  # parsed (with its FTS rows), or (path, error)
 
 
 @dataclass
@@ -52,13 +53,16 @@ def update_index(
     changed, touched = _changed_files(root, listing.files, known)
     stats.unchanged = len(listing.files) - len(changed)
     store.touch(touched)
-    batch: list[tuple[FileRecord, ParsedFile]] = []
+    bulk = len(changed) >= BULK_THRESHOLD
+    if bulk:
+        store.begin_bulk()
+    batch: list[IndexedFile] = []
     for done, outcome in enumerate(_parse_all(root, changed), start=1):
-        if isinstance(outcome, tuple):
-            batch.append(outcome)
+        if len(outcome) == 3:
+            batch.append(outcome)  # type: ignore[arg-type]
             stats.parsed += 1
         else:
-            path, error = outcome
+            path, error = outcome  # type: ignore[misc]
             stats.errors[path] = error
             stats.skipped.setdefault("unreadable", []).append(path)
         if len(batch) >= WRITE_BATCH:
@@ -67,6 +71,8 @@ def update_index(
         if progress is not None:
             progress(done, len(changed))
     store.write(batch, removed)
+    if bulk:
+        store.end_bulk()
     stats.removed = len([p for p in known if p not in current])
     stats.symbols = store.conn.execute("SELECT count(*) FROM symbols").fetchone()[0]
     stats.seconds = time.perf_counter() - started
@@ -121,10 +127,9 @@ def parse_one(root: str, path: str) -> Outcome:
         log.warning("could not parse %s: %s", path, error)
         parsed = parse_as_text(path, data, str(error))
     n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    record = FileRecord(
-        path, parsed.language, stat.st_size, stat.st_mtime_ns, _digest(data), n_lines
-    )
-    return record, parsed
+    sha = _digest(data)
+    record = FileRecord(path, parsed.language, stat.st_size, stat.st_mtime_ns, sha, n_lines)
+    return record, parsed, fts_rows(parsed)
 
 
 def _sha(path: Path) -> str:
