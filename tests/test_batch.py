@@ -188,3 +188,22 @@ def test_dry_run_changes_nothing(tmp_path):
     assert work_tree_bytes(root) == before
     assert repo.git.show_ref() == refs_before
     assert {p: p.read_bytes() for p in (root / ".git").rglob("*") if p.is_file()} == git_dir_before
+
+
+def test_symbol_targets_come_from_the_index(tmp_path):
+    root, cache = tmp_path / "repo", tmp_path / "cache"
+    repo = make_repo(root)
+    (root / "caller.py").write_text(
+        "from mod_03 import old_03\n\n\ndef use():\n    return old_03()\n"
+    )
+    repo.index.add(["caller.py"])
+    repo.index.commit("caller")
+    command = [
+        sys.executable, "-m", "assistant", "refactor", INSTRUCTION, "--symbol", "old_03",
+        "--dry-run", "--json", "--repo", str(root),
+    ]  # fmt: skip
+    result = subprocess.run(
+        command, env=clean_env(cache), capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["targets"] == ["caller.py", "mod_03.py"]
