@@ -94,3 +94,16 @@ def test_command_waiting_for_approval(snap_compare, scripted_server, tmp_path):
         await pilot.pause()
 
     assert snap_compare(make_app(server, root), terminal_size=SIZE, run_before=run_before)
+
+
+def test_main_screen_in_the_light_theme(snap_compare, scripted_server, tmp_path):
+    root = make_project(tmp_path)
+    server = scripted_server({"turns": [{"text": ANSWER, "usage": USAGE}]})
+
+    async def run_before(pilot: Pilot) -> None:
+        await _catalog_loaded(pilot)
+        await pilot.press("ctrl+t")
+        await send(pilot, "What does add do?")
+        await finish_turn(pilot)
+
+    assert snap_compare(make_app(server, root), terminal_size=SIZE, run_before=run_before)
