@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "assistant.cli.refactor_cmd",
     "assistant.cli.index_cmd",
     "assistant.cli.chat_cmd",
+    "assistant.cli.lsp_cmd",
 )
 
 

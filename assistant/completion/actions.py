@@ -1,0 +1,243 @@
+"""Editor actions on a selection or a diagnostic, run by the agent loop, returned as changes.
+
+Explain and ask only read: their agent works on the repository itself with read-only tools.
+The others (fix a diagnostic, write tests, add docstrings, refactor by instruction) work in a
+scratch copy (see `scratch.py`) with edits allowed there; what changed comes back as
+`FileChange`s, which the front end turns into an edit the user applies and can undo. The
+user's files are never written by the agent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assistant.completion.scratch import ScratchTree
+from assistant.config import Settings
+from assistant.events import Done, ErrorEvent, FileEdited, TextDelta, TextReset, ToolCallStarted
+from assistant.llm import ModelClient
+from assistant.paths import cache_root
+from assistant.permissions import DEFAULT_ALLOW, PermissionPolicy
+from assistant.prompt import PromptContext, read_rules, system_prompt
+from assistant.tools.base import Tool, ToolContext, ToolOutput
+
+EDITING = ("fix", "tests", "docstrings", "refactor")
+READING = ("explain", "ask")
+KINDS = (*READING, *EDITING)
+TITLES = {
+    "explain": "Explain this code",
+    "fix": "Fix this problem",
+    "tests": "Write unit tests",
+    "docstrings": "Add docstrings",
+    "refactor": "Refactor",
+    "ask": "Ask about the code",
+}
+MAX_TURNS = 16
+_TASKS = {
+    "explain": "Explain what the selected code does, how it fits in the repository, and "
+    "anything surprising about it. Do not change any file.",
+    "fix": "Fix this problem reported at line {line}: {diagnostic}\nMake the smallest change "
+    "that fixes it, in this file or where the cause is.",
+    "tests": "Write unit tests for the selected code. Put them where this project keeps its "
+    "tests, following its conventions and test framework; create a new test file if there is "
+    "no fitting one. Do not change the code under test.",
+    "docstrings": "Add docstrings (or the language's doc comments) to the functions, classes "
+    "and methods in the selection that lack them, in the style the project uses. Change "
+    "nothing else.",
+    "refactor": "Refactor the selected code: {instruction}\nKeep its behaviour; update its "
+    "callers if the change needs it.",
+    "ask": "{instruction}",
+}
+
+
+@dataclass(frozen=True)
+class ActionRequest:
+    """What the user asked for, and where (lines are 1-based, inclusive)."""
+
+    kind: str
+    path: str
+    start_line: int
+    end_line: int
+    diagnostic: str = ""
+    instruction: str = ""
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """A file the action changed: its text before (None if new) and after."""
+
+    path: str
+    before: str | None
+    after: str
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """The agent's answer, the changes it made, and how the run ended."""
+
+    text: str
+    changes: tuple[FileChange, ...]
+    reason: str
+    error: str = ""
+    endpoint_failed: bool = False
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What one agent run produced: its final text and the files it edited."""
+
+    text: str
+    edited: tuple[str, ...]
+    reason: str
+    error: str = ""
+    endpoint_failed: bool = False
+
+
+Progress = Callable[[str], None]
+
+
+def task_for(request: ActionRequest, text: str) -> str:
+    """Return the agent's task for a request on a file whose current text is `text`."""
+    if not request.path:
+        return request.instruction
+    lines = text.split("\n")
+    start = max(1, request.start_line)
+    end = min(len(lines), max(start, request.end_line))
+    selection = "\n".join(lines[start - 1 : end])
+    what = _TASKS[request.kind].format(
+        line=request.start_line, diagnostic=request.diagnostic, instruction=request.instruction
+    )
+    return (
+        f"{what}\n\nFile: {request.path}, lines {start}-{end}:\n```\n{selection}\n```\n"
+        "The file is in the repository as shown; read more of it or other files if needed."
+    )
+
+
+class ActionRunner:
+    """Run editor actions for one repository, one at a time (they share a scratch copy)."""
+
+    def __init__(self, root: Path, settings: Settings, client: ModelClient) -> None:
+        self.root = Path(root).resolve()
+        self.settings = settings
+        self.client = client
+        self.scratch = ScratchTree(self.root, cache_root(settings))
+        self._lock = asyncio.Lock()
+
+    async def run(
+        self, request: ActionRequest, buffers: Mapping[str, str], progress: Progress
+    ) -> ActionResult:
+        """Run one action; `buffers` are the editor's open documents (path -> text)."""
+        text = buffers.get(request.path)
+        if text is None and request.path:
+            text = (self.root / request.path).read_text(encoding="utf-8", errors="replace")
+        task = task_for(request, text or "")
+        async with self._lock:
+            if request.kind in READING:
+                run = await self._run_agent(self.root, task, progress, editing=False)
+                return ActionResult(run.text, (), run.reason, run.error, run.endpoint_failed)
+            progress("preparing a scratch copy")
+            where = await asyncio.to_thread(self.scratch.prepare, buffers)
+            try:
+                run = await self._run_agent(where, task, progress, editing=True)
+                changes = await asyncio.to_thread(self._changes, run.edited, buffers)
+            finally:
+                await asyncio.to_thread(self.scratch.release)
+        return ActionResult(run.text, changes, run.reason, run.error, run.endpoint_failed)
+
+    async def _run_agent(
+        self, where: Path, task: str, progress: Progress, *, editing: bool
+    ) -> _Run:
+        from assistant.agent import Agent, AgentConfig
+        from assistant.index import open_index
+
+        store = await asyncio.to_thread(open_index, self.root, self.settings, update=False)
+        try:
+            agent = Agent(
+                AgentConfig(
+                    root=where,
+                    settings=self.settings,
+                    client=self.client,
+                    tools=_tools(store, editing),
+                    policy=PermissionPolicy(
+                        mode="auto-edit",  # edits land in the scratch copy only
+                        allow=(*DEFAULT_ALLOW, *self.settings.command_allow),
+                        deny=self.settings.command_deny,
+                        headless=True,
+                    ),
+                    system_prompt=system_prompt(self.root, PromptContext(), read_rules(self.root)),
+                    max_turns=MAX_TURNS,
+                )
+            )
+            return await _drive(agent, task, progress)
+        finally:
+            store.close()
+
+    def _changes(
+        self, edited: tuple[str, ...], buffers: Mapping[str, str]
+    ) -> tuple[FileChange, ...]:
+        result = []
+        for path in edited:
+            after = self.scratch.read(path)
+            if after is None:
+                continue
+            before = buffers.get(path)
+            if before is None and (self.root / path).is_file():
+                before = (self.root / path).read_text(encoding="utf-8", errors="replace")
+            if before != after:
+                result.append(FileChange(path, before, after))
+        return tuple(result)
+
+
+async def _drive(agent: Any, task: str, progress: Progress) -> _Run:
+    """Run the agent on `task`; report progress; collect its text and the files it edited."""
+    text, error, endpoint, reason = "", "", False, "failed"
+    edited: list[str] = []
+    async for event in agent.run(task):
+        match event:
+            case TextDelta(text=piece):
+                text += piece
+            case TextReset():
+                text = ""
+            case ToolCallStarted(name=name, arguments=arguments):
+                target = arguments.get("path") or arguments.get("query") or ""
+                progress(f"{name} {target}".strip())
+                text = ""  # keep only the final answer, not the narration between tools
+            case FileEdited(path=path):
+                edited += [] if path in edited else [path]
+                progress(f"edited {path}")
+            case ErrorEvent(message=message, fatal=True, kind=kind):
+                error, endpoint = message, kind == "endpoint"
+            case Done(reason=done):
+                reason = done
+    return _Run(text.strip(), tuple(edited), reason, error, endpoint)
+
+
+class _SharedIndex:
+    """A search tool that reads the user's index instead of indexing the scratch copy."""
+
+    def __init__(self, tool: Tool, store: Any) -> None:
+        self.tool = tool
+        self.spec = tool.spec
+        self.store = store
+
+    async def run(self, args: Mapping[str, Any], ctx: ToolContext) -> ToolOutput:
+        """Run the wrapped tool with the shared index in the run's state."""
+        ctx.state.setdefault("index", self.store)
+        return await self.tool.run(args, ctx)
+
+
+def _tools(store: Any, editing: bool) -> list[Tool]:
+    from assistant.tools.code_search import FindSymbol, ListFiles, SearchCode
+    from assistant.tools.files import EditFile, ReadFile, WriteFile
+    from assistant.tools.run_command import RunCommand
+
+    tools: list[Tool] = [
+        ReadFile(),
+        *(_SharedIndex(t, store) for t in (ListFiles(), SearchCode(), FindSymbol())),
+    ]
+    if editing:
+        tools += [EditFile(), WriteFile(), RunCommand()]
+    return tools

@@ -1,0 +1,46 @@
+"""Open documents and files on disk: overlays for unsaved buffers, index updates on save."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from lsp.server import AssistantServer
+
+
+def register(server: AssistantServer) -> None:
+    """Register the document handlers on `server`."""
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: AssistantServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.dirty.discard(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: AssistantServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.dirty.add(params.text_document.uri)  # laid over the index until saved
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: AssistantServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.dirty.discard(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    async def did_save(ls: AssistantServer, params: types.DidSaveTextDocumentParams) -> None:
+        ls.dirty.discard(params.text_document.uri)
+        await update_index(ls, [params.text_document.uri])
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    async def did_change_watched_files(
+        ls: AssistantServer, params: types.DidChangeWatchedFilesParams
+    ) -> None:
+        await update_index(ls, [change.uri for change in params.changes])
+
+
+async def update_index(ls: AssistantServer, uris: list[str]) -> None:
+    """Reparse the files behind `uris` in the index's write thread."""
+    session = await ls.current()
+    if session is None:
+        return
+    paths = [path for uri in uris if (path := ls.relative_path(uri)) is not None]
+    paths = [path for path in paths if not path.startswith(".git/")]
+    if paths:
+        await session.index.update(paths)
+        ls.log(f"index updated: {', '.join(paths)}")

@@ -1,0 +1,74 @@
+"""Editor settings: what `initializationOptions` and `didChangeConfiguration` may carry.
+
+Accepted either flat or under an "assistant" key, in camelCase as editors write JSON:
+
+    {"assistant": {"profile": "vllm", "model": "qwen3-coder", "baseUrl": "http://...",
+                   "completion": {"enabled": true, "debounceMs": 75, "maxTokens": 160},
+                   "refactorInstructions": ["Simplify this code"]}}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.completion import CompletionOptions
+from assistant.errors import ConfigError
+
+DEFAULT_INSTRUCTIONS = (
+    "Simplify this code",
+    "Extract the selection into a well-named function",
+    "Add type hints",
+)
+
+
+@dataclass(frozen=True)
+class EditorOptions:
+    """The settings an editor sends, in our terms."""
+
+    endpoint: dict[str, str] = field(default_factory=dict)  # profile, model, base_url overrides
+    completion: CompletionOptions = field(default_factory=CompletionOptions)
+    refactor_instructions: tuple[str, ...] = DEFAULT_INSTRUCTIONS
+
+
+def parse_options(raw: Any, current: EditorOptions | None = None) -> EditorOptions:
+    """Return `current` updated with what `raw` (editor JSON) sets; raise ConfigError if bad."""
+    base = current or EditorOptions()
+    if not isinstance(raw, Mapping):
+        return base
+    data = raw.get("assistant", raw)
+    if not isinstance(data, Mapping):
+        return base
+    endpoint = dict(base.endpoint)
+    for key, name in (("profile", "profile"), ("model", "model"), ("baseUrl", "base_url")):
+        if key in data:
+            endpoint[name] = _text(data[key], key)
+    completion = base.completion
+    section = data.get("completion", {})
+    if isinstance(section, Mapping):
+        changes: dict[str, Any] = {}
+        if "enabled" in section:
+            changes["enabled"] = bool(section["enabled"])
+        if "debounceMs" in section:
+            changes["debounce_ms"] = _number(section["debounceMs"], "completion.debounceMs")
+        if "maxTokens" in section:
+            changes["max_tokens"] = _number(section["maxTokens"], "completion.maxTokens")
+        completion = dataclasses.replace(completion, **changes)
+    instructions = base.refactor_instructions
+    if isinstance(data.get("refactorInstructions"), list):
+        instructions = tuple(_text(i, "refactorInstructions") for i in data["refactorInstructions"])
+    return EditorOptions(endpoint, completion, instructions)
+
+
+def _text(value: Any, key: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"editor setting {key} must be a string, got {value!r}")
+    return value
+
+
+def _number(value: Any, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ConfigError(f"editor setting {key} must be a non-negative number, got {value!r}")
+    return int(value)

@@ -1,0 +1,434 @@
+"""`assistant lsp` end to end: a real server process, the pytest-lsp client, the scripted model."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import git
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcRequestCancelled
+from pytest_lsp import LanguageClient
+from pytest_lsp.client import make_test_lsp_client
+
+from assistant.testing import ScriptedServer
+
+CART = '''class Cart:
+    """A cart of items."""
+
+    def __init__(self):
+        self.items = []
+
+    def total(self):
+        return sum(price for _name, price in self.items)
+'''
+TAX = '''def tax_for(amount, rate=0.2):
+    """Return the tax on an amount."""
+    return round(amount * rate, 2)
+'''
+APP = (
+    "from shop.cart import Cart\n"
+    "from shop.tax import tax_for\n\n\n"
+    "def checkout(cart: Cart):\n"
+    "    subtotal = cart.total()\n"
+    "    return subtotal + \n"
+)
+CURSOR = types.Position(line=6, character=22)  # after "return subtotal + "
+
+
+def make_repo(root: Path) -> Path:
+    """Create the example repository (a small shop) as a git repository with one commit."""
+    (root / "shop").mkdir(parents=True)
+    (root / "tests").mkdir()
+    files = {
+        "shop/__init__.py": "",
+        "shop/cart.py": CART,
+        "shop/tax.py": TAX,
+        "shop/app.py": APP,
+        "tests/__init__.py": "",
+    }
+    for name, text in files.items():
+        (root / name).write_text(text)
+    repo = git.Repo.init(root)
+    repo.git.add(A=True)
+    repo.git.commit(m="shop", author="T <t@example.com>")
+    return root
+
+
+def server_command(repo: Path, base_url: str) -> list[str]:
+    """Return the command line that starts the language server against `base_url`."""
+    return [
+        sys.executable, "-m", "assistant", "lsp", "--repo", str(repo),
+        "--base-url", base_url, "--model", "qwen3-coder-plus", "--api-key", "test-key",
+    ]  # fmt: skip
+
+
+def server_env(tmp_path: Path) -> dict[str, str]:
+    """Return an environment that keeps the server's cache and config inside `tmp_path`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
+    env["ASSISTANT_CACHE_DIR"] = str(tmp_path / "cache")
+    env["ASSISTANT_CONFIG"] = str(tmp_path / "no-user-config.toml")
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    return env
+
+
+def capabilities() -> types.ClientCapabilities:
+    """Return what a capable editor announces (progress, showDocument, documentChanges)."""
+    return types.ClientCapabilities(
+        window=types.WindowClientCapabilities(
+            work_done_progress=True,
+            show_document=types.ShowDocumentClientCapabilities(support=True),
+        ),
+        workspace=types.WorkspaceClientCapabilities(
+            workspace_edit=types.WorkspaceEditClientCapabilities(
+                document_changes=True,
+                resource_operations=[types.ResourceOperationKind.Create],
+            ),
+            apply_edit=True,
+        ),
+    )
+
+
+class Editor:
+    """The test's editor: a pytest-lsp client, the example repository, the edits it applied."""
+
+    def __init__(self, client: LanguageClient, repo: Path, model: ScriptedServer) -> None:
+        self.client = client
+        self.repo = repo
+        self.model = model
+        self.files: dict[str, str] = {}
+        self.applied: list[types.WorkspaceEdit] = []
+        self.capabilities = types.ServerCapabilities()
+
+        def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+            return self._apply(params)
+
+        client.feature(types.WORKSPACE_APPLY_EDIT)(apply_edit)
+
+    def uri(self, path: str) -> str:
+        return (self.repo / path).as_uri()
+
+    def open(self, path: str, text: str | None = None) -> str:
+        text = (self.repo / path).read_text() if text is None else text
+        self.files[path] = text
+        item = types.TextDocumentItem(
+            uri=self.uri(path), language_id="python", version=1, text=text
+        )
+        self.client.text_document_did_open(types.DidOpenTextDocumentParams(item))
+        return self.uri(path)
+
+    async def wait_for_log(self, text: str, timeout: float = 20.0) -> None:
+        async def seen() -> None:
+            while not any(text in m.message for m in self.client.log_messages):
+                await asyncio.sleep(0.05)
+
+        await asyncio.wait_for(seen(), timeout)
+
+    async def wait_for_index(self) -> None:
+        await self.wait_for_log("index ready")
+
+    def _apply(self, params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        self.applied.append(params.edit)
+        for change in params.edit.document_changes or ():
+            if isinstance(change, types.CreateFile):
+                self.files.setdefault(self._path(change.uri), "")
+            elif isinstance(change, types.TextDocumentEdit):
+                path = self._path(change.text_document.uri)
+                if path not in self.files:
+                    self.files[path] = (self.repo / path).read_text()
+                self.files[path] = apply_text_edits(self.files[path], change.edits)
+        return types.ApplyWorkspaceEditResult(applied=True)
+
+    def _path(self, uri: str) -> str:
+        return Path(uri.removeprefix("file://")).relative_to(self.repo).as_posix()
+
+
+def apply_text_edits(text: str, edits: list[Any]) -> str:
+    """Apply LSP text edits to `text` (ASCII, so UTF-16 columns are characters)."""
+    lines = text.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(position: types.Position) -> int:
+        if position.line >= len(lines):
+            return len(text)
+        return starts[position.line] + position.character
+
+    spans = sorted(((offset(e.range.start), offset(e.range.end), e.new_text) for e in edits),
+                   reverse=True)  # fmt: skip
+    for start, end, new_text in spans:
+        assert text[start:end] is not None
+        text = text[:start] + new_text + text[end:]
+    return text
+
+
+StartEditor = Callable[..., Any]
+
+
+@pytest.fixture
+async def start_editor(tmp_path: Path, scripted_server) -> AsyncIterator[StartEditor]:
+    """Return `start(script, options=None)`: a server process on the example repo, initialized."""
+    started: list[LanguageClient] = []
+
+    async def start(script: dict[str, Any], options: dict[str, Any] | None = None) -> Editor:
+        model = scripted_server(script)
+        repo = make_repo(tmp_path / "repo")
+        client = make_test_lsp_client()
+        await client.start_io(*server_command(repo, model.base_url), env=server_env(tmp_path))
+        started.append(client)
+        init = {"completion": {"debounceMs": 0}, **(options or {})}
+        initialized = await client.initialize_session(
+            types.InitializeParams(
+                capabilities=capabilities(),
+                root_uri=repo.as_uri(),
+                initialization_options={"assistant": init},
+            )
+        )
+        editor = Editor(client, repo, model)
+        editor.capabilities = initialized.capabilities
+        return editor
+
+    yield start
+    for client in started:
+        await client.shutdown_session()
+        await client.stop()
+
+
+async def test_initialize_announces_completions_actions_and_commands(start_editor):
+    editor = await start_editor({})
+    result = editor.capabilities
+    assert result.inline_completion_provider
+    assert result.completion_provider is not None
+    assert result.code_action_provider
+    assert "assistant.fix" in result.execute_command_provider.commands
+    assert "assistant.ask" in result.execute_command_provider.commands
+
+
+async def test_inline_completion_prompt_carries_the_imported_definition(start_editor):
+    editor = await start_editor({"completions": [{"text": "tax_for(subtotal)\n"}]})
+    await editor.wait_for_index()
+    uri = editor.open("shop/app.py")
+    result = await editor.client.text_document_inline_completion_async(
+        types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri),
+            position=CURSOR,
+            context=types.InlineCompletionContext(types.InlineCompletionTriggerKind.Automatic),
+        )
+    )
+    assert [item.insert_text for item in result.items] == ["tax_for(subtotal)"]
+    prompt = editor.model.completion_requests[0].body["prompt"]
+    assert prompt.startswith("<|repo_name|>repo\n")
+    assert "<|file_sep|>shop/tax.py\ndef tax_for(amount, rate=0.2):" in prompt
+    assert prompt.endswith(
+        "<|file_sep|>shop/app.py\n<|fim_prefix|>" + APP[:-1] + "<|fim_suffix|>\n<|fim_middle|>"
+    )
+
+
+async def test_completion_item_replaces_the_word_being_typed(start_editor):
+    editor = await start_editor({"completions": [{"text": "turn subtotal"}]})
+    text = APP.replace("return subtotal + ", "re")
+    uri = editor.open("shop/app.py", text)
+    result = await editor.client.text_document_completion_async(
+        types.CompletionParams(types.TextDocumentIdentifier(uri), types.Position(6, 6))
+    )
+    (item,) = result.items
+    assert item.text_edit.new_text == "return subtotal"
+    assert item.text_edit.range.start == types.Position(6, 4)
+
+
+async def test_cancelled_request_gets_no_answer_and_closes_its_http_stream(start_editor):
+    script = {"completions": [{"text": "late", "fault": {"kind": "delay", "seconds": 1.5}}]}
+    editor = await start_editor(script)
+    uri = editor.open("shop/app.py")
+    params = types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri),
+        position=CURSOR,
+        context=types.InlineCompletionContext(types.InlineCompletionTriggerKind.Automatic),
+    )
+    msg_id = str(uuid.uuid4())
+    pending = asyncio.ensure_future(
+        editor.client.protocol.send_request_async(
+            types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id=msg_id
+        )
+    )
+    await asyncio.to_thread(editor.model.wait_for_requests, 1, 10)
+    editor.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
+    with pytest.raises(JsonRpcRequestCancelled):
+        await asyncio.wait_for(pending, 10)
+    record = await asyncio.to_thread(editor.model.wait_for_finish, 0, 10)
+    assert record.disconnected
+
+
+async def test_a_newer_keystroke_cancels_the_older_request(start_editor):
+    script = {"completions": [
+        {"text": "stale", "fault": {"kind": "delay", "seconds": 1.5}},
+        {"text": "fresh"},
+    ]}  # fmt: skip
+    editor = await start_editor(script)
+    uri = editor.open("shop/app.py")
+    document = types.TextDocumentIdentifier(uri)
+    older = asyncio.ensure_future(
+        editor.client.text_document_completion_async(types.CompletionParams(document, CURSOR))
+    )
+    await asyncio.to_thread(editor.model.wait_for_requests, 1, 10)
+    newer = await editor.client.text_document_completion_async(
+        types.CompletionParams(document, CURSOR)
+    )
+    assert await older is None
+    assert newer.items[0].text_edit.new_text == "fresh"
+    record = await asyncio.to_thread(editor.model.wait_for_finish, 0, 10)
+    assert record.disconnected
+
+
+async def test_endpoint_error_is_shown_once_not_per_keystroke(start_editor):
+    editor = await start_editor({"api_key": "another-key"})
+    uri = editor.open("shop/app.py")
+    for _ in range(3):
+        result = await editor.client.text_document_completion_async(
+            types.CompletionParams(types.TextDocumentIdentifier(uri), CURSOR)
+        )
+        assert result is None
+    errors = [m for m in editor.client.messages if m.type == types.MessageType.Error]
+    assert len(errors) == 1
+    assert "API key" in errors[0].message or "401" in errors[0].message
+    assert len(editor.model.completion_requests) == 3
+
+
+def agent_turns(path: str, search: str, replace: str, *, create: str = "") -> list[dict]:
+    """Return scripted turns: read the file, edit it (or create a new one), then finish."""
+    if create:
+        edit = {"name": "write_file", "arguments": {"path": create, "content": replace}}
+    else:
+        blocks = [{"search": search, "replace": replace}]
+        edit = {"name": "edit_file", "arguments": {"path": path, "blocks": blocks}}
+    return [
+        {"tool_calls": [{"name": "read_file", "arguments": {"path": path}}]},
+        {"tool_calls": [edit]},
+        {"text": "Done."},
+    ]
+
+
+DOCSTRING = '    """Return the total price of the cart."""\n'
+TOTAL = "    def total(self):\n"
+TEST_FILE = "from shop.tax import tax_for\n\n\ndef test_tax():\n    assert tax_for(10) == 2.0\n"
+ACTIONS = {
+    "assistant.fix": (
+        "shop/cart.py",
+        {"diagnostic": "sum() of an empty cart"},
+        agent_turns("shop/cart.py", "        return sum(", "        return 0 + sum("),
+        {"shop/cart.py": CART.replace("        return sum(", "        return 0 + sum(")},
+    ),
+    "assistant.addDocstrings": (
+        "shop/cart.py",
+        {},
+        agent_turns("shop/cart.py", TOTAL, TOTAL + DOCSTRING),
+        {"shop/cart.py": CART.replace(TOTAL, TOTAL + DOCSTRING)},
+    ),
+    "assistant.refactor": (
+        "shop/tax.py",
+        {"instruction": "rename amount to value"},
+        agent_turns("shop/tax.py", TAX, TAX.replace("amount", "value")),
+        {"shop/tax.py": TAX.replace("amount", "value")},
+    ),
+    "assistant.writeTests": (
+        "shop/tax.py",
+        {},
+        agent_turns("shop/tax.py", "", TEST_FILE, create="tests/test_tax.py"),
+        {"tests/test_tax.py": TEST_FILE},
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("command", sorted(ACTIONS))
+async def test_code_action_produces_a_workspace_edit_that_applies_cleanly(start_editor, command):
+    path, extra, turns, expected = ACTIONS[command]
+    editor = await start_editor({"turns": turns})
+    uri = editor.open(path)
+    selection = {"start": {"line": 0, "character": 0}, "end": {"line": 3, "character": 0}}
+    result = await editor.client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command, [{"uri": uri, "range": selection, **extra}])
+    )
+    assert result["applied"] is True
+    (edit,) = editor.applied
+    assert edit.document_changes
+    for name, text in expected.items():
+        assert editor.files[name] == text
+    assert (editor.repo / path).read_text() == {"shop/cart.py": CART, "shop/tax.py": TAX}[path]
+    assert not (editor.repo / "tests" / "test_tax.py").exists()  # the agent wrote no user file
+    reports = next(iter(editor.client.progress_reports.values()))
+    assert isinstance(reports[0], types.WorkDoneProgressBegin)
+    assert isinstance(reports[-1], types.WorkDoneProgressEnd)
+
+
+async def test_code_actions_offer_a_fix_for_each_diagnostic(start_editor):
+    editor = await start_editor({})
+    uri = editor.open("shop/cart.py")
+    diagnostic = types.Diagnostic(
+        range=types.Range(types.Position(6, 0), types.Position(6, 10)), message="unused name"
+    )
+    actions = await editor.client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri),
+            range=types.Range(types.Position(0, 0), types.Position(2, 0)),
+            context=types.CodeActionContext(diagnostics=[diagnostic]),
+        )
+    )
+    titles = [action.title for action in actions]
+    assert titles[0] == "Fix with assistant: unused name"
+    assert "Assistant: Explain this code" in titles
+    assert "Assistant: Write unit tests" in titles
+    assert "Assistant: Add docstrings" in titles
+    # The test client's converter reads a CodeAction carrying a command as a Command, with the
+    # nested command as text in its `command` field: check the arguments in that text.
+    assert "'diagnostic': 'unused name'" in str(actions[0].command)
+
+
+async def test_explain_shows_the_answer_as_a_document(start_editor):
+    editor = await start_editor({"turns": [{"text": "It sums the prices of the items."}]})
+    uri = editor.open("shop/cart.py")
+    selection = {"start": {"line": 6, "character": 0}, "end": {"line": 8, "character": 0}}
+    result = await editor.client.workspace_execute_command_async(
+        types.ExecuteCommandParams("assistant.explain", [{"uri": uri, "range": selection}])
+    )
+    assert result["text"] == "It sums the prices of the items."
+    (shown,) = editor.client.shown_documents
+    assert Path(shown.uri.removeprefix("file://")).read_text().startswith("It sums the prices")
+    task = editor.model.chat_requests[0].body["messages"][-1]["content"]
+    assert "def total(self):" in task
+
+
+async def test_saved_file_is_reindexed_for_the_next_completion(start_editor):
+    editor = await start_editor({"completions": [{"text": "vat_for(subtotal)"}]})
+    await editor.wait_for_index()
+    (editor.repo / "shop" / "tax.py").write_text(TAX.replace("tax_for", "vat_for"))
+    editor.client.text_document_did_save(
+        types.DidSaveTextDocumentParams(types.TextDocumentIdentifier(editor.uri("shop/tax.py")))
+    )
+    await editor.wait_for_log("index updated: shop/tax.py")
+    text = APP.replace("tax_for", "vat_for")
+    uri = editor.open("shop/app.py", text)
+    await editor.client.text_document_completion_async(
+        types.CompletionParams(types.TextDocumentIdentifier(uri), CURSOR)
+    )
+    prompt = editor.model.completion_requests[0].body["prompt"]
+    assert "def vat_for(amount, rate=0.2):" in prompt
+
+
+async def test_configuration_change_turns_completion_off(start_editor):
+    editor = await start_editor({"completions": [{"text": "x"}]})
+    editor.client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams({"assistant": {"completion": {"enabled": False}}})
+    )
+    uri = editor.open("shop/app.py")
+    result = await editor.client.text_document_completion_async(
+        types.CompletionParams(types.TextDocumentIdentifier(uri), CURSOR)
+    )
+    assert result is None
+    assert editor.model.completion_requests == []
