@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -79,11 +80,15 @@ def build_agent(
     max_turns: int = 30,
     with_context: bool = True,
     checkpoint: bool = True,
+    files: Sequence[tuple[str, str]] = (),
+    on_message: Callable[[dict], None] | None = None,
 ) -> Agent:
     """Return an agent wired with the default tools, a checkpoint hook and a session log.
 
     `with_context` adds the repo map and retrieved snippets to the prompt; `checkpoint`
-    saves the work tree before the first edit (batch runs in scratch worktrees need neither).
+    saves the work tree before the first edit (batch runs in scratch worktrees need neither);
+    `files` are (path, content) pairs the user added to the conversation; `on_message`
+    receives every message (default: the session log, if any).
     """
     from assistant.gitops import open_checkpoints
 
@@ -91,6 +96,7 @@ def build_agent(
         await asyncio.to_thread(open_checkpoints(root, settings).create, task[:60])
 
     context = prompt_context(root, settings, task) if with_context else PromptContext()
+    context = dataclasses.replace(context, files=tuple(files))
     prompt = system_prompt(root, context, read_rules(root))
     return Agent(
         AgentConfig(
@@ -104,7 +110,7 @@ def build_agent(
             before_first_edit=save_checkpoint if checkpoint else None,
             history=history if history is not None else [],
             max_turns=max_turns,
-            on_message=session.append if session is not None else None,
+            on_message=on_message or (session.append if session is not None else None),
         )
     )
 

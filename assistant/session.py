@@ -50,11 +50,13 @@ class SessionLog:
                 result.append(json.loads(line))
             except json.JSONDecodeError:
                 continue
-        return _complete_exchanges(result)
+        complete_exchanges(result)
+        return result
 
 
-def _complete_exchanges(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Drop a trailing assistant tool-call message whose results were never recorded."""
+def complete_exchanges(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop, in place, a trailing tool-call exchange whose results never all came (a crash or a
+    cancelled turn), so the conversation can be sent to a model again; return the list."""
     while messages and messages[-1].get("role") == "assistant" and messages[-1].get("tool_calls"):
         messages.pop()
     answered = {m.get("tool_call_id") for m in messages if m.get("role") == "tool"}

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
-from assistant.agent import Agent, AgentConfig, Approver
+from assistant.agent import Agent, Approver
 from assistant.config import Settings, load_settings
 from assistant.errors import AssistantError, ConfigError
 from assistant.events import Event, UsageUpdate
@@ -17,10 +16,8 @@ from assistant.llm import ModelClient, Usage
 from assistant.llm.connect import connect_model
 from assistant.paths import cache_root
 from assistant.permissions import MODES
-from assistant.prompt import read_rules, system_prompt
-from assistant.runner import policy_for, prompt_context
-from assistant.session import SessionLog, sessions_dir
-from assistant.tools import default_tools
+from assistant.runner import build_agent, policy_for
+from assistant.session import SessionLog, complete_exchanges, sessions_dir
 from tui import repo
 
 MAX_CONTEXT_FILE_BYTES = 200_000
@@ -99,29 +96,11 @@ class ChatEngine:
             settle_history(self.history)
 
     def _build_agent(self, client: ModelClient, task: str, approve: Approver) -> Agent:
-        # runner.build_agent, plus the files the user added (it takes no `files` yet).
-        from assistant.gitops import open_checkpoints
-
-        async def save_checkpoint() -> None:
-            """Save the work tree before the turn's first edit, so /undo can restore it."""
-            await asyncio.to_thread(open_checkpoints(self.root, self.settings).create, task[:60])
-
-        context = prompt_context(self.root, self.settings, task)
-        context = dataclasses.replace(context, files=self._file_contents())
-        return Agent(
-            AgentConfig(
-                root=self.root,
-                settings=self.settings,
-                client=client,
-                tools=default_tools(),
-                policy=policy_for(self.settings, self.mode, headless=False),
-                system_prompt=system_prompt(self.root, context, read_rules(self.root)),
-                approve=approve,
-                before_first_edit=save_checkpoint,
-                history=self.history,
-                on_message=self._session().append,
-            )
-        )
+        return build_agent(
+            self.root, self.settings, client, task,
+            policy=policy_for(self.settings, self.mode, headless=False), approve=approve,
+            history=self.history, files=self._file_contents(), on_message=self._session().append,
+        )  # fmt: skip
 
     def _session(self) -> SessionLog:
         if self.session is None:
@@ -209,13 +188,5 @@ class ChatEngine:
 
 
 def settle_history(history: list[dict[str, Any]]) -> None:
-    """Drop a trailing tool-call message whose results never came (a cancelled turn)."""
-    while history and history[-1].get("role") == "tool":
-        last_call = next((m for m in reversed(history) if m.get("tool_calls")), None)
-        ids = {c.get("id") for c in (last_call or {}).get("tool_calls", [])}
-        answered = {m.get("tool_call_id") for m in history if m.get("role") == "tool"}
-        if last_call is None or ids <= answered:
-            return
-        del history[history.index(last_call) :]
-    if history and history[-1].get("role") == "assistant" and history[-1].get("tool_calls"):
-        history.pop()
+    """Drop a trailing tool-call exchange whose results never came (a cancelled turn)."""
+    complete_exchanges(history)
