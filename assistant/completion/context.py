@@ -16,6 +16,7 @@ from typing import Protocol
 from assistant.completion.postprocess import wants_multiline
 from assistant.context.tokens import estimate_tokens
 from assistant.index.model import Chunk, Symbol
+from assistant.index.tokens import code_tokens
 from assistant.llm.fim import ContextFile
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -36,6 +37,7 @@ DEFINITIONS_PER_NAME = 2
 MAX_DEFINITION_LINES = 60
 SIMILAR_QUERY_LINES = 12
 SIMILAR_CANDIDATES = 12
+SIMILAR_QUERY_TERMS = 6
 MAX_SIMILAR_LINES = 40
 
 
@@ -52,6 +54,10 @@ class ContextSource(Protocol):
 
     def text(self, path: str) -> str | None:
         """Return a file's current text (an open buffer's, or the disk's), or None."""
+        ...
+
+    def rare_terms(self, tokens: list[str], limit: int) -> list[str]:
+        """Return up to `limit` of the search tokens that few chunks hold."""
         ...
 
 
@@ -146,10 +152,11 @@ def _imported_from(path: str, imports: str) -> bool:
 
 def _similar_chunks(source: ContextSource, cursor: Cursor) -> list[Chunk]:
     lines = [line for line in cursor.prefix.split("\n") if line.strip()][-SIMILAR_QUERY_LINES:]
-    query = " ".join(_IDENTIFIER.findall("\n".join(lines)))
-    if not query:
+    names = [n for n in _IDENTIFIER.findall("\n".join(lines)) if n.lower() not in _COMMON]
+    terms = source.rare_terms(code_tokens(" ".join(names)), SIMILAR_QUERY_TERMS)
+    if not terms:
         return []
-    hits = source.search_chunks(query, limit=SIMILAR_CANDIDATES)
+    hits = source.search_chunks(" ".join(terms), limit=SIMILAR_CANDIDATES)
     return [chunk for chunk, _score in hits if chunk.path != cursor.path]
 
 

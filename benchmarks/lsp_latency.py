@@ -1,0 +1,174 @@
+"""Completion latency of `assistant lsp` on a real codebase (Django's sources by default).
+
+1. Context assembly (index lookups + prompt parts, in the index's read thread) at random
+   cursor positions: p50/p95/max in milliseconds; the target is p95 under 30 ms.
+2. End to end: a real `assistant lsp` process, a pygls client sending inlineCompletion
+   requests, the scripted server answering each after a fixed delay. Reported as the overhead
+   over that delay (debounce set to 0, so the figure is our own cost).
+
+    .venv/bin/python benchmarks/lsp_latency.py [--source DIR] [--samples 200] [--requests 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+from assistant.completion import Budget, Cursor, assemble
+from assistant.completion.live import LiveIndex
+from assistant.config import Settings
+from assistant.testing import ScriptedServer
+
+BENCH = Path(__file__).resolve().parents[1] / ".bench"
+DJANGO = "5.2"
+
+
+def main() -> int:
+    """Run both measurements and print the figures."""
+    args = _parse_args()
+    source = args.source or _django()
+    cache = BENCH / "cache-lsp"
+    positions = _positions(source, max(args.samples, args.requests), args.seed)
+    print(f"source: {source} ({sum(1 for _ in source.rglob('*.py'))} Python files)")
+    asyncio.run(_assembly(source, cache, positions[: args.samples]))
+    asyncio.run(_end_to_end(source, cache, positions[: args.requests], args.delay))
+    return 0
+
+
+async def _assembly(source: Path, cache: Path, positions: list[Cursor]) -> None:
+    settings = Settings(profile="bench", base_url="http://127.0.0.1:9/v1", cache_dir=cache)
+    index = LiveIndex(source, settings)
+    started = time.perf_counter()
+    stats = await index.build()
+    print(f"index: {stats.files if stats else '?'} files, {time.perf_counter() - started:.1f}s")
+    timings, sizes = [], []
+    for cursor in positions:
+        began = time.perf_counter()
+        context = await index.read({}, lambda view, c=cursor: assemble(view, c, Budget()))
+        timings.append((time.perf_counter() - began) * 1000)
+        sizes.append(len(context.files))
+    index.close()
+    print(
+        f"context assembly over {len(timings)} cursors: p50 {_pct(timings, 50):.1f} ms, "
+        f"p95 {_pct(timings, 95):.1f} ms, max {max(timings):.1f} ms "
+        f"(target p95 < 30 ms); context files per prompt: median {statistics.median(sizes):.0f}"
+    )
+
+
+async def _end_to_end(source: Path, cache: Path, positions: list[Cursor], delay: float) -> None:
+    fault = {"kind": "delay", "seconds": delay}
+    script = {"completions": [{"text": "value", "fault": fault}] * (len(positions) + 5)}
+    with ScriptedServer(script) as model:
+        client = LanguageClient("bench", "1")
+        ready = asyncio.Event()
+
+        @client.feature(types.WINDOW_LOG_MESSAGE)
+        def log_message(params: types.LogMessageParams) -> None:
+            if "index ready" in params.message:
+                ready.set()
+
+        env = {**os.environ, "ASSISTANT_CACHE_DIR": str(cache)}
+        command = [sys.executable, "-m", "assistant", "lsp", "--repo", str(source),
+                   "--base-url", model.base_url, "--model", "qwen3-coder-plus"]  # fmt: skip
+        await client.start_io(*command, env=env)
+        await client.initialize_async(types.InitializeParams(
+            capabilities=types.ClientCapabilities(), root_uri=source.as_uri(),
+            initialization_options={"assistant": {"completion": {"debounceMs": 0}}},
+        ))  # fmt: skip
+        client.initialized(types.InitializedParams())
+        await asyncio.wait_for(ready.wait(), 600)
+        timings = await _requests(client, source, positions)
+        await client.shutdown_async(None)
+        client.exit(None)
+        await client.stop()
+    overhead = [t - delay * 1000 for t in timings]
+    print(
+        f"end to end over {len(timings)} requests with a {delay * 1000:.0f} ms model delay: "
+        f"overhead p50 {_pct(overhead, 50):.1f} ms, p95 {_pct(overhead, 95):.1f} ms"
+    )
+
+
+async def _requests(client: LanguageClient, source: Path, positions: list[Cursor]) -> list[float]:
+    opened: set[str] = set()
+    timings = []
+    for cursor in positions:
+        uri = (source / cursor.path).as_uri()
+        if uri not in opened:
+            item = types.TextDocumentItem(uri, "python", 1, cursor.text)
+            client.text_document_did_open(types.DidOpenTextDocumentParams(item))
+            opened.add(uri)
+        before = cursor.prefix.split("\n")
+        position = types.Position(len(before) - 1, len(before[-1].encode("utf-16-le")) // 2)
+        params = types.InlineCompletionParams(
+            types.InlineCompletionContext(types.InlineCompletionTriggerKind.Automatic),
+            types.TextDocumentIdentifier(uri),
+            position,
+        )
+        began = time.perf_counter()
+        await client.text_document_inline_completion_async(params)
+        timings.append((time.perf_counter() - began) * 1000)
+    return timings
+
+
+def _positions(source: Path, count: int, seed: int) -> list[Cursor]:
+    """Return cursors at the end of random code lines inside functions of random files."""
+    rng = random.Random(seed)
+    files = sorted(p for p in source.rglob("*.py") if "/tests/" not in p.as_posix())
+    cursors: list[Cursor] = []
+    while len(cursors) < count:
+        path = rng.choice(files)
+        text = path.read_text(encoding="utf-8", errors="replace")
+        lines = text.split("\n")
+        candidates = [i for i, line in enumerate(lines) if line.startswith("        ") and
+                      line.strip() and not line.strip().startswith("#")]  # fmt: skip
+        if not candidates:
+            continue
+        line = rng.choice(candidates)
+        offset = sum(len(x) + 1 for x in lines[:line]) + len(lines[line])
+        cursors.append(Cursor(path.relative_to(source).as_posix(), text, offset))
+    return cursors
+
+
+def _django() -> Path:
+    target = BENCH / "dl" / f"Django-{DJANGO}"
+    if not target.is_dir():
+        archive = BENCH / "dl" / f"django-{DJANGO}.tar.gz"
+        download = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+                    f"django=={DJANGO}", "-d", str(BENCH / "dl")]  # fmt: skip
+        subprocess.run(download, check=True)
+        found = next((BENCH / "dl").glob(f"[dD]jango-{DJANGO}.tar.gz"), archive)
+        with tarfile.open(found) as tar:
+            tar.extractall(BENCH / "dl", filter="data")
+    return target
+
+
+def _pct(values: list[float], percent: int) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * percent / 100))]
+
+
+def _parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--source", type=Path, help="repository to measure (default: Django)")
+    parser.add_argument("--samples", type=int, default=200, help="cursors for context assembly")
+    parser.add_argument("--requests", type=int, default=40, help="end-to-end requests")
+    parser.add_argument("--delay", type=float, default=0.2, help="model delay in seconds")
+    parser.add_argument("--seed", type=int, default=7)
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
