@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import statistics
@@ -24,8 +25,15 @@ import sys
 import tarfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from assistant.config import Settings
+
+T = TypeVar("T")
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / ".bench"
@@ -88,10 +96,10 @@ def report(name: str, value: str, target: str, step: str) -> None:
     print(f"  {name}: {value}   [{step}]", flush=True)
 
 
-def sh(cmd: list[str], **kwargs: object) -> None:
+def sh(cmd: list[str]) -> None:
     """Run a setup command, failing loudly."""
     print("$ " + " ".join(cmd), flush=True)
-    subprocess.run(cmd, check=True, **kwargs)  # type: ignore[call-overload]
+    subprocess.run(cmd, check=True)
 
 
 def _tree_rss(root_pid: int) -> int:
@@ -104,18 +112,18 @@ def _tree_rss(root_pid: int) -> int:
             except OSError:
                 continue
             parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
-    family, total = {root_pid}, 0
-    for pid in sorted(parents):  # children have larger pids almost always; loop to be sure
-        if parents[pid] in family:
-            family.add(pid)
+    family, size = {root_pid}, 0
+    while True:
+        grown = family | {pid for pid, parent in parents.items() if parent in family}
+        if grown == family:
+            break
+        family = grown
     for pid in family:
         try:
-            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf(
-                "SC_PAGESIZE"
-            )
+            size += int(Path(f"/proc/{pid}/statm").read_text().split()[1])
         except OSError:
-            continue
-    return total
+            continue  # it ended between the listing and now
+    return size * os.sysconf("SC_PAGESIZE")
 
 
 def run_child(
@@ -161,22 +169,8 @@ def fetch_sdist(spec: str) -> Path:
     if marker.exists():
         return Path(marker.read_text())
     dl.mkdir(parents=True, exist_ok=True)
-    py = sys.executable
-    sh(
-        [
-            py,
-            "-m",
-            "pip",
-            "download",
-            "-q",
-            "--no-deps",
-            "--no-binary",
-            ":all:",
-            spec,
-            "-d",
-            str(dl),
-        ]
-    )
+    pip = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:"]
+    sh([*pip, spec, "-d", str(dl)])
     version = spec.split("==")[1]
     tarball = next(p for p in dl.glob("*.tar.gz") if p.name.lower() == f"{name}-{version}.tar.gz")
     with tarfile.open(tarball) as archive:
@@ -233,7 +227,7 @@ def aider_map(python: Path, root: Path, cold: bool) -> tuple[dict[str, float], C
     return json.loads(child.stdout.strip().splitlines()[-1]), child
 
 
-def assistant_index(root: Path, cache: Path, fresh: bool) -> tuple[dict[str, object], Child]:
+def assistant_index(root: Path, cache: Path, fresh: bool) -> tuple[dict[str, Any], Child]:
     """Run the real `assistant index --json` CLI on `root` with its own cache folder."""
     if fresh:
         shutil.rmtree(cache, ignore_errors=True)
@@ -242,7 +236,7 @@ def assistant_index(root: Path, cache: Path, fresh: bool) -> tuple[dict[str, obj
     return json.loads(child.stdout), child
 
 
-def worker(kind: str, root: Path, cache: Path) -> dict[str, object]:
+def worker(kind: str, root: Path, cache: Path) -> dict[str, Any]:
     """Child-process measurements: the parse-only bound, or latency/edit figures."""
     sys.path.insert(0, str(REPO))
     if kind == "parse":
@@ -250,7 +244,7 @@ def worker(kind: str, root: Path, cache: Path) -> dict[str, object]:
     return latency(root, cache, edit=kind == "latency")
 
 
-def parse_bound(root: Path) -> dict[str, object]:
+def parse_bound(root: Path) -> dict[str, Any]:
     """Tree-sitter parse plus tags query of every .py file, one process: a lower bound."""
     import tree_sitter
     import tree_sitter_python
@@ -273,24 +267,34 @@ def parse_bound(root: Path) -> dict[str, object]:
 def pct(values: list[float], q: float) -> float:
     """Return the q-quantile (0..1) of values, nearest rank, in milliseconds."""
     ordered = sorted(values)
-    return 1000 * ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
+    return 1000 * ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
-def timed(fn, *args, **kwargs) -> tuple[float, object]:  # type: ignore[no-untyped-def]
+def ms(seconds: float) -> str:
+    """Return seconds as whole milliseconds."""
+    return f"{seconds * 1000:.0f} ms"
+
+
+def spread(values: list[float]) -> str:
+    """Return 'p50 .. ms, p95 .. ms' of a list of seconds."""
+    return f"p50 {pct(values, 0.5):.1f} ms, p95 {pct(values, 0.95):.1f} ms"
+
+
+def timed(fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[float, T]:
     """Return (seconds, result) of one call."""
     t0 = time.perf_counter()
     result = fn(*args, **kwargs)
     return time.perf_counter() - t0, result
 
 
-def latency(root: Path, cache: Path, edit: bool) -> dict[str, object]:
+def latency(root: Path, cache: Path, edit: bool) -> dict[str, Any]:
     """Search and map latency, cold (first call in this process) and warm; then the edit loop."""
     from assistant.config import Settings
     from assistant.context import repo_map, search
     from assistant.index import open_index
 
     settings = Settings(cache_dir=cache)
-    out: dict[str, object] = {}
+    out: dict[str, Any] = {}
     out["open_nochange"], store = timed(open_index, root, settings, update=True)
     maps = store.db_path.with_name(store.db_path.name + ".maps.json")
     maps.unlink(missing_ok=True)
@@ -304,12 +308,15 @@ def latency(root: Path, cache: Path, edit: bool) -> dict[str, object]:
     out["map_cached"] = [timed(repo_map, store, MAP_TOKENS, focus=[f])[0] for f in focus]
     store.close()
     if edit:
-        out["edit"] = edit_loop(root, settings, open_index, search, repo_map)
+        out["edit"] = edit_loop(root, settings)
     return out
 
 
-def edit_loop(root: Path, settings: object, open_index, search, repo_map) -> list[list[float]]:  # type: ignore[no-untyped-def]
+def edit_loop(root: Path, settings: Settings) -> list[list[float]]:
     """Edit one file five times: time the update, then search and the 4k map focused on it."""
+    from assistant.context import repo_map, search
+    from assistant.index import open_index
+
     path = root / EDITED
     original = path.read_bytes()
     runs = []
@@ -319,7 +326,8 @@ def edit_loop(root: Path, settings: object, open_index, search, repo_map) -> lis
                 original + f"\n\ndef bench_edit_{n}(queryset):\n    return queryset\n".encode()
             )
             t_update, store = timed(open_index, root, settings, update=True)
-            assert store.last_stats.parsed == 1, store.last_stats
+            if store.last_stats.parsed != 1:  # type: ignore[attr-defined]
+                raise SystemExit(f"expected one file re-parsed, got {store.last_stats}")
             t_search, _ = timed(search, store, f"bench_edit_{n} queryset", 20)
             t_map, _ = timed(repo_map, store, MAP_TOKENS, focus=[EDITED])
             store.close()
@@ -330,7 +338,7 @@ def edit_loop(root: Path, settings: object, open_index, search, repo_map) -> lis
     return runs
 
 
-def run_worker(kind: str, root: Path, cache: Path) -> tuple[dict[str, object], Child]:
+def run_worker(kind: str, root: Path, cache: Path) -> tuple[dict[str, Any], Child]:
     """Run this script's --worker in a child process and return its JSON."""
     cmd = [sys.executable, __file__, "--worker", kind, "--root", str(root), "--cache", str(cache)]
     child = run_child(cmd)
@@ -338,15 +346,22 @@ def run_worker(kind: str, root: Path, cache: Path) -> tuple[dict[str, object], C
 
 
 def django_section(tree: Path, aider_python: Path) -> None:
-    """Cold index vs Aider's cold map, warm numbers, the parse bound, latency and edits."""
+    """The Django figures: against Aider, then latency and edits."""
     cache = BENCH / "cache-django"
+    print(f"\n== Django 5.2 sdist: {tree} ({len(list(tree.rglob('*.py')))} .py files)", flush=True)
+    against_aider(tree, cache, aider_python)
+    latency_section(tree, cache, edit=True)
+    cli_edit(tree, cache)
+
+
+def against_aider(tree: Path, cache: Path, aider_python: Path) -> None:
+    """Cold and warm index against Aider's cold and warm repo map, and the parse bound."""
     aider_tree = BENCH / "work" / "django-aider"  # Aider writes its cache into the tree
     if not aider_tree.exists():
         shutil.copytree(tree, aider_tree)
     cli = f"ASSISTANT_CACHE_DIR={cache} python -m assistant index --json --repo {tree}"
-    print(f"\n== Django 5.2 sdist: {tree} ({len(list(tree.rglob('*.py')))} .py files)", flush=True)
     bound, _ = run_worker("parse", tree, cache)
-    total = bound["parse"] + bound["tags"]  # type: ignore[operator]
+    total = bound["parse"] + bound["tags"]
     report("parse-only lower bound (1 process)", f"{total:.2f} s ({bound['parse']:.2f} parse + "
            f"{bound['tags']:.2f} tags, {bound['files']} .py)", "-", "tree-sitter parse + tags "
            "query of every .py, --worker parse")  # fmt: skip
@@ -366,72 +381,56 @@ def django_section(tree: Path, aider_python: Path) -> None:
     a_warm, a_warm_child = aider_map(aider_python, aider_tree, cold=False)
     report("Aider repo map, warm", f"{a_warm['map']:.2f} s in get_repo_map ({a_warm_child.wall:.2f}"
            " s process)", "-", step + ", tags cache kept, new process")  # fmt: skip
-    ratio = a_cold["map"] / cold_child.wall
+    ratio = f"{a_cold['map'] / cold_child.wall:.1f}x ({a_cold_child.wall / cold_child.wall:.1f}x"
     report(
         "Aider cold / assistant cold",
-        f"{ratio:.1f}x",
+        ratio + " process to process)",
         ">= 5x (goal 10x)",
         "Aider's get_repo_map seconds / assistant index wall seconds (start-up included)",
     )
     report(
-        "assistant cold / parse bound",
-        f"{cold_child.wall / total:.1f}x",
-        "-> 1x on 2 cores",
-        "assistant index wall / parse-only seconds",
+        "Aider warm / assistant no-change",
+        f"{a_warm['map'] / warm_child.wall:.1f}x",
+        "-",
+        "Aider's warm get_repo_map seconds / no-change assistant index wall seconds",
     )
-    latency_section(tree, cache, edit=True)
-    cli_edit(tree, cache, cli)
+    report("assistant cold / parse bound", f"{cold_child.wall / total:.1f}x", "-> 1x on 2 cores",
+           "assistant index wall / parse-only seconds")  # fmt: skip
 
 
-def latency_section(tree: Path, cache: Path, edit: bool) -> None:
+def latency_section(tree: Path, cache: Path, edit: bool, prefix: str = "") -> None:
     """Report the in-process figures from one --worker latency run."""
     data, _ = run_worker("latency" if edit else "latency-noedit", tree, cache)
-    step = "--worker latency: "
-    report(
-        "no-change re-index, in-process",
-        f"{data['open_nochange'] * 1000:.0f} ms",
-        "< 0.5 s",
-        step + "open_index(root, settings, update=True)",
-    )
-    report(
-        "search, first call in a process",
-        f"{data['search_first'] * 1000:.0f} ms",
-        "-",
-        step + f"search(store, {QUERIES[0]!r}, 20)",
-    )
-    for name, key in (
-        ("search, first pass", "search_pass1"),
-        ("search, second pass", "search_pass2"),
-    ):
-        values = data[key]  # type: ignore[index]
-        spread = f"p50 {pct(values, 0.5):.1f} ms, p95 {pct(values, 0.95):.1f} ms"
-        report(name, spread, "p95 < 50 ms", step + f"search(store, q, 20), {len(QUERIES)} queries")
-    report(
-        "repo map 4k, first call (cold)",
-        f"{data['map_first'] * 1000:.0f} ms",
-        "-",
-        step + f"repo_map(store, {MAP_TOKENS}), maps cache removed",
-    )
-    for name, key in (("repo map 4k, focused, computed", "map_computed"),
-                      ("repo map 4k, focused, cached", "map_cached")):  # fmt: skip
-        values = data[key]  # type: ignore[index]
-        report(
-            name,
-            f"p50 {pct(values, 0.5):.1f} ms, p95 {pct(values, 0.95):.1f} ms",
-            "p95 < 200 ms",
-            step + f"repo_map(store, {MAP_TOKENS}, focus=[f]), {len(values)} files",
-        )
+    map_call = f"repo_map(store, {MAP_TOKENS}"
+    rows = [
+        ("no-change re-index, in-process", ms(data["open_nochange"]), "< 0.5 s",
+         "open_index(root, settings, update=True)"),
+        ("search, first call in a process", ms(data["search_first"]), "-",
+         f"search(store, {QUERIES[0]!r}, 20)"),
+        ("search, first pass", spread(data["search_pass1"]), "p95 < 50 ms",
+         f"search(store, q, 20), {len(QUERIES)} queries"),
+        ("search, second pass", spread(data["search_pass2"]), "p95 < 50 ms",
+         f"search(store, q, 20), the same {len(QUERIES)} queries again"),
+        ("repo map 4k, first call (cold)", ms(data["map_first"]), "-",
+         f"{map_call}), maps cache removed"),
+        ("repo map 4k, focused, computed", spread(data["map_computed"]), "p95 < 200 ms",
+         f"{map_call}, focus=[f]), 20 files found by search"),
+        ("repo map 4k, focused, cached", spread(data["map_cached"]), "p95 < 200 ms",
+         f"{map_call}, focus=[f]), the same 20 again"),
+    ]  # fmt: skip
     if edit:
-        runs = data["edit"]  # type: ignore[index]
-        update, search_s, map_s = (statistics.median(r[i] for r in runs) for i in range(3))
-        report("one edited file, in-process", f"{(update + search_s + map_s) * 1000:.0f} ms "
-               f"(update {update * 1000:.0f} + search {search_s * 1000:.0f} + map "
-               f"{map_s * 1000:.0f}), median of {len(runs)}", "< 100 ms",
-               step + f"append a def to {EDITED}; open_index; search; repo_map")  # fmt: skip
+        update, search_s, map_s = (statistics.median(r[i] for r in data["edit"]) for i in range(3))
+        value = (f"{ms(update + search_s + map_s)} (update {ms(update)} + search {ms(search_s)} "
+                 f"+ map {ms(map_s)}), median of {len(data['edit'])}")  # fmt: skip
+        what = f"append a def to {EDITED}; open_index; search; {map_call}, focus=[it])"
+        rows.append(("one edited file, in-process", value, "< 100 ms", what))
+    for name, value, target, what in rows:
+        report(prefix + name, value, target, "--worker latency: " + what)
 
 
-def cli_edit(tree: Path, cache: Path, cli: str) -> None:
+def cli_edit(tree: Path, cache: Path) -> None:
     """Edit one file and time the CLI re-index (process start-up included)."""
+    cli = f"ASSISTANT_CACHE_DIR={cache} python -m assistant index --json --repo {tree}"
     path = tree / EDITED
     original = path.read_bytes()
     try:
@@ -481,7 +480,7 @@ def scale_section() -> None:
            "MB all processes (sampled)", "< 1.5 GB", "wait4 ru_maxrss; /proc sampling")  # fmt: skip
     _, again = assistant_index(tree, cache, fresh=False)
     report("scale: no-change re-index, CLI", f"{again.wall:.2f} s", "-", cli)
-    latency_section(tree, cache, edit=False)
+    latency_section(tree, cache, edit=False, prefix="scale: ")
 
 
 def print_table() -> None:
