@@ -77,6 +77,7 @@ async def _end_to_end(source: Path, cache: Path, positions: list[Cursor], delay:
 
         @client.feature(types.WINDOW_LOG_MESSAGE)
         def log_message(params: types.LogMessageParams) -> None:
+            """Note when the server's index is ready."""
             if "index ready" in params.message:
                 ready.set()
 

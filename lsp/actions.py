@@ -43,6 +43,7 @@ def register(server: AssistantServer) -> None:
         types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=kinds)
     )
     def code_action(ls: AssistantServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+        """List the assistant's actions for the selection and its diagnostics."""
         return code_actions(ls, params)
 
     for name, kind in COMMANDS.items():
@@ -79,6 +80,7 @@ def _action(
 
 def _command(kind: str) -> Callable[..., Any]:
     async def handler(ls: AssistantServer, *args: Any) -> dict[str, Any]:
+        """Run the action with the editor's arguments."""
         raw = args[0] if args and isinstance(args[0], Mapping) else {}
         return await run_command(ls, kind, raw)
 
@@ -98,12 +100,11 @@ async def run_command(ls: AssistantServer, kind: str, raw: Mapping[str, Any]) ->
     result = await _with_progress(
         ls, TITLES[kind], lambda report: session.actions.run(request, buffers, report)
     )
-    if result.error:
-        if result.endpoint_failed:
-            ls.endpoint_failed(result.error)
-        else:
-            ls.show(f"assistant: {result.error}", types.MessageType.Error)
-    elif result.endpoint_failed is False:
+    if result.endpoint_failed:
+        ls.endpoint_failed(result.error)
+    elif result.error:
+        ls.show(f"assistant: {result.error}", types.MessageType.Error)
+    else:
         ls.endpoint_recovered()
     applied = await _apply(ls, session, result, versions, TITLES[kind]) if result.changes else False
     if result.text and (kind in ("explain", "ask") or not result.changes):

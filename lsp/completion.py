@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from lsprotocol import types
+from pygls.workspace import TextDocument
 
 from assistant.completion import Cursor, Suggestion
 from assistant.errors import EndpointError
@@ -21,6 +22,7 @@ def register(server: AssistantServer) -> None:
     async def inline_completion(
         ls: AssistantServer, params: types.InlineCompletionParams
     ) -> types.InlineCompletionList | None:
+        """Return the suggestion as ghost text at the cursor."""
         suggestion = await suggest(ls, params.text_document.uri, params.position)
         if suggestion is None:
             return None
@@ -32,6 +34,7 @@ def register(server: AssistantServer) -> None:
     async def completion(
         ls: AssistantServer, params: types.CompletionParams
     ) -> types.CompletionList | None:
+        """Return the suggestion as one completion item."""
         suggestion = await suggest(ls, params.text_document.uri, params.position)
         if suggestion is None:
             return None
@@ -81,6 +84,5 @@ def item_for(
     )
 
 
-def _line_start(document: object, params: types.CompletionParams) -> int:
-    start = types.Position(params.position.line, 0)
-    return document.offset_at_position(start)  # type: ignore[attr-defined]
+def _line_start(document: TextDocument, params: types.CompletionParams) -> int:
+    return document.offset_at_position(types.Position(params.position.line, 0))

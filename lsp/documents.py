@@ -12,18 +12,22 @@ def register(server: AssistantServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: AssistantServer, params: types.DidOpenTextDocumentParams) -> None:
+        """Start tracking an opened document (clean until it changes)."""
         ls.dirty.discard(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: AssistantServer, params: types.DidChangeTextDocumentParams) -> None:
+        """Mark the document modified: its text now overlays the index."""
         ls.dirty.add(params.text_document.uri)  # laid over the index until saved
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: AssistantServer, params: types.DidCloseTextDocumentParams) -> None:
+        """Stop overlaying a closed document."""
         ls.dirty.discard(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     async def did_save(ls: AssistantServer, params: types.DidSaveTextDocumentParams) -> None:
+        """Reindex the saved file; it no longer needs an overlay."""
         ls.dirty.discard(params.text_document.uri)
         await update_index(ls, [params.text_document.uri])
 
@@ -31,6 +35,7 @@ def register(server: AssistantServer) -> None:
     async def did_change_watched_files(
         ls: AssistantServer, params: types.DidChangeWatchedFilesParams
     ) -> None:
+        """Reindex files changed, created or deleted on disk."""
         await update_index(ls, [change.uri for change in params.changes])
 
 

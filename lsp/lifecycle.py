@@ -17,14 +17,17 @@ def register(server: AssistantServer) -> None:
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: AssistantServer, params: types.InitializeParams) -> None:
+        """Read the editor's options and workspace folder."""
         try:
             ls.options = parse_options(params.initialization_options, ls.options)
         except AssistantError as error:
             ls.show(f"assistant: {error.one_line()}", types.MessageType.Error)
-        ls.default_root = workspace_root(params) or ls.default_root
+        if ls.default_root is None:  # `--repo` on the command line wins
+            ls.default_root = workspace_root(params)
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: AssistantServer, params: types.InitializedParams) -> None:
+        """Watch files and open the session (model client, index)."""
         ls.spawn(watch_files(ls))
         await open_or_report(ls)
 
@@ -32,6 +35,7 @@ def register(server: AssistantServer) -> None:
     async def did_change_configuration(
         ls: AssistantServer, params: types.DidChangeConfigurationParams
     ) -> None:
+        """Apply new editor settings; reconnect if the endpoint changed."""
         try:
             options = parse_options(params.settings, ls.options)
         except AssistantError as error:
@@ -47,6 +51,7 @@ def register(server: AssistantServer) -> None:
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: AssistantServer, params: None) -> None:
+        """Stop background work and close the session."""
         for task in list(ls.background):
             task.cancel()
         if ls.session is not None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -107,9 +108,9 @@ class AssistantServer(LanguageServer):
 
     # -- helpers for handlers ----------------------------------------------------------------
 
-    def spawn(self, work: object) -> asyncio.Task[object]:
+    def spawn(self, work: Coroutine[Any, Any, object]) -> asyncio.Task[object]:
         """Run a coroutine in the background, keeping a reference until it ends."""
-        task: asyncio.Task[object] = asyncio.ensure_future(work)  # type: ignore[arg-type]
+        task = asyncio.ensure_future(work)
         self.background.add(task)
         task.add_done_callback(self._background_done)
         return task

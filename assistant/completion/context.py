@@ -160,25 +160,30 @@ def _similar_chunks(source: ContextSource, cursor: Cursor) -> list[Chunk]:
     return [chunk for chunk, _score in hits if chunk.path != cursor.path]
 
 
+_Snippet = tuple[str, int, int, str]  # path, first line, last line, text
+
+
 class _Snippets:
     """Collect snippets per file within the token budget, without overlaps."""
 
     def __init__(self, budget: int) -> None:
         self.left = budget
-        self.definitions: list[tuple[str, int, int, str]] = []
-        self.similar: list[tuple[str, int, int, str]] = []
+        self.definitions: list[_Snippet] = []
+        self.similar: list[_Snippet] = []
 
     def add_definition(self, source: ContextSource, symbol: Symbol) -> None:
+        """Add a symbol's source (or its outline, if long)."""
         text = _definition_text(source, symbol)
         if text:
             self._add(self.definitions, symbol.path, symbol.start_line, symbol.end_line, text)
 
     def add_similar(self, chunk: Chunk) -> None:
+        """Add a similar chunk, cut to a few dozen lines."""
         lines = chunk.text.split("\n")[:MAX_SIMILAR_LINES]
         end = chunk.start_line + len(lines) - 1
         self._add(self.similar, chunk.path, chunk.start_line, end, "\n".join(lines))
 
-    def _add(self, into: list, path: str, start: int, end: int, text: str) -> None:
+    def _add(self, into: list[_Snippet], path: str, start: int, end: int, text: str) -> None:
         cost = estimate_tokens(text) + estimate_tokens(path) + 2
         if cost > self.left or self._overlaps(path, start, end):
             return

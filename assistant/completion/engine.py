@@ -128,6 +128,7 @@ class CompletionEngine:
 
     async def _tidy(self, cursor: Cursor, context: CompletionContext, raw: str) -> str:
         def run() -> str:
+            """Post-process the raw answer (tree-sitter runs here)."""
             return postprocess(
                 cursor.prefix, cursor.suffix, raw, path=cursor.path, multiline=context.multiline
             )

@@ -50,6 +50,7 @@ class LiveIndex:
         """Run `work` on the index seen through the modified `buffers`, in the read thread."""
 
         def call() -> T:
+            """Run `work` on a view built in this thread."""
             return work(IndexView(self._reading_store(), self.root, buffers, self.cache))
 
         return await asyncio.get_running_loop().run_in_executor(self._reads, call)
