@@ -63,7 +63,8 @@ CASES = {
         {("bump", "call", 5)},
     ),
     "src/App.cs": (
-        b"namespace Shop {\n  public class Cart {\n    public int Total() { return Sum(); }\n  }\n}\n",
+        b"namespace Shop {\n  public class Cart {\n"
+        b"    public int Total() { return Sum(); }\n  }\n}\n",
         {("Shop", "module", 1, 5, None), ("Cart", "class", 2, 4, "Shop"),
          ("Total", "method", 3, 3, "Cart")},
         {("Sum", "call", 3)},
