@@ -1,4 +1,4 @@
-"""BM25 over short per-file fields (the path, the names a file defines) from an inverted index.
+"""BM25 over short per-file fields (such as the path) from an in-memory inverted index.
 
 The chunk text is searched by the store's FTS5 index; these fields are small enough to index in
 memory once per index state, and scoring a query is a walk over a few posting lists.
@@ -69,8 +69,3 @@ def build_field(documents: Iterable[tuple[str, Iterable[str]]], b: float) -> Fie
 def path_field(paths: Iterable[str]) -> FieldIndex:
     """Index file paths (directories, stem and extension are all words)."""
     return build_field(((path, (path.replace("/", " "),)) for path in paths), b=0.3)
-
-
-def names_field(names_by_file: Mapping[str, Iterable[str]]) -> FieldIndex:
-    """Index the names each file defines."""
-    return build_field(names_by_file.items(), b=0.5)

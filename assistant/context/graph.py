@@ -23,6 +23,19 @@ if TYPE_CHECKING:
 
 # A name defined in more files than this carries no information about where it points.
 MAX_DEFINERS = 40
+MEMBER_WEIGHT = 0.25
+# Names so common across languages' builtins and everyday APIs that a use of one says next to
+# nothing about which project file is meant (a project that defines `type` or `items` still
+# gets the edge, at a tenth of the weight).
+_COMMON_TEXT = """
+type str int float bool bytes list dict set tuple object len print range open super isinstance
+getattr setattr hasattr format repr iter next map filter zip sorted min max sum any all id hash
+get items keys values append extend insert pop push remove clear copy update add replace split
+join strip match search find index count read write close flush run start stop call apply bind
+then catch resolve reject log error warn info debug toString valueOf String Error Println Printf
+Sprintf Errorf make new init main test setup value name data result self this cls args kwargs
+"""
+COMMON_NAMES = frozenset(_COMMON_TEXT.split())
 _DESCRIPTIVE = re.compile(r"[a-z0-9]_[a-z0-9]|[a-z][A-Z]")
 
 
@@ -59,40 +72,50 @@ class FileGraph:
 def build_graph(store: GraphSource) -> FileGraph:
     """Build the reference graph of everything in the index."""
     paths = [record.path for record in store.files()]
-    definitions = ((symbol.path, symbol.name) for symbol in store.all_symbols())
+    definitions = (
+        (symbol.path, symbol.name, symbol.parent is not None) for symbol in store.all_symbols()
+    )
     uses = ((ref.path, ref.name) for ref in store.all_references())
     return graph_from_pairs(paths, definitions, uses)
 
 
 def graph_from_pairs(
     paths: Iterable[str],
-    definitions: Iterable[tuple[str, str]],
+    definitions: Iterable[tuple[str, str, bool]],
     uses: Iterable[tuple[str, str]],
 ) -> FileGraph:
-    """Build the graph from (path, name) pairs: where names are defined and where they are used."""
+    """Build the graph from where names are defined (path, name, is a member) and used."""
     path_list = tuple(dict.fromkeys(paths))
     node = {path: i for i, path in enumerate(path_list)}
     defined: dict[str, set[int]] = {}
-    for path, name in definitions:
+    top_level: set[str] = set()
+    for path, name, member in definitions:
         if path in node and name:
             defined.setdefault(name, set()).add(node[path])
+            if not member:
+                top_level.add(name)
     defined = {name: files for name, files in defined.items() if len(files) <= MAX_DEFINERS}
     names = tuple(defined)
     name_index = {name: i for i, name in enumerate(names)}
     counts = Counter(
         (node[path], name_index[name]) for path, name in uses if path in node and name in name_index
     )
-    return _join(path_list, names, defined, counts, node, name_index)
+    multiplier = [name_weight(n, len(defined[n]), member=n not in top_level) for n in names]
+    return _join(path_list, names, defined, counts, node, name_index, multiplier)
 
 
-def name_weight(name: str, definers: int) -> float:
-    """Return how much one use of `name` says about the files that define it."""
-    weight = 1.0
+def name_weight(name: str, definers: int, *, member: bool = False) -> float:
+    """Return how much one use of `name` says about the files that define it.
+
+    A name defined only as a method or field (`write`, `close`) is matched to `obj.write()` by
+    name alone, with no type to say which class is meant, so its uses count for less.
+    """
+    weight = MEMBER_WEIGHT if member else 1.0
     if len(name) >= 8 and _DESCRIPTIVE.search(name):
         weight *= 4.0
     if name.startswith("_"):
         weight *= 0.1
-    if len(name) <= 2:
+    if len(name) <= 2 or name in COMMON_NAMES:
         weight *= 0.1
     if definers > 5:
         weight *= 0.1
@@ -106,12 +129,13 @@ def _join(
     counts: Counter[tuple[int, int]],
     nodes: dict[str, int],
     name_ids: dict[str, int],
+    multipliers: list[float],
 ) -> FileGraph:
     """Expand each (user, name, count) into one edge per file that defines the name."""
     n_def = np.array([len(defined[name]) for name in names], dtype=np.int64)
     def_file = np.fromiter((f for name in names for f in sorted(defined[name])), dtype=np.int64)
     start = np.cumsum(n_def) - n_def
-    multiplier = np.array([name_weight(n, len(defined[n])) for n in names], dtype=np.float64)
+    multiplier = np.array(multipliers, dtype=np.float64)
 
     use_file = np.fromiter((key[0] for key in counts), dtype=np.int64, count=len(counts))
     use_name = np.fromiter((key[1] for key in counts), dtype=np.int64, count=len(counts))

@@ -37,10 +37,10 @@ _CODE = re.compile(
 class PriorWeights:
     """Multipliers for each kind of file (1.0 is the project's own source)."""
 
-    test: float = 0.3
-    auxiliary: float = 0.3  # docs, examples, scripts, project tooling
-    vendored: float = 0.3  # vendored, third-party, built or generated code
-    not_code: float = 0.3  # markdown, config, data
+    test: float = 0.15
+    auxiliary: float = 0.15  # docs, examples, scripts, project tooling
+    vendored: float = 0.15  # vendored, third-party, built or generated code
+    not_code: float = 0.15  # markdown, config, data
     size: float = 0.2  # strength of the log-size factor
 
 
@@ -57,9 +57,13 @@ def file_kind(path: str) -> str:
     return "source"
 
 
-def prior(path: str, n_lines: int, weights: PriorWeights | None = None) -> float:
-    """Return the prior multiplier of a file."""
-    weights = weights or PriorWeights()
+def kind_weight(path: str, weights: PriorWeights | None = None) -> float:
+    """Return the multiplier for a file's kind alone (1.0 for the project's own source)."""
     kind = file_kind(path)
-    factor = 1.0 if kind == "source" else float(getattr(weights, kind))
-    return factor * (1.0 + weights.size * math.log1p(max(n_lines, 0)))
+    return 1.0 if kind == "source" else float(getattr(weights or PriorWeights(), kind))
+
+
+def prior(path: str, n_lines: int, weights: PriorWeights | None = None) -> float:
+    """Return the prior multiplier of a file: its kind's weight times a log-size factor."""
+    weights = weights or PriorWeights()
+    return kind_weight(path, weights) * (1.0 + weights.size * math.log1p(max(n_lines, 0)))

@@ -29,86 +29,13 @@ _NAME = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*")
 _PATH = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w-]+\.[A-Za-z]{1,5})(?![\w/])")
 _CODE_LIKE = re.compile(r"[a-z0-9]_[a-zA-Z0-9]|[a-z][A-Z]|^[A-Z]{2,}[a-z]|^_")
 # Words too common in descriptions and in code to say where a change goes.
-STOPWORDS = frozenset(
-    {
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "been",
-        "but",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "doesn",
-        "don",
-        "done",
-        "for",
-        "from",
-        "had",
-        "has",
-        "have",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "it's",
-        "me",
-        "my",
-        "not",
-        "now",
-        "of",
-        "on",
-        "or",
-        "our",
-        "should",
-        "so",
-        "than",
-        "that",
-        "the",
-        "their",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "to",
-        "too",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "who",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "also",
-        "just",
-        "only",
-        "some",
-        "such",
-        "via",
-    }
-)
+_STOPWORD_TEXT = """
+a an and are as at be been but by can could did do does doesn don done for from had has have
+how i if in into is it its it's me my not now of on or our should so than that the their them
+then there these they this those to too was we were what when where which while who why will
+with would you your also just only some such via
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 @dataclass(frozen=True)
@@ -116,6 +43,7 @@ class Query:
     """A parsed query."""
 
     text: str  # the cleaned text
+    subject: str  # its first line
     terms: tuple[tuple[str, float], ...]  # code tokens with weights, heaviest first
     identifiers: tuple[str, ...]  # code-looking names, in order of appearance
     words: tuple[str, ...]  # other words (possible symbol or file names)
@@ -141,7 +69,7 @@ def parse_query(text: str) -> Query:
     identifiers, words = split_names(cleaned)
     mentioned = (match.group(1) for match in _PATH.finditer(cleaned))
     paths = tuple(dict.fromkeys(path for path in mentioned if _is_file(path)))
-    return Query(cleaned, terms, identifiers, words, paths)
+    return Query(cleaned, subject, terms, identifiers, words, paths)
 
 
 def clean_text(text: str) -> str:
@@ -177,47 +105,8 @@ def _is_file(candidate: str) -> bool:
     return bool(stem) and ext.lower() in _EXTENSIONS
 
 
-_EXTENSIONS = frozenset(
-    {
-        "py",
-        "pyi",
-        "go",
-        "rs",
-        "js",
-        "jsx",
-        "mjs",
-        "cjs",
-        "ts",
-        "tsx",
-        "java",
-        "kt",
-        "c",
-        "h",
-        "cc",
-        "cpp",
-        "hpp",
-        "cs",
-        "rb",
-        "php",
-        "swift",
-        "scala",
-        "lua",
-        "sh",
-        "toml",
-        "yaml",
-        "yml",
-        "json",
-        "md",
-        "rst",
-        "cfg",
-        "ini",
-        "txt",
-        "html",
-        "css",
-        "scss",
-        "vue",
-        "svelte",
-        "sql",
-        "proto",
-    }
-)
+_EXTENSION_TEXT = """
+py pyi go rs js jsx mjs cjs ts tsx java kt c h cc cpp hpp cs rb php swift scala lua sh toml
+yaml yml json md rst cfg ini txt html css scss vue svelte sql proto
+"""
+_EXTENSIONS = frozenset(_EXTENSION_TEXT.split())

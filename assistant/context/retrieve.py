@@ -1,7 +1,7 @@
 """Retrieval: rank files and chunks for a query by fusing what the index knows.
 
-Signals, per file: BM25 over its chunks (FTS5; the best few chunks count, the rest barely, so a
-huge file does not win on volume), BM25 over its path and over the names it defines, the
+Signals, per file: BM25 over its chunks (FTS5 over path, symbol names and text; the best few
+chunks count, the rest barely, so a huge file does not win on volume), BM25 over its path, the
 definitions of identifiers the query names (exact, then fuzzy), paths the query mentions, and
 closeness in the reference graph to the strongest candidates. The lexical scores are normalised
 and summed; a prior for what users ask to change (source over tests, docs and vendored code)
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from assistant.context.cache import index_state, memoize
-from assistant.context.fields import FieldIndex, names_field, path_field
+from assistant.context.fields import FieldIndex, path_field
 from assistant.context.priors import PriorWeights, file_kind, prior
 from assistant.context.query import Query, parse_query
 from assistant.index.tokens import code_tokens
@@ -60,11 +60,13 @@ class SearchWeights:
     chunk_candidates: int = 2_000  # chunks asked of FTS5 before aggregation
     chunk_top: int = 3  # chunks per file that count fully toward its text score...
     chunk_damping: float = 0.2  # ...beyond the best one, at this fraction
-    path: float = 1.0
-    names: float = 0.5
+    path: float = 0.5  # path words (the chunks' FTS5 columns already weigh paths and names)
     definition: float = 0.2  # per identifier the file defines (split among its definers)
     fuzzy_definition: float = 0.05
     mentioned_path: float = 0.5
+    centrality: float = 0.0  # PageRank of the whole graph (what many files depend on)
+    proximity: float = 0.15  # PageRank restarted from the best lexical candidates
+    proximity_seeds: int = 5
     max_definers: int = 20  # a name defined in more files than this says nothing
     priors: PriorWeights = field(default_factory=PriorWeights)
 
@@ -74,10 +76,9 @@ DEFAULT_WEIGHTS = SearchWeights()
 
 @dataclass(frozen=True, eq=False)
 class _Fields:
-    """Per-index-state data for scoring: path and name fields, file sizes."""
+    """Per-index-state data for scoring: the path field and file sizes."""
 
     paths: FieldIndex
-    names: FieldIndex
     lines: dict[str, int]
 
 
@@ -88,13 +89,13 @@ def search(
     parsed = parse_query(query)
     fields = memoize(index_state(store), "search-fields", lambda: _build_fields(store))
     terms = parsed.term_weights
-    chunk_hits = (
-        store.search_chunks(" ".join(terms), limit=weights.chunk_candidates) if terms else []
-    )
+    chunk_hits = _search_chunks(store, parsed, weights)
     board = _Board()
     _add_lexical(board, chunk_hits, fields, terms, weights)
     _add_definitions(board, store, parsed, weights)
     _add_mentioned_paths(board, fields, parsed, weights)
+    if weights.centrality or weights.proximity:
+        _add_graph(board, store, weights)
     scores = {
         path: value * prior(path, fields.lines.get(path, 0), weights.priors)
         for path, value in board.score.items()
@@ -105,6 +106,15 @@ def search(
         FileHit(path, score, _file_reasons(board, path, parsed, weights)) for path, score in ranked
     )
     return SearchResult(parsed, files, _rank_chunks(chunk_hits, scores, board, limit))
+
+
+def _search_chunks(
+    store: IndexStore, parsed: Query, weights: SearchWeights
+) -> list[tuple[Chunk, float]]:
+    """Return FTS5 chunk hits for the query's terms, best first."""
+    if not parsed.terms:
+        return []
+    return store.search_chunks(" ".join(parsed.term_weights), limit=weights.chunk_candidates)
 
 
 class _Board:
@@ -123,13 +133,9 @@ class _Board:
 
 
 def _build_fields(store: IndexStore) -> _Fields:
-    """Index every file's path and defined names in memory."""
+    """Index every file's path in memory, with its size."""
     records = store.files()
-    names: dict[str, list[str]] = {record.path: [] for record in records}
-    for symbol in store.all_symbols():
-        if symbol.path in names:
-            names[symbol.path].append(symbol.name)
-    return _Fields(path_field(names), names_field(names), {r.path: r.n_lines for r in records})
+    return _Fields(path_field(r.path for r in records), {r.path: r.n_lines for r in records})
 
 
 def _add_lexical(
@@ -151,8 +157,6 @@ def _add_lexical(
         board.best_chunk[path] = top[0]
     for path, value in fields.paths.score(terms).items():
         lexical[path] += weights.path * value
-    for path, value in fields.names.score(terms).items():
-        lexical[path] += weights.names * value
     best = max(lexical.values(), default=0.0) or 1.0
     for path, value in lexical.items():
         board.add(path, value / best, "")
@@ -187,6 +191,28 @@ def _add_mentioned_paths(
             board.add(
                 path, weights.mentioned_path / len(matches), f"named in the query ({mentioned})"
             )
+
+
+def _add_graph(board: _Board, store: IndexStore, weights: SearchWeights) -> None:
+    """Add centrality in the reference graph and closeness to the strongest candidates."""
+    from assistant.context.rank import Focus, rank_files
+    from assistant.context.repomap import shared_graph
+
+    state = index_state(store)
+    graph = shared_graph(store, state)
+    if weights.centrality:
+        central = memoize(state, "centrality", lambda: rank_files(graph))
+        best = float(central.scores.max(initial=0.0)) or 1.0
+        for path, value in central.top():
+            board.add(path, weights.centrality * value / best, "")
+    seeds = sorted(board.score.items(), key=lambda item: -item[1])[: weights.proximity_seeds]
+    if weights.proximity and seeds:
+        near = rank_files(graph, Focus(files=tuple(path for path, _ in seeds)))
+        seed_paths = {path for path, _ in seeds}
+        others = [(p, v) for p, v in near.top(50) if p not in seed_paths]
+        best = max((v for _, v in others), default=0.0) or 1.0
+        for path, value in others:
+            board.add(path, weights.proximity * value / best, "")
 
 
 def _file_reasons(

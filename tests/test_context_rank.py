@@ -1,0 +1,133 @@
+"""The reference graph and personalised PageRank over a real indexed repository."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import git
+import pytest
+
+from assistant.config import Settings
+from assistant.context.graph import build_graph, graph_from_pairs, name_weight
+from assistant.context.rank import Focus, rank_definitions, rank_files
+from assistant.index import open_index
+
+CORE = '''"""The core engine."""
+
+
+class Engine:
+    """Runs jobs."""
+
+    def run(self, job):
+        return job()
+
+
+def make_engine():
+    return Engine()
+'''
+
+USER = """from core import Engine, make_engine
+
+
+def job_{n}():
+    engine = make_engine()
+    return Engine.run(engine, lambda: {n})
+"""
+
+LEAF = """def lonely_helper(value):
+    return value * 2
+"""
+
+CALLS_LEAF = """from leaf import lonely_helper
+
+
+def twice():
+    return lonely_helper(2)
+"""
+
+
+def commit_files(root: Path, files: dict[str, str]) -> None:
+    """Write files and commit them in a fresh repository."""
+    repo = git.Repo.init(root)
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    repo.index.add(list(files))
+    repo.index.commit("initial", author=git.Actor("T", "t@example.com"))
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    root = tmp_path / "repo"
+    files = {"core.py": CORE, "leaf.py": LEAF, "calls_leaf.py": CALLS_LEAF}
+    files.update({f"user_{n}.py": USER.format(n=n) for n in range(6)})
+    commit_files(root, files)
+    with open_index(root, Settings(cache_dir=tmp_path / "cache")) as opened:
+        yield opened
+
+
+def test_file_used_by_many_outranks_a_leaf(store):
+    ranking = rank_files(build_graph(store))
+    assert ranking.top(1)[0][0] == "core.py"
+    assert ranking.score("core.py") > ranking.score("leaf.py")
+    assert ranking.score("core.py") > 3 * ranking.score("user_0.py")
+
+
+def test_focus_files_move_the_ranking_toward_them(store):
+    graph = build_graph(store)
+    plain = rank_files(graph)
+    focused = rank_files(graph, Focus(files=("calls_leaf.py",)))
+    assert focused.score("leaf.py") > plain.score("leaf.py")
+    assert focused.score("calls_leaf.py") > plain.score("calls_leaf.py")
+    assert focused.score("leaf.py") > focused.score("core.py")
+
+
+def test_mentioned_identifiers_move_the_ranking_toward_their_definers(store):
+    graph = build_graph(store)
+    plain = rank_files(graph)
+    mentioned = rank_files(graph, Focus(identifiers=("lonely_helper",)))
+    assert mentioned.score("leaf.py") > plain.score("leaf.py")
+
+
+def test_graph_edges_point_from_user_to_definer(store):
+    graph = build_graph(store)
+    edges = {
+        (graph.paths[s], graph.paths[d], graph.names[n])
+        for s, d, n in zip(graph.src.tolist(), graph.dst.tolist(), graph.name.tolist(), strict=True)
+    }
+    assert ("user_0.py", "core.py", "Engine") in edges
+    assert ("calls_leaf.py", "leaf.py", "lonely_helper") in edges
+    assert not any(src == dst for src, dst, _ in edges)
+
+
+def test_a_definition_used_by_many_files_outranks_one_used_by_one(store):
+    ranking = rank_files(build_graph(store))
+    flow = rank_definitions(ranking)
+    graph = ranking.graph
+    many = flow[(graph.nodes["core.py"], graph.name_ids["make_engine"])]
+    one = flow[(graph.nodes["leaf.py"], graph.name_ids["lonely_helper"])]
+    assert many > 2 * one
+
+
+def test_common_private_and_ambiguous_names_weigh_less():
+    assert name_weight("parse_response", 1) > name_weight("parse", 1)
+    assert name_weight("_private_helper", 1) < name_weight("private_helper", 1)
+    assert name_weight("get", 8) < name_weight("get", 1) / 10
+    assert name_weight("id", 1) < name_weight("ident", 1)
+    assert name_weight("write", 1, member=True) < name_weight("write", 1)
+
+
+def test_a_name_defined_in_two_files_links_to_both():
+    graph = graph_from_pairs(
+        ["a.py", "b.py", "c.py"],
+        [("b.py", "Shared", False), ("c.py", "Shared", False)],
+        [("a.py", "Shared")],
+    )
+    assert sorted(graph.dst.tolist()) == [1, 2]
+    assert graph.weight[0] == pytest.approx(graph.weight[1])
+
+
+def test_empty_graph_ranks_nothing():
+    ranking = rank_files(graph_from_pairs([], [], []))
+    assert ranking.top() == []

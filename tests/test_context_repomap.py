@@ -1,0 +1,143 @@
+"""The repo map over a real indexed repository: budget, content, ranking, caching."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import git
+import pytest
+
+from assistant.config import Settings
+from assistant.context import estimate_tokens, repo_map
+from assistant.context.repomap import ranked_symbols, render_map
+from assistant.index import open_index
+
+STORE_PY = '''"""Persistence."""
+
+
+class Store:
+    """Keeps records."""
+
+    def save(self, record):
+        secret_body_marker = record.encode()
+        return secret_body_marker
+
+    def load(self, key):
+        return key
+
+
+def open_store(path):
+    return Store()
+'''
+
+CLIENT = """from store import Store, open_store
+
+
+def handler_{n}(request):
+    store = open_store("db")
+    Store.save(store, request)
+    return Store.load(store, request)
+"""
+
+PLUGIN = """def plugin_hook(event):
+    return event
+
+
+class PluginRegistry:
+    def register(self, hook):
+        return hook
+"""
+
+
+def build_repo(root: Path, clients: int = 8) -> None:
+    """Commit a store module, many clients of it and an unrelated plugin module."""
+    repo = git.Repo.init(root)
+    files = {"store.py": STORE_PY, "plugins/plugin.py": PLUGIN}
+    files.update({f"handlers/h{n}.py": CLIENT.format(n=n) for n in range(clients)})
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    repo.index.add(list(files))
+    repo.index.commit("initial", author=git.Actor("T", "t@example.com"))
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    path = tmp_path / "repo"
+    build_repo(path)
+    return path
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(cache_dir=tmp_path / "cache")
+
+
+@pytest.mark.parametrize("budget", [20, 60, 150, 400, 2_000])
+def test_map_fits_its_token_budget(root, settings, budget):
+    with open_index(root, settings) as store:
+        text = repo_map(store, budget)
+    assert estimate_tokens(text) <= budget
+
+
+def test_map_leads_with_the_most_used_file_and_elides_bodies(root, settings):
+    with open_index(root, settings) as store:
+        text = repo_map(store, 120)
+    assert text.splitlines()[0] == "store.py:"
+    assert "class Store" in text
+    assert "def save(self, record)" in text
+    assert "secret_body_marker" not in text
+    assert "return" not in text
+
+
+def test_larger_budget_shows_more(root, settings):
+    with open_index(root, settings) as store:
+        small = repo_map(store, 40)
+        large = repo_map(store, 2_000)
+    assert len(large) > len(small)
+    assert "plugins/plugin.py:" in large
+    assert "handlers/h0.py:" in large
+
+
+def test_focus_pulls_its_file_into_a_small_map(root, settings):
+    with open_index(root, settings) as store:
+        plain = repo_map(store, 40)
+        focused = repo_map(store, 40, focus=["plugins/plugin.py"])
+    assert "plugins/plugin.py" not in plain
+    assert "plugins/plugin.py:" in focused
+
+
+def test_mentioned_name_pulls_its_definition_up(root, settings):
+    with open_index(root, settings) as store:
+        plain = [r.symbol.name for r in ranked_symbols(store)]
+        mentioned = [r.symbol.name for r in ranked_symbols(store, mentioned=["PluginRegistry"])]
+    assert mentioned.index("PluginRegistry") < plain.index("PluginRegistry")
+
+
+def test_repeated_map_is_served_from_the_cache_and_edits_invalidate_it(root, settings):
+    with open_index(root, settings) as store:
+        first = repo_map(store, 300)
+        cache_files = list(store.db_path.parent.glob("*.maps.json"))
+        assert cache_files, "the map was not cached next to the index"
+        assert repo_map(store, 300) == first
+    (root / "store.py").write_text(STORE_PY.replace("def load(self, key)", "def fetch(self, key)"))
+    with open_index(root, settings) as store:
+        after = repo_map(store, 300)
+    assert "def fetch(self, key)" in after
+    assert "def load(self, key)" not in after
+
+
+def test_empty_repository_gives_an_empty_map(tmp_path, settings):
+    root = tmp_path / "empty"
+    git.Repo.init(root)
+    with open_index(root, settings) as store:
+        assert repo_map(store, 500) == ""
+
+
+def test_render_groups_methods_under_their_file_in_source_order(root, settings):
+    with open_index(root, settings) as store:
+        symbols = [s for s in store.symbols(path="store.py") if s.kind != "module"]
+    text = render_map(reversed(symbols))
+    lines = text.splitlines()
+    assert lines[0] == "store.py:"
+    assert lines.index("  class Store") < lines.index("    def save(self, record)")
