@@ -23,6 +23,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "assistant.cli.index_cmd",
     "assistant.cli.chat_cmd",
     "assistant.cli.lsp_cmd",
+    "assistant.cli.search_cmd",
+    "assistant.cli.map_cmd",
 )
 
 
