@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.uris import to_fs_path
 
 from assistant.errors import AssistantError
@@ -82,7 +83,10 @@ async def watch_files(ls: AssistantServer) -> None:
         method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
         register_options=options,
     )
-    await ls.client_register_capability_async(types.RegistrationParams([registration]))
+    try:
+        await ls.client_register_capability_async(types.RegistrationParams([registration]))
+    except JsonRpcException as error:  # the editor said it could, then refused: save still works
+        ls.log(f"the editor refused to watch files ({error}); the index updates on save only")
 
 
 def workspace_root(params: types.InitializeParams) -> Path | None:

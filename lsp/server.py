@@ -79,7 +79,13 @@ class AssistantServer(LanguageServer):
             FimStream(client.settings), root.name, index, self.options.completion
         )
         session = Session(
-            root, settings, client, engine, index, ActionRunner(root, settings, client), stack
+            root,
+            settings,
+            client,
+            engine,
+            index,
+            ActionRunner(root, settings, client, index),
+            stack,
         )
         self.spawn(self._build_index(index))
         return session

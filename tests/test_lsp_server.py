@@ -91,6 +91,9 @@ def capabilities() -> types.ClientCapabilities:
                 resource_operations=[types.ResourceOperationKind.Create],
             ),
             apply_edit=True,
+            did_change_watched_files=types.DidChangeWatchedFilesClientCapabilities(
+                dynamic_registration=True
+            ),
         ),
     )
 
@@ -104,12 +107,17 @@ class Editor:
         self.model = model
         self.files: dict[str, str] = {}
         self.applied: list[types.WorkspaceEdit] = []
+        self.registrations: list[types.Registration] = []
         self.capabilities = types.ServerCapabilities()
 
         def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
             return self._apply(params)
 
+        def register_capability(params: types.RegistrationParams) -> None:
+            self.registrations += params.registrations
+
         client.feature(types.WORKSPACE_APPLY_EDIT)(apply_edit)
+        client.feature(types.CLIENT_REGISTER_CAPABILITY)(register_capability)
 
     def uri(self, path: str) -> str:
         return (self.repo / path).as_uri()
@@ -181,6 +189,7 @@ async def start_editor(tmp_path: Path, scripted_server) -> AsyncIterator[StartEd
         model = scripted_server(script)
         repo = make_repo(tmp_path / "repo")
         client = make_test_lsp_client()
+        editor = Editor(client, repo, model)  # its handlers are in place before the server talks
         await client.start_io(*server_command(repo, model.base_url), env=server_env(tmp_path))
         started.append(client)
         init = {"completion": {"debounceMs": 0}, **(options or {})}
@@ -191,7 +200,6 @@ async def start_editor(tmp_path: Path, scripted_server) -> AsyncIterator[StartEd
                 initialization_options={"assistant": init},
             )
         )
-        editor = Editor(client, repo, model)
         editor.capabilities = initialized.capabilities
         return editor
 
@@ -419,6 +427,32 @@ async def test_saved_file_is_reindexed_for_the_next_completion(start_editor):
     )
     prompt = editor.model.completion_requests[0].body["prompt"]
     assert "def vat_for(amount, rate=0.2):" in prompt
+
+
+async def test_files_changed_on_disk_are_reindexed_through_the_watcher(start_editor):
+    editor = await start_editor({"completions": [{"text": "vat_for(subtotal)"}]})
+    await editor.wait_for_index()
+    (registration,) = editor.registrations
+    assert registration.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES
+    (editor.repo / "shop" / "tax.py").write_text(TAX.replace("tax_for", "vat_for"))
+    change = types.FileEvent(editor.uri("shop/tax.py"), types.FileChangeType.Changed)
+    editor.client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams([change]))
+    await editor.wait_for_log("index updated: shop/tax.py")
+    uri = editor.open("shop/app.py", APP.replace("tax_for", "vat_for"))
+    await editor.client.text_document_completion_async(
+        types.CompletionParams(types.TextDocumentIdentifier(uri), CURSOR)
+    )
+    assert "def vat_for(amount, rate=0.2):" in editor.model.completion_requests[0].body["prompt"]
+
+
+async def test_ask_answers_a_free_question(start_editor):
+    editor = await start_editor({"turns": [{"text": "Cart.total sums the prices."}]})
+    result = await editor.client.workspace_execute_command_async(
+        types.ExecuteCommandParams("assistant.ask", [{"instruction": "What does total do?"}])
+    )
+    assert result["text"] == "Cart.total sums the prices."
+    assert len(editor.client.shown_documents) == 1
+    assert editor.model.chat_requests[0].body["messages"][-1]["content"] == "What does total do?"
 
 
 async def test_configuration_change_turns_completion_off(start_editor):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from assistant.completion.live import LiveIndex
 from assistant.completion.scratch import ScratchTree
 from assistant.config import Settings
 from assistant.events import Done, ErrorEvent, FileEdited, TextDelta, TextReset, ToolCallStarted
@@ -119,8 +120,11 @@ def task_for(request: ActionRequest, text: str) -> str:
 class ActionRunner:
     """Run editor actions for one repository, one at a time (they share a scratch copy)."""
 
-    def __init__(self, root: Path, settings: Settings, client: ModelClient) -> None:
+    def __init__(
+        self, root: Path, settings: Settings, client: ModelClient, index: LiveIndex | None = None
+    ) -> None:
         self.root = Path(root).resolve()
+        self.index = index
         self.settings = settings
         self.client = client
         self.scratch = ScratchTree(self.root, cache_root(settings))
@@ -153,6 +157,8 @@ class ActionRunner:
         from assistant.agent import Agent, AgentConfig
         from assistant.index import open_index
 
+        if self.index is not None:
+            await self.index.opened.wait()  # two connections must not create the database at once
         store = await asyncio.to_thread(open_index, self.root, self.settings, update=False)
         try:
             agent = Agent(

@@ -32,7 +32,8 @@ class LiveIndex:
         self.root = Path(root).resolve()
         self.settings = settings
         self.cache = ParseCache()
-        self.ready = asyncio.Event()
+        self.opened = asyncio.Event()  # the database exists: other connections may open it
+        self.ready = asyncio.Event()  # the first build is over
         self._reads = ThreadPoolExecutor(1, thread_name_prefix="assistant-index-read")
         self._writes = ThreadPoolExecutor(1, thread_name_prefix="assistant-index-write")
         self._reader: IndexStore | None = None
@@ -42,8 +43,11 @@ class LiveIndex:
     async def build(self) -> IndexStats | None:
         """Bring the index up to date (incrementally, from what is stored); set `ready`."""
         try:
+            await self._write(self._open)
+            self.opened.set()
             return await self._write(self._build)
         finally:
+            self.opened.set()
             self.ready.set()
 
     async def read(self, buffers: Mapping[str, str], work: Callable[[IndexView], T]) -> T:
@@ -62,24 +66,33 @@ class LiveIndex:
             await self._write(lambda: self._update(wanted))
 
     def close(self) -> None:
-        """Close both connections and stop the threads."""
-        for pool, name in ((self._reads, "_reader"), (self._writes, "_writer")):
-            pool.submit(self._close_store, name).result()
-            pool.shutdown(wait=True)
+        """Close the reader now; the writer closes after its current work, without waiting.
+
+        A first build cut short by the process ending is safe: each batch is committed, and
+        the next build resumes from what was stored.
+        """
+        self._reads.submit(self._close_store, "_reader").result()
+        self._reads.shutdown(wait=True)
+        self._writes.submit(self._close_store, "_writer")
+        self._writes.shutdown(wait=False)
 
     # -- in the threads ----------------------------------------------------------------------
 
     async def _write(self, work: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._writes, work)
 
-    def _build(self) -> IndexStats | None:
+    def _open(self) -> None:
         from assistant.index import open_index
 
         if self._writer is None:
             self._writer = open_index(self.root, self.settings, update=False)
             self._db_path = self._writer.db_path
+
+    def _build(self) -> IndexStats | None:
         from assistant.index.indexer import update_index
 
+        if self._writer is None:
+            return None
         return update_index(self._writer, self.root, self.settings.max_file_bytes)
 
     def _update(self, paths: list[str]) -> None:
