@@ -53,11 +53,11 @@ def register(server: AssistantServer) -> None:
 def code_actions(ls: AssistantServer, params: types.CodeActionParams) -> list[types.CodeAction]:
     """Return the actions offered for a selection and the diagnostics on it."""
     target = {"uri": params.text_document.uri, "range": _range_json(params.range)}
-    actions = [
-        _action(f"Fix with assistant: {d.message}", "fix", {**target, "range": _range_json(d.range),
-                "diagnostic": d.message}, types.CodeActionKind.QuickFix, [d])
-        for d in params.context.diagnostics
-    ]  # fmt: skip
+    actions = []
+    for diagnostic in params.context.diagnostics:
+        args = {**target, "range": _range_json(diagnostic.range), "diagnostic": diagnostic.message}
+        title = f"Fix with assistant: {diagnostic.message}"
+        actions.append(_action(title, "fix", args, types.CodeActionKind.QuickFix, [diagnostic]))
     rewrite = types.CodeActionKind.RefactorRewrite
     for kind in ("explain", "tests", "docstrings"):
         actions.append(_action(f"Assistant: {TITLES[kind]}", kind, target, rewrite))
@@ -94,8 +94,8 @@ async def run_command(ls: AssistantServer, kind: str, raw: Mapping[str, Any]) ->
     if session is None:
         raise AssistantError("the assistant is not connected to a model (see the first message)")
     request = _request(ls, kind, raw)
-    versions = {uri: doc.version for uri, doc in ls.workspace.text_documents.items()
-                if doc.version is not None}  # fmt: skip
+    documents = ls.workspace.text_documents.items()
+    versions = {uri: doc.version for uri, doc in documents if doc.version is not None}
     buffers = ls.buffers(dirty_only=False)
     result = await _with_progress(
         ls, TITLES[kind], lambda report: session.actions.run(request, buffers, report)

@@ -70,7 +70,7 @@ class AssistantServer(LanguageServer):
         """Load settings for `root`, connect the model, start indexing; return the session."""
         from assistant.llm.connect import connect_model
 
-        overrides = {**self.options.endpoint, **self.overrides}
+        overrides = {**self.overrides, **self.options.endpoint}  # the editor's settings win
         settings = await asyncio.to_thread(load_settings, root, overrides)
         stack = AsyncExitStack()
         client = await stack.enter_async_context(connect_model(settings, notice=self.info))

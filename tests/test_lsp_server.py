@@ -455,6 +455,19 @@ async def test_ask_answers_a_free_question(start_editor):
     assert editor.model.chat_requests[0].body["messages"][-1]["content"] == "What does total do?"
 
 
+async def test_configuration_change_of_model_reconnects(start_editor):
+    editor = await start_editor({"models": ["qwen3-coder-plus", "fim-small"],
+                                 "completions": [{"text": "x"}]})  # fmt: skip
+    editor.client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams({"assistant": {"model": "fim-small"}})
+    )
+    uri = editor.open("shop/app.py")
+    await editor.client.text_document_completion_async(
+        types.CompletionParams(types.TextDocumentIdentifier(uri), CURSOR)
+    )
+    assert editor.model.completion_requests[0].body["model"] == "fim-small"
+
+
 async def test_configuration_change_turns_completion_off(start_editor):
     editor = await start_editor({"completions": [{"text": "x"}]})
     editor.client.workspace_did_change_configuration(
