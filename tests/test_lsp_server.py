@@ -251,6 +251,29 @@ async def test_completion_item_replaces_the_word_being_typed(start_editor):
     assert item.text_edit.range.start == types.Position(6, 4)
 
 
+async def test_repeated_and_typed_through_positions_are_served_from_the_cache(start_editor):
+    editor = await start_editor({"completions": [{"text": "tax_for(subtotal)"}]})
+    uri = editor.open("shop/app.py")
+    document = types.TextDocumentIdentifier(uri)
+    first = await editor.client.text_document_completion_async(
+        types.CompletionParams(document, CURSOR)
+    )
+    again = await editor.client.text_document_completion_async(
+        types.CompletionParams(document, CURSOR)
+    )
+    typed = types.TextDocumentContentChangePartial(types.Range(CURSOR, CURSOR), "tax")
+    editor.client.text_document_did_change(
+        types.DidChangeTextDocumentParams(types.VersionedTextDocumentIdentifier(2, uri), [typed])
+    )
+    after_typing = await editor.client.text_document_completion_async(
+        types.CompletionParams(document, types.Position(CURSOR.line, CURSOR.character + 3))
+    )
+    assert first.items[0].text_edit.new_text == "tax_for(subtotal)"
+    assert again.items[0].text_edit.new_text == "tax_for(subtotal)"
+    assert after_typing.items[0].text_edit.new_text == "tax_for(subtotal)"  # "tax" + the rest
+    assert len(editor.model.completion_requests) == 1
+
+
 async def test_cancelled_request_gets_no_answer_and_closes_its_http_stream(start_editor):
     script = {"completions": [{"text": "late", "fault": {"kind": "delay", "seconds": 1.5}}]}
     editor = await start_editor(script)
