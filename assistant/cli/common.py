@@ -25,8 +25,12 @@ def add_repo_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def repo_root(args: argparse.Namespace) -> Path:
-    """Return the repository the command works on."""
-    return (getattr(args, "repo", None) or Path.cwd()).resolve()
+    """Return the repository the command works on: --repo as given, else the enclosing git
+    work tree of the current directory (or the directory itself when it has none)."""
+    from assistant.workspace import find_root
+
+    given = getattr(args, "repo", None)
+    return Path(given).resolve() if given else find_root(Path.cwd())
 
 
 def settings_from_args(args: argparse.Namespace, root: Path | None = None) -> Settings:

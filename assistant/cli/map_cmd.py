@@ -31,9 +31,9 @@ def run(args: argparse.Namespace) -> int:
     """Update the index and print the map."""
     from assistant.context import repo_map
     from assistant.index import open_index
-    from assistant.workspace import find_root, relative_posix, resolve_repo_path
+    from assistant.workspace import relative_posix, resolve_repo_path
 
-    root = find_root(repo_root(args))
+    root = repo_root(args)
     focus = [relative_posix(root, resolve_repo_path(root, path)) for path in args.focus]
     with open_index(root, settings_from_args(args, root), update=True) as store:
         text = repo_map(store, max(args.tokens, 0), focus=focus, mentioned=args.mention)

@@ -36,10 +36,9 @@ def run(args: argparse.Namespace) -> int:
     """Update the index, search it, print the results."""
     from assistant.context import search, search_result_to_dict
     from assistant.index import open_index
-    from assistant.workspace import find_root
 
     query = sys.stdin.read() if args.query == "-" else args.query
-    root = find_root(repo_root(args))
+    root = repo_root(args)
     with open_index(root, settings_from_args(args, root), update=True) as store:
         result = search(store, query, limit=max(args.limit, 1))
     if args.files:
