@@ -18,7 +18,11 @@ LABEL_CHARS = 60
 def register(server: AssistantServer) -> None:
     """Register the completion handlers on `server`."""
 
-    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+    # Options are never empty: some clients (Emacs's JSON reader) take `{}` for "no provider".
+    @server.feature(
+        types.TEXT_DOCUMENT_INLINE_COMPLETION,
+        types.InlineCompletionOptions(work_done_progress=False),
+    )
     async def inline_completion(
         ls: AssistantServer, params: types.InlineCompletionParams
     ) -> types.InlineCompletionList | None:
@@ -30,7 +34,7 @@ def register(server: AssistantServer) -> None:
         item = types.InlineCompletionItem(insert_text=suggestion.text, range=at)
         return types.InlineCompletionList(items=[item])
 
-    @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions())
+    @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(resolve_provider=False))
     async def completion(
         ls: AssistantServer, params: types.CompletionParams
     ) -> types.CompletionList | None:
