@@ -24,6 +24,7 @@ from assistant.paths import cache_root
 from assistant.permissions import DEFAULT_ALLOW, PermissionPolicy
 from assistant.prompt import PromptContext, read_rules, system_prompt
 from assistant.tools.base import Tool, ToolContext, ToolOutput
+from assistant.workspace import resolve_repo_path
 
 EDITING = ("fix", "tests", "docstrings", "refactor")
 READING = ("explain", "ask")
@@ -136,7 +137,8 @@ class ActionRunner:
         """Run one action; `buffers` are the editor's open documents (path -> text)."""
         text = buffers.get(request.path)
         if text is None and request.path:
-            text = (self.root / request.path).read_text(encoding="utf-8", errors="replace")
+            path = resolve_repo_path(self.root, request.path)
+            text = await asyncio.to_thread(path.read_text, encoding="utf-8", errors="replace")
         task = task_for(request, text or "")
         async with self._lock:
             if request.kind in READING:
