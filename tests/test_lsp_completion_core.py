@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 
 from assistant.completion import Budget, Cursor, assemble, postprocess, wants_multiline
+from assistant.completion.backend import FimStream
 from assistant.completion.overlay import IndexView, ParseCache
 from assistant.index import open_index
+from assistant.llm import ContextFile
 from tests.support import settings_for
 
 CART = '''"""Shopping carts."""
@@ -139,3 +141,33 @@ def test_a_single_line_suggestion_keeps_only_its_first_line():
     assert postprocess("total = ", "\n", "a + b\nprint(total)", path="a.py", multiline=False) == (
         "a + b"
     )
+
+
+async def test_chat_backend_asks_for_the_middle_and_drops_code_fences(scripted_server):
+    server = scripted_server(
+        {"turns": [{"text": "```python\ntax_for(subtotal)\n```\n", "chunk_size": 3}]}
+    )
+    stream = FimStream(settings_for(server.base_url, completion_backend="chat"))
+    pieces = [
+        piece
+        async for piece in stream.stream(
+            "total = ", "\n", repo_name="shop", path="shop/app.py", max_tokens=32,
+            context_files=[ContextFile("shop/tax.py", "def tax_for(amount): ...")],
+        )
+    ]  # fmt: skip
+    await stream.aclose()
+    assert "".join(pieces) == "tax_for(subtotal)"
+    prompt = server.chat_requests[0].body["messages"][-1]["content"]
+    assert "shop/tax.py:\n```\ndef tax_for(amount): ...\n```" in prompt
+    assert "total = <CURSOR>\n" in prompt
+
+
+async def test_fim_stream_stops_at_a_control_token(scripted_server):
+    server = scripted_server(
+        {"completions": [{"text": "a + b<|file_sep|>other.py", "chunk_size": 2}]}
+    )
+    stream = FimStream(settings_for(server.base_url))
+    text = "".join([p async for p in stream.stream(
+        "x = ", "\n", repo_name=None, context_files=(), path=None, max_tokens=8)])  # fmt: skip
+    await stream.aclose()
+    assert text == "a + b"

@@ -54,39 +54,135 @@ class FimStream:
         max_tokens: int,
         stop: Sequence[str] = (),
     ) -> AsyncIterator[str]:
-        """Yield the middle as it streams, cut at the first FIM control token."""
-        prompt = fim.build_prompt(
-            prefix, suffix, repo_name=repo_name, context_files=context_files, path=path
-        )
-        # Servers take four stops at most; the caller's come first, `cut_middle` covers the rest.
-        stops = list(dict.fromkeys([*stop, *fim.FIM_STOP_SEQUENCES]))[:4]
+        """Yield the middle as it streams, cut at the first FIM control token (or code fence)."""
+        chat = self.settings.completion_backend == "chat"
         try:
-            response = await self._client.completions.create(
-                model=self.model,
-                prompt=prompt,
-                max_tokens=max_tokens,
-                temperature=0.0,
-                stop=stops,
-                stream=True,
-            )
+            if chat:
+                messages = chat_messages(prefix, suffix, context_files, path)
+                response = await self._client.chat.completions.create(
+                    model=self.model, messages=messages, max_tokens=max_tokens, temperature=0.0,
+                    stop=list(stop) or None, stream=True,
+                )  # fmt: skip
+            else:
+                prompt = fim.build_prompt(
+                    prefix, suffix, repo_name=repo_name, context_files=context_files, path=path
+                )
+                # Servers take four stops at most; the caller's first, `cut_middle` does the rest.
+                stops = list(dict.fromkeys([*stop, *fim.FIM_STOP_SEQUENCES]))[:4]
+                response = await self._client.completions.create(
+                    model=self.model, prompt=prompt, max_tokens=max_tokens, temperature=0.0,
+                    stop=stops, stream=True,
+                )  # fmt: skip
         except (asyncio.CancelledError, EndpointError):
             raise
         except Exception as error:
             raise to_endpoint_error(error, self.base_url, self.model) from error
-        text = ""
+        cleaner = _FenceCutter() if chat else _TokenCutter()
         try:
             async for chunk in response:
-                piece = chunk.choices[0].text if chunk.choices else ""
-                if not piece:
-                    continue
-                cut = fim.cut_middle(text + piece)
-                yield cut[len(text) :]
-                if len(cut) < len(text) + len(piece):
+                piece, done = cleaner.feed(_piece(chunk, chat))
+                if piece:
+                    yield piece
+                if done:
                     return
-                text = cut
+            if rest := cleaner.flush():
+                yield rest
         except (asyncio.CancelledError, GeneratorExit):
             raise
         except Exception as error:
             raise to_endpoint_error(error, self.base_url, self.model) from error
         finally:
             await response.close()
+
+
+CHAT_SYSTEM = (
+    "You complete code. You are shown files from a repository, then the file being edited, "
+    "with the cursor marked <CURSOR>. Reply with only the code that belongs at <CURSOR>: no "
+    "explanation, no code fences, nothing that already follows the cursor."
+)
+
+
+def chat_messages(
+    prefix: str, suffix: str, context_files: Sequence[fim.ContextFile], path: str | None
+) -> list[dict[str, str]]:
+    """Return a chat request asking for the middle, for endpoints that serve no FIM."""
+    parts = [f"{item.path}:\n```\n{item.content}\n```" for item in context_files]
+    parts.append(f"{path or 'the file'} (being edited):\n```\n{prefix}<CURSOR>{suffix}\n```")
+    return [
+        {"role": "system", "content": CHAT_SYSTEM},
+        {"role": "user", "content": "\n\n".join(parts)},
+    ]
+
+
+def _piece(chunk: object, chat: bool) -> str:
+    choices = getattr(chunk, "choices", None)
+    if not choices:
+        return ""
+    if chat:
+        return choices[0].delta.content or ""
+    return choices[0].text or ""
+
+
+_CONTROL = (*fim.FIM_STOP_SEQUENCES, fim.FIM_PREFIX, fim.FIM_SUFFIX, fim.FIM_MIDDLE)
+
+
+class _TokenCutter:
+    """Pass text through until a FIM control token appears (holding back a partial one)."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.sent = 0
+
+    def feed(self, piece: str) -> tuple[str, bool]:
+        """Return the new text to emit and whether the answer is over."""
+        joined = self.text + piece
+        self.text = fim.cut_middle(joined)
+        if len(self.text) < len(joined):
+            return self.flush(), True
+        start = self.text.rfind("<")
+        partial = start >= 0 and any(t.startswith(self.text[start:]) for t in _CONTROL)
+        ready = start if partial else len(self.text)
+        new, self.sent = self.text[self.sent : ready], max(self.sent, ready)
+        return new, False
+
+    def flush(self) -> str:
+        """Return what was held back, at the end of the answer."""
+        new, self.sent = self.text[self.sent :], len(self.text)
+        return new
+
+
+class _FenceCutter:
+    """Drop an opening code fence line a chat model adds, and stop at its closing fence."""
+
+    def __init__(self) -> None:
+        self.head = ""
+        self.started = False
+        self.text = ""
+        self.sent = 0
+
+    def feed(self, piece: str) -> tuple[str, bool]:
+        """Return the new text to emit and whether the answer is over."""
+        if not piece:
+            return "", False
+        if not self.started:
+            self.head += piece
+            if "\n" not in self.head and self.head.lstrip().startswith("`"):
+                return "", False  # maybe a fence: wait for the end of its line
+            self.started = True
+            first, sep, rest = self.head.partition("\n")
+            piece = rest if first.lstrip().startswith("```") and sep else self.head
+        self.text += piece
+        end = self.text.find("```")
+        if end >= 0:
+            self.text = self.text[:end].rstrip("\n")
+            return self.flush(), True
+        ready = len(self.text.rstrip("`\n"))  # a closing fence may be arriving
+        new, self.sent = self.text[self.sent : ready], max(self.sent, ready)
+        return new, False
+
+    def flush(self) -> str:
+        """Return what was held back, at the end of the answer."""
+        if not self.started:
+            self.text, self.started = self.head, True
+        new, self.sent = self.text[self.sent :], len(self.text)
+        return new
