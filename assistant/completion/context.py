@@ -38,6 +38,7 @@ MAX_DEFINITION_LINES = 60
 SIMILAR_QUERY_LINES = 12
 SIMILAR_CANDIDATES = 12
 SIMILAR_QUERY_TERMS = 6
+MIN_SNIPPET_TOKENS = 24  # below this much budget left, nothing useful fits
 MAX_SIMILAR_LINES = 40
 
 
@@ -110,9 +111,12 @@ def assemble(source: ContextSource | None, cursor: Cursor, budget: Budget) -> Co
         return CompletionContext(cursor.path, prefix, suffix, (), multiline)
     snippets = _Snippets(budget.context_tokens)
     for symbol in definitions_near(source, cursor):
+        if snippets.left < MIN_SNIPPET_TOKENS:
+            break
         snippets.add_definition(source, symbol)
-    for chunk in _similar_chunks(source, cursor):
-        snippets.add_similar(chunk)
+    if snippets.left >= MIN_SNIPPET_TOKENS:
+        for chunk in _similar_chunks(source, cursor):
+            snippets.add_similar(chunk)
     files, labels = snippets.render()
     return CompletionContext(cursor.path, prefix, suffix, files, multiline, labels)
 

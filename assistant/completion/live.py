@@ -49,6 +49,8 @@ class LiveIndex:
         finally:
             self.opened.set()
             self.ready.set()
+            # Open the reading side now, so the first completion does not pay for it.
+            await self.read({}, lambda view: view.rare_terms(["index"], 1))
 
     async def read(self, buffers: Mapping[str, str], work: Callable[[IndexView], T]) -> T:
         """Run `work` on the index seen through the modified `buffers`, in the read thread."""
