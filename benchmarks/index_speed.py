@@ -400,7 +400,7 @@ def against_aider(tree: Path, cache: Path, aider_python: Path) -> None:
 
 def latency_section(tree: Path, cache: Path, edit: bool, prefix: str = "") -> None:
     """Report the in-process figures from one --worker latency run."""
-    data, _ = run_worker("latency" if edit else "latency-noedit", tree, cache)
+    data, child = run_worker("latency" if edit else "latency-noedit", tree, cache)
     map_call = f"repo_map(store, {MAP_TOKENS}"
     rows = [
         ("no-change re-index, in-process", ms(data["open_nochange"]), "< 0.5 s",
@@ -424,6 +424,8 @@ def latency_section(tree: Path, cache: Path, edit: bool, prefix: str = "") -> No
                  f"+ map {ms(map_s)}), median of {len(data['edit'])}")  # fmt: skip
         what = f"append a def to {EDITED}; open_index; search; {map_call}, focus=[it])"
         rows.append(("one edited file, in-process", value, "< 100 ms", what))
+    rows.append(("search + map process, peak RSS", f"{child.maxrss_mb:.0f} MB", "< 1.5 GB",
+                 "wait4 ru_maxrss of the --worker latency process"))  # fmt: skip
     for name, value, target, what in rows:
         report(prefix + name, value, target, "--worker latency: " + what)
 
