@@ -8,7 +8,8 @@ import git
 import pytest
 
 from assistant.config import Settings
-from assistant.context.graph import build_graph, graph_from_pairs, name_weight
+from assistant.context.graph import build_graph, graph_from_pairs
+from assistant.context.names import name_weight
 from assistant.context.rank import Focus, rank_definitions, rank_files
 from assistant.index import open_index
 

@@ -25,6 +25,12 @@ import zlib
 def compress(body, level=6):
     return zlib.compress(body, level)
 ''',
+    "src/app/server.py": """from app.middleware.gzip import compress
+
+
+def serve(payload):
+    return compress(payload)
+""",
     "src/app/retry.py": '''"""When to try again."""
 
 
@@ -152,3 +158,20 @@ def test_result_serialises_to_plain_data(store):
     data = search_result_to_dict(search(store, "RetryPolicy", limit=3))
     assert data["files"][0]["path"] == "src/app/retry.py"
     assert {"path", "start_line", "end_line", "score", "reasons", "text"} <= set(data["chunks"][0])
+
+
+def test_neighbours_link_a_file_to_what_it_uses_and_to_its_users(store):
+    from assistant.context.neighbours import neighbours
+
+    around_retry = neighbours(store, "src/app/retry.py")
+    around_client = neighbours(store, "src/app/client.py")
+    assert "src/app/client.py" in around_retry
+    assert {"src/app/retry.py", "src/app/http/parser.py"} <= set(around_client)
+    assert "src/app/client.py" not in around_client
+
+
+def test_a_user_of_the_best_match_is_found_through_the_graph(store):
+    result = search(store, "compression")
+    assert paths(result)[0] == "src/app/middleware/gzip.py"
+    server = next(hit for hit in result.files if hit.path == "src/app/server.py")
+    assert "linked to src/app/middleware/gzip.py in the reference graph" in server.reasons

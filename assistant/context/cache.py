@@ -75,13 +75,17 @@ def disk_put(path: Path, state: str, key: str, text: str) -> None:
     kept[key] = text
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            "w", dir=path.parent, prefix=path.name, suffix=".tmp", delete=False, encoding="utf-8"
-        ) as handle:
-            json.dump({"state": state, "entries": kept}, handle)
-        os.replace(handle.name, path)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     except OSError as error:
         log.warning("could not write the map cache %s: %s", path, error)
+        return
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump({"state": state, "entries": kept}, stream)
+        os.replace(temporary, path)
+    except OSError as error:
+        log.warning("could not write the map cache %s: %s", path, error)
+        Path(temporary).unlink(missing_ok=True)
 
 
 def _read(path: Path) -> dict[str, Any]:

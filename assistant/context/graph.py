@@ -1,16 +1,13 @@
 """The file reference graph: an edge from A to B when A uses a name that B defines.
 
-Edges are weighted the way Aider weights them, so that PageRank over the graph says which files
-matter: a name used many times counts more (square root of the count), a long descriptive name
-more than a short one, and a private name (`_helper`), a name defined in many files (`get`,
-`run`) or a very short one much less. A name defined in several files splits its weight among
-them. The graph is built in bulk from the store, with numpy doing the join of uses to definitions.
+Edges are weighted the way Aider weights them (see `names.name_weight`), so that PageRank over
+the graph says which files matter; a name used many times counts more (square root of the
+count). The graph is built in bulk from the store, with numpy doing the join of uses to
+definitions.
 """
 
 from __future__ import annotations
 
-import math
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -18,25 +15,13 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from assistant.context.names import name_weight
+
 if TYPE_CHECKING:
     from assistant.index.model import Reference, Symbol
 
 # A name defined in more files than this carries no information about where it points.
 MAX_DEFINERS = 40
-MEMBER_WEIGHT = 0.25
-# Names so common across languages' builtins and everyday APIs that a use of one says next to
-# nothing about which project file is meant (a project that defines `type` or `items` still
-# gets the edge, at a tenth of the weight).
-_COMMON_TEXT = """
-type str int float bool bytes list dict set tuple object len print range open super isinstance
-getattr setattr hasattr format repr iter next map filter zip sorted min max sum any all id hash
-get items keys values append extend insert pop push remove clear copy update add replace split
-join strip match search find index count read write close flush run start stop call apply bind
-then catch resolve reject log error warn info debug toString valueOf String Error Println Printf
-Sprintf Errorf make new init main test setup value name data result self this cls args kwargs
-"""
-COMMON_NAMES = frozenset(_COMMON_TEXT.split())
-_DESCRIPTIVE = re.compile(r"[a-z0-9]_[a-z0-9]|[a-z][A-Z]")
 
 
 class GraphSource(Protocol):
@@ -102,24 +87,6 @@ def graph_from_pairs(
     )
     multiplier = [name_weight(n, len(defined[n]), member=n not in top_level) for n in names]
     return _join(path_list, names, defined, counts, node, name_index, multiplier)
-
-
-def name_weight(name: str, definers: int, *, member: bool = False) -> float:
-    """Return how much one use of `name` says about the files that define it.
-
-    A name defined only as a method or field (`write`, `close`) is matched to `obj.write()` by
-    name alone, with no type to say which class is meant, so its uses count for less.
-    """
-    weight = MEMBER_WEIGHT if member else 1.0
-    if len(name) >= 8 and _DESCRIPTIVE.search(name):
-        weight *= 4.0
-    if name.startswith("_"):
-        weight *= 0.1
-    if len(name) <= 2 or name in COMMON_NAMES:
-        weight *= 0.1
-    if definers > 5:
-        weight *= 0.1
-    return weight / math.sqrt(definers)
 
 
 def _join(

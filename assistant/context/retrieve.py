@@ -64,8 +64,7 @@ class SearchWeights:
     definition: float = 0.2  # per identifier the file defines (split among its definers)
     fuzzy_definition: float = 0.05
     mentioned_path: float = 0.5
-    centrality: float = 0.0  # PageRank of the whole graph (what many files depend on)
-    proximity: float = 0.15  # PageRank restarted from the best lexical candidates
+    proximity: float = 0.15  # links in the reference graph to the best lexical candidates
     proximity_seeds: int = 5
     max_definers: int = 20  # a name defined in more files than this says nothing
     priors: PriorWeights = field(default_factory=PriorWeights)
@@ -94,8 +93,8 @@ def search(
     _add_lexical(board, chunk_hits, fields, terms, weights)
     _add_definitions(board, store, parsed, weights)
     _add_mentioned_paths(board, fields, parsed, weights)
-    if weights.centrality or weights.proximity:
-        _add_graph(board, store, weights)
+    if weights.proximity:
+        _add_proximity(board, store, weights)
     scores = {
         path: value * prior(path, fields.lines.get(path, 0), weights.priors)
         for path, value in board.score.items()
@@ -193,26 +192,29 @@ def _add_mentioned_paths(
             )
 
 
-def _add_graph(board: _Board, store: IndexStore, weights: SearchWeights) -> None:
-    """Add centrality in the reference graph and closeness to the strongest candidates."""
-    from assistant.context.rank import Focus, rank_files
-    from assistant.context.repomap import shared_graph
+def _add_proximity(board: _Board, store: IndexStore, weights: SearchWeights) -> None:
+    """Add closeness in the reference graph to the strongest candidates so far."""
+    from assistant.context.neighbours import neighbours
 
-    state = index_state(store)
-    graph = shared_graph(store, state)
-    if weights.centrality:
-        central = memoize(state, "centrality", lambda: rank_files(graph))
-        best = float(central.scores.max(initial=0.0)) or 1.0
-        for path, value in central.top():
-            board.add(path, weights.centrality * value / best, "")
-    seeds = sorted(board.score.items(), key=lambda item: -item[1])[: weights.proximity_seeds]
-    if weights.proximity and seeds:
-        near = rank_files(graph, Focus(files=tuple(path for path, _ in seeds)))
-        seed_paths = {path for path, _ in seeds}
-        others = [(p, v) for p, v in near.top(50) if p not in seed_paths]
-        best = max((v for _, v in others), default=0.0) or 1.0
-        for path, value in others:
-            board.add(path, weights.proximity * value / best, "")
+    seeds = sorted(board.score.items(), key=lambda item: (-item[1], item[0]))
+    seeds = [(path, score) for path, score in seeds[: weights.proximity_seeds] if score > 0]
+    near: defaultdict[str, float] = defaultdict(float)
+    via: dict[str, tuple[float, str]] = {}
+    for seed, seed_score in seeds:
+        linked = neighbours(store, seed)
+        total = sum(linked.values()) or 1.0
+        for path, weight in linked.items():
+            share = seed_score * weight / total
+            near[path] += share
+            if share > via.get(path, (0.0, ""))[0]:
+                via[path] = (share, seed)
+    seed_paths = {path for path, _ in seeds}
+    best = max((v for p, v in near.items() if p not in seed_paths), default=0.0) or 1.0
+    for path, value in near.items():
+        if path not in seed_paths:
+            strong = value / best >= 0.1
+            reason = f"linked to {via[path][1]} in the reference graph" if strong else ""
+            board.add(path, weights.proximity * value / best, reason)
 
 
 def _file_reasons(
