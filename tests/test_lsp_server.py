@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -502,3 +504,31 @@ async def test_configuration_change_turns_completion_off(start_editor):
     )
     assert result is None
     assert editor.model.completion_requests == []
+
+
+async def test_tcp_mode_serves_the_same_protocol(tmp_path: Path, scripted_server):
+    model = scripted_server({})
+    repo = make_repo(tmp_path / "repo")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [*server_command(repo, model.base_url), "--tcp", str(port)]
+    process = await asyncio.create_subprocess_exec(*command, env=server_env(tmp_path))
+    client = make_test_lsp_client()
+    try:
+        for _ in range(100):
+            with contextlib.suppress(OSError):
+                await client.start_tcp("127.0.0.1", port)
+                break
+            await asyncio.sleep(0.1)
+        result = await client.initialize_session(
+            types.InitializeParams(capabilities=capabilities(), root_uri=repo.as_uri())
+        )
+        assert result.server_info.name == "assistant"
+        assert result.capabilities.completion_provider is not None
+        await client.shutdown_session()
+    finally:
+        await client.stop()
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        await process.wait()
