@@ -215,3 +215,25 @@ def test_index_command_prints_json(tmp_path):
     ).stdout  # fmt: skip
     data = json.loads(out)
     assert (data["files"], data["parsed"], data["symbols"]) == (3, 3, 3)
+
+
+def _open_new(db: str, queue: multiprocessing.Queue) -> None:
+    from assistant.index.store import IndexStore
+
+    try:
+        IndexStore(Path(db)).close()
+        queue.put("ok")
+    except Exception as error:  # reported to the test, which fails on it
+        queue.put(repr(error))
+
+
+def test_two_processes_creating_the_same_new_database_both_succeed(tmp_path):
+    db = tmp_path / "new.sqlite"
+    queue: multiprocessing.Queue = multiprocessing.Queue()
+    workers = [multiprocessing.Process(target=_open_new, args=(str(db), queue)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(30)
+    assert sorted(queue.get(timeout=5) for _ in workers) == ["ok"] * 4
+    assert not list(tmp_path.glob("*.broken-*"))

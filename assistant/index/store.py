@@ -24,23 +24,23 @@ SCHEMA_VERSION = 3
 MAX_FTS_TERMS = 64
 
 SCHEMA = """
-CREATE TABLE files (
+CREATE TABLE IF NOT EXISTS files (
     id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, language TEXT NOT NULL,
     size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, sha TEXT NOT NULL, n_lines INTEGER NOT NULL
 );
-CREATE TABLE symbols (
+CREATE TABLE IF NOT EXISTS symbols (
     file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE, name TEXT NOT NULL,
     kind TEXT NOT NULL, start_line INTEGER, end_line INTEGER, signature TEXT, parent TEXT
 );
-CREATE TABLE refs (
+CREATE TABLE IF NOT EXISTS refs (
     file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE, name TEXT NOT NULL,
     kind TEXT NOT NULL, line INTEGER
 );
-CREATE TABLE chunks (
+CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
     start_line INTEGER, end_line INTEGER, symbol TEXT, text TEXT NOT NULL
 );
-CREATE VIRTUAL TABLE chunks_fts USING fts5(path, names, body, tokenize = 'unicode61');
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(path, names, body, tokenize = 'unicode61');
 """
 # Secondary indexes: dropped during a bulk (cold) build and made once at its end, which
 # halves the time of writing a big repository.
@@ -110,11 +110,13 @@ class IndexStore:
             log.warning(self.notice)
             self._move_aside()
         conn = _open(self.db_path)
-        conn.executescript(SCHEMA)
-        for statement in INDEXES:
-            conn.execute(statement)
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        conn.commit()
+        # One transaction, so a process opening the same new database at the same moment sees
+        # either nothing or the whole schema with its version (and IF NOT EXISTS lets both run).
+        indexes = ";\n".join(INDEXES)
+        conn.executescript(
+            f"BEGIN IMMEDIATE;\n{SCHEMA}\n{indexes};\n"
+            f"PRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
+        )
         return conn
 
     def begin_bulk(self) -> None:
