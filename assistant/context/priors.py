@@ -19,7 +19,7 @@ _TEST = re.compile(
     r"[^/]*_spec\.rb|conftest\.py)$"
 )
 _AUXILIARY = re.compile(
-    r"(^|/)(docs?|documentation|examples?|samples?|demos?|scripts|tools|\.github|\.circleci|"
+    r"(^|/)(docs?|documentation|examples?|samples?|demos?|\.github|\.circleci|"
     r"site|website)/|(^|/)(setup\.py|noxfile\.py|fabfile\.py|tasks\.py|conf\.py)$"
 )
 _VENDORED = re.compile(
@@ -38,7 +38,7 @@ class PriorWeights:
     """Multipliers for each kind of file (1.0 is the project's own source)."""
 
     test: float = 0.15
-    auxiliary: float = 0.15  # docs, examples, scripts, project tooling
+    auxiliary: float = 0.15  # docs, examples, CI configuration, packaging scripts
     vendored: float = 0.15  # vendored, third-party, built or generated code
     not_code: float = 0.15  # markdown, config, data
     size: float = 0.2  # strength of the log-size factor
