@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from assistant.index.model import Symbol
 
 MAX_DEFINERS = 40  # as in the whole graph: a name defined this widely points nowhere
-MAX_NAMES = 150  # per direction, most used first: bounds the work on huge files
+MAX_NAMES = 80  # per direction, most used first: bounds the work on huge files
 
 
 def neighbours(store: IndexStore, path: str) -> dict[str, float]:

@@ -57,7 +57,7 @@ class SearchResult:
 class SearchWeights:
     """How much each signal counts (tuned on held-out repositories, not per project)."""
 
-    chunk_candidates: int = 2_000  # chunks asked of FTS5 before aggregation
+    chunk_candidates: int = 500  # chunks asked of FTS5 before aggregation
     chunk_top: int = 3  # chunks per file that count fully toward its text score...
     chunk_damping: float = 0.2  # ...beyond the best one, at this fraction
     path: float = 0.5  # path words (the chunks' FTS5 columns already weigh paths and names)
@@ -241,18 +241,25 @@ def _rank_chunks(
     limit: int,
 ) -> tuple[ChunkHit, ...]:
     """Rank chunks by their own BM25 relative to their file's best, times the file's score."""
-    hits = []
+    scored = []
     for chunk, raw in chunk_hits:
         file_score = file_scores.get(chunk.path, 0.0)
-        best = board.best_chunk.get(chunk.path) or 1.0
-        score = file_score * abs(raw) / best
-        reasons = [f"text BM25 {abs(raw):.1f}"]
-        if chunk.symbol and f"defines `{chunk.symbol}`" in board.reasons[chunk.path]:
+        score = file_score * abs(raw) / (board.best_chunk.get(chunk.path) or 1.0)
+        defines = f"defines `{chunk.symbol}`" if chunk.symbol else ""
+        if defines and defines in board.reasons.get(chunk.path, ()):
             score += file_score
-            reasons.append(f"defines `{chunk.symbol}`")
-        hits.append(ChunkHit(chunk, score, tuple(reasons)))
-    hits.sort(key=lambda hit: (-hit.score, hit.chunk.path, hit.chunk.start_line))
-    return tuple(hits[:limit])
+        else:
+            defines = ""
+        scored.append((score, chunk, abs(raw), defines))
+    scored.sort(key=lambda item: (-item[0], item[1].path, item[1].start_line))
+    return tuple(
+        ChunkHit(
+            chunk,
+            score,
+            (f"text BM25 {raw:.1f}", defines) if defines else (f"text BM25 {raw:.1f}",),
+        )
+        for score, chunk, raw, defines in scored[:limit]
+    )
 
 
 def search_result_to_dict(result: SearchResult) -> dict[str, object]:
