@@ -175,3 +175,9 @@ def test_a_user_of_the_best_match_is_found_through_the_graph(store):
     assert paths(result)[0] == "src/app/middleware/gzip.py"
     server = next(hit for hit in result.files if hit.path == "src/app/server.py")
     assert "linked to src/app/middleware/gzip.py in the reference graph" in server.reasons
+
+
+def test_a_query_word_that_is_a_file_name_finds_that_file(store):
+    result = search(store, "client sends twice")
+    assert paths(result)[0] == "src/app/client.py"
+    assert "file name matches `client`" in result.files[0].reasons

@@ -64,6 +64,7 @@ class SearchWeights:
     definition: float = 0.2  # per identifier the file defines (split among its definers)
     fuzzy_definition: float = 0.05
     mentioned_path: float = 0.5
+    stem: float = 0.1  # a query word that is a file's name (`list` -> commands/list.py)
     proximity: float = 0.15  # links in the reference graph to the best lexical candidates
     proximity_seeds: int = 5
     max_definers: int = 20  # a name defined in more files than this says nothing
@@ -79,6 +80,7 @@ class _Fields:
 
     paths: FieldIndex
     lines: dict[str, int]
+    stems: dict[str, tuple[str, ...]]  # lower-case file name without extension -> paths
 
 
 def search(
@@ -93,6 +95,8 @@ def search(
     _add_lexical(board, chunk_hits, fields, terms, weights)
     _add_definitions(board, store, parsed, weights)
     _add_mentioned_paths(board, fields, parsed, weights)
+    if weights.stem:
+        _add_stems(board, fields, parsed, weights)
     if weights.proximity:
         _add_proximity(board, store, weights)
     scores = {
@@ -134,7 +138,16 @@ class _Board:
 def _build_fields(store: IndexStore) -> _Fields:
     """Index every file's path in memory, with its size."""
     records = store.files()
-    return _Fields(path_field(r.path for r in records), {r.path: r.n_lines for r in records})
+    stems: defaultdict[str, list[str]] = defaultdict(list)
+    for record in records:
+        stem = record.path.rsplit("/", 1)[-1].split(".", 1)[0].lower()
+        if len(stem) >= 3 and not stem.startswith("_"):
+            stems[stem].append(record.path)
+    return _Fields(
+        path_field(r.path for r in records),
+        {r.path: r.n_lines for r in records},
+        {stem: tuple(paths) for stem, paths in stems.items()},
+    )
 
 
 def _add_lexical(
@@ -190,6 +203,14 @@ def _add_mentioned_paths(
             board.add(
                 path, weights.mentioned_path / len(matches), f"named in the query ({mentioned})"
             )
+
+
+def _add_stems(board: _Board, fields: _Fields, parsed: Query, weights: SearchWeights) -> None:
+    """Add the files whose name (without extension) is one of the query's words."""
+    for term in parsed.term_weights:
+        matches = fields.stems.get(term, ())
+        for path in matches:
+            board.add(path, weights.stem / math.sqrt(len(matches)), f"file name matches `{term}`")
 
 
 def _add_proximity(board: _Board, store: IndexStore, weights: SearchWeights) -> None:
