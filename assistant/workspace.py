@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,21 +52,39 @@ def find_root(start: Path) -> Path:
     return start
 
 
-def list_files(root: Path, max_bytes: int) -> Listing:
-    """List the repository's source files the way git does, skipping what is not worth indexing."""
+def list_files(
+    root: Path, max_bytes: int, known: Mapping[str, tuple[int, int]] | None = None
+) -> Listing:
+    """List the repository's source files the way git does, skipping what is not worth indexing.
+
+    `known` maps paths to the (size, mtime_ns) they had when last accepted: such files, if
+    unchanged, are not opened again to sniff for binary or generated content.
+    """
     root = Path(root).resolve()
     candidates = _git_files(root)
     if candidates is None:
         candidates = _walk_files(root)
     extra_ignore = _ignore_spec(root / IGNORE_FILE)
     listing = Listing()
+    known = known or {}
     for rel in candidates:
+        if rel in known and _unchanged(root / rel, known[rel]):
+            listing.files.append(rel)
+            continue
         reason = _skip_reason(root, rel, max_bytes, extra_ignore)
         if reason:
             listing.skip(rel, reason)
         else:
             listing.files.append(rel)
     return listing
+
+
+def _unchanged(path: Path, size_mtime: tuple[int, int]) -> bool:
+    try:
+        stat = path.stat()
+    except OSError:
+        return False
+    return (stat.st_size, stat.st_mtime_ns) == size_mtime
 
 
 def _git_files(root: Path) -> list[str] | None:

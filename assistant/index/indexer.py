@@ -45,9 +45,9 @@ def update_index(
 ) -> IndexStats:
     """Reparse changed files, drop deleted ones; return what happened."""
     started = time.perf_counter()
-    listing = list_files(root, max_bytes)
-    stats = IndexStats(files=len(listing.files), skipped=listing.skipped, notice=store.notice)
     known = {record.path: record for record in store.files()}
+    listing = list_files(root, max_bytes, {p: (r.size, r.mtime) for p, r in known.items()})
+    stats = IndexStats(files=len(listing.files), skipped=listing.skipped, notice=store.notice)
     current = set(listing.files)
     removed = [path for path in known if path not in current]
     changed, touched = _changed_files(root, listing.files, known)
