@@ -237,3 +237,15 @@ def test_two_processes_creating_the_same_new_database_both_succeed(tmp_path):
         worker.join(30)
     assert sorted(queue.get(timeout=5) for _ in workers) == ["ok"] * 4
     assert not list(tmp_path.glob("*.broken-*"))
+
+
+def test_the_index_state_changes_with_content_only(tmp_path, settings):
+    root = tmp_path / "repo"
+    make_repo(root, FILES)
+    with open_index(root, settings) as store:
+        first = store.state()
+    with open_index(root, settings) as store:
+        assert store.state() == first  # nothing changed: caches keyed on it stay valid
+    (root / "pkg" / "core.py").write_text("def compute():\n    return 2\n")
+    with open_index(root, settings) as store:
+        assert store.state() != first

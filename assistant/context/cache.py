@@ -8,7 +8,6 @@ next to the index database.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -33,16 +32,12 @@ class StateSource(Protocol):
     @property
     def db_path(self) -> Path: ...
 
-    def files(self) -> list: ...  # FileRecord objects with `path` and `sha`
+    def state(self) -> str: ...  # changes whenever the indexed content does
 
 
 def index_state(store: StateSource) -> str:
-    """Return a digest that changes whenever the indexed files do."""
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(str(store.db_path).encode())
-    for record in sorted(store.files(), key=lambda r: r.path):
-        digest.update(f"{record.path}\0{record.sha}\n".encode())
-    return digest.hexdigest()
+    """Return a key that changes whenever the indexed files do (the store's generation)."""
+    return f"{store.db_path}:{store.state()}"
 
 
 def memoize(state: str, kind: str, build: Callable[[], T]) -> T:

@@ -20,7 +20,7 @@ from assistant.index.model import Chunk, ParsedFile, Reference, Symbol
 from assistant.index.tokens import code_tokens
 
 log = logging.getLogger(__name__)
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 MAX_FTS_TERMS = 64
 
 SCHEMA = """
@@ -41,6 +41,9 @@ CREATE TABLE IF NOT EXISTS chunks (
     start_line INTEGER, end_line INTEGER, symbol TEXT, text TEXT NOT NULL
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(path, names, body, tokenize = 'unicode61');
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT OR IGNORE INTO meta VALUES ('db_id', lower(hex(randomblob(8))));
+INSERT OR IGNORE INTO meta VALUES ('generation', '0');
 """
 # Secondary indexes: dropped during a bulk (cold) build and made once at its end, which
 # halves the time of writing a big repository.
@@ -151,7 +154,13 @@ class IndexStore:
 
     def write(self, parsed: Iterable[IndexedFile], removed: Iterable[str]) -> None:
         """Replace the rows of changed files and delete removed ones, in one transaction."""
+        parsed, removed = list(parsed), list(removed)
+        if not parsed and not removed:
+            return
         with self.conn:
+            self.conn.execute(
+                "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
+            )
             for path in removed:
                 self._delete(path)
             for record, result, fts in parsed:
@@ -215,6 +224,11 @@ class IndexStore:
         )
 
     # -- reading -----------------------------------------------------------------------------
+
+    def state(self) -> str:
+        """Return a token that changes whenever the indexed content does (in any process)."""
+        rows = dict(self.conn.execute("SELECT key, value FROM meta"))
+        return f"{rows.get('db_id', '')}:{rows.get('generation', '0')}"
 
     def files(self) -> list[FileRecord]:
         """Return every indexed file."""
