@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _TEST = re.compile(
     r"(^|/)(tests?|testing|testdata|test_data|__tests__|__mocks__|mocks?|spec|specs|e2e|"
@@ -44,8 +45,10 @@ class PriorWeights:
     size: float = 0.2  # strength of the log-size factor
 
 
+@lru_cache(maxsize=262_144)
 def file_kind(path: str) -> str:
-    """Return "test", "vendored", "auxiliary", "not_code" or "source" for a path."""
+    """Return "test", "vendored", "auxiliary", "not_code" or "source" for a path (cached:
+    ranking asks once per symbol, and a path's kind never changes)."""
     if _VENDORED.search(path):
         return "vendored"
     if _TEST.search(path):
