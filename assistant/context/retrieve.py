@@ -95,8 +95,7 @@ def search(
     _add_lexical(board, chunk_hits, fields, terms, weights)
     _add_definitions(board, store, parsed, weights)
     _add_mentioned_paths(board, fields, parsed, weights)
-    if weights.stem:
-        _add_stems(board, fields, parsed, weights)
+    _add_stems(board, fields, parsed, weights)
     if weights.proximity:
         _add_proximity(board, store, weights)
     scores = {
@@ -157,7 +156,7 @@ def _add_lexical(
     terms: dict[str, float],
     weights: SearchWeights,
 ) -> None:
-    """Add text, path and name BM25, normalised so the best file scores 1."""
+    """Add chunk BM25 (best chunks per file) and path BM25, normalised so the best file has 1."""
     per_file: defaultdict[str, list[float]] = defaultdict(list)
     for chunk, score in chunk_hits:
         per_file[chunk.path].append(abs(score))
