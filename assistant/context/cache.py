@@ -1,7 +1,8 @@
 """Caches keyed by the index's state: derived data in memory, rendered maps also on disk.
 
-The state is a digest of every indexed file's path and content hash, so any re-index that
-changes, adds or removes a file gives a new state and nothing stale is ever served. Long-lived
+The state is the store's generation (bumped inside every write transaction, with a random id per
+database), so any re-index that changes, adds or removes a file gives a new state and nothing
+stale is ever served. Long-lived
 front ends (the TUI, the LSP) keep graphs in memory; one-shot commands find a repeated map on disk
 next to the index database.
 """
