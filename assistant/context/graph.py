@@ -11,14 +11,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from assistant.context.names import name_weight
-
-if TYPE_CHECKING:
-    from assistant.index.model import Reference, Symbol
 
 # A name defined in more files than this carries no information about where it points.
 MAX_DEFINERS = 40
@@ -29,9 +26,9 @@ class GraphSource(Protocol):
 
     def files(self) -> list: ...  # FileRecord objects with a `path` attribute
 
-    def all_symbols(self) -> Iterable[Symbol]: ...
+    def definition_pairs(self) -> Iterable[tuple[str, str, bool]]: ...  # path, name, nested
 
-    def all_references(self) -> Iterable[Reference]: ...
+    def reference_pairs(self) -> Iterable[tuple[str, str]]: ...  # path, name
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,11 +54,7 @@ class FileGraph:
 def build_graph(store: GraphSource) -> FileGraph:
     """Build the reference graph of everything in the index."""
     paths = [record.path for record in store.files()]
-    definitions = (
-        (symbol.path, symbol.name, symbol.parent is not None) for symbol in store.all_symbols()
-    )
-    uses = ((ref.path, ref.name) for ref in store.all_references())
-    return graph_from_pairs(paths, definitions, uses)
+    return graph_from_pairs(paths, store.definition_pairs(), store.reference_pairs())
 
 
 def graph_from_pairs(
