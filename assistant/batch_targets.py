@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import fnmatch
-import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
 from assistant.config import Settings
 from assistant.errors import ConfigError
-from assistant.workspace import resolve_repo_path
-
-
-def tracked_files(root: Path) -> list[str]:
-    """Return the repository's files as git lists them (tracked and untracked, not ignored)."""
-    result = subprocess.run(
-        ["git", "-C", str(root), "ls-files", "-co", "--exclude-standard", "-z"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if result.returncode != 0:
-        raise ConfigError(f"{root} is not a git repository: a batch needs one for its branch")
-    return sorted(p for p in result.stdout.split("\0") if p)
+from assistant.workspace import list_files, resolve_repo_path
 
 
 def select_targets(
@@ -31,7 +19,9 @@ def select_targets(
     symbol: str | None,
 ) -> list[str]:
     """Return the targets, in a stable order; refuse an empty selection."""
-    files = tracked_files(root)
+    if not (root / ".git").exists():
+        raise ConfigError(f"{root} is not a git repository: a batch needs one for its branch")
+    files = list_files(root, settings.max_file_bytes).files
     chosen: list[str] = []
     for pattern in globs:
         chosen += [f for f in files if fnmatch.fnmatch(f, pattern)]

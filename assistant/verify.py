@@ -2,51 +2,22 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable
-from functools import cache
 from pathlib import Path
 
 import tree_sitter
 
-# Extension -> (grammar module, its language function). Files of other kinds are not checked.
-GRAMMARS: dict[str, tuple[str, str]] = {
-    ".py": ("tree_sitter_python", "language"),
-    ".pyi": ("tree_sitter_python", "language"),
-    ".js": ("tree_sitter_javascript", "language"),
-    ".jsx": ("tree_sitter_javascript", "language"),
-    ".mjs": ("tree_sitter_javascript", "language"),
-    ".ts": ("tree_sitter_typescript", "language_typescript"),
-    ".tsx": ("tree_sitter_typescript", "language_tsx"),
-    ".go": ("tree_sitter_go", "language"),
-    ".rs": ("tree_sitter_rust", "language"),
-    ".java": ("tree_sitter_java", "language"),
-    ".c": ("tree_sitter_c", "language"),
-    ".h": ("tree_sitter_c", "language"),
-    ".cpp": ("tree_sitter_cpp", "language"),
-    ".cc": ("tree_sitter_cpp", "language"),
-    ".hpp": ("tree_sitter_cpp", "language"),
-    ".cs": ("tree_sitter_c_sharp", "language"),
-    ".rb": ("tree_sitter_ruby", "language"),
-    ".php": ("tree_sitter_php", "language_php"),
-}
+from assistant.index.languages import grammar, language_for
 
 
-@cache
-def _parser(suffix: str) -> tree_sitter.Parser | None:
-    spec = GRAMMARS.get(suffix)
+def first_error_line(source: bytes, path: str) -> int | None:
+    """Return the 1-based line of the first syntax error, or None if it parses cleanly (or the
+    index has no grammar for the file's language)."""
+    spec = language_for(path)
     if spec is None:
         return None
-    module = importlib.import_module(spec[0])
-    return tree_sitter.Parser(tree_sitter.Language(getattr(module, spec[1])()))
-
-
-def first_error_line(source: bytes, suffix: str) -> int | None:
-    """Return the 1-based line of the first syntax error, or None if it parses cleanly."""
-    parser = _parser(suffix)
-    if parser is None:
-        return None
-    root = parser.parse(source).root_node
+    language, _ = grammar(spec.name)
+    root = tree_sitter.Parser(language).parse(source).root_node
     if not root.has_error:
         return None
     stack = [root]
@@ -65,7 +36,7 @@ def parse_errors(root: Path, paths: Iterable[str]) -> list[str]:
         path = root / name
         if not path.is_file():
             continue
-        line = first_error_line(path.read_bytes(), path.suffix)
+        line = first_error_line(path.read_bytes(), name)
         if line is not None:
             problems.append(f"{name}:{line}")
     return problems
