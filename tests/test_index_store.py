@@ -249,3 +249,18 @@ def test_the_index_state_changes_with_content_only(tmp_path, settings):
     (root / "pkg" / "core.py").write_text("def compute():\n    return 2\n")
     with open_index(root, settings) as store:
         assert store.state() != first
+
+
+def test_a_query_term_in_most_chunks_is_left_out_of_a_big_index(tmp_path, settings, monkeypatch):
+    import assistant.index.store as store_module
+
+    monkeypatch.setattr(store_module, "PRUNE_FROM_CHUNKS", 1)
+    files = {f"m{i}.py": f"def handler_{i}(request):\n    return request\n" for i in range(9)}
+    files["special.py"] = "def render_invoice(request):\n    return request\n"
+    make_repo(tmp_path / "repo", files)
+    with open_index(tmp_path / "repo", settings) as store:
+        assert store._selective(["request", "invoice"]) == ["invoice"]
+        hits = store.search_chunks("request invoice")
+        assert [chunk.path for chunk, _ in hits] == ["special.py"]
+        # Every term common: nothing selective would remain, so all are kept.
+        assert store._selective(["request", "return"]) == ["request", "return"]

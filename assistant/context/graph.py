@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 
 import numpy as np
@@ -49,6 +50,19 @@ class FileGraph:
     def size(self) -> int:
         """Return the number of files (nodes)."""
         return len(self.paths)
+
+    @cached_property
+    def definition_keys(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return the distinct (defining node, name) keys, as `node * stride + name`, sorted,
+        and for each edge the position of its key: computed once, used by every ranking."""
+        key = self.dst * self.key_stride + self.name
+        unique, inverse = np.unique(key, return_inverse=True)
+        return unique, inverse
+
+    @property
+    def key_stride(self) -> int:
+        """Return the multiplier that packs (node, name) into one integer key."""
+        return max(len(self.names), 1)
 
 
 def build_graph(store: GraphSource) -> FileGraph:

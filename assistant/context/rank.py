@@ -89,19 +89,24 @@ def pagerank(
     return rank
 
 
-def rank_definitions(ranking: Ranking) -> dict[tuple[int, int], float]:
-    """Return the rank each (defining file, name) receives along the edges that use it."""
+def definition_flow(ranking: Ranking) -> np.ndarray:
+    """Return the rank flowing to each (defining file, name) along the edges that use it,
+    aligned with `ranking.graph.definition_keys[0]`."""
     graph = ranking.graph
+    keys, inverse = graph.definition_keys
     weight = _edge_weights(graph, ranking.focus.identifiers)
     out_weight = np.bincount(graph.src, weights=weight, minlength=graph.size)
     flow = ranking.scores[graph.src] * weight / np.maximum(out_weight[graph.src], 1e-12)
-    key = graph.dst * max(len(graph.names), 1) + graph.name
-    unique, inverse = np.unique(key, return_inverse=True)
-    totals = np.bincount(inverse, weights=flow, minlength=len(unique))
-    stride = max(len(graph.names), 1)
+    return np.bincount(inverse, weights=flow, minlength=len(keys))
+
+
+def rank_definitions(ranking: Ranking) -> dict[tuple[int, int], float]:
+    """Return the rank each (defining file, name) receives along the edges that use it."""
+    keys = ranking.graph.definition_keys[0]
+    stride = ranking.graph.key_stride
     return {
         (int(k // stride), int(k % stride)): float(t)
-        for k, t in zip(unique.tolist(), totals.tolist(), strict=True)
+        for k, t in zip(keys.tolist(), definition_flow(ranking).tolist(), strict=True)
     }
 
 

@@ -14,8 +14,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from assistant.context.cache import disk_get, disk_put, index_state, memoize
-from assistant.context.tokens import estimate_tokens
+from assistant.context.tokens import CHARS_PER_TOKEN, estimate_tokens
 
 if TYPE_CHECKING:
     from assistant.context.graph import FileGraph
@@ -29,6 +31,7 @@ MAP_VERSION = "2"  # part of the cache key: change it when ranking or rendering 
 UNREFERENCED_SHARE = 1e-3
 MAPPED_KINDS = frozenset({"class", "function", "method", "interface", "type", "constant"})
 CONTAINER_KINDS = frozenset({"class", "interface", "type"})
+SAFETY = 1.25  # slack on the bound of how many symbols fit (repeated lines render once)
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,8 @@ def repo_map(
     cached = disk_get(cache_file, state, key)
     if cached is not None:
         return cached
-    ranked = ranked_symbols(store, focus=focus, mentioned=mentioned, state=state)
+    most = int(tokens * CHARS_PER_TOKEN / 4)  # every symbol renders as 4 characters or more
+    ranked = ranked_symbols(store, focus=focus, mentioned=mentioned, state=state, limit=most)
     text = fit_map(ranked, tokens)
     disk_put(cache_file, state, key, text)
     return text
@@ -65,30 +69,53 @@ def ranked_symbols(
     focus: Sequence[str] = (),
     mentioned: Sequence[str] = (),
     state: str | None = None,
+    limit: int | None = None,
 ) -> list[RankedSymbol]:
-    """Return every mappable symbol, most important first."""
-    from assistant.context.priors import kind_weight
-    from assistant.context.rank import Focus, rank_definitions, rank_files
+    """Return the mappable symbols (at most `limit`), most important first."""
+    from assistant.context.rank import Focus, definition_flow, rank_files
 
     state = state or index_state(store)
     graph = shared_graph(store, state)
+    table = memoize(state, "map-symbols", lambda: _SymbolTable.build(store, graph))
     ranking = rank_files(graph, Focus(files=tuple(focus), identifiers=tuple(mentioned)))
-    flow = rank_definitions(ranking)
-    symbols = memoize(state, "symbols", lambda: _mappable(store.all_symbols()))
-    focused = set(focus)
-    scored = []
-    for symbol in symbols:
-        node = graph.nodes.get(symbol.path)
-        if node is None:
-            continue
-        name_id = graph.name_ids.get(symbol.name, -1)
-        own = 1.0 if symbol.path in focused else UNREFERENCED_SHARE
-        score = flow.get((node, name_id), 0.0) + own * float(ranking.scores[node])
-        if symbol.path not in focused:
-            score *= kind_weight(symbol.path)
-        scored.append(RankedSymbol(symbol, score))
-    scored.sort(key=lambda item: -item.score)
-    return scored
+    flow = definition_flow(ranking)
+    received = np.where(table.key_position >= 0, flow[np.maximum(table.key_position, 0)], 0.0)
+    focused = np.isin(table.node, [graph.nodes[p] for p in focus if p in graph.nodes])
+    own = np.where(focused, 1.0, UNREFERENCED_SHARE) * ranking.scores[table.node]
+    score = (received + own) * np.where(focused, 1.0, table.kind_weight)
+    order = np.argsort(-score, kind="stable")[:limit]
+    return [RankedSymbol(table.symbols[i], float(score[i])) for i in order.tolist()]
+
+
+@dataclass(frozen=True, eq=False)
+class _SymbolTable:
+    """The mappable symbols of one index state as arrays aligned with the graph."""
+
+    symbols: tuple[Symbol, ...]
+    node: np.ndarray  # the file's node in the graph
+    key_position: np.ndarray  # index into graph.definition_keys[0], or -1 if nobody uses it
+    kind_weight: np.ndarray  # the prior of the file's kind (tests, docs... weigh less)
+
+    @classmethod
+    def build(cls, store: IndexStore, graph: FileGraph) -> _SymbolTable:
+        """Read the store's symbols once and line them up with the graph."""
+        from assistant.context.priors import kind_weight
+
+        symbols = tuple(
+            s for s in store.all_symbols() if s.kind in MAPPED_KINDS and s.path in graph.nodes
+        )
+        count = len(symbols)
+        node = np.fromiter((graph.nodes[s.path] for s in symbols), np.int64, count)
+        name = np.fromiter((graph.name_ids.get(s.name, -1) for s in symbols), np.int64, count)
+        keys = graph.definition_keys[0]
+        wanted = node * graph.key_stride + name
+        position = np.minimum(np.searchsorted(keys, wanted), max(len(keys) - 1, 0))
+        found = (name >= 0) & (len(keys) > 0)
+        if len(keys):
+            found &= keys[position] == wanted
+        weights = {path: kind_weight(path) for path in {s.path for s in symbols}}
+        kind = np.fromiter((weights[s.path] for s in symbols), np.float64, count)
+        return cls(symbols, node, np.where(found, position, -1), kind)
 
 
 def shared_graph(store: IndexStore, state: str) -> FileGraph:
@@ -106,7 +133,7 @@ def fit_map(ranked: Sequence[RankedSymbol], tokens: int) -> str:
         if item.symbol.kind in CONTAINER_KINDS and item.symbol.parent is None
     }
     best = ""
-    low, high = 0, len(ranked)
+    low, high = 0, _most_that_could_fit(ranked, tokens)
     while low <= high:
         middle = (low + high) // 2
         text = render_map((item.symbol for item in ranked[:middle]), containers)
@@ -117,6 +144,18 @@ def fit_map(ranked: Sequence[RankedSymbol], tokens: int) -> str:
     return best
 
 
+def _most_that_could_fit(ranked: Sequence[RankedSymbol], tokens: int) -> int:
+    """Return a bound on how many symbols fit: each renders at least its own line, so the
+    binary search never renders thousands of lines to learn that they are too many."""
+    room = tokens * CHARS_PER_TOKEN
+    used = 0.0
+    for count, item in enumerate(ranked):
+        used += len(_one_line(item.symbol.signature or item.symbol.name)) + 3
+        if used > room * SAFETY:
+            return count
+    return len(ranked)
+
+
 def render_map(
     symbols: Iterable[Symbol], containers: Mapping[tuple[str, str], Symbol] | None = None
 ) -> str:
@@ -125,20 +164,20 @@ def render_map(
     A method shown without its class gets the class's line above it (from `containers`, keyed
     by path and name), so the map never shows a method out of context.
     """
-    by_file: dict[str, list[Symbol]] = defaultdict(list)
+    by_file: dict[str, dict[int, Symbol]] = defaultdict(dict)
     for symbol in symbols:
-        by_file[symbol.path].append(symbol)
+        members = by_file[symbol.path]
+        members[id(symbol)] = symbol
         parent = (containers or {}).get((symbol.path, symbol.parent or ""))
-        if parent is not None and parent not in by_file[symbol.path]:
-            by_file[symbol.path].append(parent)
+        if parent is not None:
+            members.setdefault(id(parent), parent)
     blocks = []
     for path, members in by_file.items():
-        lines = [f"{path}:"]
-        for symbol in sorted(members, key=lambda s: (s.start_line, s.end_line)):
+        lines = {f"{path}:": None}
+        for symbol in sorted(members.values(), key=lambda s: (s.start_line, s.end_line)):
             indent = "    " if symbol.parent else "  "
-            line = indent + _one_line(symbol.signature or f"{symbol.kind} {symbol.name}")
-            if line not in lines:  # the same definition under two branches reads once
-                lines.append(line)
+            # the same definition under two branches reads once (dict keys stay unique)
+            lines[indent + _one_line(symbol.signature or f"{symbol.kind} {symbol.name}")] = None
         blocks.append("\n".join(lines))
     return "\n".join(blocks) + ("\n" if blocks else "")
 

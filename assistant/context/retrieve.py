@@ -220,8 +220,12 @@ def _add_proximity(board: _Board, store: IndexStore, weights: SearchWeights) -> 
     seeds = [(path, score) for path, score in seeds[: weights.proximity_seeds] if score > 0]
     near: defaultdict[str, float] = defaultdict(float)
     via: dict[str, tuple[float, str]] = {}
+    # A file's neighbours change only with the index: remember them for the next queries.
+    known: dict[str, dict[str, float]] = memoize(index_state(store), "neighbours", dict)
     for seed, seed_score in seeds:
-        linked = neighbours(store, seed)
+        if seed not in known:
+            known[seed] = neighbours(store, seed)
+        linked = known[seed]
         total = sum(linked.values()) or 1.0
         for path, weight in linked.items():
             share = seed_score * weight / total

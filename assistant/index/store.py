@@ -22,6 +22,10 @@ from assistant.index.tokens import code_tokens
 log = logging.getLogger(__name__)
 SCHEMA_VERSION = 4
 MAX_FTS_TERMS = 64
+# Names starting with a prefix, ignoring case, as a range on the lower(name) index (LIKE scans).
+PREFIX = "lower(s.name) >= ? AND lower(s.name) < ?"
+COMMON_TERM_SHARE = 0.2  # a query term in more chunks than this carries IDF < log(4)
+PRUNE_FROM_CHUNKS = 2_000  # below this, every term is cheap to score
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -92,6 +96,10 @@ class IndexStore:
         self.last_stats: object | None = None
         self.notice = ""
         self.conn = self._connect()
+        # Chunk count and per-term document counts, for dropping near-stopwords from queries;
+        # reset by this store's writes (another process's writes only shift them slightly).
+        self._chunk_count: int | None = None
+        self._doc_counts: dict[str, int] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -157,6 +165,7 @@ class IndexStore:
         parsed, removed = list(parsed), list(removed)
         if not parsed and not removed:
             return
+        self._chunk_count, self._doc_counts = None, {}
         with self.conn:
             self.conn.execute(
                 "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
@@ -303,16 +312,46 @@ class IndexStore:
         terms = list(dict.fromkeys(t for t in code_tokens(query) if len(t) > 1))[:MAX_FTS_TERMS]
         if not terms:
             return []
+        terms = self._selective(terms)
         match = " OR ".join(f'"{t}"' for t in terms)
+        # Rank and cut inside FTS5 first, so only the kept rows are joined to their text.
         rows = self.conn.execute(
-            "SELECT f.path, c.start_line, c.end_line, c.text, c.symbol, "
-            "bm25(chunks_fts, 4.0, 3.0, 1.0) AS score "
-            "FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
-            "JOIN files f ON f.id = c.file_id "
-            "WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?",
+            "SELECT f.path, c.start_line, c.end_line, c.text, c.symbol, hit.score "
+            "FROM (SELECT rowid, bm25(chunks_fts, 4.0, 3.0, 1.0) AS score FROM chunks_fts "
+            "      WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?) AS hit "
+            "JOIN chunks c ON c.id = hit.rowid JOIN files f ON f.id = c.file_id "
+            "ORDER BY hit.score",
             (match, limit),
         )
         return [(Chunk(*row[:5]), -row[5]) for row in rows]
+
+    def _selective(self, terms: list[str]) -> list[str]:
+        """Drop terms found in more than COMMON_TERM_SHARE of the chunks of a big index.
+
+        Such a term adds almost nothing to BM25 (its IDF is near zero) but its posting list is
+        the longest to read and score: `test` in a Django query costs more than the rest.
+        """
+        if self._chunk_count is None:
+            self._chunk_count = self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
+            self.conn.execute(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunks_vocab "
+                "USING fts5vocab(main, chunks_fts, 'row')"
+            )
+        if len(terms) < 2 or self._chunk_count < PRUNE_FROM_CHUNKS:
+            return terms
+        counts = {term: self._doc_count(term) for term in terms}
+        limit = COMMON_TERM_SHARE * self._chunk_count
+        kept = [term for term in terms if counts[term] <= limit]
+        return kept if any(counts[term] for term in kept) else terms
+
+    def _doc_count(self, term: str) -> int:
+        """Return how many chunks contain `term` (remembered until this store writes)."""
+        if term not in self._doc_counts:
+            row = self.conn.execute(
+                "SELECT doc FROM temp.chunks_vocab WHERE term = ?", (term,)
+            ).fetchone()
+            self._doc_counts[term] = row[0] if row else 0
+        return self._doc_counts[term]
 
     def search_symbols(self, name_query: str, limit: int = 50) -> list[Symbol]:
         """Return definitions whose name matches exactly, ignoring case, by prefix, or fuzzily."""
@@ -320,7 +359,7 @@ class IndexStore:
         for sql, arg in (
             ("s.name = ?", name_query),
             ("lower(s.name) = lower(?)", name_query),
-            ("s.name LIKE ? ESCAPE '\\'", _like_prefix(name_query)),
+            (PREFIX, name_query),
         ):
             for symbol in self._symbols_where(sql, arg, limit):
                 found.setdefault((symbol.path, symbol.name, symbol.start_line), symbol)
@@ -331,10 +370,11 @@ class IndexStore:
         return list(found.values())[:limit]
 
     def _symbols_where(self, condition: str, arg: str, limit: int) -> list[Symbol]:
+        args = _prefix_range(arg) if condition == PREFIX else (arg,)
         rows = self.conn.execute(
             "SELECT f.path, s.name, s.kind, s.start_line, s.end_line, s.signature, s.parent "
             f"FROM symbols s JOIN files f ON f.id = s.file_id WHERE {condition} LIMIT ?",
-            (arg, limit),
+            (*args, limit),
         )
         return [Symbol(*row) for row in rows]
 
@@ -342,8 +382,7 @@ class IndexStore:
         if len(name_query) < 3:
             return []
         names = [row[0] for row in self.conn.execute(
-            "SELECT DISTINCT name FROM symbols WHERE lower(name) LIKE ? ESCAPE '\\'",
-            (_like_prefix(name_query[:2].lower()),),
+            f"SELECT DISTINCT s.name FROM symbols s WHERE {PREFIX}", _prefix_range(name_query[:2])
         )]  # fmt: skip
         close = difflib.get_close_matches(name_query, names, n=10, cutoff=0.75)
         result = []
@@ -376,6 +415,7 @@ def _filters(path: str | None, name: str | None, table: str = "s") -> tuple[str,
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), tuple(args)
 
 
-def _like_prefix(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"{escaped}%"
+def _prefix_range(text: str) -> tuple[str, str]:
+    """Return the bounds of names starting with `text`, ignoring case, for `PREFIX`."""
+    low = text.lower()
+    return low, low + "\U0010ffff"
