@@ -264,3 +264,61 @@ def test_a_query_term_in_most_chunks_is_left_out_of_a_big_index(tmp_path, settin
         assert [chunk.path for chunk, _ in hits] == ["special.py"]
         # Every term common: nothing selective would remain, so all are kept.
         assert store._selective(["request", "return"]) == ["request", "return"]
+
+
+def fts_is_consistent(store) -> bool:
+    """FTS5's own check that its index matches the chunk rows it was built from."""
+    try:
+        store.conn.execute("INSERT INTO chunks_fts (chunks_fts) VALUES ('integrity-check')")
+    except sqlite3.DatabaseError:
+        return False
+    return True
+
+
+def test_a_bulk_build_through_worker_shards_matches_a_file_by_file_one(
+    tmp_path, settings, monkeypatch
+):
+    from assistant.index import bulk, indexer
+
+    files = {f"pkg/m{n}.py": f"def func_{n}():\n    return helperCall{n}()\n" for n in range(40)}
+    files["pkg/shared.py"] = "class SharedThing:\n    def run(self):\n        pass\n"
+    root = tmp_path / "repo"
+    make_repo(root, files)
+    with open_index(root, Settings(cache_dir=tmp_path / "one-by-one")) as store:
+        expected = (store.symbols(), store.references(), store.chunks())
+    monkeypatch.setattr(indexer, "BULK_THRESHOLD", 10)
+    monkeypatch.setattr(bulk, "TASK_FILES", 7)
+    with open_index(root, settings) as store:
+        assert store.last_stats.parsed == 41
+        assert (store.symbols(), store.references(), store.chunks()) == expected
+        assert store.search_chunks("helperCall7")[0][0].path == "pkg/m7.py"
+        assert fts_is_consistent(store)
+    # Many files changed and some removed on an existing index: replaced, never doubled.
+    for n in range(20):
+        (root / f"pkg/m{n}.py").write_text(f"def renamed_{n}():\n    return 0\n")
+    for n in range(30, 40):
+        (root / f"pkg/m{n}.py").unlink()
+    with open_index(root, settings) as store:
+        names = [s.name for s in store.symbols()]
+        assert store.last_stats.parsed == 20 and store.last_stats.removed == 10
+        assert sorted(names) == sorted(
+            [f"renamed_{n}" for n in range(20)]
+            + [f"func_{n}" for n in range(20, 30)]
+            + ["SharedThing", "run"]
+        )
+        assert "pkg/m35.py" not in {c.path for c, _ in store.search_chunks("helperCall35")}
+        assert fts_is_consistent(store)
+    assert not list((tmp_path / "cache").rglob("*.shards-*"))
+
+
+def test_incremental_writes_keep_the_text_index_consistent(tmp_path, settings):
+    root = tmp_path / "repo"
+    make_repo(root, FILES)
+    with open_index(root, settings) as store:
+        assert fts_is_consistent(store)
+    (root / "pkg" / "use.py").write_text("def run2():\n    return parseHttpResponse()\n")
+    (root / "pkg" / "other.py").unlink()
+    with open_index(root, settings) as store:
+        assert fts_is_consistent(store)
+        assert [c.path for c, _ in store.search_chunks("http response")] == ["pkg/use.py"]
+        assert store.search_chunks("VALUE") == []

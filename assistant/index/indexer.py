@@ -13,13 +13,13 @@ from pathlib import Path
 
 from assistant.index.extract import parse_as_text, parse_source
 from assistant.index.model import ParsedFile
-from assistant.index.store import FileRecord, IndexedFile, IndexStore, fts_rows
+from assistant.index.store import FileRecord, IndexedFile, IndexStore, file_terms
 from assistant.workspace import list_files
 
 log = logging.getLogger(__name__)
 POOL_THRESHOLD = 64  # below this many files, starting worker processes costs more than it saves
 WRITE_BATCH = 400
-BULK_THRESHOLD = 1_000  # changed files from which dropping and remaking indexes pays off
+BULK_THRESHOLD = 1_000  # changed files from which shard workers and remade indexes pay off
 
 Progress = Callable[[int, int], None]
 Outcome = IndexedFile | tuple[str, str]  # parsed (with its FTS rows), or (path, error)
@@ -53,31 +53,69 @@ def update_index(
     changed, touched = _changed_files(root, listing.files, known)
     stats.unchanged = len(listing.files) - len(changed)
     store.touch(touched)
-    bulk = len(changed) >= BULK_THRESHOLD
-    if bulk:
-        store.begin_bulk()
+    workers = os.cpu_count() or 1
+    if len(changed) >= BULK_THRESHOLD and workers >= 2:
+        _bulk(store, root, changed, removed, workers, stats, progress)
+    else:
+        _incremental(store, root, changed, removed, stats, progress)
+    stats.removed = len([p for p in known if p not in current])
+    stats.symbols = store.conn.execute("SELECT count(*) FROM symbols").fetchone()[0]
+    stats.seconds = time.perf_counter() - started
+    store.last_stats = stats
+    return stats
+
+
+def _incremental(
+    store: IndexStore,
+    root: Path,
+    changed: list[str],
+    removed: list[str],
+    stats: IndexStats,
+    progress: Progress | None,
+) -> None:
+    """Parse changed files (on a pool when there are many) and write them in batches."""
     batch: list[IndexedFile] = []
     for done, outcome in enumerate(_parse_all(root, changed), start=1):
         if len(outcome) == 3:
             batch.append(outcome)  # type: ignore[arg-type]
             stats.parsed += 1
         else:
-            path, error = outcome  # type: ignore[misc]
-            stats.errors[path] = error
-            stats.skipped.setdefault("unreadable", []).append(path)
+            _record_error(stats, *outcome)  # type: ignore[arg-type]
         if len(batch) >= WRITE_BATCH:
-            store.write(batch, removed if removed else ())
+            store.write(batch, removed)
             removed, batch = [], []
         if progress is not None:
             progress(done, len(changed))
     store.write(batch, removed)
-    if bulk:
+
+
+def _bulk(
+    store: IndexStore,
+    root: Path,
+    changed: list[str],
+    removed: list[str],
+    workers: int,
+    stats: IndexStats,
+    progress: Progress | None,
+) -> None:
+    """Index many files through worker shards, with the secondary indexes dropped meanwhile."""
+    from assistant.index.bulk import bulk_index
+
+    store.write((), removed)
+    store.begin_bulk()
+    try:
+        for path, error in bulk_index(store, root, changed, workers, progress):
+            if error is None:
+                stats.parsed += 1
+            else:
+                _record_error(stats, path, error)
+    finally:
         store.end_bulk()
-    stats.removed = len([p for p in known if p not in current])
-    stats.symbols = store.conn.execute("SELECT count(*) FROM symbols").fetchone()[0]
-    stats.seconds = time.perf_counter() - started
-    store.last_stats = stats
-    return stats
+
+
+def _record_error(stats: IndexStats, path: str, error: str) -> None:
+    stats.errors[path] = error
+    stats.skipped.setdefault("unreadable", []).append(path)
 
 
 def _changed_files(
@@ -129,7 +167,7 @@ def parse_one(root: str, path: str) -> Outcome:
     n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     sha = _digest(data)
     record = FileRecord(path, parsed.language, stat.st_size, stat.st_mtime_ns, sha, n_lines)
-    return record, parsed, fts_rows(parsed)
+    return record, parsed, file_terms(parsed)
 
 
 def _sha(path: Path) -> str:

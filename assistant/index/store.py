@@ -11,26 +11,29 @@ import difflib
 import logging
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import IndexStoreError
 from assistant.index.model import Chunk, ParsedFile, Reference, Symbol
-from assistant.index.tokens import code_tokens
+from assistant.index.tokens import code_tokens, hump_parts
 
 log = logging.getLogger(__name__)
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 MAX_FTS_TERMS = 64
 # Names starting with a prefix, ignoring case, as a range on the lower(name) index (LIKE scans).
 PREFIX = "lower(s.name) >= ? AND lower(s.name) < ?"
 COMMON_TERM_SHARE = 0.2  # a query term in more chunks than this carries IDF < log(4)
 PRUNE_FROM_CHUNKS = 2_000  # below this, every term is cheap to score
 
-SCHEMA = """
+# The plain tables; bulk-build workers write their shards with these alone.
+TABLES = """
 CREATE TABLE IF NOT EXISTS files (
     id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, language TEXT NOT NULL,
-    size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, sha TEXT NOT NULL, n_lines INTEGER NOT NULL
+    size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, sha TEXT NOT NULL, n_lines INTEGER NOT NULL,
+    terms TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS symbols (
     file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE, name TEXT NOT NULL,
@@ -42,13 +45,26 @@ CREATE TABLE IF NOT EXISTS refs (
 );
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
-    start_line INTEGER, end_line INTEGER, symbol TEXT, text TEXT NOT NULL
+    start_line INTEGER, end_line INTEGER, symbol TEXT, text TEXT NOT NULL,
+    names TEXT NOT NULL DEFAULT '', extra TEXT NOT NULL DEFAULT ''
 );
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(path, names, body, tokenize = 'unicode61');
+"""
+SCHEMA = (
+    TABLES
+    + """
+-- What FTS5 indexes per chunk: path words, symbol-name words, and the text with the parts of
+-- its camelCase words. Computed from the tables (FTS5 keeps no second copy of the text).
+CREATE VIEW IF NOT EXISTS chunk_terms (id, file_id, path, names, body) AS
+    SELECT c.id, c.file_id, f.terms, c.names, c.text || char(10) || c.extra
+    FROM chunks c JOIN files f ON f.id = c.file_id;
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    path, names, body, content = 'chunk_terms', content_rowid = 'id', tokenize = 'unicode61'
+);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT OR IGNORE INTO meta VALUES ('db_id', lower(hex(randomblob(8))));
 INSERT OR IGNORE INTO meta VALUES ('generation', '0');
 """
+)
 # Secondary indexes: dropped during a bulk (cold) build and made once at its end, which
 # halves the time of writing a big repository.
 INDEXES = (
@@ -61,15 +77,14 @@ INDEXES = (
 )
 
 
-FtsRow = tuple[str, str, str]  # path tokens, symbol-name tokens, body tokens
+FileTerms = tuple[str, tuple[tuple[str, str], ...]]  # path words; per chunk: names, hump parts
 
 
-def fts_rows(parsed: ParsedFile) -> tuple[FtsRow, ...]:
-    """Return the pre-tokenized FTS5 columns of each chunk (computed in the parse workers)."""
-    path_tokens = " ".join(code_tokens(parsed.path))
-    return tuple(
-        (path_tokens, " ".join(code_tokens(c.symbol or "")), " ".join(code_tokens(c.text)))
-        for c in parsed.chunks
+def file_terms(parsed: ParsedFile) -> FileTerms:
+    """Return what FTS5 needs beyond the text itself (computed in the parse workers)."""
+    return (
+        " ".join(code_tokens(parsed.path)),
+        tuple((" ".join(code_tokens(c.symbol or "")), hump_parts(c.text)) for c in parsed.chunks),
     )
 
 
@@ -84,8 +99,46 @@ class FileRecord:
     sha: str
     n_lines: int
 
+    def row(self) -> tuple[str, str, int, int, str, int]:
+        """Return the record's columns in table order."""
+        return (self.path, self.language, self.size, self.mtime, self.sha, self.n_lines)
 
-IndexedFile = tuple["FileRecord", ParsedFile, tuple[FtsRow, ...]]
+
+IndexedFile = tuple["FileRecord", ParsedFile, FileTerms]
+
+
+def insert_file(
+    conn: sqlite3.Connection,
+    record: FileRecord,
+    result: ParsedFile,
+    terms: FileTerms,
+    first_chunk: int,
+) -> int:
+    """Insert one file's rows (no FTS5); return the next free chunk id."""
+    file_id = conn.execute(
+        "INSERT INTO files (path, language, size, mtime_ns, sha, n_lines, terms) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (*record.row(), terms[0]),
+    ).lastrowid
+    conn.executemany(
+        "INSERT INTO symbols VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(file_id, s.name, s.kind, s.start_line, s.end_line, s.signature, s.parent)
+         for s in result.symbols],
+    )  # fmt: skip
+    conn.executemany(
+        "INSERT INTO refs VALUES (?, ?, ?, ?)",
+        [(file_id, r.name, r.kind, r.line) for r in result.references],
+    )
+    conn.executemany(
+        "INSERT INTO chunks (id, file_id, start_line, end_line, symbol, text, names, extra) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(i, file_id, c.start_line, c.end_line, c.symbol, c.text, names, extra)
+         for i, c, (names, extra) in zip(
+             range(first_chunk, first_chunk + len(result.chunks)), result.chunks, terms[1],
+             strict=True,
+         )],
+    )  # fmt: skip
+    return first_chunk + len(result.chunks)
 
 
 class IndexStore:
@@ -165,28 +218,75 @@ class IndexStore:
         parsed, removed = list(parsed), list(removed)
         if not parsed and not removed:
             return
+        with self._writing() as first:
+            self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS replaced (path TEXT)")
+            self.conn.execute("DELETE FROM temp.replaced")
+            self.conn.executemany(
+                "INSERT INTO temp.replaced VALUES (?)",
+                [(path,) for path in [*removed, *(record.path for record, _, _ in parsed)]],
+            )
+            self._delete_files(
+                "SELECT id FROM files WHERE path IN (SELECT path FROM temp.replaced)"
+            )
+            next_id = first
+            for record, result, terms in parsed:
+                next_id = insert_file(self.conn, record, result, terms, next_id)
+            self._index_chunks_from(first)
+
+    def merge(self, shard: Path) -> int:
+        """Add (or replace) every file of a shard database written by a bulk-build worker, in
+        one transaction and with SQL alone; return how many files it held."""
+        self.conn.execute("ATTACH DATABASE ? AS shard", (str(shard),))
+        try:
+            with self._writing() as first:
+                self._delete_files(
+                    "SELECT id FROM files WHERE path IN (SELECT path FROM shard.files)"
+                )
+                # Shard ids shifted past every id in use: rows keep their links without joins.
+                offset = self.conn.execute("SELECT coalesce(max(id), 0) FROM files").fetchone()[0]
+                count = self.conn.execute(
+                    "INSERT INTO files (id, path, language, size, mtime_ns, sha, n_lines, terms) "
+                    "SELECT id + ?, path, language, size, mtime_ns, sha, n_lines, terms "
+                    "FROM shard.files",
+                    (offset,),
+                ).rowcount
+                self.conn.execute(
+                    "INSERT INTO symbols SELECT file_id + ?, name, kind, start_line, end_line, "
+                    "signature, parent FROM shard.symbols",
+                    (offset,),
+                )
+                self.conn.execute(
+                    "INSERT INTO refs SELECT file_id + ?, name, kind, line FROM shard.refs",
+                    (offset,),
+                )
+                self.conn.execute(
+                    "INSERT INTO chunks (id, file_id, start_line, end_line, symbol, text, names, "
+                    "extra) SELECT id - (SELECT min(id) FROM shard.chunks) + ?, file_id + ?, "
+                    "start_line, end_line, symbol, text, names, extra FROM shard.chunks",
+                    (first, offset),
+                )
+                self._index_chunks_from(first)
+        finally:
+            self.conn.execute("DETACH DATABASE shard")
+        return count
+
+    @contextmanager
+    def _writing(self) -> Iterator[int]:
+        """Open a write transaction that bumps the generation; yield the first free chunk id."""
         self._chunk_count, self._doc_counts = None, {}
         with self.conn:
             self.conn.execute(
                 "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
             )
-            for path in removed:
-                self._delete(path)
-            for record, result, fts in parsed:
-                self._delete(record.path)
-                cursor = self.conn.execute(
-                    "INSERT INTO files (path, language, size, mtime_ns, sha, n_lines) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        record.path,
-                        record.language,
-                        record.size,
-                        record.mtime,
-                        record.sha,
-                        record.n_lines,
-                    ),
-                )
-                self._insert_rows(cursor.lastrowid or 0, result, fts)
+            yield (self.conn.execute("SELECT max(id) FROM chunks").fetchone()[0] or 0) + 1
+
+    def _index_chunks_from(self, first: int) -> None:
+        """Add the chunks with ids from `first` on (this transaction's) to the FTS5 index."""
+        self.conn.execute(
+            "INSERT INTO chunks_fts (rowid, path, names, body) "
+            "SELECT id, path, names, body FROM chunk_terms WHERE id >= ?",
+            (first,),
+        )
 
     def touch(self, updates: Iterable[tuple[str, int, int]]) -> None:
         """Record new (size, mtime) for files whose content did not change."""
@@ -196,41 +296,21 @@ class IndexStore:
                 [(size, mtime, path) for path, size, mtime in updates],
             )
 
-    def _delete(self, path: str) -> None:
-        row = self.conn.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
-        if row is None:
+    def _delete_files(self, ids_sql: str) -> None:
+        """Delete every row of the files whose ids `ids_sql` selects."""
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS doomed (id INTEGER PRIMARY KEY)")
+        self.conn.execute("DELETE FROM temp.doomed")
+        if not self.conn.execute(f"INSERT INTO temp.doomed {ids_sql}").rowcount:
             return
-        file_id = row[0]
+        doomed = "IN (SELECT id FROM temp.doomed)"
+        # An external-content FTS5 table forgets a row when told its indexed values again.
         self.conn.execute(
-            "DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE file_id = ?)",
-            (file_id,),
+            "INSERT INTO chunks_fts (chunks_fts, rowid, path, names, body) "
+            f"SELECT 'delete', id, path, names, body FROM chunk_terms WHERE file_id {doomed}"
         )
         for table in ("chunks", "symbols", "refs"):
-            self.conn.execute(f"DELETE FROM {table} WHERE file_id = ?", (file_id,))
-        self.conn.execute("DELETE FROM files WHERE id = ?", (file_id,))
-
-    def _insert_rows(self, file_id: int, result: ParsedFile, fts: Sequence[FtsRow]) -> None:
-        self.conn.executemany(
-            "INSERT INTO symbols VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(file_id, s.name, s.kind, s.start_line, s.end_line, s.signature, s.parent)
-             for s in result.symbols],
-        )  # fmt: skip
-        self.conn.executemany(
-            "INSERT INTO refs VALUES (?, ?, ?, ?)",
-            [(file_id, r.name, r.kind, r.line) for r in result.references],
-        )
-        first = (self.conn.execute("SELECT max(id) FROM chunks").fetchone()[0] or 0) + 1
-        ids = range(first, first + len(result.chunks))
-        self.conn.executemany(
-            "INSERT INTO chunks (id, file_id, start_line, end_line, symbol, text) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [(i, file_id, c.start_line, c.end_line, c.symbol, c.text)
-             for i, c in zip(ids, result.chunks, strict=True)],
-        )  # fmt: skip
-        self.conn.executemany(
-            "INSERT INTO chunks_fts (rowid, path, names, body) VALUES (?, ?, ?, ?)",
-            [(i, *row) for i, row in zip(ids, fts, strict=True)],
-        )
+            self.conn.execute(f"DELETE FROM {table} WHERE file_id {doomed}")
+        self.conn.execute(f"DELETE FROM files WHERE id {doomed}")
 
     # -- reading -----------------------------------------------------------------------------
 

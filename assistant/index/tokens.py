@@ -1,17 +1,22 @@
 """Code-aware tokens: identifiers kept whole and split at camelCase, snake_case and digits.
 
-The same function tokenizes what the index stores (FTS5 sees pre-split text) and what a query
-asks, so `parseHTTPResponse`, `parse_http_response` and "parse http response" all meet.
+`code_tokens` tokenizes what a query asks. The index stores each chunk's own text (FTS5's
+unicode61 tokenizer already splits at `_` and punctuation and lower-cases) plus `hump_parts`,
+the words unicode61 cannot split (`parseHTTPResponse` -> parse http response), so
+`parseHTTPResponse`, `parse_http_response` and "parse http response" all meet.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
 from functools import lru_cache
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+")
 _PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+# Words with a capital or a digit after their start: the only ones with humps to split.
+_HUMPED = re.compile(r"\b[a-z_]*[A-Z0-9]\w*", re.ASCII)
 
 
 @lru_cache(maxsize=200_000)
@@ -37,3 +42,24 @@ def iter_code_tokens(text: str) -> Iterator[str]:
 def code_tokens(text: str) -> list[str]:
     """Return the code tokens of `text` as a list (see `iter_code_tokens`)."""
     return list(iter_code_tokens(text))
+
+
+@lru_cache(maxsize=200_000)
+def _hump_parts(word: str) -> str:
+    parts = split_identifier(word)
+    pieces = tuple(piece.lower() for piece in word.split("_") if piece)
+    return " ".join(parts) if parts != pieces else ""
+
+
+def hump_parts(text: str) -> str:
+    """Return the parts of `text`'s camelCase and letter-digit words, once per occurrence.
+
+    unicode61 indexes `parseHTTPResponse` whole and `parse_http_response` as its three words;
+    these parts, indexed beside the text, make the first findable by its words too.
+    """
+    found = []
+    for word, count in Counter(_HUMPED.findall(text)).items():
+        parts = _hump_parts(word)
+        if parts:
+            found.extend([parts] * count)
+    return " ".join(found)

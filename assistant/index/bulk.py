@@ -1,0 +1,90 @@
+"""Big (cold) builds: worker processes parse straight into shard databases, SQL merges them.
+
+Sending every parsed file back to the main process costs as much as parsing it (pickling tens
+of megabytes, then a Python call per row); here each task writes its own small SQLite file and
+returns only each file's outcome, and the main process copies finished shards into the index
+with a few INSERT ... SELECT statements while the workers parse the next ones.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+from assistant.index.store import TABLES, IndexStore, insert_file
+
+TASK_FILES = 256  # files per task and shard: few enough merges, fine enough progress
+Outcome = tuple[str, str | None]  # path, and the error that kept it out (None: indexed)
+
+
+def bulk_index(
+    store: IndexStore,
+    root: Path,
+    paths: Sequence[str],
+    workers: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[Outcome]:
+    """Parse `paths` on `workers` processes, a shard per task, merging each finished shard into
+    `store` while the workers go on; yield every file's outcome."""
+    folder = store.db_path.with_name(f"{store.db_path.name}.shards-{os.getpid()}")
+    _remove_stale_shards(store.db_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        done = 0
+        with ProcessPoolExecutor(workers) as pool:
+            futures = [
+                pool.submit(_parse_into_shard, str(root), list(paths[i : i + TASK_FILES]),
+                            str(folder / f"{i}.sqlite"))
+                for i in range(0, len(paths), TASK_FILES)
+            ]  # fmt: skip
+            for future in as_completed(futures):
+                shard, outcomes = future.result()
+                store.merge(Path(shard))
+                Path(shard).unlink()
+                yield from outcomes
+                done += len(outcomes)
+                if progress is not None:
+                    progress(done, len(paths))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _parse_into_shard(root: str, paths: list[str], shard: str) -> tuple[str, list[Outcome]]:
+    """Parse files into a new shard database (a throwaway file, no journal); return its path
+    and each file's outcome."""
+    from assistant.index.indexer import parse_one
+
+    outcomes: list[Outcome] = []
+    conn = sqlite3.connect(shard)
+    try:
+        conn.execute("PRAGMA journal_mode = OFF")
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.executescript(TABLES)
+        next_chunk = 1
+        with conn:
+            for path in paths:
+                outcome = parse_one(root, path)
+                if len(outcome) == 2:
+                    outcomes.append(outcome)  # type: ignore[arg-type]
+                    continue
+                record, parsed, terms = outcome  # type: ignore[misc]
+                next_chunk = insert_file(conn, record, parsed, terms, next_chunk)
+                outcomes.append((path, None))
+    finally:
+        conn.close()
+    return shard, outcomes
+
+
+def _remove_stale_shards(db_path: Path) -> None:
+    """Remove shard folders left by builds whose process died (their pid is gone)."""
+    for folder in db_path.parent.glob(f"{db_path.name}.shards-*"):
+        try:
+            os.kill(int(folder.name.rsplit("-", 1)[1]), 0)
+        except (ValueError, ProcessLookupError):
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:
+            pass  # alive, another user's
