@@ -313,28 +313,35 @@ def latency(root: Path, cache: Path, edit: bool) -> dict[str, Any]:
 
 
 def edit_loop(root: Path, settings: Settings) -> list[list[float]]:
-    """Edit one file five times: time the update, then search and the 4k map focused on it."""
+    """Edit one file five times in a long-lived process (as the TUI and the LSP are): time the
+    re-index of that file, the re-rank (graph brought forward + the 4k map focused on it), and
+    a search for what the edit added."""
     from assistant.context import repo_map, search
     from assistant.index import open_index
+    from assistant.index.indexer import update_paths
 
     path = root / EDITED
     original = path.read_bytes()
+    store = open_index(root, settings, update=True)
+    repo_map(store, MAP_TOKENS, focus=[EDITED])  # the state before the edits, as in a session
     runs = []
     try:
-        for n in range(5):
+        for n in range(7):
             path.write_bytes(
                 original + f"\n\ndef bench_edit_{n}(queryset):\n    return queryset\n".encode()
             )
-            t_update, store = timed(open_index, root, settings, update=True)
-            if store.last_stats.parsed != 1:  # type: ignore[attr-defined]
-                raise SystemExit(f"expected one file re-parsed, got {store.last_stats}")
+            t_update, stats = timed(update_paths, store, root, [EDITED], settings.max_file_bytes)
+            if stats.parsed != 1:
+                raise SystemExit(f"expected one file re-parsed, got {stats}")
+            t_map, text = timed(repo_map, store, MAP_TOKENS, focus=[EDITED])
+            if f"bench_edit_{n}" not in text:
+                raise SystemExit("the edit is missing from the re-ranked map")
             t_search, _ = timed(search, store, f"bench_edit_{n} queryset", 20)
-            t_map, _ = timed(repo_map, store, MAP_TOKENS, focus=[EDITED])
-            store.close()
-            runs.append([t_update, t_search, t_map])
+            runs.append([t_update, t_map, t_search])
     finally:
         path.write_bytes(original)
-        open_index(root, settings, update=True).close()
+        update_paths(store, root, [EDITED], settings.max_file_bytes)
+        store.close()
     return runs
 
 
@@ -419,11 +426,27 @@ def latency_section(tree: Path, cache: Path, edit: bool, prefix: str = "") -> No
          f"{map_call}, focus=[f]), the same 20 again"),
     ]  # fmt: skip
     if edit:
-        update, search_s, map_s = (statistics.median(r[i] for r in data["edit"]) for i in range(3))
-        value = (f"{ms(update + search_s + map_s)} (update {ms(update)} + search {ms(search_s)} "
-                 f"+ map {ms(map_s)}), median of {len(data['edit'])}")  # fmt: skip
-        what = f"append a def to {EDITED}; open_index; search; {map_call}, focus=[it])"
-        rows.append(("one edited file, in-process", value, "< 100 ms", what))
+        edits = data["edit"]
+        update, map_s, search_s = (statistics.median(r[i] for r in edits) for i in range(3))
+        value = (
+            f"{ms(update + map_s)} (update {ms(update)} + re-rank and map {ms(map_s)}), "
+            f"median of {len(edits)}; worst {ms(max(r[0] + r[1] for r in edits))}"
+        )
+        what = (
+            f"append a def to {EDITED}; update_paths(store, root, [it]); {map_call}, "
+            "focus=[it]) in a long-lived process"
+        )
+        rows.append(("one edited file, re-indexed and re-ranked", value, "< 100 ms", what))
+        rows.append(
+            (
+                "search after the edit",
+                f"median {ms(search_s)}",
+                "-",
+                "search(store, 'bench_edit_N queryset', 20) after each edit",
+            )
+        )
+        rows.append(("edit total with search", f"median {ms(update + map_s + search_s)}", "-",
+                     "the three steps above"))  # fmt: skip
     rows.append(("search + map process, peak RSS", f"{child.maxrss_mb:.0f} MB", "< 1.5 GB",
                  "wait4 ru_maxrss of the --worker latency process"))  # fmt: skip
     for name, value, target, what in rows:

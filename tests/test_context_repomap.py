@@ -134,6 +134,16 @@ def test_empty_repository_gives_an_empty_map(tmp_path, settings):
         assert repo_map(store, 500) == ""
 
 
+def test_a_repository_where_nothing_uses_anything_still_gets_a_map(tmp_path, settings):
+    root = tmp_path / "lonely"
+    repo = git.Repo.init(root)
+    (root / "greet.py").write_text("def greet(name):\n    return 'hi ' + name\n")
+    repo.index.add(["greet.py"])
+    repo.index.commit("one file", author=git.Actor("T", "t@example.com"))
+    with open_index(root, settings) as store:
+        assert repo_map(store, 500) == "greet.py:\n  def greet(name)\n"
+
+
 def test_render_groups_methods_under_their_file_in_source_order(root, settings):
     with open_index(root, settings) as store:
         symbols = [s for s in store.symbols(path="store.py") if s.kind != "module"]

@@ -98,23 +98,12 @@ class LiveIndex:
         return update_index(self._writer, self.root, self.settings.max_file_bytes)
 
     def _update(self, paths: list[str]) -> None:
-        from assistant.index.indexer import parse_one, update_index
+        from assistant.index.indexer import update_paths
 
         store = self._writer
         if store is None:
             return  # the first build has not started; it will see these files anyway
-        known = {path for path in paths if store.file(path) is not None}
-        if any(path not in known and (self.root / path).is_file() for path in paths):
-            update_index(store, self.root, self.settings.max_file_bytes)  # new files: ignore rules
-            return
-        parsed, removed = [], []
-        for path in paths:
-            outcome = parse_one(str(self.root), path)
-            if isinstance(outcome[0], str):
-                removed.append(path)
-            else:
-                parsed.append(outcome)
-        store.write(parsed, removed)  # type: ignore[arg-type]
+        update_paths(store, self.root, paths, self.settings.max_file_bytes)
 
     def _reading_store(self) -> IndexStore | None:
         if self._reader is None and self.ready.is_set() and self._db_path is not None:

@@ -2,8 +2,9 @@
 
 The state is the store's generation (bumped inside every write transaction, with a random id per
 database), so any re-index that changes, adds or removes a file gives a new state and nothing
-stale is ever served. Long-lived
-front ends (the TUI, the LSP) keep graphs in memory; one-shot commands find a repeated map on disk
+stale is ever served. Long-lived front ends (the TUI, the LSP) keep graphs in memory and, after
+an edit, bring them forward from the previous state (`carried`: the store logs which paths each
+generation changed) instead of rebuilding them; one-shot commands find a repeated map on disk
 next to the index database.
 """
 
@@ -23,8 +24,10 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 MEMORY_ENTRIES = 8
 DISK_ENTRIES = 16
+MAX_CARRIED = 64  # changed files beyond which rebuilding is about as quick as updating
 
 _memory: OrderedDict[tuple[str, str], Any] = OrderedDict()
+_latest: dict[tuple[str, str], tuple[int, Any]] = {}  # (database, kind) -> (generation, value)
 
 
 class StateSource(Protocol):
@@ -33,7 +36,9 @@ class StateSource(Protocol):
     @property
     def db_path(self) -> Path: ...
 
-    def state(self) -> str: ...  # changes whenever the indexed content does
+    def state(self) -> str: ...  # "database id:generation", changes with the content
+
+    def changed_since(self, generation: int) -> set[str] | None: ...
 
 
 def index_state(store: StateSource) -> str:
@@ -48,10 +53,44 @@ def memoize(state: str, kind: str, build: Callable[[], T]) -> T:
         _memory.move_to_end(key)
         return _memory[key]
     value = build()
+    _remember(key, value)
+    return value
+
+
+def carried(
+    store: StateSource,
+    kind: str,
+    build: Callable[[], T],
+    update: Callable[[T, set[str]], T | None],
+) -> T:
+    """Return the value for the store's state: cached, brought forward from this database's
+    last value by `update(value, changed paths)` (None: cannot), or built."""
+    state = index_state(store)
+    key = (state, kind)
+    if key in _memory:
+        _memory.move_to_end(key)
+        return _memory[key]
+    database, _, text = state.rpartition(":")
+    generation = int(text)
+    value: T | None = None
+    previous = _latest.get((database, kind))
+    if previous is not None and previous[0] == generation:
+        value = previous[1]
+    elif previous is not None and previous[0] < generation:
+        changed = store.changed_since(previous[0])
+        if changed is not None and len(changed) <= MAX_CARRIED:
+            value = update(previous[1], changed) if changed else previous[1]
+    if value is None:
+        value = build()
+    _latest[(database, kind)] = (generation, value)
+    _remember(key, value)
+    return value
+
+
+def _remember(key: tuple[str, str], value: object) -> None:
     _memory[key] = value
     while len(_memory) > MEMORY_ENTRIES:
         _memory.popitem(last=False)
-    return value
 
 
 def disk_get(path: Path, state: str, key: str) -> str | None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.context.cache import disk_get, disk_put, index_state, memoize
+from assistant.context.cache import carried, disk_get, disk_put, index_state, memoize
 from assistant.context.tokens import CHARS_PER_TOKEN, estimate_tokens
 
 if TYPE_CHECKING:
@@ -56,8 +56,7 @@ def repo_map(
     cached = disk_get(cache_file, state, key)
     if cached is not None:
         return cached
-    most = int(tokens * CHARS_PER_TOKEN / 4)  # every symbol renders as 4 characters or more
-    ranked = ranked_symbols(store, focus=focus, mentioned=mentioned, state=state, limit=most)
+    ranked = ranked_symbols(store, focus=focus, mentioned=mentioned, state=state, fit=tokens)
     text = fit_map(ranked, tokens)
     disk_put(cache_file, state, key, text)
     return text
@@ -70,59 +69,114 @@ def ranked_symbols(
     mentioned: Sequence[str] = (),
     state: str | None = None,
     limit: int | None = None,
+    fit: int | None = None,
 ) -> list[RankedSymbol]:
-    """Return the mappable symbols (at most `limit`), most important first."""
+    """Return the mappable symbols, most important first: at most `limit`, and with `fit`
+    only as many as could fit a map of that many tokens (each renders its own line at least)."""
     from assistant.context.rank import Focus, definition_flow, rank_files
 
     state = state or index_state(store)
     graph = shared_graph(store, state)
-    table = memoize(state, "map-symbols", lambda: _SymbolTable.build(store, graph))
+    table = carried(
+        store,
+        "map-symbols",
+        lambda: _SymbolTable.build(store, graph),
+        lambda old, changed: old.updated(store, graph, changed),
+    )
+    position = memoize(state, "map-positions", lambda: table.positions(graph))
     ranking = rank_files(graph, Focus(files=tuple(focus), identifiers=tuple(mentioned)))
     flow = definition_flow(ranking)
-    received = np.where(table.key_position >= 0, flow[np.maximum(table.key_position, 0)], 0.0)
+    received = np.where(position >= 0, flow[np.maximum(position, 0)], 0.0) if len(flow) else 0.0
     focused = np.isin(table.node, [graph.nodes[p] for p in focus if p in graph.nodes])
     own = np.where(focused, 1.0, UNREFERENCED_SHARE) * ranking.scores[table.node]
     score = (received + own) * np.where(focused, 1.0, table.kind_weight)
     order = np.argsort(-score, kind="stable")[:limit]
+    if fit is not None:
+        used = np.cumsum(table.line_chars[order])
+        order = order[: int(np.searchsorted(used, fit * CHARS_PER_TOKEN * SAFETY)) + 1]
     return [RankedSymbol(table.symbols[i], float(score[i])) for i in order.tolist()]
 
 
 @dataclass(frozen=True, eq=False)
 class _SymbolTable:
-    """The mappable symbols of one index state as arrays aligned with the graph."""
+    """The mappable symbols as arrays aligned with the graph, in path order (so in node order:
+    the graph numbers files by path)."""
 
+    paths: tuple[str, ...]  # the graph's nodes: a rebuilt graph may number files anew
     symbols: tuple[Symbol, ...]
     node: np.ndarray  # the file's node in the graph
-    key_position: np.ndarray  # index into graph.definition_keys[0], or -1 if nobody uses it
+    name: np.ndarray  # the name's index in graph.names, or -1
     kind_weight: np.ndarray  # the prior of the file's kind (tests, docs... weigh less)
+    line_chars: np.ndarray  # the length of the symbol's own line in a map
 
     @classmethod
     def build(cls, store: IndexStore, graph: FileGraph) -> _SymbolTable:
         """Read the store's symbols once and line them up with the graph."""
+        return cls.of(store.all_symbols(), graph)
+
+    @classmethod
+    def of(cls, symbols: Iterable[Symbol], graph: FileGraph) -> _SymbolTable:
+        """Line symbols up with the graph, keeping the kinds a map shows."""
         from assistant.context.priors import kind_weight
 
-        symbols = tuple(
-            s for s in store.all_symbols() if s.kind in MAPPED_KINDS and s.path in graph.nodes
+        kept = tuple(s for s in symbols if s.kind in MAPPED_KINDS and s.path in graph.nodes)
+        count = len(kept)
+        weights = {path: kind_weight(path) for path in {s.path for s in kept}}
+        return cls(
+            graph.paths,
+            kept,
+            np.fromiter((graph.nodes[s.path] for s in kept), np.int64, count),
+            np.fromiter((graph.name_ids.get(s.name, -1) for s in kept), np.int64, count),
+            np.fromiter((weights[s.path] for s in kept), np.float64, count),
+            np.fromiter((_line_chars(s) for s in kept), np.int64, count),
         )
-        count = len(symbols)
-        node = np.fromiter((graph.nodes[s.path] for s in symbols), np.int64, count)
-        name = np.fromiter((graph.name_ids.get(s.name, -1) for s in symbols), np.int64, count)
+
+    def updated(
+        self, store: IndexStore, graph: FileGraph, changed: set[str]
+    ) -> _SymbolTable | None:
+        """Return the table with the changed files' rows re-read (None if files came or went)."""
+        if graph.paths is not self.paths:
+            return None
+        table = self
+        for node in sorted(graph.nodes[path] for path in changed):
+            low, high = np.searchsorted(table.node, [node, node + 1])
+            fresh = _SymbolTable.of(store.symbols(graph.paths[node]), graph)
+            table = _SymbolTable(
+                self.paths,
+                table.symbols[:low] + fresh.symbols + table.symbols[high:],
+                *(
+                    np.concatenate([old[:low], new, old[high:]])
+                    for old, new in (
+                        (table.node, fresh.node),
+                        (table.name, fresh.name),
+                        (table.kind_weight, fresh.kind_weight),
+                        (table.line_chars, fresh.line_chars),
+                    )
+                ),
+            )
+        return table
+
+    def positions(self, graph: FileGraph) -> np.ndarray:
+        """Return each symbol's index in graph.definition_keys[0], or -1 if nobody uses it."""
         keys = graph.definition_keys[0]
-        wanted = node * graph.key_stride + name
-        position = np.minimum(np.searchsorted(keys, wanted), max(len(keys) - 1, 0))
-        found = (name >= 0) & (len(keys) > 0)
-        if len(keys):
-            found &= keys[position] == wanted
-        weights = {path: kind_weight(path) for path in {s.path for s in symbols}}
-        kind = np.fromiter((weights[s.path] for s in symbols), np.float64, count)
-        return cls(symbols, node, np.where(found, position, -1), kind)
+        if not len(keys):
+            return np.full(len(self.symbols), -1, dtype=np.int64)
+        wanted = self.node * graph.key_stride + self.name
+        position = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        return np.where((self.name >= 0) & (keys[position] == wanted), position, -1)
 
 
 def shared_graph(store: IndexStore, state: str) -> FileGraph:
-    """Return the reference graph for this index state, built once per process and state."""
-    from assistant.context.graph import build_graph
+    """Return the reference graph for this index state: cached, brought forward past the
+    files edited since the last state this process saw, or built."""
+    from assistant.context.graph import build_graph, update_graph
 
-    return memoize(state, "graph", lambda: build_graph(store))
+    return carried(
+        store,
+        "graph",
+        lambda: build_graph(store),
+        lambda old, changed: update_graph(old, store, changed),
+    )
 
 
 def fit_map(ranked: Sequence[RankedSymbol], tokens: int) -> str:
@@ -150,10 +204,15 @@ def _most_that_could_fit(ranked: Sequence[RankedSymbol], tokens: int) -> int:
     room = tokens * CHARS_PER_TOKEN
     used = 0.0
     for count, item in enumerate(ranked):
-        used += len(_one_line(item.symbol.signature or item.symbol.name)) + 3
+        used += _line_chars(item.symbol)
         if used > room * SAFETY:
             return count
     return len(ranked)
+
+
+def _line_chars(symbol: Symbol) -> int:
+    """Return a lower bound on the characters a symbol's line takes in a map."""
+    return len(_one_line(symbol.signature or symbol.name)) + 3
 
 
 def render_map(

@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from assistant.context.cache import index_state, memoize
+from assistant.context.cache import carried, index_state, memoize
 from assistant.context.fields import FieldIndex, path_field
 from assistant.context.priors import PriorWeights, file_kind, prior
 from assistant.context.query import Query, parse_query
@@ -82,13 +82,27 @@ class _Fields:
     lines: dict[str, int]
     stems: dict[str, tuple[str, ...]]  # lower-case file name without extension -> paths
 
+    def updated(self, store: IndexStore, changed: set[str]) -> _Fields | None:
+        """Return the fields after edits of known files (None if files came or went)."""
+        records = {path: store.file(path) for path in changed}
+        if any(record is None or path not in self.lines for path, record in records.items()):
+            return None
+        lines = dict(self.lines)
+        lines.update((path, record.n_lines) for path, record in records.items() if record)
+        return _Fields(self.paths, lines, self.stems)
+
 
 def search(
     store: IndexStore, query: str, limit: int = 20, *, weights: SearchWeights = DEFAULT_WEIGHTS
 ) -> SearchResult:
     """Return the files and chunks that best answer `query`, best first, with reasons."""
     parsed = parse_query(query)
-    fields = memoize(index_state(store), "search-fields", lambda: _build_fields(store))
+    fields = carried(
+        store,
+        "search-fields",
+        lambda: _build_fields(store),
+        lambda old, changed: old.updated(store, changed),
+    )
     terms = parsed.term_weights
     chunk_hits = _search_chunks(store, parsed, weights)
     board = _Board()

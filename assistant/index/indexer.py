@@ -65,6 +65,29 @@ def update_index(
     return stats
 
 
+def update_paths(store: IndexStore, root: Path, paths: Sequence[str], max_bytes: int) -> IndexStats:
+    """Re-index the named files only (an editor saved them, an agent edited them): no listing.
+
+    A path the index does not know yet, or one grown past the size limit, may fall under the
+    ignore and skip rules, so those send the whole update through `update_index` instead.
+    """
+    started = time.perf_counter()
+    known = {path: store.file(path) for path in dict.fromkeys(paths)}
+    present = {path for path in known if (root / path).is_file()}
+    if any(known[path] is None or (root / path).stat().st_size > max_bytes for path in present):
+        return update_index(store, root, max_bytes)
+    stats = IndexStats(files=len(present), notice=store.notice)
+    records = {path: record for path, record in known.items() if record is not None}
+    changed, touched = _changed_files(root, sorted(present), records)
+    store.touch(touched)
+    removed = [path for path in records if path not in present]
+    _incremental(store, root, changed, removed, stats, None)
+    stats.unchanged, stats.removed = len(present) - len(changed), len(removed)
+    stats.seconds = time.perf_counter() - started
+    store.last_stats = stats
+    return stats
+
+
 def _incremental(
     store: IndexStore,
     root: Path,

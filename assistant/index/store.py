@@ -21,12 +21,14 @@ from assistant.index.model import Chunk, ParsedFile, Reference, Symbol
 from assistant.index.tokens import code_tokens, hump_parts
 
 log = logging.getLogger(__name__)
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 MAX_FTS_TERMS = 64
 # Names starting with a prefix, ignoring case, as a range on the lower(name) index (LIKE scans).
 PREFIX = "lower(s.name) >= ? AND lower(s.name) < ?"
 COMMON_TERM_SHARE = 0.2  # a query term in more chunks than this carries IDF < log(4)
 PRUNE_FROM_CHUNKS = 2_000  # below this, every term is cheap to score
+CHANGE_LOG = 256  # generations whose changed paths are kept
+GENERATION = "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation')"
 
 # The plain tables; bulk-build workers write their shards with these alone.
 TABLES = """
@@ -61,6 +63,9 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     path, names, body, content = 'chunk_terms', content_rowid = 'id', tokenize = 'unicode61'
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- Which paths each recent generation wrote or removed (NULL: too many to list), so long-lived
+-- readers can bring derived data (the reference graph) forward instead of rebuilding it.
+CREATE TABLE IF NOT EXISTS changes (generation INTEGER NOT NULL, path TEXT);
 INSERT OR IGNORE INTO meta VALUES ('db_id', lower(hex(randomblob(8))));
 INSERT OR IGNORE INTO meta VALUES ('generation', '0');
 """
@@ -228,6 +233,7 @@ class IndexStore:
             self._delete_files(
                 "SELECT id FROM files WHERE path IN (SELECT path FROM temp.replaced)"
             )
+            self.conn.execute(f"INSERT INTO changes SELECT {GENERATION}, path FROM temp.replaced")
             next_id = first
             for record, result, terms in parsed:
                 next_id = insert_file(self.conn, record, result, terms, next_id)
@@ -242,6 +248,7 @@ class IndexStore:
                 self._delete_files(
                     "SELECT id FROM files WHERE path IN (SELECT path FROM shard.files)"
                 )
+                self.conn.execute(f"INSERT INTO changes VALUES ({GENERATION}, NULL)")
                 # Shard ids shifted past every id in use: rows keep their links without joins.
                 offset = self.conn.execute("SELECT coalesce(max(id), 0) FROM files").fetchone()[0]
                 count = self.conn.execute(
@@ -277,6 +284,9 @@ class IndexStore:
         with self.conn:
             self.conn.execute(
                 "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
+            )
+            self.conn.execute(
+                f"DELETE FROM changes WHERE generation <= {GENERATION} - ?", (CHANGE_LOG,)
             )
             yield (self.conn.execute("SELECT max(id) FROM chunks").fetchone()[0] or 0) + 1
 
@@ -318,6 +328,23 @@ class IndexStore:
         """Return a token that changes whenever the indexed content does (in any process)."""
         rows = dict(self.conn.execute("SELECT key, value FROM meta"))
         return f"{rows.get('db_id', '')}:{rows.get('generation', '0')}"
+
+    def generation(self) -> int:
+        """Return the number of writes this database has seen (any process's)."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        return int(row[0]) if row else 0
+
+    def changed_since(self, generation: int) -> set[str] | None:
+        """Return the paths written or removed after `generation`, or None when the log cannot
+        say (too long ago, or a bulk write that did not list its paths)."""
+        current = self.generation()
+        if generation > current or current - generation >= CHANGE_LOG:
+            return None
+        rows = self.conn.execute(
+            "SELECT DISTINCT path FROM changes WHERE generation > ?", (generation,)
+        ).fetchall()
+        paths = {path for (path,) in rows}
+        return None if None in paths else paths  # type: ignore[return-value]
 
     def files(self) -> list[FileRecord]:
         """Return every indexed file."""

@@ -1,0 +1,100 @@
+"""Derived data brought forward after edits equals what a fresh build makes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import git
+import pytest
+
+from assistant.config import Settings
+from assistant.context import cache, graph, repo_map, search
+from assistant.context.repomap import ranked_symbols, shared_graph
+from assistant.index import open_index
+from assistant.index.indexer import update_paths
+
+FILES = {
+    "app/core.py": "class Engine:\n    def start(self):\n        return make_config()\n\n\n"
+    "def make_config():\n    return {}\n",
+    "app/jobs.py": "from app.core import Engine\n\n\ndef run_job():\n    return Engine().start()\n",
+    "app/util.py": "def helper_value():\n    return 1\n",
+    "app/cli.py": "from app.jobs import run_job\n\n\ndef main():\n"
+    "    return run_job() + helper_value()\n",
+}
+EDITS = [
+    # a use added, one dropped
+    ("app/cli.py", "def main():\n    return make_config() and Engine()\n"),
+    # a second definer of a used name: its edges now split between two files
+    ("app/util.py", "def helper_value():\n    return 1\n\n\ndef make_config():\n    return 2\n"),
+    # a method becomes a top-level function (member weight changes everywhere it is used)
+    (
+        "app/core.py",
+        "def start():\n    return make_config()\n\n\ndef make_config():\n    return {}\n",
+    ),
+    # a third definer: too many for MAX_DEFINERS (patched to 2), the name's edges go
+    ("app/jobs.py", "def run_job():\n    return start()\n\n\ndef make_config():\n    return 3\n"),
+    # back below the limit, and two files at once
+    ("app/jobs.py", "def run_job():\n    return start() + make_config()\n"),
+    ("app/util.py", "def helper_value():\n    return Engine\n"),
+]
+
+
+def edges(g: graph.FileGraph) -> dict[tuple[str, str, str], float]:
+    pairs = zip(g.src.tolist(), g.dst.tolist(), g.name.tolist(), g.weight.tolist(), strict=True)
+    found: dict[tuple[str, str, str], float] = {}
+    for s, d, n, w in pairs:
+        key = (g.paths[s], g.paths[d], g.names[n])
+        found[key] = found.get(key, 0.0) + w
+    return found
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    repo = git.Repo.init(root)
+    for name, text in FILES.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    repo.index.add(list(FILES))
+    repo.index.commit("files", author=git.Actor("T", "t@example.com"))
+    return root
+
+
+def test_the_graph_map_and_search_after_edits_equal_a_fresh_build(repo, tmp_path, monkeypatch):
+    monkeypatch.setattr(graph, "MAX_DEFINERS", 2)
+    builds = []
+    real_build = graph.build_graph
+    monkeypatch.setattr(graph, "build_graph", lambda store: builds.append(1) or real_build(store))
+    settings = Settings(cache_dir=tmp_path / "cache")
+    with open_index(repo, settings) as store:
+        shared_graph(store, cache.index_state(store))
+        for path, text in EDITS:
+            (repo / path).write_text(text)
+            assert update_paths(store, repo, [path], settings.max_file_bytes).parsed == 1
+            carried = shared_graph(store, cache.index_state(store))
+            fresh = real_build(store)
+            assert edges(carried) == pytest.approx(edges(fresh))
+            assert carried.defined_in == fresh.defined_in
+            assert carried.top_level == fresh.top_level
+            brought = [(r.symbol, round(r.score, 12)) for r in ranked_symbols(store)]
+            text = repo_map(store, 1024, focus=["app/cli.py"])
+            hits = [hit.path for hit in search(store, "make config engine").files]
+            cache._memory.clear()
+            cache._latest.clear()
+            assert [(r.symbol, round(r.score, 12)) for r in ranked_symbols(store)] == brought
+            assert repo_map(store, 1024, focus=["app/cli.py"]) == text
+            assert [hit.path for hit in search(store, "make config engine").files] == hits
+            real_build(store)  # the fresh graph is now this state's; carry on from it
+    assert len(builds) == 1 + len(EDITS)  # once at first, then once per cleared cache only
+
+
+def test_an_added_file_rebuilds_the_graph(repo, tmp_path):
+    settings = Settings(cache_dir=tmp_path / "cache")
+    with open_index(repo, settings) as store:
+        before = shared_graph(store, cache.index_state(store))
+        (repo / "app/new.py").write_text("def fresh_one():\n    return helper_value()\n")
+        update_paths(store, repo, ["app/new.py"], settings.max_file_bytes)
+        after = shared_graph(store, cache.index_state(store))
+        assert "app/new.py" in after.nodes and "app/new.py" not in before.nodes
+        assert ("app/new.py", "app/util.py", "helper_value") in edges(after)
+        assert "fresh_one" in repo_map(store, 1024)
