@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -68,7 +69,7 @@ def list_files(
     listing = Listing()
     known = known or {}
     for rel in candidates:
-        if rel in known and _unchanged(root / rel, known[rel]):
+        if rel in known and _unchanged(os.path.join(root, rel), known[rel]):
             listing.files.append(rel)
             continue
         reason = _skip_reason(root, rel, max_bytes, extra_ignore)
@@ -79,12 +80,12 @@ def list_files(
     return listing
 
 
-def _unchanged(path: Path, size_mtime: tuple[int, int]) -> bool:
+def _unchanged(path: str, size_mtime: tuple[int, int]) -> bool:
     try:
-        stat = path.stat()
+        status = os.stat(path)
     except OSError:
         return False
-    return (stat.st_size, stat.st_mtime_ns) == size_mtime
+    return (status.st_size, status.st_mtime_ns) == size_mtime
 
 
 def _git_files(root: Path) -> list[str] | None:
@@ -101,17 +102,14 @@ def _git_files(root: Path) -> list[str] | None:
 
 def _walk_files(root: Path) -> list[str]:
     ignore = _ignore_spec(root / ".gitignore")
+    top = str(root)
     found = []
-    for folder, dirs, files in os.walk(root, followlinks=False):
-        rel_folder = Path(folder).relative_to(root)
+    for folder, dirs, files in os.walk(top, followlinks=False):
+        prefix = "" if folder == top else folder[len(top) + 1 :].replace(os.sep, "/") + "/"
         dirs[:] = sorted(
-            d for d in dirs
-            if d not in VENDORED_DIRS and not ignore.match_file(f"{(rel_folder / d).as_posix()}/")
-        )  # fmt: skip
-        for name in files:
-            rel = (rel_folder / name).as_posix()
-            if not ignore.match_file(rel):
-                found.append(rel)
+            d for d in dirs if d not in VENDORED_DIRS and not ignore.match_file(f"{prefix}{d}/")
+        )
+        found += [prefix + name for name in files if not ignore.match_file(prefix + name)]
     return sorted(found)
 
 
@@ -129,21 +127,21 @@ def _skip_reason(root: Path, rel: str, max_bytes: int, ignore: pathspec.PathSpec
     name = parts[-1]
     if name in LOCK_FILES or name.endswith((".min.js", ".min.css", ".map")):
         return "generated"
-    if Path(name).suffix.lower() in DATA_SUFFIXES:
+    if os.path.splitext(name)[1].lower() in DATA_SUFFIXES:
         return "data"
-    path = root / rel
+    path = os.path.join(root, rel)
     try:
-        if path.is_symlink() and not path.resolve().is_relative_to(root):
+        status = os.stat(path)  # follows links: a loop or a dangling link raises
+        if os.path.islink(path) and not Path(path).resolve().is_relative_to(root):
             return "link outside the repository"
-        stat = path.stat()
-    except (OSError, RuntimeError):  # a dangling link or a loop
+    except (OSError, RuntimeError):
         return "unreadable"
-    if not path.is_file():
+    if not stat.S_ISREG(status.st_mode):
         return "not a file"
-    if stat.st_size > max_bytes:
+    if status.st_size > max_bytes:
         return "too large"
     try:
-        with path.open("rb") as handle:
+        with open(path, "rb") as handle:
             head = handle.read(SNIFF_BYTES)
     except OSError:
         return "unreadable"

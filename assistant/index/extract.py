@@ -7,6 +7,7 @@ the index has no grammar for are chunked by lines so search still finds them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import tree_sitter
 
@@ -57,24 +58,39 @@ def _tags(
 ) -> tuple[list[_Definition], list[Reference]]:
     definitions: list[_Definition] = []
     references: list[Reference] = []
-    seen: set[tuple[str, int, str]] = set()
+    seen: set[tuple[str, str, int]] = set()
     for _, captures in tree_sitter.QueryCursor(query).matches(root):
         names = captures.get("name")
         if not names:
             continue
         name_node = names[0]
-        name = (name_node.text or b"").decode("utf-8", "replace").strip("\"'<>")
+        name = _text(name_node.text)
         for capture, nodes in captures.items():
-            role, _, kind = capture.partition(".")
+            role, kind = _role(capture)
             if role == "definition":
                 definitions.append(_Definition(name, kind, _whole_definition(nodes[0])))
             elif role == "reference":
-                line = name_node.start_point[0] + 1
-                ref_kind = REFERENCE_KINDS.get(kind, "type")
-                if (name, line, ref_kind) not in seen:
-                    seen.add((name, line, ref_kind))
-                    references.append(Reference(path, name, ref_kind, line))
+                key = (name, kind, name_node.start_point[0] + 1)
+                if key not in seen:
+                    seen.add(key)
+                    references.append(Reference(path, *key))
     return _dedupe(definitions), references
+
+
+@lru_cache(maxsize=4096)
+def _text(raw: bytes | None) -> str:
+    """Return a name node's text (names repeat: decoded once each)."""
+    return (raw or b"").decode("utf-8", "replace").strip("\"'<>")
+
+
+@lru_cache(maxsize=256)
+def _role(capture: str) -> tuple[str, str]:
+    """Return (role, kind) of a capture name: `reference.call` -> (reference, call); every
+    reference that is neither a call nor an import is a type use."""
+    role, _, kind = capture.partition(".")
+    if role == "reference":
+        kind = REFERENCE_KINDS.get(kind, "type")
+    return role, kind
 
 
 def _whole_definition(node: tree_sitter.Node) -> tree_sitter.Node:

@@ -149,7 +149,7 @@ def _changed_files(
     for path in paths:
         record = known.get(path)
         try:
-            stat = (root / path).stat()
+            stat = os.stat(os.path.join(root, path))
         except OSError:
             continue  # deleted since the listing: the next update removes it
         if record is not None and record.size == stat.st_size and record.mtime == stat.st_mtime_ns:
