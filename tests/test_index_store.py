@@ -322,3 +322,33 @@ def test_incremental_writes_keep_the_text_index_consistent(tmp_path, settings):
         assert fts_is_consistent(store)
         assert [c.path for c, _ in store.search_chunks("http response")] == ["pkg/use.py"]
         assert store.search_chunks("VALUE") == []
+
+
+def test_an_edit_rewrites_only_the_chunks_that_changed(tmp_path, settings):
+    root = tmp_path / "repo"
+    head = "def alpha_part():\n    return 1\n\n\n"
+    tail = "\n\ndef gamma_part():\n    return 3\n\n\ndef gamma_part():\n    return 3\n"
+    make_repo(root, {"mod.py": head + "def beta_part():\n    return oldValueName\n" + tail})
+
+    def chunk_ids(store) -> dict[str, list[int]]:
+        rows = store.conn.execute("SELECT symbol, id FROM chunks ORDER BY start_line")
+        found: dict[str, list[int]] = {}
+        for symbol, chunk_id in rows:
+            found.setdefault(symbol, []).append(chunk_id)
+        return found
+
+    with open_index(root, settings) as store:
+        before = chunk_ids(store)
+    edited = "def beta_part(extra):\n    return newValueName + extra\n\n\n# more\n"
+    (root / "mod.py").write_text(head + edited + tail)
+    with open_index(root, settings) as store:
+        after = chunk_ids(store)
+        assert after["alpha_part"] == before["alpha_part"]
+        assert after["gamma_part"] == before["gamma_part"]  # both copies kept, lines moved
+        assert after["beta_part"] != before["beta_part"]
+        assert [s.start_line for s in store.symbols(name="gamma_part")] == [12, 16]
+        gamma = [c.start_line for c in store.chunks("mod.py") if c.symbol == "gamma_part"]
+        assert gamma == [12, 16]
+        assert fts_is_consistent(store)
+        assert store.search_chunks("newValueName")[0][0].symbol == "beta_part"
+        assert not store.search_chunks("oldvaluename")  # the whole word, no parts

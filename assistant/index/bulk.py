@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
-from assistant.index.store import TABLES, IndexStore, insert_file
+from assistant.index.rows import insert_file
+from assistant.index.store import TABLES, IndexStore
 
 TASK_FILES = 256  # files per task and shard: few enough merges, fine enough progress
 Outcome = tuple[str, str | None]  # path, and the error that kept it out (None: indexed)

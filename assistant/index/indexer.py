@@ -13,7 +13,8 @@ from pathlib import Path
 
 from assistant.index.extract import parse_as_text, parse_source
 from assistant.index.model import ParsedFile
-from assistant.index.store import FileRecord, IndexedFile, IndexStore, file_terms
+from assistant.index.rows import IndexedFile, file_terms
+from assistant.index.store import FileRecord, IndexStore
 from assistant.workspace import list_files
 
 log = logging.getLogger(__name__)

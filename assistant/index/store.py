@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import IndexStoreError
-from assistant.index.model import Chunk, ParsedFile, Reference, Symbol
-from assistant.index.tokens import code_tokens, hump_parts
+from assistant.index.model import Chunk, Reference, Symbol
+from assistant.index.rows import IndexedFile, write_file
+from assistant.index.tokens import code_tokens
 
 log = logging.getLogger(__name__)
 SCHEMA_VERSION = 6
@@ -82,17 +83,6 @@ INDEXES = (
 )
 
 
-FileTerms = tuple[str, tuple[tuple[str, str], ...]]  # path words; per chunk: names, hump parts
-
-
-def file_terms(parsed: ParsedFile) -> FileTerms:
-    """Return what FTS5 needs beyond the text itself (computed in the parse workers)."""
-    return (
-        " ".join(code_tokens(parsed.path)),
-        tuple((" ".join(code_tokens(c.symbol or "")), hump_parts(c.text)) for c in parsed.chunks),
-    )
-
-
 @dataclass(frozen=True)
 class FileRecord:
     """What the index knows about one file."""
@@ -107,43 +97,6 @@ class FileRecord:
     def row(self) -> tuple[str, str, int, int, str, int]:
         """Return the record's columns in table order."""
         return (self.path, self.language, self.size, self.mtime, self.sha, self.n_lines)
-
-
-IndexedFile = tuple["FileRecord", ParsedFile, FileTerms]
-
-
-def insert_file(
-    conn: sqlite3.Connection,
-    record: FileRecord,
-    result: ParsedFile,
-    terms: FileTerms,
-    first_chunk: int,
-) -> int:
-    """Insert one file's rows (no FTS5); return the next free chunk id."""
-    file_id = conn.execute(
-        "INSERT INTO files (path, language, size, mtime_ns, sha, n_lines, terms) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (*record.row(), terms[0]),
-    ).lastrowid
-    conn.executemany(
-        "INSERT INTO symbols VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(file_id, s.name, s.kind, s.start_line, s.end_line, s.signature, s.parent)
-         for s in result.symbols],
-    )  # fmt: skip
-    conn.executemany(
-        "INSERT INTO refs VALUES (?, ?, ?, ?)",
-        [(file_id, r.name, r.kind, r.line) for r in result.references],
-    )
-    conn.executemany(
-        "INSERT INTO chunks (id, file_id, start_line, end_line, symbol, text, names, extra) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(i, file_id, c.start_line, c.end_line, c.symbol, c.text, names, extra)
-         for i, c, (names, extra) in zip(
-             range(first_chunk, first_chunk + len(result.chunks)), result.chunks, terms[1],
-             strict=True,
-         )],
-    )  # fmt: skip
-    return first_chunk + len(result.chunks)
 
 
 class IndexStore:
@@ -230,17 +183,25 @@ class IndexStore:
         with self._writing() as first:
             self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS replaced (path TEXT)")
             self.conn.execute("DELETE FROM temp.replaced")
-            self.conn.executemany(
-                "INSERT INTO temp.replaced VALUES (?)",
-                [(path,) for path in [*removed, *(record.path for record, _, _ in parsed)]],
-            )
+            self.conn.executemany("INSERT INTO temp.replaced VALUES (?)", [(p,) for p in removed])
             self._delete_files(
                 "SELECT id FROM files WHERE path IN (SELECT path FROM temp.replaced)"
             )
-            self.conn.execute(f"INSERT INTO changes SELECT {GENERATION}, path FROM temp.replaced")
+            self.conn.executemany(
+                f"INSERT INTO changes VALUES ({GENERATION}, ?)",
+                [(path,) for path in [*removed, *(record.path for record, _, _ in parsed)]],
+            )
+            stale: list[int] = []
             next_id = first
             for record, result, terms in parsed:
-                next_id = insert_file(self.conn, record, result, terms, next_id)
+                next_id = write_file(self.conn, record, result, terms, next_id, stale)
+            if stale:  # chunks gone from edited files: out of FTS5 first, then out of the table
+                self.conn.executemany(
+                    "INSERT INTO chunks_fts (chunks_fts, rowid, path, names, body) "
+                    "SELECT 'delete', id, path, names, body FROM chunk_terms WHERE id = ?",
+                    [(i,) for i in stale],
+                )
+                self.conn.executemany("DELETE FROM chunks WHERE id = ?", [(i,) for i in stale])
             self._index_chunks_from(first)
 
     def merge(self, shard: Path) -> int:

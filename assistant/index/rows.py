@@ -1,0 +1,107 @@
+"""One file's rows in the index tables: what the parse workers compute for FTS5, and writing a
+new file or an edited one (whose unchanged chunks keep their ids and their FTS5 entries)."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import TYPE_CHECKING
+
+from assistant.index.model import ParsedFile
+from assistant.index.tokens import code_tokens, hump_parts
+
+if TYPE_CHECKING:
+    from assistant.index.store import FileRecord
+
+FileTerms = tuple[str, tuple[tuple[str, str], ...]]  # path words; per chunk: names, hump parts
+IndexedFile = tuple["FileRecord", ParsedFile, FileTerms]
+ChunkKey = tuple[str, str | None, str, str]  # text, symbol, names, hump parts
+
+
+def file_terms(parsed: ParsedFile) -> FileTerms:
+    """Return what FTS5 needs beyond the text itself (computed in the parse workers)."""
+    return (
+        " ".join(code_tokens(parsed.path)),
+        tuple((" ".join(code_tokens(c.symbol or "")), hump_parts(c.text)) for c in parsed.chunks),
+    )
+
+
+def insert_file(
+    conn: sqlite3.Connection,
+    record: FileRecord,
+    result: ParsedFile,
+    terms: FileTerms,
+    first_chunk: int,
+) -> int:
+    """Insert a new file's rows (not its FTS5 entries); return the next free chunk id."""
+    file_id = conn.execute(
+        "INSERT INTO files (path, language, size, mtime_ns, sha, n_lines, terms) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (*record.row(), terms[0]),
+    ).lastrowid
+    _insert_definitions(conn, file_id or 0, result)
+    chunks = [(c, *t) for c, t in zip(result.chunks, terms[1], strict=True)]
+    return _insert_chunks(conn, file_id or 0, chunks, first_chunk)
+
+
+def write_file(
+    conn: sqlite3.Connection,
+    record: FileRecord,
+    result: ParsedFile,
+    terms: FileTerms,
+    first_chunk: int,
+    stale: list[int],
+) -> int:
+    """Write a file's rows, new or edited: an edited file keeps the ids (and FTS5 entries) of
+    chunks whose text did not change and only moves their lines; ids of its chunks that are
+    gone go to `stale`. Return the next free chunk id."""
+    row = conn.execute("SELECT id FROM files WHERE path = ?", (record.path,)).fetchone()
+    if row is None:
+        return insert_file(conn, record, result, terms, first_chunk)
+    file_id = row[0]
+    conn.execute(
+        "UPDATE files SET language = ?, size = ?, mtime_ns = ?, sha = ?, n_lines = ?, terms = ? "
+        "WHERE id = ?",
+        (*record.row()[1:], terms[0], file_id),
+    )
+    conn.execute("DELETE FROM symbols WHERE file_id = ?", (file_id,))
+    conn.execute("DELETE FROM refs WHERE file_id = ?", (file_id,))
+    _insert_definitions(conn, file_id, result)
+    old: dict[ChunkKey, list[int]] = {}
+    for chunk_id, *key in conn.execute(
+        "SELECT id, text, symbol, names, extra FROM chunks WHERE file_id = ? ORDER BY id",
+        (file_id,),
+    ):
+        old.setdefault(tuple(key), []).append(chunk_id)  # type: ignore[arg-type]
+    moved, fresh = [], []
+    for chunk, names, extra in zip(result.chunks, *zip(*terms[1], strict=True), strict=True):
+        same = old.get((chunk.text, chunk.symbol, names, extra))
+        if same:
+            moved.append((chunk.start_line, chunk.end_line, same.pop(0)))
+        else:
+            fresh.append((chunk, names, extra))
+    conn.executemany("UPDATE chunks SET start_line = ?, end_line = ? WHERE id = ?", moved)
+    stale += [chunk_id for ids in old.values() for chunk_id in ids]
+    return _insert_chunks(conn, file_id, fresh, first_chunk)
+
+
+def _insert_definitions(conn: sqlite3.Connection, file_id: int, result: ParsedFile) -> None:
+    conn.executemany(
+        "INSERT INTO symbols VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(file_id, s.name, s.kind, s.start_line, s.end_line, s.signature, s.parent)
+         for s in result.symbols],
+    )  # fmt: skip
+    conn.executemany(
+        "INSERT INTO refs VALUES (?, ?, ?, ?)",
+        [(file_id, r.name, r.kind, r.line) for r in result.references],
+    )
+
+
+def _insert_chunks(conn: sqlite3.Connection, file_id: int, chunks: list, first_chunk: int) -> int:
+    """Insert (chunk, names, hump parts) rows with ids from `first_chunk`; return the next."""
+    conn.executemany(
+        "INSERT INTO chunks (id, file_id, start_line, end_line, symbol, text, names, extra) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(i, file_id, c.start_line, c.end_line, c.symbol, c.text, names, extra)
+         for i, (c, names, extra) in enumerate(chunks, start=first_chunk)],
+    )  # fmt: skip
+    return first_chunk + len(chunks)
