@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import chain
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -32,12 +33,6 @@ class GraphSource(Protocol):
 
     conn: sqlite3.Connection
 
-    def files(self) -> list: ...  # FileRecord objects with a `path` attribute
-
-    def definition_pairs(self) -> Iterable[tuple[str, str, bool]]: ...  # path, name, nested
-
-    def reference_pairs(self) -> Iterable[tuple[str, str]]: ...  # path, name
-
 
 @dataclass(frozen=True, eq=False)
 class FileGraph:
@@ -55,7 +50,7 @@ class FileGraph:
     weight: np.ndarray
     nodes: Mapping[str, int]  # path -> node
     name_ids: dict[str, int]  # name -> index into `names`
-    defined_in: dict[str, frozenset[int]]  # name -> its definers, for names with few of them
+    defined_in: dict[str, tuple[int, ...]]  # name -> its definers (sorted), if few of them
     top_level: set[str]  # names defined outside any class somewhere
     def_node: np.ndarray  # one row per (file, name) defined there...
     def_name: np.ndarray  # ...the name's index...
@@ -81,9 +76,31 @@ class FileGraph:
 
 
 def build_graph(store: GraphSource) -> FileGraph:
-    """Build the reference graph of everything in the index."""
-    paths = [record.path for record in store.files()]
-    return graph_from_pairs(paths, store.definition_pairs(), store.reference_pairs())
+    """Build the reference graph of everything in the index, from rows SQLite has already
+    grouped per (file, name): no Python object per definition or use."""
+    ids = store.conn.execute("SELECT id, path FROM files ORDER BY path").fetchall()
+    paths = tuple(path for _, path in ids)
+    node_of = {file_id: node for node, (file_id, _) in enumerate(ids)}
+    name_ids: dict[str, int] = {}
+    definitions = (
+        (node_of[file_id], name_ids.setdefault(name, len(name_ids)), bool(top))
+        for file_id, name, top in store.conn.execute(
+            "SELECT file_id, name, max(parent IS NULL) FROM symbols WHERE name != '' "
+            "GROUP BY file_id, name"
+        )
+    )
+    def_rows = np.array(list(definitions), dtype=np.int64).reshape(-1, 3)
+    use_rows = np.array(
+        [
+            (node_of[file_id], name_ids[name], count)
+            for file_id, name, count in store.conn.execute(
+                "SELECT file_id, name, count(*) FROM refs GROUP BY file_id, name"
+            )
+            if name in name_ids
+        ],
+        dtype=np.int64,
+    ).reshape(-1, 3)
+    return _graph(paths, list(name_ids), name_ids, def_rows, use_rows)
 
 
 def graph_from_pairs(
@@ -95,63 +112,76 @@ def graph_from_pairs(
     path_list = tuple(dict.fromkeys(paths))
     node = {path: i for i, path in enumerate(path_list)}
     name_ids: dict[str, int] = {}
-    per_file: dict[tuple[int, int], bool] = {}  # (node, name id) -> defined outside a class
+    per_file: dict[tuple[int, int], bool] = {}
     for path, name, member in definitions:
         if path in node and name:
             key = (node[path], name_ids.setdefault(name, len(name_ids)))
             per_file[key] = per_file.get(key, False) or not member
-    names = list(name_ids)
-    defined: dict[str, set[int]] = {}
-    top_level: set[str] = set()
-    for (file, name_id), top in per_file.items():
-        defined.setdefault(names[name_id], set()).add(file)
-        if top:
-            top_level.add(names[name_id])
-    narrow = {
-        name: frozenset(files) for name, files in defined.items() if len(files) <= MAX_DEFINERS
-    }
     counts = Counter(
-        (node[path], name_ids[name]) for path, name in uses if path in node and name in narrow
+        (node[path], name_ids[name]) for path, name in uses if path in node and name in name_ids
     )
-    src, dst, name, weight = _edges(counts, names, narrow, top_level)
-    keys = np.fromiter((k for pair in per_file for k in pair), np.int64, 2 * len(per_file))
+    def_rows = np.array([(*key, top) for key, top in per_file.items()], np.int64).reshape(-1, 3)
+    use_rows = np.array([(*key, n) for key, n in counts.items()], np.int64).reshape(-1, 3)
+    return _graph(path_list, list(name_ids), name_ids, def_rows, use_rows)
+
+
+def _graph(
+    paths: tuple[str, ...],
+    names: list[str],
+    name_ids: dict[str, int],
+    def_rows: np.ndarray,
+    use_rows: np.ndarray,
+) -> FileGraph:
+    """Assemble the graph from (node, name id, outside a class) definition rows and (node,
+    name id, count) use rows, one row per file and name."""
+    def_node, def_name, def_top = def_rows[:, 0], def_rows[:, 1], def_rows[:, 2].astype(bool)
+    definers = np.bincount(def_name, minlength=len(names))
+    narrow_rows = definers[def_name] <= MAX_DEFINERS
+    order = np.lexsort((def_node[narrow_rows], def_name[narrow_rows]))
+    defined_in: dict[str, tuple[int, ...]] = {}
+    for node, name_id in zip(
+        def_node[narrow_rows][order].tolist(), def_name[narrow_rows][order].tolist(), strict=True
+    ):
+        name = names[name_id]
+        defined_in[name] = (*defined_in.get(name, ()), node)
+    top_level = {names[i] for i in np.unique(def_name[def_top]).tolist()}
+    uses = use_rows[definers[use_rows[:, 1]] <= MAX_DEFINERS]
+    src, dst, name, weight = _edges(uses, names, defined_in, top_level)
     return FileGraph(
-        path_list, names, src, dst, name, weight, node, name_ids, narrow, top_level,
-        keys[0::2], keys[1::2], np.fromiter(per_file.values(), bool, len(per_file)),
+        paths, names, src, dst, name, weight, {p: i for i, p in enumerate(paths)}, name_ids,
+        defined_in, top_level, def_node.copy(), def_name.copy(), def_top,
     )  # fmt: skip
 
 
 def _edges(
-    counts: Mapping[tuple[int, int], int],
+    uses: np.ndarray,
     names: list[str],
-    defined: Mapping[str, frozenset[int]],
+    defined: Mapping[str, tuple[int, ...]],
     top_level: set[str],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Expand each (user, name) use count into one edge per other file that defines the name."""
-    used = sorted({name_id for _, name_id in counts})
-    slot = {name_id: i for i, name_id in enumerate(used)}
-    definers = [sorted(defined[names[name_id]]) for name_id in used]
-    n_def = np.array([len(files) for files in definers], dtype=np.int64)
-    def_file = np.fromiter((f for files in definers for f in files), np.int64, int(n_def.sum()))
+    """Expand each (user node, name id, count) use row into one edge per other file that
+    defines the name: (src, dst, name id, weight) arrays."""
+    use_node, use_name, use_count = uses[:, 0], uses[:, 1], uses[:, 2].astype(np.float64)
+    used, slot = np.unique(use_name, return_inverse=True)
+    definers = [defined[names[name_id]] for name_id in used.tolist()]
+    n_def = np.fromiter(map(len, definers), np.int64, len(definers))
+    def_file = np.fromiter(chain.from_iterable(definers), np.int64, int(n_def.sum()))
     start = np.cumsum(n_def) - n_def
     multiplier = np.array(
-        [_multiplier(names[name_id], defined, top_level) for name_id in used], dtype=np.float64
+        [_multiplier(names[name_id], defined, top_level) for name_id in used.tolist()],
+        dtype=np.float64,
     )
-    use_file = np.fromiter((key[0] for key in counts), np.int64, len(counts))
-    use_slot = np.fromiter((slot[key[1]] for key in counts), np.int64, len(counts))
-    use_count = np.fromiter(counts.values(), np.float64, len(counts))
-    fan_out = n_def[use_slot]
-    row = np.repeat(np.arange(len(counts)), fan_out)
+    fan_out = n_def[slot]
+    row = np.repeat(np.arange(len(use_node)), fan_out)
     offset = np.arange(len(row)) - np.repeat(np.cumsum(fan_out) - fan_out, fan_out)
-    src, which = use_file[row], use_slot[row]
-    dst = def_file[start[which] + offset]
+    which = slot[row]
+    src, dst = use_node[row], def_file[start[which] + offset]
     weight = multiplier[which] * np.sqrt(use_count[row])
-    name = np.array(used, dtype=np.int64)[which] if used else np.zeros(0, np.int64)
     keep = src != dst
-    return src[keep], dst[keep], name[keep], weight[keep]
+    return src[keep], dst[keep], used[which][keep], weight[keep]
 
 
-def _multiplier(name: str, defined: Mapping[str, frozenset[int]], top_level: set[str]) -> float:
+def _multiplier(name: str, defined: Mapping[str, tuple[int, ...]], top_level: set[str]) -> float:
     return name_weight(name, len(defined[name]), member=name not in top_level)
 
 
@@ -186,7 +216,8 @@ def update_graph(graph: FileGraph, store: GraphSource, changed: set[str]) -> Fil
         if graph.name_ids[name] == len(graph.names):
             graph.names.append(name)
     counts = _use_counts(graph, store, args, moved)
-    src, dst, name, weight = _edges(counts, graph.names, graph.defined_in, graph.top_level)
+    uses = np.array([(*key, n) for key, n in counts.items()], np.int64).reshape(-1, 3)
+    src, dst, name, weight = _edges(uses, graph.names, graph.defined_in, graph.top_level)
     moved_ids = [graph.name_ids[n] for n in moved]
     keep = ~(np.isin(graph.src, files) | np.isin(graph.name, moved_ids))
     keep_defs = ~old_rows
@@ -229,7 +260,7 @@ def _redefine(graph: FileGraph, store: GraphSource, names: set[str]) -> None:
     for name in names:
         files = definers.get(name, set())
         if 0 < len(files) <= MAX_DEFINERS:
-            graph.defined_in[name] = frozenset(files)
+            graph.defined_in[name] = tuple(sorted(files))
         else:
             graph.defined_in.pop(name, None)
         if name in top:

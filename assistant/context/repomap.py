@@ -32,6 +32,8 @@ UNREFERENCED_SHARE = 1e-3
 MAPPED_KINDS = frozenset({"class", "function", "method", "interface", "type", "constant"})
 CONTAINER_KINDS = frozenset({"class", "interface", "type"})
 SAFETY = 1.25  # slack on the bound of how many symbols fit (repeated lines render once)
+COLUMNS = ("rowid", "node", "name", "kind_weight", "line_chars")  # the symbol table's arrays
+KINDS = (np.int64, np.int64, np.int64, np.float64, np.int64)
 
 
 @dataclass(frozen=True)
@@ -94,41 +96,59 @@ def ranked_symbols(
     if fit is not None:
         used = np.cumsum(table.line_chars[order])
         order = order[: int(np.searchsorted(used, fit * CHARS_PER_TOKEN * SAFETY)) + 1]
-    return [RankedSymbol(table.symbols[i], float(score[i])) for i in order.tolist()]
+    chosen = order.tolist()
+    symbols = store.symbols_by_rowid(table.rowid[chosen].tolist())
+    return [
+        RankedSymbol(symbols[rowid], float(score[i]))
+        for i, rowid in zip(chosen, table.rowid[chosen].tolist(), strict=True)
+        if rowid in symbols
+    ]
 
 
 @dataclass(frozen=True, eq=False)
 class _SymbolTable:
     """The mappable symbols as arrays aligned with the graph, in path order (so in node order:
-    the graph numbers files by path)."""
+    the graph numbers files by path). Only numbers: the few symbols a map shows are read back
+    by row id, so a repository with a million symbols costs tens of megabytes here, not a gigabyte.
+    """
 
     paths: tuple[str, ...]  # the graph's nodes: a rebuilt graph may number files anew
-    symbols: tuple[Symbol, ...]
+    rowid: np.ndarray  # the symbol's row in the store
     node: np.ndarray  # the file's node in the graph
     name: np.ndarray  # the name's index in graph.names, or -1
     kind_weight: np.ndarray  # the prior of the file's kind (tests, docs... weigh less)
     line_chars: np.ndarray  # the length of the symbol's own line in a map
 
     @classmethod
-    def build(cls, store: IndexStore, graph: FileGraph) -> _SymbolTable:
-        """Read the store's symbols once and line them up with the graph."""
-        return cls.of(store.all_symbols(), graph)
-
-    @classmethod
-    def of(cls, symbols: Iterable[Symbol], graph: FileGraph) -> _SymbolTable:
-        """Line symbols up with the graph, keeping the kinds a map shows."""
+    def build(cls, store: IndexStore, graph: FileGraph, path: str | None = None) -> _SymbolTable:
+        """Read the store's mappable symbols (of one file, or all) lined up with the graph."""
         from assistant.context.priors import kind_weight
 
-        kept = tuple(s for s in symbols if s.kind in MAPPED_KINDS and s.path in graph.nodes)
-        count = len(kept)
-        weights = {path: kind_weight(path) for path in {s.path for s in kept}}
+        kinds = ",".join(f"'{kind}'" for kind in sorted(MAPPED_KINDS))
+        where, args = ("AND f.path = ?", (path,)) if path else ("", ())
+        rows = store.conn.execute(
+            "SELECT s.rowid, f.path, s.name, s.signature FROM symbols s JOIN files f "
+            f"ON f.id = s.file_id WHERE s.kind IN ({kinds}) {where} ORDER BY f.path, s.start_line",
+            args,
+        )
+        weights: dict[str, float] = {}
+        columns: tuple[list, list, list, list, list] = ([], [], [], [], [])
+        for rowid, file, name, signature in rows:
+            node = graph.nodes.get(file)
+            if node is None:
+                continue
+            if file not in weights:
+                weights[file] = kind_weight(file)
+            for column, value in zip(
+                columns,
+                (rowid, node, graph.name_ids.get(name, -1), weights[file],
+                 len(_one_line(signature or name)) + 3),
+                strict=True,
+            ):  # fmt: skip
+                column.append(value)
         return cls(
             graph.paths,
-            kept,
-            np.fromiter((graph.nodes[s.path] for s in kept), np.int64, count),
-            np.fromiter((graph.name_ids.get(s.name, -1) for s in kept), np.int64, count),
-            np.fromiter((weights[s.path] for s in kept), np.float64, count),
-            np.fromiter((_line_chars(s) for s in kept), np.int64, count),
+            *(np.array(column, dtype=kind) for column, kind in zip(columns, KINDS, strict=True)),
         )
 
     def updated(
@@ -140,27 +160,22 @@ class _SymbolTable:
         table = self
         for node in sorted(graph.nodes[path] for path in changed):
             low, high = np.searchsorted(table.node, [node, node + 1])
-            fresh = _SymbolTable.of(store.symbols(graph.paths[node]), graph)
+            fresh = _SymbolTable.build(store, graph, graph.paths[node])
             table = _SymbolTable(
                 self.paths,
-                table.symbols[:low] + fresh.symbols + table.symbols[high:],
                 *(
-                    np.concatenate([old[:low], new, old[high:]])
-                    for old, new in (
-                        (table.node, fresh.node),
-                        (table.name, fresh.name),
-                        (table.kind_weight, fresh.kind_weight),
-                        (table.line_chars, fresh.line_chars),
-                    )
+                    np.concatenate([getattr(table, column)[:low], getattr(fresh, column),
+                                    getattr(table, column)[high:]])
+                    for column in COLUMNS
                 ),
-            )
+            )  # fmt: skip
         return table
 
     def positions(self, graph: FileGraph) -> np.ndarray:
         """Return each symbol's index in graph.definition_keys[0], or -1 if nobody uses it."""
         keys = graph.definition_keys[0]
         if not len(keys):
-            return np.full(len(self.symbols), -1, dtype=np.int64)
+            return np.full(len(self.rowid), -1, dtype=np.int64)
         wanted = self.node * graph.key_stride + self.name
         position = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
         return np.where((self.name >= 0) & (keys[position] == wanted), position, -1)

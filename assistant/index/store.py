@@ -11,7 +11,7 @@ import difflib
 import logging
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -335,6 +335,20 @@ class IndexStore:
             args,
         )
         return [Symbol(*row) for row in rows]
+
+    def symbols_by_rowid(self, rowids: Sequence[int]) -> dict[int, Symbol]:
+        """Return the definitions stored in these rows (a row rewritten since is missing)."""
+        found: dict[int, Symbol] = {}
+        for start in range(0, len(rowids), 500):
+            part = rowids[start : start + 500]
+            rows = self.conn.execute(
+                "SELECT s.rowid, f.path, s.name, s.kind, s.start_line, s.end_line, s.signature, "
+                "s.parent FROM symbols s JOIN files f ON f.id = s.file_id "
+                f"WHERE s.rowid IN ({','.join('?' * len(part))})",
+                part,
+            )
+            found.update((row[0], Symbol(*row[1:])) for row in rows)
+        return found
 
     def references(self, path: str | None = None, name: str | None = None) -> list[Reference]:
         """Return references, optionally of one file and/or to one name."""
