@@ -40,7 +40,7 @@ EDITS = [
 
 
 def edges(g: graph.FileGraph) -> dict[tuple[str, str, str], float]:
-    pairs = zip(g.src.tolist(), g.dst.tolist(), g.name.tolist(), g.weight.tolist(), strict=True)
+    pairs = zip(*(a.tolist() for a in g.edges), strict=True)
     found: dict[tuple[str, str, str], float] = {}
     for s, d, n, w in pairs:
         key = (g.paths[s], g.paths[d], g.names[n])
@@ -75,7 +75,11 @@ def test_the_graph_map_and_search_after_edits_equal_a_fresh_build(repo, tmp_path
             fresh = real_build(store)
             assert edges(carried) == pytest.approx(edges(fresh))
             assert carried.defined_in == fresh.defined_in
-            assert carried.top_level == fresh.top_level
+            weights = {n: carried.multiplier[i] for n, i in carried.name_ids.items()}
+            assert weights == pytest.approx(
+                {n: fresh.multiplier[i] for n, i in fresh.name_ids.items() if i < len(fresh.names)}
+                | {n: 0.0 for n in set(carried.name_ids) - set(fresh.name_ids)}
+            )
             brought = [(r.symbol, round(r.score, 12)) for r in ranked_symbols(store)]
             text = repo_map(store, 1024, focus=["app/cli.py"])
             hits = [hit.path for hit in search(store, "make config engine").files]

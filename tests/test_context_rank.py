@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import git
+import numpy as np
 import pytest
 
 from assistant.config import Settings
@@ -95,7 +96,7 @@ def test_graph_edges_point_from_user_to_definer(store):
     graph = build_graph(store)
     edges = {
         (graph.paths[s], graph.paths[d], graph.names[n])
-        for s, d, n in zip(graph.src.tolist(), graph.dst.tolist(), graph.name.tolist(), strict=True)
+        for s, d, n, _ in zip(*(a.tolist() for a in graph.edges), strict=True)
     }
     assert ("user_0.py", "core.py", "Engine") in edges
     assert ("calls_leaf.py", "leaf.py", "lonely_helper") in edges
@@ -125,10 +126,25 @@ def test_a_name_defined_in_two_files_links_to_both():
         [("b.py", "Shared", False), ("c.py", "Shared", False)],
         [("a.py", "Shared")],
     )
-    assert sorted(graph.dst.tolist()) == [1, 2]
-    assert graph.weight[0] == pytest.approx(graph.weight[1])
+    _, dst, _, weight = graph.edges
+    assert sorted(dst.tolist()) == [1, 2]
+    assert weight[0] == pytest.approx(weight[1])
 
 
 def test_empty_graph_ranks_nothing():
     ranking = rank_files(graph_from_pairs([], [], []))
     assert ranking.top() == []
+
+
+def test_the_factored_walk_equals_pagerank_over_the_expanded_edges(store):
+    from assistant.context.rank import _restart_vector, pagerank
+
+    graph = build_graph(store)
+    src, dst, _, weight = graph.edges
+    for focus in (Focus(), Focus(files=("leaf.py",)), Focus(identifiers=("make_engine",))):
+        restart = _restart_vector(graph, focus)
+        if focus.identifiers:
+            boosted = [graph.name_ids[name] for name in focus.identifiers]
+            weight = weight * np.where(np.isin(graph.edges[2], boosted), 10.0, 1.0)
+        expected = pagerank(graph.size, src, dst, weight, restart)
+        assert rank_files(graph, focus).scores == pytest.approx(expected, abs=1e-9)

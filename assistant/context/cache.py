@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 MEMORY_ENTRIES = 8
-DISK_ENTRIES = 16
+DISK_ENTRIES = 32
 MAX_CARRIED = 64  # changed files beyond which rebuilding is about as quick as updating
 
 _memory: OrderedDict[tuple[str, str], Any] = OrderedDict()

@@ -1,19 +1,21 @@
-"""The file reference graph: an edge from A to B when A uses a name that B defines.
+"""The file reference graph: file A links to file B when A uses a name that B defines.
 
-Edges are weighted the way Aider weights them (see `names.name_weight`), so that PageRank over
-the graph says which files matter; a name used many times counts more (square root of the
-count). The graph is built in bulk from the store, with numpy doing the join of uses to
-definitions, and brought forward after an edit by `update_graph`, which recomputes only the
-edges of the edited files and of the names whose definitions moved.
+Links are weighted the way Aider weights them (see `names.name_weight`): a name used many times
+counts more (square root of the count), a name defined in several files splits its weight.
+The graph is kept factored, as one row per (file, name) defined and one per (file, name) used,
+and never expanded into its (user, definer, name) edges: a name defined in ten copies of a
+vendored tree would multiply the edges tenfold (18 million at 78,000 files), while the rows
+grow with the code alone. PageRank walks the rows directly (see `rank.py`).
+
+After an edit `update_graph` swaps the edited files' rows and re-weighs only the names whose
+definitions moved.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import chain
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -36,25 +38,23 @@ class GraphSource(Protocol):
 
 @dataclass(frozen=True, eq=False)
 class FileGraph:
-    """Files as nodes, one edge per (user file, defining file, name), with its weight.
+    """Files as nodes; definitions and uses as (file, name) rows.
 
-    `names`, `name_ids`, `defined_in` and `top_level` grow and change in place when the graph
-    is brought forward (`update_graph`): a graph is superseded by its update.
+    `names` and `name_ids` only grow, and are shared with the graphs `update_graph` makes from
+    this one: a graph is superseded by its update.
     """
 
     paths: tuple[str, ...]
-    names: list[str]  # every defined name; append-only
-    src: np.ndarray  # node that uses the name
-    dst: np.ndarray  # node that defines it
-    name: np.ndarray  # index into `names`
-    weight: np.ndarray
     nodes: Mapping[str, int]  # path -> node
+    names: list[str]  # every name ever defined here; append-only
     name_ids: dict[str, int]  # name -> index into `names`
-    defined_in: dict[str, tuple[int, ...]]  # name -> its definers (sorted), if few of them
-    top_level: set[str]  # names defined outside any class somewhere
-    def_node: np.ndarray  # one row per (file, name) defined there...
-    def_name: np.ndarray  # ...the name's index...
+    def_node: np.ndarray  # one row per (file, name) defined there: the file...
+    def_name: np.ndarray  # ...the name...
     def_top: np.ndarray  # ...and whether the file defines it outside a class
+    use_node: np.ndarray  # one row per (file, name) used there: the file...
+    use_name: np.ndarray  # ...the name...
+    use_count: np.ndarray  # ...and how many times
+    multiplier: np.ndarray  # per name: the weight of one use (0: links nowhere)
 
     @property
     def size(self) -> int:
@@ -67,12 +67,82 @@ class FileGraph:
         return 1 << KEY_SHIFT
 
     @cached_property
-    def definition_keys(self) -> tuple[np.ndarray, np.ndarray]:
-        """Return the distinct (defining node, name) keys, as `node * stride + name`, sorted,
-        and for each edge the position of its key: computed once, used by every ranking."""
-        key = (self.dst << KEY_SHIFT) + self.name
-        unique, inverse = np.unique(key, return_inverse=True)
-        return unique, inverse
+    def definers(self) -> np.ndarray:
+        """Return how many files define each name."""
+        return np.bincount(self.def_name, minlength=len(self.multiplier))
+
+    @cached_property
+    def linked(self) -> np.ndarray:
+        """Return which definition rows receive links (their name has few definers)."""
+        return self.multiplier[self.def_name] > 0
+
+    @cached_property
+    def use_weight(self) -> np.ndarray:
+        """Return each use row's weight toward each file that defines the name."""
+        return self.multiplier[self.use_name] * np.sqrt(self.use_count)
+
+    @cached_property
+    def def_lookup(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return definition keys sorted, with the rows they came from."""
+        keys = (self.def_node << KEY_SHIFT) + self.def_name
+        order = np.argsort(keys, kind="stable")
+        return keys[order], order
+
+    def definition_rows(self, node: np.ndarray, name: np.ndarray) -> np.ndarray:
+        """Return the definition row of each (node, name), or -1 where there is none."""
+        keys, order = self.def_lookup
+        if not len(keys):
+            return np.full(len(node), -1, dtype=np.int64)
+        wanted = (node << KEY_SHIFT) + name
+        at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        return np.where((name >= 0) & (keys[at] == wanted), order[at], -1)
+
+    @cached_property
+    def own_use(self) -> np.ndarray:
+        """Return, per definition row, the use row of the same file and name (or -1): a file
+        does not link to itself."""
+        keys = (self.use_node << KEY_SHIFT) + self.use_name
+        order = np.argsort(keys, kind="stable")
+        keys = keys[order]
+        if not len(keys):
+            return np.full(len(self.def_node), -1, dtype=np.int64)
+        wanted = (self.def_node << KEY_SHIFT) + self.def_name
+        at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        return np.where(keys[at] == wanted, order[at], -1)
+
+    @cached_property
+    def out_weight(self) -> np.ndarray:
+        """Return the total weight of each file's links (uses times other definers)."""
+        others = self.definers[self.use_name].astype(np.float64)
+        own = self.own_use[self.own_use >= 0]
+        np.subtract.at(others, own, 1.0)
+        return np.bincount(self.use_node, self.use_weight * others, minlength=self.size)
+
+    @cached_property
+    def edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Return the graph expanded into (user, definer, name, weight) edge arrays: for
+        tests and small graphs only, ranking never needs them."""
+        linked = self.linked
+        order = np.lexsort((self.def_node[linked], self.def_name[linked]))
+        def_file, def_name = self.def_node[linked][order], self.def_name[linked][order]
+        start = np.searchsorted(def_name, self.use_name)
+        fan_out = np.searchsorted(def_name, self.use_name, side="right") - start
+        row = np.repeat(np.arange(len(self.use_node)), fan_out)
+        offset = np.arange(len(row)) - np.repeat(np.cumsum(fan_out) - fan_out, fan_out)
+        src, dst = self.use_node[row], def_file[start[row] + offset]
+        keep = src != dst
+        return src[keep], dst[keep], self.use_name[row][keep], self.use_weight[row][keep]
+
+    @property
+    def defined_in(self) -> dict[str, tuple[int, ...]]:
+        """Return the files that define each name with few definers (sorted)."""
+        found: dict[str, list[int]] = {}
+        linked = self.linked
+        for node, name in sorted(
+            zip(self.def_node[linked].tolist(), self.def_name[linked].tolist(), strict=True)
+        ):
+            found.setdefault(self.names[name], []).append(node)
+        return {name: tuple(files) for name, files in found.items()}
 
 
 def build_graph(store: GraphSource) -> FileGraph:
@@ -82,25 +152,22 @@ def build_graph(store: GraphSource) -> FileGraph:
     paths = tuple(path for _, path in ids)
     node_of = {file_id: node for node, (file_id, _) in enumerate(ids)}
     name_ids: dict[str, int] = {}
-    definitions = (
-        (node_of[file_id], name_ids.setdefault(name, len(name_ids)), bool(top))
-        for file_id, name, top in store.conn.execute(
-            "SELECT file_id, name, max(parent IS NULL) FROM symbols WHERE name != '' "
-            "GROUP BY file_id, name"
-        )
-    )
-    def_rows = np.array(list(definitions), dtype=np.int64).reshape(-1, 3)
-    use_rows = np.array(
+    definitions = np.array(
         [
-            (node_of[file_id], name_ids[name], count)
-            for file_id, name, count in store.conn.execute(
-                "SELECT file_id, name, count(*) FROM refs GROUP BY file_id, name"
+            (node_of[file_id], name_ids.setdefault(name, len(name_ids)), top)
+            for file_id, name, top in store.conn.execute(
+                "SELECT file_id, name, max(parent IS NULL) FROM symbols WHERE name != '' "
+                "GROUP BY file_id, name"
             )
-            if name in name_ids
         ],
         dtype=np.int64,
     ).reshape(-1, 3)
-    return _graph(paths, list(name_ids), name_ids, def_rows, use_rows)
+    uses = _use_rows(
+        node_of,
+        name_ids,
+        store.conn.execute("SELECT file_id, name, count(*) FROM refs GROUP BY file_id, name"),
+    )
+    return _graph(paths, list(name_ids), name_ids, definitions, uses)
 
 
 def graph_from_pairs(
@@ -117,12 +184,28 @@ def graph_from_pairs(
         if path in node and name:
             key = (node[path], name_ids.setdefault(name, len(name_ids)))
             per_file[key] = per_file.get(key, False) or not member
-    counts = Counter(
-        (node[path], name_ids[name]) for path, name in uses if path in node and name in name_ids
-    )
+    counts: dict[tuple[int, int], int] = {}
+    for path, name in uses:
+        if path in node and name in name_ids:
+            key = (node[path], name_ids[name])
+            counts[key] = counts.get(key, 0) + 1
     def_rows = np.array([(*key, top) for key, top in per_file.items()], np.int64).reshape(-1, 3)
     use_rows = np.array([(*key, n) for key, n in counts.items()], np.int64).reshape(-1, 3)
     return _graph(path_list, list(name_ids), name_ids, def_rows, use_rows)
+
+
+def _use_rows(
+    node_of: Mapping[int, int], name_ids: Mapping[str, int], rows: Iterable[tuple[int, str, int]]
+) -> np.ndarray:
+    """Return (node, name id, count) rows for uses of names defined somewhere."""
+    return np.array(
+        [
+            (node_of[file_id], name_ids[name], count)
+            for file_id, name, count in rows
+            if name in name_ids and file_id in node_of
+        ],
+        dtype=np.int64,
+    ).reshape(-1, 3)
 
 
 def _graph(
@@ -132,57 +215,30 @@ def _graph(
     def_rows: np.ndarray,
     use_rows: np.ndarray,
 ) -> FileGraph:
-    """Assemble the graph from (node, name id, outside a class) definition rows and (node,
+    """Assemble a graph from (node, name id, outside a class) definition rows and (node,
     name id, count) use rows, one row per file and name."""
-    def_node, def_name, def_top = def_rows[:, 0], def_rows[:, 1], def_rows[:, 2].astype(bool)
-    definers = np.bincount(def_name, minlength=len(names))
-    narrow_rows = definers[def_name] <= MAX_DEFINERS
-    order = np.lexsort((def_node[narrow_rows], def_name[narrow_rows]))
-    defined_in: dict[str, tuple[int, ...]] = {}
-    for node, name_id in zip(
-        def_node[narrow_rows][order].tolist(), def_name[narrow_rows][order].tolist(), strict=True
-    ):
-        name = names[name_id]
-        defined_in[name] = (*defined_in.get(name, ()), node)
-    top_level = {names[i] for i in np.unique(def_name[def_top]).tolist()}
-    uses = use_rows[definers[use_rows[:, 1]] <= MAX_DEFINERS]
-    src, dst, name, weight = _edges(uses, names, defined_in, top_level)
-    return FileGraph(
-        paths, names, src, dst, name, weight, {p: i for i, p in enumerate(paths)}, name_ids,
-        defined_in, top_level, def_node.copy(), def_name.copy(), def_top,
+    multiplier = np.zeros(len(names))
+    graph = FileGraph(
+        paths, {p: i for i, p in enumerate(paths)}, names, name_ids,
+        def_rows[:, 0].copy(), def_rows[:, 1].copy(), def_rows[:, 2].astype(bool),
+        use_rows[:, 0].copy(), use_rows[:, 1].copy(), use_rows[:, 2].copy(), multiplier,
     )  # fmt: skip
+    _weigh(graph, range(len(names)))
+    return graph
 
 
-def _edges(
-    uses: np.ndarray,
-    names: list[str],
-    defined: Mapping[str, tuple[int, ...]],
-    top_level: set[str],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Expand each (user node, name id, count) use row into one edge per other file that
-    defines the name: (src, dst, name id, weight) arrays."""
-    use_node, use_name, use_count = uses[:, 0], uses[:, 1], uses[:, 2].astype(np.float64)
-    used, slot = np.unique(use_name, return_inverse=True)
-    definers = [defined[names[name_id]] for name_id in used.tolist()]
-    n_def = np.fromiter(map(len, definers), np.int64, len(definers))
-    def_file = np.fromiter(chain.from_iterable(definers), np.int64, int(n_def.sum()))
-    start = np.cumsum(n_def) - n_def
-    multiplier = np.array(
-        [_multiplier(names[name_id], defined, top_level) for name_id in used.tolist()],
-        dtype=np.float64,
-    )
-    fan_out = n_def[slot]
-    row = np.repeat(np.arange(len(use_node)), fan_out)
-    offset = np.arange(len(row)) - np.repeat(np.cumsum(fan_out) - fan_out, fan_out)
-    which = slot[row]
-    src, dst = use_node[row], def_file[start[which] + offset]
-    weight = multiplier[which] * np.sqrt(use_count[row])
-    keep = src != dst
-    return src[keep], dst[keep], used[which][keep], weight[keep]
-
-
-def _multiplier(name: str, defined: Mapping[str, tuple[int, ...]], top_level: set[str]) -> float:
-    return name_weight(name, len(defined[name]), member=name not in top_level)
+def _weigh(graph: FileGraph, name_ids: Iterable[int]) -> None:
+    """Set the multiplier of these names from their definers (in place: before first use)."""
+    definers = np.bincount(graph.def_name, minlength=len(graph.multiplier))
+    top = np.zeros(len(graph.multiplier), dtype=bool)
+    top[graph.def_name[graph.def_top]] = True
+    for name_id in name_ids:
+        count = int(definers[name_id])
+        graph.multiplier[name_id] = (
+            name_weight(graph.names[name_id], count, member=not top[name_id])
+            if 0 < count <= MAX_DEFINERS
+            else 0.0
+        )
 
 
 def update_graph(graph: FileGraph, store: GraphSource, changed: set[str]) -> FileGraph | None:
@@ -192,104 +248,80 @@ def update_graph(graph: FileGraph, store: GraphSource, changed: set[str]) -> Fil
         return None
     marks = ",".join("?" * len(changed))
     args = sorted(changed)
-    rows = store.conn.execute(
-        f"SELECT f.path, s.name, max(s.parent IS NULL) FROM symbols s JOIN files f "
-        f"ON f.id = s.file_id WHERE f.path IN ({marks}) GROUP BY f.path, s.name",
-        args,
-    ).fetchall()
     present = store.conn.execute(f"SELECT count(*) FROM files WHERE path IN ({marks})", args)
     if present.fetchone()[0] != len(changed):
         return None
+    new = {
+        (graph.nodes[path], name): bool(top)
+        for path, name, top in store.conn.execute(
+            f"SELECT f.path, s.name, max(s.parent IS NULL) FROM symbols s JOIN files f "
+            f"ON f.id = s.file_id WHERE f.path IN ({marks}) AND s.name != '' "
+            "GROUP BY f.path, s.name",
+            args,
+        )
+    }
     files = np.array([graph.nodes[path] for path in args], dtype=np.int64)
     old_rows = np.isin(graph.def_node, files)
     old = {
-        (int(n), graph.names[i]): bool(t)
-        for n, i, t in zip(
-            graph.def_node[old_rows], graph.def_name[old_rows], graph.def_top[old_rows], strict=True
+        (node, graph.names[name]): top
+        for node, name, top in zip(
+            graph.def_node[old_rows].tolist(),
+            graph.def_name[old_rows].tolist(),
+            graph.def_top[old_rows].tolist(),
+            strict=True,
         )
     }
-    new = {(graph.nodes[path], name): bool(top) for path, name, top in rows if name}
     moved = {key[1] for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
-    _redefine(graph, store, moved)
-    for _, name in new:
-        graph.name_ids.setdefault(name, len(graph.names))
-        if graph.name_ids[name] == len(graph.names):
+    for name in sorted(moved):
+        if name not in graph.name_ids:
+            graph.name_ids[name] = len(graph.names)
             graph.names.append(name)
-    counts = _use_counts(graph, store, args, moved)
-    uses = np.array([(*key, n) for key, n in counts.items()], np.int64).reshape(-1, 3)
-    src, dst, name, weight = _edges(uses, graph.names, graph.defined_in, graph.top_level)
-    moved_ids = [graph.name_ids[n] for n in moved]
-    keep = ~(np.isin(graph.src, files) | np.isin(graph.name, moved_ids))
-    keep_defs = ~old_rows
-    new_keys = list(new)
-    return FileGraph(
-        graph.paths,
-        graph.names,
-        np.concatenate([graph.src[keep], src]),
-        np.concatenate([graph.dst[keep], dst]),
-        np.concatenate([graph.name[keep], name]),
-        np.concatenate([graph.weight[keep], weight]),
-        graph.nodes,
-        graph.name_ids,
-        graph.defined_in,
-        graph.top_level,
-        np.concatenate([graph.def_node[keep_defs], [n for n, _ in new_keys]]).astype(np.int64),
-        np.concatenate(
-            [graph.def_name[keep_defs], [graph.name_ids[n] for _, n in new_keys]]
-        ).astype(np.int64),
-        np.concatenate([graph.def_top[keep_defs], [new[k] for k in new_keys]]).astype(bool),
-    )
+    moved_ids = np.array([graph.name_ids[name] for name in moved], dtype=np.int64)
+    def_rows = np.array(
+        [(node, graph.name_ids[name], top) for (node, name), top in new.items()], np.int64
+    ).reshape(-1, 3)
+    use_rows = _changed_uses(graph, store, args, sorted(moved))
+    keep_uses = ~(np.isin(graph.use_node, files) | np.isin(graph.use_name, moved_ids))
+    multiplier = np.zeros(len(graph.names))
+    multiplier[: len(graph.multiplier)] = graph.multiplier
+    updated = FileGraph(
+        graph.paths, graph.nodes, graph.names, graph.name_ids,
+        np.concatenate([graph.def_node[~old_rows], def_rows[:, 0]]),
+        np.concatenate([graph.def_name[~old_rows], def_rows[:, 1]]),
+        np.concatenate([graph.def_top[~old_rows], def_rows[:, 2].astype(bool)]),
+        np.concatenate([graph.use_node[keep_uses], use_rows[:, 0]]),
+        np.concatenate([graph.use_name[keep_uses], use_rows[:, 1]]),
+        np.concatenate([graph.use_count[keep_uses], use_rows[:, 2]]),
+        multiplier,
+    )  # fmt: skip
+    _weigh(updated, moved_ids.tolist())
+    return updated
 
 
-def _redefine(graph: FileGraph, store: GraphSource, names: set[str]) -> None:
-    """Re-read where `names` are defined now, updating the graph's definer maps in place."""
-    if not names:
-        return
-    marks = ",".join("?" * len(names))
-    definers: dict[str, set[int]] = {}
-    top: set[str] = set()
-    for path, name, is_top in store.conn.execute(
-        f"SELECT f.path, s.name, max(s.parent IS NULL) FROM symbols s JOIN files f "
-        f"ON f.id = s.file_id WHERE s.name IN ({marks}) GROUP BY s.name, f.path",
-        sorted(names),
-    ):
-        if path in graph.nodes:
-            definers.setdefault(name, set()).add(graph.nodes[path])
-            if is_top:
-                top.add(name)
-    for name in names:
-        files = definers.get(name, set())
-        if 0 < len(files) <= MAX_DEFINERS:
-            graph.defined_in[name] = tuple(sorted(files))
-        else:
-            graph.defined_in.pop(name, None)
-        if name in top:
-            graph.top_level.add(name)
-        else:
-            graph.top_level.discard(name)
-
-
-def _use_counts(
-    graph: FileGraph, store: GraphSource, changed: list[str], moved: set[str]
-) -> Counter[tuple[int, int]]:
-    """Return use counts of the edges to remake: every use in the changed files, and every
-    use anywhere of a name whose definitions moved."""
-    counts: Counter[tuple[int, int]] = Counter()
+def _changed_uses(
+    graph: FileGraph, store: GraphSource, changed: list[str], moved: list[str]
+) -> np.ndarray:
+    """Return the use rows to put back: every use in the changed files, and every use anywhere
+    of a name whose definitions moved (a name defined for the first time gains its users)."""
     marks = ",".join("?" * len(changed))
     rows = store.conn.execute(
-        f"SELECT f.path, r.name, count(*) FROM refs r JOIN files f ON f.id = r.file_id "
-        f"WHERE f.path IN ({marks}) GROUP BY f.path, r.name",
+        f"SELECT r.file_id, r.name, count(*) FROM refs r JOIN files f ON f.id = r.file_id "
+        f"WHERE f.path IN ({marks}) GROUP BY r.file_id, r.name",
         changed,
     ).fetchall()
-    narrow_moved = sorted(name for name in moved if name in graph.defined_in)
-    if narrow_moved:
+    if moved:
         rows += store.conn.execute(
-            f"SELECT f.path, r.name, count(*) FROM refs r JOIN files f ON f.id = r.file_id "
-            f"WHERE r.name IN ({','.join('?' * len(narrow_moved))}) GROUP BY r.file_id, r.name",
-            narrow_moved,
+            f"SELECT r.file_id, r.name, count(*) FROM refs r JOIN files f ON f.id = r.file_id "
+            f"WHERE r.name IN ({','.join('?' * len(moved))}) AND f.path NOT IN ({marks}) "
+            "GROUP BY r.file_id, r.name",
+            [*moved, *changed],
         ).fetchall()
-    for path, name, count in rows:  # an edited file's use of a moved name comes twice, alike
-        user = graph.nodes.get(path)
-        if user is not None and name in graph.defined_in:
-            counts[(user, graph.name_ids[name])] = count
-    return counts
+    ids = {file_id for file_id, _, _ in rows}
+    node_of = {
+        file_id: graph.nodes[path]
+        for file_id, path in store.conn.execute(
+            f"SELECT id, path FROM files WHERE id IN ({','.join('?' * len(ids))})", sorted(ids)
+        )
+        if path in graph.nodes
+    }
+    return _use_rows(node_of, graph.name_ids, rows)

@@ -172,13 +172,8 @@ class _SymbolTable:
         return table
 
     def positions(self, graph: FileGraph) -> np.ndarray:
-        """Return each symbol's index in graph.definition_keys[0], or -1 if nobody uses it."""
-        keys = graph.definition_keys[0]
-        if not len(keys):
-            return np.full(len(self.rowid), -1, dtype=np.int64)
-        wanted = self.node * graph.key_stride + self.name
-        position = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
-        return np.where((self.name >= 0) & (keys[position] == wanted), position, -1)
+        """Return each symbol's definition row in the graph, or -1."""
+        return graph.definition_rows(self.node, self.name)
 
 
 def shared_graph(store: IndexStore, state: str) -> FileGraph:
