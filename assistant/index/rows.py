@@ -66,21 +66,24 @@ def write_file(
     conn.execute("DELETE FROM symbols WHERE file_id = ?", (file_id,))
     conn.execute("DELETE FROM refs WHERE file_id = ?", (file_id,))
     _insert_definitions(conn, file_id, result)
-    old: dict[ChunkKey, list[int]] = {}
-    for chunk_id, *key in conn.execute(
-        "SELECT id, text, symbol, names, extra FROM chunks WHERE file_id = ? ORDER BY id",
+    old: dict[ChunkKey, list[tuple[int, int, int]]] = {}
+    for chunk_id, start, end, *key in conn.execute(
+        "SELECT id, start_line, end_line, text, symbol, names, extra FROM chunks "
+        "WHERE file_id = ? ORDER BY id",
         (file_id,),
     ):
-        old.setdefault(tuple(key), []).append(chunk_id)  # type: ignore[arg-type]
+        old.setdefault(tuple(key), []).append((chunk_id, start, end))  # type: ignore[arg-type]
     moved, fresh = [], []
     for chunk, names, extra in zip(result.chunks, *zip(*terms[1], strict=True), strict=True):
         same = old.get((chunk.text, chunk.symbol, names, extra))
-        if same:
-            moved.append((chunk.start_line, chunk.end_line, same.pop(0)))
-        else:
+        if not same:
             fresh.append((chunk, names, extra))
+            continue
+        chunk_id, start, end = same.pop(0)
+        if (start, end) != (chunk.start_line, chunk.end_line):
+            moved.append((chunk.start_line, chunk.end_line, chunk_id))
     conn.executemany("UPDATE chunks SET start_line = ?, end_line = ? WHERE id = ?", moved)
-    stale += [chunk_id for ids in old.values() for chunk_id in ids]
+    stale += [chunk_id for rows in old.values() for chunk_id, _, _ in rows]
     return _insert_chunks(conn, file_id, fresh, first_chunk)
 
 
