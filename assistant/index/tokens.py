@@ -9,7 +9,6 @@ the words unicode61 cannot split (`parseHTTPResponse` -> parse http response), s
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Iterator
 from functools import lru_cache
 
@@ -57,9 +56,5 @@ def hump_parts(text: str) -> str:
     unicode61 indexes `parseHTTPResponse` whole and `parse_http_response` as its three words;
     these parts, indexed beside the text, make the first findable by its words too.
     """
-    found = []
-    for word, count in Counter(_HUMPED.findall(text)).items():
-        parts = _hump_parts(word)
-        if parts:
-            found.extend([parts] * count)
-    return " ".join(found)
+    found = [_hump_parts(word) for word in _HUMPED.findall(text)]
+    return " ".join(parts for parts in found if parts)
