@@ -28,6 +28,7 @@ MAX_FTS_TERMS = 64
 PREFIX = "lower(s.name) >= ? AND lower(s.name) < ?"
 COMMON_TERM_SHARE = 0.2  # a query term in more chunks than this carries IDF < log(4)
 PRUNE_FROM_CHUNKS = 2_000  # below this, every term is cheap to score
+WAL_ATTEMPTS = 40  # about eight seconds of retries in all
 CHANGE_LOG = 256  # generations whose changed paths are kept
 GENERATION = "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation')"
 
@@ -480,7 +481,7 @@ class IndexStore:
 def _open(path: Path) -> sqlite3.Connection:
     try:
         conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode = WAL")
+        _switch_to_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA busy_timeout = 30000")
@@ -488,6 +489,20 @@ def _open(path: Path) -> sqlite3.Connection:
     except sqlite3.OperationalError as error:
         raise IndexStoreError(f"cannot open the index at {path}: {error}") from error
     return conn
+
+
+def _switch_to_wal(conn: sqlite3.Connection) -> None:
+    """Put the database in WAL mode. Switching needs a moment alone with the file and SQLite
+    answers "locked" at once rather than waiting, so a process opening a new database while
+    another creates it tries again for a few seconds."""
+    for attempt in range(WAL_ATTEMPTS):
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == WAL_ATTEMPTS - 1:
+                raise
+            time.sleep(0.01 * (attempt + 1))
 
 
 def _filters(path: str | None, name: str | None, table: str = "s") -> tuple[str, tuple[str, ...]]:
