@@ -119,11 +119,14 @@ class IndexStore:
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         try:
             conn = _open(self.db_path)
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            # One statement, one snapshot: read apart, a schema another process commits in
+            # between would look like an old database with no version.
+            version, tables = conn.execute(
+                "SELECT user_version, (SELECT count(*) FROM sqlite_master) FROM pragma_user_version"
+            ).fetchone()
             if version == SCHEMA_VERSION:
                 conn.execute("SELECT count(*) FROM files").fetchone()
                 return conn
-            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
             conn.close()
             reason = "was made by another version" if version or tables else None
         except sqlite3.DatabaseError as error:
