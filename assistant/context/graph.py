@@ -61,11 +61,6 @@ class FileGraph:
         """Return the number of files (nodes)."""
         return len(self.paths)
 
-    @property
-    def key_stride(self) -> int:
-        """Return the multiplier that packs (node, name) into one integer key."""
-        return 1 << KEY_SHIFT
-
     @cached_property
     def definers(self) -> np.ndarray:
         """Return how many files define each name."""

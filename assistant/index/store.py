@@ -379,24 +379,6 @@ class IndexStore:
         """Yield every definition in the index (one query, for graph building)."""
         return iter(self.symbols())
 
-    def all_references(self) -> Iterator[Reference]:
-        """Yield every reference in the index (one query, for graph building)."""
-        return iter(self.references())
-
-    def definition_pairs(self) -> Iterator[tuple[str, str, bool]]:
-        """Yield (path, name, is_nested) for every definition: raw rows, no objects, unordered."""
-        rows = self.conn.execute(
-            "SELECT f.path, s.name, s.parent IS NOT NULL "
-            "FROM symbols s JOIN files f ON f.id = s.file_id"
-        )
-        return ((path, name, bool(nested)) for path, name, nested in rows)
-
-    def reference_pairs(self) -> Iterator[tuple[str, str]]:
-        """Yield (path, name) for every reference: raw rows, no objects, unordered."""
-        return iter(
-            self.conn.execute("SELECT f.path, r.name FROM refs r JOIN files f ON f.id = r.file_id")
-        )
-
     def search_chunks(self, query: str, limit: int = 50) -> list[tuple[Chunk, float]]:
         """Return chunks matching any of the query's code tokens, best BM25 first."""
         terms = list(dict.fromkeys(t for t in code_tokens(query) if len(t) > 1))[:MAX_FTS_TERMS]
