@@ -137,7 +137,18 @@ def test_empty_graph_ranks_nothing():
 
 
 def test_the_factored_walk_equals_pagerank_over_the_expanded_edges(store):
-    from assistant.context.rank import _restart_vector, pagerank
+    from assistant.context.rank import _power_iteration, _restart_vector
+
+    def pagerank(size, src, dst, weight, restart):
+        """PageRank over an explicit edge list: the textbook walk, as the reference."""
+        out_weight = np.bincount(src, weights=weight, minlength=size)
+        share = weight / np.where(out_weight[src] > 0, out_weight[src], 1.0)
+        return _power_iteration(
+            size,
+            lambda rank: np.bincount(dst, weights=rank[src] * share, minlength=size),
+            out_weight == 0,
+            restart,
+        )
 
     graph = build_graph(store)
     src, dst, _, weight = graph.edges

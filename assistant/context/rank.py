@@ -61,29 +61,6 @@ def rank_files(graph: FileGraph, focus: Focus | None = None) -> Ranking:
     return Ranking(graph, walk.pagerank(_restart_vector(graph, focus)), focus)
 
 
-def pagerank(
-    size: int,
-    src: np.ndarray,
-    dst: np.ndarray,
-    weight: np.ndarray,
-    restart: np.ndarray | None = None,
-    *,
-    damping: float = DAMPING,
-    tolerance: float = 1e-8,
-    max_iterations: int = 100,
-) -> np.ndarray:
-    """Return the PageRank vector of a weighted edge list (restart: where the walk jumps to)."""
-    out_weight = np.bincount(src, weights=weight, minlength=size)
-    share = weight / np.where(out_weight[src] > 0, out_weight[src], 1.0)
-
-    def flow(rank: np.ndarray) -> np.ndarray:
-        return np.bincount(dst, weights=rank[src] * share, minlength=size)
-
-    return _power_iteration(
-        size, flow, out_weight == 0, restart, damping, tolerance, max_iterations
-    )
-
-
 class _Walk:
     """The random walk over a factored graph: from a file, along one of its uses of a name,
     to one of the other files defining that name, in proportion to the use's weight."""
