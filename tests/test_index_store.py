@@ -275,6 +275,22 @@ def fts_is_consistent(store) -> bool:
     return True
 
 
+def test_bulk_tasks_cover_every_file_once_and_shrink_towards_the_end():
+    from assistant.index.bulk import TAIL_TASK_BYTES, TASK_FILES, plan_tasks
+
+    sizes = {f"f{n}.py": 1_000 + (n * 7919) % 20_000 for n in range(3_000)}
+    sizes["huge.py"] = 900_000
+    tasks = plan_tasks(sizes, workers=2)
+    assert sorted(path for task in tasks for path in task) == sorted(sizes)
+    assert tasks[0][0] == "huge.py"
+    assert all(len(task) <= TASK_FILES for task in tasks)
+    weights = [sum(sizes[path] for path in task) for task in tasks]
+    assert weights[0] > 10 * weights[-1]
+    # The last tasks are small: no worker is left with a long batch while the other idles.
+    assert all(weight < TAIL_TASK_BYTES + 21_000 for weight in weights[-5:])
+    assert plan_tasks({}, workers=2) == []
+
+
 def test_a_bulk_build_through_worker_shards_matches_a_file_by_file_one(
     tmp_path, settings, monkeypatch
 ):
@@ -287,12 +303,14 @@ def test_a_bulk_build_through_worker_shards_matches_a_file_by_file_one(
     with open_index(root, Settings(cache_dir=tmp_path / "one-by-one")) as store:
         expected = (store.symbols(), store.references(), store.chunks())
     monkeypatch.setattr(indexer, "BULK_THRESHOLD", 10)
-    monkeypatch.setattr(bulk, "TASK_FILES", 7)
+    monkeypatch.setattr(bulk, "TASK_FILES", 7)  # several shards, merged while others parse
     with open_index(root, settings) as store:
         assert store.last_stats.parsed == 41
         assert (store.symbols(), store.references(), store.chunks()) == expected
         assert store.search_chunks("helperCall7")[0][0].path == "pkg/m7.py"
         assert fts_is_consistent(store)
+        indexes = {row[0] for row in store.conn.execute("SELECT name FROM sqlite_master")}
+        assert {"symbols_name", "refs_file", "chunks_file"} <= indexes
     # Many files changed and some removed on an existing index: replaced, never doubled.
     for n in range(20):
         (root / f"pkg/m{n}.py").write_text(f"def renamed_{n}():\n    return 0\n")

@@ -11,26 +11,30 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from assistant.index.rows import insert_file
 from assistant.index.store import TABLES, IndexStore
 
-TASK_FILES = 256  # files per task and shard: few enough merges, fine enough progress
+TASK_FILES = 256  # most files per task and shard: few enough merges, fine enough progress
+TAIL_TASK_BYTES = 64 * 1024  # the smallest task: the last ones end at about the same time
+SHARE = 4  # each task takes at most 1/(SHARE * workers) of the bytes still to plan
 Outcome = tuple[str, str | None]  # path, and the error that kept it out (None: indexed)
 
 
 def bulk_index(
     store: IndexStore,
     root: Path,
-    paths: Sequence[str],
+    sizes: Mapping[str, int],
     workers: int,
     progress: Callable[[int, int], None] | None = None,
 ) -> Iterator[Outcome]:
-    """Parse `paths` on `workers` processes, a shard per task, merging each finished shard into
-    `store` while the workers go on; yield every file's outcome."""
+    """Parse the files of `sizes` (path -> bytes) on `workers` processes, a shard per task,
+    merging each finished shard into `store` while the workers go on; yield every file's
+    outcome. Once a worker has nothing left to do, the store's secondary indexes are made
+    while the others finish (the merges after that keep them up to date)."""
     folder = store.db_path.with_name(f"{store.db_path.name}.shards-{os.getpid()}")
     _remove_stale_shards(store.db_path)
     folder.mkdir(parents=True, exist_ok=True)
@@ -38,20 +42,41 @@ def bulk_index(
         done = 0
         with ProcessPoolExecutor(workers) as pool:
             futures = [
-                pool.submit(_parse_into_shard, str(root), list(paths[i : i + TASK_FILES]),
-                            str(folder / f"{i}.sqlite"))
-                for i in range(0, len(paths), TASK_FILES)
-            ]  # fmt: skip
-            for future in as_completed(futures):
+                pool.submit(_parse_into_shard, str(root), task, str(folder / f"{n}.sqlite"))
+                for n, task in enumerate(plan_tasks(sizes, workers))
+            ]
+            for merged, future in enumerate(as_completed(futures), start=1):
                 shard, outcomes = future.result()
                 store.merge(Path(shard))
                 Path(shard).unlink()
                 yield from outcomes
                 done += len(outcomes)
                 if progress is not None:
-                    progress(done, len(paths))
+                    progress(done, len(sizes))
+                if len(futures) - merged < workers:
+                    store.make_indexes()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def plan_tasks(sizes: Mapping[str, int], workers: int) -> list[list[str]]:
+    """Split files into tasks, biggest files first, that shrink as the bytes left do (guided
+    self-scheduling): the first tasks are big, so there are few merges, and the last ones small,
+    so no worker is still parsing a big batch long after the others have run out of work."""
+    left = sum(sizes.values())
+    tasks: list[list[str]] = []
+    task: list[str] = []
+    task_bytes = 0
+    for path, size in sorted(sizes.items(), key=lambda item: -item[1]):
+        task.append(path)
+        task_bytes += size
+        if len(task) >= TASK_FILES or task_bytes >= max(TAIL_TASK_BYTES, left / (SHARE * workers)):
+            tasks.append(task)
+            left -= task_bytes
+            task, task_bytes = [], 0
+    if task:
+        tasks.append(task)
+    return tasks
 
 
 def _parse_into_shard(root: str, paths: list[str], shard: str) -> tuple[str, list[Outcome]]:

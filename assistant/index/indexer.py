@@ -58,7 +58,7 @@ def update_index(
     if len(changed) >= BULK_THRESHOLD and workers >= 2:
         _bulk(store, root, changed, removed, workers, stats, progress)
     else:
-        _incremental(store, root, changed, removed, stats, progress)
+        _incremental(store, root, list(changed), removed, stats, progress)
     stats.removed = len([p for p in known if p not in current])
     stats.symbols = store.conn.execute("SELECT count(*) FROM symbols").fetchone()[0]
     stats.seconds = time.perf_counter() - started
@@ -82,7 +82,7 @@ def update_paths(store: IndexStore, root: Path, paths: Sequence[str], max_bytes:
     changed, touched = _changed_files(root, sorted(present), records)
     store.touch(touched)
     removed = [path for path in records if path not in present]
-    _incremental(store, root, changed, removed, stats, None)
+    _incremental(store, root, list(changed), removed, stats, None)
     stats.unchanged, stats.removed = len(present) - len(changed), len(removed)
     stats.seconds = time.perf_counter() - started
     store.last_stats = stats
@@ -116,7 +116,7 @@ def _incremental(
 def _bulk(
     store: IndexStore,
     root: Path,
-    changed: list[str],
+    changed: dict[str, int],
     removed: list[str],
     workers: int,
     stats: IndexStats,
@@ -144,9 +144,11 @@ def _record_error(stats: IndexStats, path: str, error: str) -> None:
 
 def _changed_files(
     root: Path, paths: Sequence[str], known: dict[str, FileRecord]
-) -> tuple[list[str], list[tuple[str, int, int]]]:
-    """Return files to reparse, and (path, size, mtime) of files touched but not changed."""
-    changed, touched = [], []
+) -> tuple[dict[str, int], list[tuple[str, int, int]]]:
+    """Return files to reparse (with their sizes, in listing order), and (path, size, mtime)
+    of files touched but not changed."""
+    changed: dict[str, int] = {}
+    touched = []
     for path in paths:
         record = known.get(path)
         try:
@@ -158,7 +160,7 @@ def _changed_files(
         if record is not None and record.size == stat.st_size and _sha(root / path) == record.sha:
             touched.append((path, stat.st_size, stat.st_mtime_ns))
             continue
-        changed.append(path)
+        changed[path] = stat.st_size
     return changed, touched
 
 

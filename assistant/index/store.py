@@ -153,11 +153,15 @@ class IndexStore:
             for statement in INDEXES:
                 self.conn.execute(f"DROP INDEX IF EXISTS {statement.split()[5]}")
 
-    def end_bulk(self) -> None:
-        """Make the secondary indexes again after a bulk write."""
+    def make_indexes(self) -> None:
+        """Make the secondary indexes that are missing (a bulk build dropped them)."""
         with self.conn:
             for statement in INDEXES:
                 self.conn.execute(statement)
+
+    def end_bulk(self) -> None:
+        """Make the secondary indexes again after a bulk write, and checkpoint."""
+        self.make_indexes()
         self.conn.execute("PRAGMA wal_autocheckpoint = 1000")
         self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
