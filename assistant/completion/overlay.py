@@ -3,7 +3,7 @@
 An editor's open, modified buffers differ from the files the index parsed. `IndexView` answers
 the same questions as the index store, but for each modified buffer it answers from a fresh
 parse of the buffer's text instead of the stale rows. Parses are cached by text, so a buffer is
-parsed again only after it changed.
+parsed again only after it changed, and then incrementally from its last tree.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from assistant.index.extract import parse_as_text, parse_source
 from assistant.index.model import Chunk, ParsedFile, Symbol
+from assistant.index.reparse import TreeCache
 from assistant.index.tokens import code_tokens
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class ParseCache:
         self._texts: OrderedDict[tuple[Path, int], str] = OrderedDict()
         self.frequencies: dict[str, int] = {}  # token -> chunks holding it (refreshed rarely)
         self.chunk_count = 0
+        self.trees = TreeCache()  # a buffer's next version re-parses from its last tree
 
     def parsed(self, path: str, text: str) -> ParsedFile:
         """Return the parse of `text` as file `path`, parsing it if it is new."""
@@ -51,7 +53,7 @@ class ParseCache:
         if found is None:
             data = text.encode("utf-8")
             try:
-                found = parse_source(path, data)
+                found = parse_source(path, data, self.trees)
             except (ValueError, RecursionError) as error:
                 log.info("unsaved %s does not parse (%s); kept as text", path, error)
                 found = parse_as_text(path, data, str(error))

@@ -13,6 +13,7 @@ import tree_sitter
 
 from assistant.index.languages import grammar, language_for
 from assistant.index.model import Chunk, ParsedFile, Reference, Symbol
+from assistant.index.reparse import TreeCache
 
 MAX_CHUNK_LINES = 120  # a class longer than this is split into its methods
 TEXT_WINDOW = 60
@@ -38,14 +39,18 @@ class _Definition:
         return self.node.end_point[0] + 1
 
 
-def parse_source(path: str, data: bytes) -> ParsedFile:
-    """Return everything the index keeps about one file's contents."""
+def parse_source(path: str, data: bytes, trees: TreeCache | None = None) -> ParsedFile:
+    """Return everything the index keeps about one file's contents (re-parsing its previous
+    tree from `trees` when it has one)."""
     spec = language_for(path)
     if spec is None:
         return parse_as_text(path, data)
     text = data.decode("utf-8", errors="replace")
     language, query = grammar(spec.name)
-    tree = tree_sitter.Parser(language).parse(data)
+    if trees is None:
+        tree = tree_sitter.Parser(language).parse(data)
+    else:
+        tree = trees.parse(path, language, data)
     definitions, references = _tags(path, query, tree.root_node)
     symbols = _symbols(path, definitions, data)
     errors = ("syntax errors (indexed what parsed)",) if tree.root_node.has_error else ()

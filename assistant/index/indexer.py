@@ -13,6 +13,7 @@ from pathlib import Path
 
 from assistant.index.extract import parse_as_text, parse_source
 from assistant.index.model import ParsedFile
+from assistant.index.reparse import TreeCache
 from assistant.index.rows import IndexedFile, file_terms
 from assistant.index.store import FileRecord, IndexStore
 from assistant.workspace import list_files
@@ -21,6 +22,8 @@ log = logging.getLogger(__name__)
 POOL_THRESHOLD = 64  # below this many files, starting worker processes costs more than it saves
 WRITE_BATCH = 400
 BULK_THRESHOLD = 1_000  # changed files from which shard workers and remade indexes pay off
+# Files re-indexed in this process (edits in a long-lived front end) re-parse incrementally.
+RECENT_TREES = TreeCache()
 
 Progress = Callable[[int, int], None]
 Outcome = IndexedFile | tuple[str, str]  # parsed (with its FTS rows), or (path, error)
@@ -169,7 +172,7 @@ def _parse_all(
 ) -> Iterator[tuple[FileRecord, ParsedFile] | tuple[str, str]]:
     if len(paths) < POOL_THRESHOLD or (os.cpu_count() or 1) < 2:
         for path in paths:
-            yield parse_one(str(root), path)
+            yield parse_one(str(root), path, RECENT_TREES)
         return
     workers = os.cpu_count() or 2
     chunksize = max(1, min(64, len(paths) // (workers * 8)))
@@ -177,8 +180,9 @@ def _parse_all(
         yield from pool.map(parse_one, [str(root)] * len(paths), paths, chunksize=chunksize)
 
 
-def parse_one(root: str, path: str) -> Outcome:
-    """Read and parse one file (in a worker process); an unreadable file becomes an error."""
+def parse_one(root: str, path: str, trees: TreeCache | None = None) -> Outcome:
+    """Read and parse one file (in a worker process, or in this one with the trees of files
+    parsed lately); an unreadable file becomes an error."""
     full = Path(root) / path
     try:
         stat = full.stat()
@@ -186,7 +190,7 @@ def parse_one(root: str, path: str) -> Outcome:
     except OSError as error:
         return path, f"{error.strerror or error}"
     try:
-        parsed = parse_source(path, data)
+        parsed = parse_source(path, data, trees)
     except (ValueError, RecursionError) as error:  # tree-sitter gave up: keep the file as text
         log.warning("could not parse %s: %s", path, error)
         parsed = parse_as_text(path, data, str(error))
