@@ -9,7 +9,7 @@ import pytest
 
 from assistant.config import Settings
 from assistant.context import estimate_tokens, repo_map
-from assistant.context.repomap import ranked_symbols, render_map
+from assistant.context.repomap import fit_map, ranked_symbols, render_map
 from assistant.index import open_index
 
 STORE_PY = '''"""Persistence."""
@@ -78,6 +78,24 @@ def test_map_fits_its_token_budget(root, settings, budget):
     with open_index(root, settings) as store:
         text = repo_map(store, budget)
     assert estimate_tokens(text) <= budget
+
+
+def test_map_holds_the_most_best_symbols_that_fit_and_one_more_would_not(root, settings):
+    with open_index(root, settings) as store:
+        ranked = ranked_symbols(store)
+    containers = {
+        (r.symbol.path, r.symbol.name): r.symbol for r in ranked if r.symbol.kind == "class"
+    }
+    for budget in range(1, 200, 3):
+        text = fit_map(ranked, budget)
+        counts = [n for n in range(len(ranked) + 1)
+                  if render_map((r.symbol for r in ranked[:n]), containers) == text]  # fmt: skip
+        assert counts, f"budget {budget}: the map is no prefix of the ranking"
+        shown = max(counts)
+        assert estimate_tokens(text) <= budget
+        if shown < len(ranked):
+            longer = render_map((r.symbol for r in ranked[: shown + 1]), containers)
+            assert estimate_tokens(longer) > budget
 
 
 def test_map_leads_with_the_most_used_file_and_elides_bodies(root, settings):

@@ -11,7 +11,7 @@ many files define the same name.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -42,6 +42,7 @@ class Ranking:
     graph: FileGraph
     scores: np.ndarray  # one score per node, summing to 1
     focus: Focus
+    walk: _Walk | None = field(default=None, repr=False)  # reused to find definition flows
 
     def top(self, limit: int | None = None) -> list[tuple[str, float]]:
         """Return (path, score) pairs, best first."""
@@ -58,7 +59,7 @@ def rank_files(graph: FileGraph, focus: Focus | None = None) -> Ranking:
     """Rank every file of the graph, personalised by `focus`."""
     focus = focus or Focus()
     walk = _Walk(graph, _use_weights(graph, focus.identifiers))
-    return Ranking(graph, walk.pagerank(_restart_vector(graph, focus)), focus)
+    return Ranking(graph, walk.pagerank(_restart_vector(graph, focus)), focus, walk)
 
 
 class _Walk:
@@ -118,7 +119,7 @@ def _power_iteration(
     dangling: np.ndarray,
     restart: np.ndarray | None,
     damping: float = DAMPING,
-    tolerance: float = 1e-8,
+    tolerance: float = 1e-6,  # L1 over scores summing to 1: far below what changes an order
     max_iterations: int = 100,
 ) -> np.ndarray:
     if size == 0:
@@ -136,7 +137,9 @@ def _power_iteration(
 
 def definition_flow(ranking: Ranking) -> np.ndarray:
     """Return the rank flowing to each definition row of the graph (its (file, name))."""
-    walk = _Walk(ranking.graph, _use_weights(ranking.graph, ranking.focus.identifiers))
+    walk = ranking.walk or _Walk(
+        ranking.graph, _use_weights(ranking.graph, ranking.focus.identifiers)
+    )
     return walk.definition_flow(ranking.scores)
 
 

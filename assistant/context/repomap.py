@@ -12,12 +12,13 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from assistant.context.cache import carried, disk_get, disk_put, index_state, memoize
-from assistant.context.tokens import CHARS_PER_TOKEN, estimate_tokens
+from assistant.context.tokens import CHARS_PER_TOKEN, tokens_for
 
 if TYPE_CHECKING:
     from assistant.context.graph import FileGraph
@@ -190,39 +191,37 @@ def shared_graph(store: IndexStore, state: str) -> FileGraph:
 
 
 def fit_map(ranked: Sequence[RankedSymbol], tokens: int) -> str:
-    """Return the largest rendering of the best symbols whose estimate fits `tokens`."""
+    """Return the rendering of the most best symbols whose estimate fits `tokens`."""
     containers = {
         (item.symbol.path, item.symbol.name): item.symbol
         for item in ranked
         if item.symbol.kind in CONTAINER_KINDS and item.symbol.parent is None
     }
-    best = ""
-    low, high = 0, _most_that_could_fit(ranked, tokens)
-    while low <= high:
-        middle = (low + high) // 2
-        text = render_map((item.symbol for item in ranked[:middle]), containers)
-        if estimate_tokens(text) <= tokens:
-            best, low = text, middle + 1
-        else:
-            high = middle - 1
-    return best
+    count = _most_that_fit(ranked, containers, tokens)
+    return render_map((item.symbol for item in ranked[:count]), containers)
 
 
-def _most_that_could_fit(ranked: Sequence[RankedSymbol], tokens: int) -> int:
-    """Return a bound on how many symbols fit: each renders at least its own line, so the
-    binary search never renders thousands of lines to learn that they are too many."""
-    room = tokens * CHARS_PER_TOKEN
-    used = 0.0
+def _most_that_fit(
+    ranked: Sequence[RankedSymbol], containers: Mapping[tuple[str, str], Symbol], tokens: int
+) -> int:
+    """Return how many of the best symbols `render_map` can show within `tokens`: one pass that
+    keeps the rendering's length and line count as symbols are added (both only grow)."""
+    shown: dict[str, set[str]] = {}
+    chars = lines = 0
     for count, item in enumerate(ranked):
-        used += _line_chars(item.symbol)
-        if used > room * SAFETY:
+        symbol = item.symbol
+        file_lines = shown.get(symbol.path)
+        if file_lines is None:
+            file_lines = shown[symbol.path] = set()
+            chars, lines = chars + len(symbol.path) + 2, lines + 1  # "path:" and its newline
+        for member in (containers.get((symbol.path, symbol.parent or "")), symbol):
+            text = None if member is None else _map_line(member)
+            if text is not None and text not in file_lines:
+                file_lines.add(text)
+                chars, lines = chars + len(text) + 1, lines + 1
+        if tokens_for(chars, lines + 1) > tokens:  # a text ending in a newline: one line more
             return count
     return len(ranked)
-
-
-def _line_chars(symbol: Symbol) -> int:
-    """Return a lower bound on the characters a symbol's line takes in a map."""
-    return len(_one_line(symbol.signature or symbol.name)) + 3
 
 
 def render_map(
@@ -244,13 +243,19 @@ def render_map(
     for path, members in by_file.items():
         lines = {f"{path}:": None}
         for symbol in sorted(members.values(), key=lambda s: (s.start_line, s.end_line)):
-            indent = "    " if symbol.parent else "  "
             # the same definition under two branches reads once (dict keys stay unique)
-            lines[indent + _one_line(symbol.signature or f"{symbol.kind} {symbol.name}")] = None
+            lines[_map_line(symbol)] = None
         blocks.append("\n".join(lines))
     return "\n".join(blocks) + ("\n" if blocks else "")
 
 
+def _map_line(symbol: Symbol) -> str:
+    """Return a symbol's line in the map: indented under its file (and class), one line."""
+    indent = "    " if symbol.parent else "  "
+    return indent + _one_line(symbol.signature or f"{symbol.kind} {symbol.name}")
+
+
+@lru_cache(maxsize=65_536)
 def _one_line(signature: str) -> str:
     """Collapse a (possibly multi-line) signature to one bounded line."""
     text = " ".join(signature.split())

@@ -14,4 +14,9 @@ def estimate_tokens(text: str) -> int:
     """Return an estimate of how many model tokens `text` takes (never below its line count)."""
     if not text:
         return 0
-    return max(math.ceil(len(text) / CHARS_PER_TOKEN), text.count("\n") + 1)
+    return tokens_for(len(text), text.count("\n") + 1)
+
+
+def tokens_for(chars: int, lines: int) -> int:
+    """Return the estimate for a text of `chars` characters on `lines` lines."""
+    return max(math.ceil(chars / CHARS_PER_TOKEN), lines)
