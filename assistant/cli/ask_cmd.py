@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 
@@ -57,6 +56,8 @@ def run_ask(args: argparse.Namespace) -> int:
                 else:
                     print(event.text, end="", flush=True)
         print()
+
+    import asyncio  # here, not at start-up: `assistant index` has no use for it
 
     asyncio.run(stream())
     return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 
 from assistant.cli.common import add_model_flags, add_repo_flag, repo_root, settings_from_args
 
@@ -32,6 +31,8 @@ def run(args: argparse.Namespace) -> int:
     async def check() -> list:
         async with connect_model(settings, notice=lambda text: console.print(text)) as client:
             return await run_checks(client)
+
+    import asyncio  # here, not at start-up: `assistant index` has no use for it
 
     checks = asyncio.run(check())
     table = Table("check", "result", "detail", title=f"model endpoint ({settings.profile})")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -77,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
             with ProgressDisplay(len(plan.targets)) as show:
                 batch = BatchRun(root, settings, options, client, cache, progress=show)
                 return await batch.run(state or batch.start(plan))
+
+    import asyncio  # here, not at start-up: `assistant index` has no use for it
 
     try:
         final = asyncio.run(execute())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 
@@ -46,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
         mode=mode, max_turns=args.max_turns, resume=args.resume, commit=args.commit
     )
     printer = _JsonPrinter() if args.json else _TextPrinter()
+    import asyncio  # here, not at start-up: `assistant index` has no use for it
+
     outcome = asyncio.run(run_headless(root, settings, args.task, options, printer))
     if args.json:
         summary = {
