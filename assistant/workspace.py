@@ -38,6 +38,7 @@ class Listing:
 
     files: list[str] = field(default_factory=list)
     skipped: dict[str, list[str]] = field(default_factory=dict)
+    unchanged: set[str] = field(default_factory=set)  # known files seen with the same stat
 
     def skip(self, path: str, reason: str) -> None:
         """Record a skipped path."""
@@ -71,6 +72,7 @@ def list_files(
     for rel in candidates:
         if rel in known and _unchanged(os.path.join(root, rel), known[rel]):
             listing.files.append(rel)
+            listing.unchanged.add(rel)
             continue
         reason = _skip_reason(root, rel, max_bytes, extra_ignore)
         if reason:
@@ -104,12 +106,17 @@ def _walk_files(root: Path) -> list[str]:
     ignore = _ignore_spec(root / ".gitignore")
     top = str(root)
     found = []
+    matching = bool(ignore.patterns)  # without a .gitignore, skip the per-path matching
     for folder, dirs, files in os.walk(top, followlinks=False):
         prefix = "" if folder == top else folder[len(top) + 1 :].replace(os.sep, "/") + "/"
         dirs[:] = sorted(
-            d for d in dirs if d not in VENDORED_DIRS and not ignore.match_file(f"{prefix}{d}/")
+            d
+            for d in dirs
+            if d not in VENDORED_DIRS and not (matching and ignore.match_file(f"{prefix}{d}/"))
         )
-        found += [prefix + name for name in files if not ignore.match_file(prefix + name)]
+        found += [
+            prefix + name for name in files if not (matching and ignore.match_file(prefix + name))
+        ]
     return sorted(found)
 
 

@@ -54,7 +54,8 @@ def update_index(
     stats = IndexStats(files=len(listing.files), skipped=listing.skipped, notice=store.notice)
     current = set(listing.files)
     removed = [path for path in known if path not in current]
-    changed, touched = _changed_files(root, listing.files, known)
+    fresh = [path for path in listing.files if path not in listing.unchanged]
+    changed, touched = _changed_files(root, fresh, known)
     stats.unchanged = len(listing.files) - len(changed)
     store.touch(touched)
     workers = os.cpu_count() or 1
