@@ -55,6 +55,8 @@ def bulk_index(
                     progress(done, len(sizes))
                 if len(futures) - merged < workers:
                     store.make_indexes()
+                else:
+                    store.checkpoint()  # now, while the workers parse, not all at the end
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -159,11 +159,15 @@ class IndexStore:
             for statement in INDEXES:
                 self.conn.execute(statement)
 
+    def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database file (as far as readers allow)."""
+        self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
     def end_bulk(self) -> None:
         """Make the secondary indexes again after a bulk write, and checkpoint."""
         self.make_indexes()
         self.conn.execute("PRAGMA wal_autocheckpoint = 1000")
-        self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        self.checkpoint()
 
     def _move_aside(self) -> None:
         for suffix in ("", "-wal", "-shm"):
