@@ -8,6 +8,7 @@ with a few INSERT ... SELECT statements while the workers parse the next ones.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import sqlite3
@@ -88,6 +89,9 @@ def _parse_into_shard(root: str, paths: list[str], shard: str) -> tuple[str, lis
 
     outcomes: list[Outcome] = []
     conn = sqlite3.connect(shard)
+    # Parsing allocates millions of short-lived objects without cycles (reference counting
+    # frees them): the cyclic collector's passes over them find nothing and cost ~3% of a task.
+    gc.disable()
     try:
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
@@ -104,6 +108,7 @@ def _parse_into_shard(root: str, paths: list[str], shard: str) -> tuple[str, lis
                 outcomes.append((path, None))
     finally:
         conn.close()
+        gc.enable()
     return shard, outcomes
 
 
