@@ -19,9 +19,9 @@ from pathlib import Path
 from assistant.index.rows import insert_file
 from assistant.index.store import TABLES, IndexStore
 
-TASK_FILES = 256  # most files per task and shard: few enough merges, fine enough progress
+TASK_FILES = 512  # most files per task and shard: few enough merges, fine enough progress
 TAIL_TASK_BYTES = 64 * 1024  # the smallest task: the last ones end at about the same time
-SHARE = 4  # each task takes at most 1/(SHARE * workers) of the bytes still to plan
+SHARE = 2  # each task takes at most 1/(SHARE * workers) of the bytes still to plan
 Outcome = tuple[str, str | None]  # path, and the error that kept it out (None: indexed)
 
 
@@ -56,8 +56,6 @@ def bulk_index(
                     progress(done, len(sizes))
                 if len(futures) - merged < workers:
                     store.make_indexes()
-                else:
-                    store.checkpoint()  # now, while the workers parse, not all at the end
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

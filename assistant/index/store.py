@@ -30,6 +30,7 @@ COMMON_TERM_SHARE = 0.2  # a query term in more chunks than this carries IDF < l
 PRUNE_FROM_CHUNKS = 2_000  # below this, every term is cheap to score
 WAL_ATTEMPTS = 40  # about eight seconds of retries in all
 CHANGE_LOG = 256  # generations whose changed paths are kept
+BULK_CHECKPOINT_PAGES = 4096
 GENERATION = "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation')"
 
 # The plain tables; bulk-build workers write their shards with these alone.
@@ -147,8 +148,9 @@ class IndexStore:
 
     def begin_bulk(self) -> None:
         """Drop the secondary indexes before writing many files (readers fall back to scans),
-        and copy the write-ahead log into the database once at the end, not every 4 MB."""
-        self.conn.execute("PRAGMA wal_autocheckpoint = 0")
+        and copy the write-ahead log into the database every 16 MB, not every 4 MB (but not all
+        at the end either: that would be on one core after the workers are done)."""
+        self.conn.execute(f"PRAGMA wal_autocheckpoint = {BULK_CHECKPOINT_PAGES}")
         with self.conn:
             for statement in INDEXES:
                 self.conn.execute(f"DROP INDEX IF EXISTS {statement.split()[5]}")
@@ -159,15 +161,11 @@ class IndexStore:
             for statement in INDEXES:
                 self.conn.execute(statement)
 
-    def checkpoint(self) -> None:
-        """Copy the write-ahead log into the database file (as far as readers allow)."""
-        self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-
     def end_bulk(self) -> None:
         """Make the secondary indexes again after a bulk write, and checkpoint."""
         self.make_indexes()
         self.conn.execute("PRAGMA wal_autocheckpoint = 1000")
-        self.checkpoint()
+        self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _move_aside(self) -> None:
         for suffix in ("", "-wal", "-shm"):
