@@ -170,6 +170,14 @@ def test_neighbours_link_a_file_to_what_it_uses_and_to_its_users(store):
     assert "src/app/client.py" not in around_client
 
 
+def test_a_name_used_everywhere_links_its_file_to_none_of_its_users(store, monkeypatch):
+    from assistant.context import neighbours as module
+
+    assert "src/app/client.py" in module.neighbours(store, "src/app/retry.py")
+    monkeypatch.setattr(module, "MAX_USES", 0)
+    assert "src/app/client.py" not in module.neighbours(store, "src/app/retry.py")
+
+
 def test_a_user_of_the_best_match_is_found_through_the_graph(store):
     result = search(store, "compression")
     assert paths(result)[0] == "src/app/middleware/gzip.py"

@@ -251,6 +251,27 @@ def test_the_index_state_changes_with_content_only(tmp_path, settings):
         assert store.state() != first
 
 
+def test_a_query_scores_only_the_rows_of_its_rarest_terms_within_the_budget(
+    tmp_path, settings, monkeypatch
+):
+    import assistant.index.store as store_module
+
+    monkeypatch.setattr(store_module, "PRUNE_FROM_CHUNKS", 1)
+    monkeypatch.setattr(store_module, "MAX_SCORED_ROWS", 5)
+    files = {f"m{i}.py": f"def handler_{i}(widget):\n    return widget\n" for i in range(4)}
+    files.update({f"n{i}.py": f"def gadget_{i}(sprocket):\n    return 1\n" for i in range(3)})
+    files["special.py"] = "def render_invoice(widget, sprocket):\n    return widget\n"
+    for i in range(12):  # padding, so no term is common enough for the 20% rule
+        files[f"pad{i}.py"] = f"def pad_{i}():\n    return {i}\n"
+    make_repo(tmp_path / "repo", files)
+    with open_index(tmp_path / "repo", settings) as store:
+        # invoice (1 chunk) + sprocket (4) fit 5 rows; widget (5 more) does not.
+        assert store._selective(["widget", "sprocket", "invoice"]) == ["sprocket", "invoice"]
+        # The rarest term stays even when it alone is over the budget.
+        assert store._selective(["widget"]) == ["widget"]
+        assert store.search_chunks("widget sprocket invoice")[0][0].path == "special.py"
+
+
 def test_a_query_term_in_most_chunks_is_left_out_of_a_big_index(tmp_path, settings, monkeypatch):
     import assistant.index.store as store_module
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 MAX_DEFINERS = 40  # as in the whole graph: a name defined this widely points nowhere
 MAX_NAMES = 80  # per direction, most used first: bounds the work on huge files
+MAX_USES = 2_000  # a name used more often than this links its definer to nobody in particular
 
 
 def neighbours(store: IndexStore, path: str) -> dict[str, float]:
@@ -97,7 +98,19 @@ def _definers(
 def _users(
     conn: sqlite3.Connection, names: Sequence[str], file_id: int
 ) -> list[tuple[str, str, int]]:
-    """Return (name, using file, uses) for the names, leaving out the file itself."""
+    """Return (name, using file, uses) for the names, leaving out the file itself and names
+    used more than MAX_USES times (a link shared with thousands of files says nothing, and
+    reading them all is the slowest part of search on a big repository)."""
+    if not names:
+        return []
+    marks = ",".join("?" * len(names))
+    names = [
+        name
+        for name, uses in conn.execute(
+            f"SELECT name, count(*) FROM refs WHERE name IN ({marks}) GROUP BY name", names
+        )
+        if uses <= MAX_USES
+    ]
     if not names:
         return []
     marks = ",".join("?" * len(names))

@@ -28,6 +28,7 @@ MAX_FTS_TERMS = 64
 PREFIX = "lower(s.name) >= ? AND lower(s.name) < ?"
 COMMON_TERM_SHARE = 0.2  # a query term in more chunks than this carries IDF < log(4)
 PRUNE_FROM_CHUNKS = 2_000  # below this, every term is cheap to score
+MAX_SCORED_ROWS = 50_000  # posting rows one query's terms may bring (a phrase counts as 0)
 WAL_ATTEMPTS = 40  # about eight seconds of retries in all
 CHANGE_LOG = 256  # generations whose changed paths are kept
 BULK_CHECKPOINT_PAGES = 4096
@@ -420,7 +421,17 @@ class IndexStore:
         counts = {term: self._doc_count(term) for term in terms}
         limit = COMMON_TERM_SHARE * self._chunk_count
         kept = [term for term in terms if counts[term] <= limit]
-        return kept if any(counts[term] for term in kept) else terms
+        if not any(counts[term] for term in kept):
+            return terms
+        # On a very big index even a 5% term matches tens of thousands of chunks, each scored
+        # (~1.4 us a row): the rarest terms are kept up to a budget of rows, the rest dropped.
+        budget, chosen = MAX_SCORED_ROWS, set()
+        for term in sorted(kept, key=counts.__getitem__):
+            if chosen and counts[term] > budget:
+                break
+            chosen.add(term)
+            budget -= counts[term]
+        return [term for term in kept if term in chosen]
 
     def _doc_count(self, term: str) -> int:
         """Return how many chunks contain `term` (remembered until this store writes)."""
