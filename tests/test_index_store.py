@@ -138,6 +138,30 @@ def test_bad_inputs_give_a_usable_index_of_everything_else(tmp_path, settings):
     assert {"loop_a", "loop_b", "dangling.py"} <= set(skipped["unreadable"])
 
 
+@pytest.mark.parametrize("bulk", [False, True], ids=["incremental", "bulk build"])
+def test_a_file_that_turns_binary_or_minified_leaves_the_index(
+    tmp_path, settings, monkeypatch, bulk
+):
+    from assistant.index import indexer
+
+    root = tmp_path / "repo"
+    files = {f"m{n}.py": f"def keep_{n}():\n    return {n}\n" for n in range(12)}
+    make_repo(root, files)
+    with open_index(root, settings) as store:
+        assert store.file("m3.py") is not None
+    if bulk:  # every file changed, enough of them for the worker shards
+        monkeypatch.setattr(indexer, "BULK_THRESHOLD", 5)
+        for n in range(12):
+            (root / f"m{n}.py").write_text(f"def again_{n}():\n    return {n}\n")
+    (root / "m3.py").write_bytes(b"\x7fELF\x00\x00" + bytes(range(256)) * 4)
+    (root / "m4.py").write_text("x=1;" * 2_000)  # one 8,000-character line
+    with open_index(root, settings) as store:
+        stats = store.last_stats
+        assert store.file("m3.py") is None and store.file("m4.py") is None
+        assert "m3.py" in stats.skipped["binary"] and "m4.py" in stats.skipped["minified"]
+        assert stats.files == 10 and store.file("m5.py") is not None
+
+
 def test_a_file_deleted_between_listing_and_parsing_is_skipped(tmp_path, settings, monkeypatch):
     from assistant.index import indexer
 

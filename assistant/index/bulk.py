@@ -16,13 +16,14 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
+from assistant.index.model import Unindexed
 from assistant.index.rows import insert_file
 from assistant.index.store import TABLES, IndexStore
 
 TASK_FILES = 512  # most files per task and shard: few enough merges, fine enough progress
 TAIL_TASK_BYTES = 64 * 1024  # the smallest task: the last ones end at about the same time
 SHARE = 2  # each task takes at most 1/(SHARE * workers) of the bytes still to plan
-Outcome = tuple[str, str | None]  # path, and the error that kept it out (None: indexed)
+Outcome = tuple[str, Unindexed | None]  # path, and why it was left out (None: indexed)
 
 
 def bulk_index(
@@ -98,10 +99,10 @@ def _parse_into_shard(root: str, paths: list[str], shard: str) -> tuple[str, lis
         with conn:
             for path in paths:
                 outcome = parse_one(root, path)
-                if len(outcome) == 2:
-                    outcomes.append(outcome)  # type: ignore[arg-type]
+                if isinstance(outcome, Unindexed):
+                    outcomes.append((path, outcome))
                     continue
-                record, parsed, terms = outcome  # type: ignore[misc]
+                record, parsed, terms = outcome
                 next_chunk = insert_file(conn, record, parsed, terms, next_chunk)
                 outcomes.append((path, None))
     finally:

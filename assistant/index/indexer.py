@@ -6,17 +6,17 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.index.extract import parse_as_text, parse_source
-from assistant.index.model import ParsedFile
+from assistant.index.model import Unindexed
 from assistant.index.reparse import TreeCache
 from assistant.index.rows import IndexedFile, file_terms
 from assistant.index.store import FileRecord, IndexStore
-from assistant.workspace import list_files
+from assistant.workspace import CONTENT_REASONS, content_skip_reason, list_files, sniffed_reason
 
 log = logging.getLogger(__name__)
 POOL_THRESHOLD = 64  # below this many files, starting worker processes costs more than it saves
@@ -26,7 +26,9 @@ BULK_THRESHOLD = 1_000  # changed files from which shard workers and remade inde
 RECENT_TREES = TreeCache()
 
 Progress = Callable[[int, int], None]
-Outcome = IndexedFile | tuple[str, str]  # parsed (with its FTS rows), or (path, error)
+
+
+Outcome = IndexedFile | Unindexed
 
 
 @dataclass
@@ -50,7 +52,11 @@ def update_index(
     """Reparse changed files, drop deleted ones; return what happened."""
     started = time.perf_counter()
     known = {record.path: record for record in store.files()}
-    listing = list_files(root, max_bytes, {p: (r.size, r.mtime) for p, r in known.items()})
+    # Contents are sniffed later: by the parse workers in a big build (in parallel, and as
+    # they read each file anyway), or here for the few files an incremental update reads.
+    listing = list_files(
+        root, max_bytes, {p: (r.size, r.mtime) for p, r in known.items()}, sniff=False
+    )
     stats = IndexStats(files=len(listing.files), skipped=listing.skipped, notice=store.notice)
     current = set(listing.files)
     removed = [path for path in known if path not in current]
@@ -62,7 +68,8 @@ def update_index(
     if len(changed) >= BULK_THRESHOLD and workers >= 2:
         _bulk(store, root, changed, removed, workers, stats, progress)
     else:
-        _incremental(store, root, list(changed), removed, stats, progress)
+        worth, left_out = _sniffed(root, changed, stats)
+        _incremental(store, root, worth, removed + left_out, stats, progress)
     stats.removed = len([p for p in known if p not in current])
     stats.symbols = store.conn.execute("SELECT count(*) FROM symbols").fetchone()[0]
     stats.seconds = time.perf_counter() - started
@@ -104,11 +111,13 @@ def _incremental(
     """Parse changed files (on a pool when there are many) and write them in batches."""
     batch: list[IndexedFile] = []
     for done, outcome in enumerate(_parse_all(root, changed), start=1):
-        if len(outcome) == 3:
-            batch.append(outcome)  # type: ignore[arg-type]
-            stats.parsed += 1
+        if isinstance(outcome, Unindexed):
+            _record(stats, outcome)
+            if outcome.reason in CONTENT_REASONS:
+                removed.append(outcome.path)  # it was indexed before it became binary
         else:
-            _record_error(stats, *outcome)  # type: ignore[arg-type]
+            batch.append(outcome)
+            stats.parsed += 1
         if len(batch) >= WRITE_BATCH:
             store.write(batch, removed)
             removed, batch = [], []
@@ -131,19 +140,41 @@ def _bulk(
 
     store.write((), removed)
     store.begin_bulk()
+    left_out = []
     try:
-        for path, error in bulk_index(store, root, changed, workers, progress):
-            if error is None:
+        for path, unindexed in bulk_index(store, root, changed, workers, progress):
+            if unindexed is None:
                 stats.parsed += 1
             else:
-                _record_error(stats, path, error)
+                _record(stats, unindexed)
+                left_out.append(path)
     finally:
         store.end_bulk()
+    store.write((), [path for path in left_out if store.file(path) is not None])
 
 
-def _record_error(stats: IndexStats, path: str, error: str) -> None:
-    stats.errors[path] = error
-    stats.skipped.setdefault("unreadable", []).append(path)
+def _sniffed(
+    root: Path, changed: Mapping[str, int], stats: IndexStats
+) -> tuple[list[str], list[str]]:
+    """Return the changed files worth parsing, and the others (their reasons recorded)."""
+    worth, left_out = [], []
+    for path in changed:
+        reason = sniffed_reason(os.path.join(root, path))
+        if reason is None:
+            worth.append(path)
+        else:
+            _record(stats, Unindexed(path, reason))
+            left_out.append(path)
+    return worth, left_out
+
+
+def _record(stats: IndexStats, item: Unindexed) -> None:
+    """Count a file left out: skipped for its reason, unreadable ones also as errors."""
+    if item.reason == "unreadable":
+        stats.errors[item.path] = item.detail
+    elif item.reason in CONTENT_REASONS:
+        stats.files -= 1  # listed, but found not worth indexing only when read
+    stats.skipped.setdefault(item.reason, []).append(item.path)
 
 
 def _changed_files(
@@ -170,7 +201,7 @@ def _changed_files(
 
 def _parse_all(
     root: Path, paths: list[str]
-) -> Iterator[tuple[FileRecord, ParsedFile] | tuple[str, str]]:
+) -> Iterator[Outcome]:
     if len(paths) < POOL_THRESHOLD or (os.cpu_count() or 1) < 2:
         for path in paths:
             yield parse_one(str(root), path, RECENT_TREES)
@@ -189,7 +220,10 @@ def parse_one(root: str, path: str, trees: TreeCache | None = None) -> Outcome:
         stat = full.stat()
         data = full.read_bytes()
     except OSError as error:
-        return path, f"{error.strerror or error}"
+        return Unindexed(path, "unreadable", f"{error.strerror or error}")
+    reason = content_skip_reason(data)
+    if reason is not None:
+        return Unindexed(path, reason)
     try:
         parsed = parse_source(path, data, trees)
     except (ValueError, RecursionError) as error:  # tree-sitter gave up: keep the file as text

@@ -23,6 +23,15 @@ class Symbol(NamedTuple):
     parent: str | None = None  # enclosing symbol's name (class of a method), if any
 
 
+class Unindexed(NamedTuple):
+    """A file left out of the index: unreadable (with the error), or not worth indexing by its
+    contents (binary, generated, minified)."""
+
+    path: str
+    reason: str
+    detail: str = ""
+
+
 class Reference(NamedTuple):
     """A use of a name: a call, a type use or an import."""
 
