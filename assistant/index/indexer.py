@@ -26,9 +26,7 @@ BULK_THRESHOLD = 1_000  # changed files from which shard workers and remade inde
 RECENT_TREES = TreeCache()
 
 Progress = Callable[[int, int], None]
-
-
-Outcome = IndexedFile | Unindexed
+Outcome = IndexedFile | Unindexed  # parsed (with its FTS rows), or why it was left out
 
 
 @dataclass
@@ -199,9 +197,7 @@ def _changed_files(
     return changed, touched
 
 
-def _parse_all(
-    root: Path, paths: list[str]
-) -> Iterator[Outcome]:
+def _parse_all(root: Path, paths: list[str]) -> Iterator[Outcome]:
     if len(paths) < POOL_THRESHOLD or (os.cpu_count() or 1) < 2:
         for path in paths:
             yield parse_one(str(root), path, RECENT_TREES)
