@@ -162,6 +162,26 @@ def test_a_file_that_turns_binary_or_minified_leaves_the_index(
         assert stats.files == 10 and store.file("m5.py") is not None
 
 
+def test_files_skipped_for_their_contents_do_not_look_new_on_the_next_update(
+    tmp_path, settings, monkeypatch
+):
+    from assistant.index import indexer
+
+    root = tmp_path / "repo"
+    make_repo(root, {"good.py": "def good():\n    pass\n"})
+    for n in range(4):
+        (root / f"blob{n}.py").write_bytes(b"\x00\x01" * 100)
+    monkeypatch.setattr(indexer, "BULK_THRESHOLD", 2)  # four "new" files would take that path
+    with open_index(root, settings) as store:
+        assert store.last_stats.parsed == 1
+        first = store.state()
+    with open_index(root, settings) as store:
+        stats = store.last_stats
+        assert store.state() == first  # nothing was written: no build over the skipped files
+    assert stats.parsed == 0 and stats.files == 1
+    assert sorted(stats.skipped["binary"]) == [f"blob{n}.py" for n in range(4)]
+
+
 def test_a_file_deleted_between_listing_and_parsing_is_skipped(tmp_path, settings, monkeypatch):
     from assistant.index import indexer
 

@@ -50,10 +50,11 @@ def update_index(
     """Reparse changed files, drop deleted ones; return what happened."""
     started = time.perf_counter()
     known = {record.path: record for record in store.files()}
-    # Contents are sniffed later: by the parse workers in a big build (in parallel, and as
-    # they read each file anyway), or here for the few files an incremental update reads.
+    # A first build sniffs contents in its parse workers (in parallel, as they read each file
+    # anyway). Later updates sniff while listing: the files skipped for their contents are
+    # not in the store, and unsniffed they would all look new, every time.
     listing = list_files(
-        root, max_bytes, {p: (r.size, r.mtime) for p, r in known.items()}, sniff=False
+        root, max_bytes, {p: (r.size, r.mtime) for p, r in known.items()}, sniff=bool(known)
     )
     stats = IndexStats(files=len(listing.files), skipped=listing.skipped, notice=store.notice)
     current = set(listing.files)
@@ -66,7 +67,7 @@ def update_index(
     if len(changed) >= BULK_THRESHOLD and workers >= 2:
         _bulk(store, root, changed, removed, workers, stats, progress)
     else:
-        worth, left_out = _sniffed(root, changed, stats)
+        worth, left_out = _sniffed(root, changed, stats) if not known else (list(changed), [])
         _incremental(store, root, worth, removed + left_out, stats, progress)
     stats.removed = len([p for p in known if p not in current])
     stats.symbols = store.conn.execute("SELECT count(*) FROM symbols").fetchone()[0]
