@@ -13,8 +13,8 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from assistant.errors import IndexStoreError
 from assistant.index.model import Chunk, Reference, Symbol
@@ -86,9 +86,9 @@ INDEXES = (
 )
 
 
-@dataclass(frozen=True)
-class FileRecord:
-    """What the index knows about one file."""
+class FileRecord(NamedTuple):
+    """What the index knows about one file (a tuple: the store reads one per file on every
+    update, 78k at a time on a big repository)."""
 
     path: str
     language: str
