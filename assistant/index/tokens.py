@@ -50,6 +50,7 @@ def _hump_parts(word: str) -> str:
     return " ".join(parts) if parts != pieces else ""
 
 
+@lru_cache(maxsize=4096)  # an edited file's unchanged chunks come back on every re-index
 def hump_parts(text: str) -> str:
     """Return the parts of `text`'s camelCase and letter-digit words, once per occurrence.
 
