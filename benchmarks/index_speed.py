@@ -2,7 +2,7 @@
 
 One command, from a fresh clone, after `pip install -e .[dev]` into .venv:
 
-    .venv/bin/python benchmarks/index_speed.py            # Django: about 3-5 minutes on 2 cores
+    .venv/bin/python benchmarks/index_speed.py            # Django: about 4-7 minutes on 2 cores
     .venv/bin/python benchmarks/index_speed.py --scale    # also the ~100,000-file tree (longer)
 
 It downloads what it needs from PyPI itself (source distributions with `pip download`, and
