@@ -28,7 +28,7 @@ MAX_FTS_TERMS = 64
 PREFIX = "lower(s.name) >= ? AND lower(s.name) < ?"
 COMMON_TERM_SHARE = 0.2  # a query term in more chunks than this carries IDF < log(4)
 PRUNE_FROM_CHUNKS = 2_000  # below this, every term is cheap to score
-MAX_SCORED_ROWS = 10_000  # posting rows one query's terms may bring (a phrase counts as 0)
+MAX_SCORED_ROWS = 5_000  # posting rows one query's terms may bring (a phrase counts as 0)
 WAL_ATTEMPTS = 40  # about eight seconds of retries in all
 CHANGE_LOG = 256  # generations whose changed paths are kept
 BULK_CHECKPOINT_PAGES = 4096
