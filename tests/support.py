@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
+
+import git
+
 from assistant.config import Settings
 
 MODEL = "qwen3-coder-plus"
@@ -19,3 +24,15 @@ def settings_for(base_url: str, **changes: object) -> Settings:
     }
     values.update(changes)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def commit_files(root: Path, files: Mapping[str, str], message: str = "files") -> git.Repo:
+    """Create a git repository at `root` holding `files` (path -> text) in one commit."""
+    repo = git.Repo.init(root)
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    if files:
+        repo.index.add(list(files))
+        repo.index.commit(message, author=git.Actor("T", "t@example.com"))
+    return repo

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import git
 import pytest
 
 from assistant.config import Settings
@@ -12,6 +11,7 @@ from assistant.context import cache, graph, repo_map, search
 from assistant.context.repomap import ranked_symbols, shared_graph
 from assistant.index import open_index
 from assistant.index.indexer import update_paths
+from tests.support import commit_files
 
 FILES = {
     "app/core.py": "class Engine:\n    def start(self):\n        return make_config()\n\n\n"
@@ -51,12 +51,7 @@ def edges(g: graph.FileGraph) -> dict[tuple[str, str, str], float]:
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
-    repo = git.Repo.init(root)
-    for name, text in FILES.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    repo.index.add(list(FILES))
-    repo.index.commit("files", author=git.Actor("T", "t@example.com"))
+    commit_files(root, FILES)
     return root
 
 

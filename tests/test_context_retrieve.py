@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import git
 import pytest
 
 from assistant.config import Settings
 from assistant.context import search, search_result_to_dict
 from assistant.index import open_index
+from tests.support import commit_files
 
 FILES = {
     "src/app/http/parser.py": '''"""Parse raw HTTP bytes."""
@@ -78,12 +78,7 @@ def test_load_connection_settings_reads_connection_limits():
 def store(tmp_path_factory: pytest.TempPathFactory):
     base = tmp_path_factory.mktemp("retrieve")
     root = base / "repo"
-    repo = git.Repo.init(root)
-    for name, text in FILES.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    repo.index.add(list(FILES))
-    repo.index.commit("initial", author=git.Actor("T", "t@example.com"))
+    commit_files(root, FILES, "initial")
     with open_index(root, Settings(cache_dir=base / "cache")) as opened:
         yield opened
 

@@ -8,8 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import git
 import pytest
+
+from tests.support import commit_files
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,12 +30,7 @@ FILES = {
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("cli") / "repo"
-    repository = git.Repo.init(root)
-    for name, text in FILES.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    repository.index.add(list(FILES))
-    repository.index.commit("initial", author=git.Actor("T", "t@example.com"))
+    commit_files(root, FILES, "initial")
     return root
 
 
