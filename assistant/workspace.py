@@ -82,7 +82,7 @@ def list_files(
             listing.unchanged.add(rel)
             continue
         reason = _skip_reason(root, rel, max_bytes, extra_ignore) or (
-            sniffed_reason(top + rel) if sniff else None
+            _sniffed_reason(top + rel) if sniff else None
         )
         if reason:
             listing.skip(rel, reason)
@@ -174,8 +174,7 @@ def _skip_reason(root: Path, rel: str, max_bytes: int, ignore: pathspec.PathSpec
     return None
 
 
-def sniffed_reason(path: str) -> str | None:
-    """Return why the file at `path` is not worth indexing by its first bytes, or None."""
+def _sniffed_reason(path: str) -> str | None:
     try:
         with open(path, "rb") as handle:
             head = handle.read(SNIFF_BYTES)

@@ -6,7 +6,7 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +16,7 @@ from assistant.index.model import Unindexed
 from assistant.index.reparse import TreeCache
 from assistant.index.rows import IndexedFile, file_terms
 from assistant.index.store import FileRecord, IndexStore
-from assistant.workspace import CONTENT_REASONS, content_skip_reason, list_files, sniffed_reason
+from assistant.workspace import CONTENT_REASONS, content_skip_reason, list_files
 
 log = logging.getLogger(__name__)
 POOL_THRESHOLD = 64  # below this many files, starting worker processes costs more than it saves
@@ -50,8 +50,8 @@ def update_index(
     """Reparse changed files, drop deleted ones; return what happened."""
     started = time.perf_counter()
     known = {record.path: record for record in store.files()}
-    # A first build sniffs contents in its parse workers (in parallel, as they read each file
-    # anyway). Later updates sniff while listing: the files skipped for their contents are
+    # A first build checks contents as it parses (in the workers, in parallel, as they read
+    # each file anyway). Later updates sniff while listing: the files skipped for their contents are
     # not in the store, and unsniffed they would all look new, every time.
     listing = list_files(
         root, max_bytes, {p: (r.size, r.mtime) for p, r in known.items()}, sniff=bool(known)
@@ -67,8 +67,7 @@ def update_index(
     if len(changed) >= BULK_THRESHOLD and workers >= 2:
         _bulk(store, root, changed, removed, workers, stats, progress)
     else:
-        worth, left_out = _sniffed(root, changed, stats) if not known else (list(changed), [])
-        _incremental(store, root, worth, removed + left_out, stats, progress)
+        _incremental(store, root, list(changed), removed, stats, progress)
     stats.removed = len([p for p in known if p not in current])
     stats.symbols = store.conn.execute("SELECT count(*) FROM symbols").fetchone()[0]
     stats.seconds = time.perf_counter() - started
@@ -150,21 +149,6 @@ def _bulk(
     finally:
         store.end_bulk()
     store.write((), [path for path in left_out if store.file(path) is not None])
-
-
-def _sniffed(
-    root: Path, changed: Mapping[str, int], stats: IndexStats
-) -> tuple[list[str], list[str]]:
-    """Return the changed files worth parsing, and the others (their reasons recorded)."""
-    worth, left_out = [], []
-    for path in changed:
-        reason = sniffed_reason(os.path.join(root, path))
-        if reason is None:
-            worth.append(path)
-        else:
-            _record(stats, Unindexed(path, reason))
-            left_out.append(path)
-    return worth, left_out
 
 
 def _record(stats: IndexStats, item: Unindexed) -> None:
