@@ -62,24 +62,33 @@ def _tags(
     path: str, query: tree_sitter.Query, root: tree_sitter.Node
 ) -> tuple[list[_Definition], list[Reference]]:
     definitions: list[_Definition] = []
-    references: list[Reference] = []
-    seen: set[tuple[str, str, int]] = set()
+    references: dict[tuple[bytes | None, str, int], None] = {}  # (name, kind, line), in order
+    plans: dict[tuple[str, ...], list[tuple[str, str, str]]] = {}
     for _, captures in tree_sitter.QueryCursor(query).matches(root):
         names = captures.get("name")
         if not names:
             continue
         name_node = names[0]
-        name = _text(name_node.text)
-        for capture, nodes in captures.items():
-            role, kind = _role(capture)
-            if role == "definition":
-                definitions.append(_Definition(name, kind, _whole_definition(nodes[0])))
-            elif role == "reference":
-                key = (name, kind, name_node.start_point[0] + 1)
-                if key not in seen:
-                    seen.add(key)
-                    references.append(Reference(path, *key))
-    return _dedupe(definitions), references
+        keys = tuple(captures)
+        plan = plans.get(keys)
+        if plan is None:
+            plan = plans[keys] = _roles(keys)
+        for capture, role, kind in plan:
+            if role == "reference":
+                references[(name_node.text, kind, name_node.start_point[0] + 1)] = None
+            else:
+                node = _whole_definition(captures[capture][0])
+                definitions.append(_Definition(_text(name_node.text), kind, node))
+    unique = dict.fromkeys(
+        Reference(path, _text(name), kind, line) for name, kind, line in references
+    )
+    return _dedupe(definitions), list(unique)
+
+
+def _roles(captures: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """Return (capture, role, kind) of a match's definition and reference captures (one plan
+    per set of captures: 240,000 matches in Django share a dozen)."""
+    return [(c, *_role(c)) for c in captures if _role(c)[0] in ("definition", "reference")]
 
 
 @lru_cache(maxsize=4096)
