@@ -196,10 +196,8 @@ def _parse_all(root: Path, paths: list[str]) -> Iterator[Outcome]:
 def parse_one(root: str, path: str, trees: TreeCache | None = None) -> Outcome:
     """Read and parse one file (in a worker process, or in this one with the trees of files
     parsed lately); an unreadable file becomes an error."""
-    full = Path(root) / path
     try:
-        stat = full.stat()
-        data = full.read_bytes()
+        stat, data = _read(os.path.join(root, path))
     except OSError as error:
         return Unindexed(path, "unreadable", f"{error.strerror or error}")
     reason = content_skip_reason(data)
@@ -214,6 +212,20 @@ def parse_one(root: str, path: str, trees: TreeCache | None = None) -> Outcome:
     sha = _digest(data)
     record = FileRecord(path, parsed.language, stat.st_size, stat.st_mtime_ns, sha, n_lines)
     return record, parsed, file_terms(parsed)
+
+
+def _read(path: str) -> tuple[os.stat_result, bytes]:
+    """Return a file's stat and contents, with one open and one stat (a cold build reads
+    thousands: `Path.stat` plus `Path.read_bytes` cost four times as much)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        stat = os.fstat(fd)
+        parts = []
+        while chunk := os.read(fd, max(stat.st_size + 1, 1 << 16)):
+            parts.append(chunk)  # more than one when the file grew since the fstat
+        return stat, b"".join(parts)
+    finally:
+        os.close(fd)
 
 
 def _sha(path: Path) -> str:
