@@ -22,6 +22,9 @@ from assistant.index.store import TABLES, IndexStore
 
 TASK_FILES = 512  # most files per task and shard: few enough merges, fine enough progress
 TAIL_TASK_BYTES = 64 * 1024  # the smallest task: the last ones end at about the same time
+# Make the indexes once the shards still to merge hold this share of the bytes: late enough
+# that few rows come after them, early enough that the workers still have work meanwhile.
+INDEX_AT_SHARE = 0.1
 SHARE = 2  # each task takes at most 1/(SHARE * workers) of the bytes still to plan
 Outcome = tuple[str, Unindexed | None]  # path, and why it was left out (None: indexed)
 
@@ -35,28 +38,34 @@ def bulk_index(
 ) -> Iterator[Outcome]:
     """Parse the files of `sizes` (path -> bytes) on `workers` processes, a shard per task,
     merging each finished shard into `store` while the workers go on; yield every file's
-    outcome. Once a worker has nothing left to do, the store's secondary indexes are made
-    while the others finish (the merges after that keep them up to date)."""
+    outcome. The store's secondary indexes are made while the workers parse the last files
+    (the merges after that keep them up to date), not on one core after they are done."""
     folder = store.db_path.with_name(f"{store.db_path.name}.shards-{os.getpid()}")
     _remove_stale_shards(store.db_path)
     folder.mkdir(parents=True, exist_ok=True)
     try:
         done = 0
         with ProcessPoolExecutor(workers) as pool:
-            futures = [
-                pool.submit(_parse_into_shard, str(root), task, str(folder / f"{n}.sqlite"))
-                for n, task in enumerate(plan_tasks(sizes, workers))
-            ]
+            tasks = plan_tasks(sizes, workers)
+            futures = {
+                pool.submit(_parse_into_shard, str(root), task, str(folder / f"{n}.sqlite")): task
+                for n, task in enumerate(tasks)
+            }
+            total = bytes_left = sum(sizes.values())
+            indexed = False
             for merged, future in enumerate(as_completed(futures), start=1):
                 shard, outcomes = future.result()
                 store.merge(Path(shard))
                 Path(shard).unlink()
                 yield from outcomes
                 done += len(outcomes)
+                bytes_left -= sum(sizes[path] for path in futures[future])
                 if progress is not None:
                     progress(done, len(sizes))
-                if len(futures) - merged < workers:
+                near_end = len(tasks) - merged < workers or bytes_left <= INDEX_AT_SHARE * total
+                if near_end and not indexed:
                     store.make_indexes()
+                    indexed = True
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
