@@ -65,6 +65,23 @@ def test_first_index_then_only_changes_are_reparsed(tmp_path, settings):
         assert store.references(name="compute") == []
 
 
+def test_references_keep_every_line_of_a_name_used_many_times(tmp_path, settings):
+    root = tmp_path / "repo"
+    source = "from pkg.core import compute\n\nx = compute()\ny = compute() + compute()\n"
+    make_repo(root, {**FILES, "pkg/many.py": source})
+    with open_index(root, settings) as store:
+        found = [(r.path, r.kind, r.line) for r in store.references(name="compute")]
+        assert found == [
+            ("pkg/many.py", "import", 1), ("pkg/many.py", "call", 3), ("pkg/many.py", "call", 4),
+            ("pkg/use.py", "import", 1), ("pkg/use.py", "call", 5),
+        ]  # fmt: skip
+        # One row per file, name and kind, with the uses still counted one by one.
+        rows = store.conn.execute(
+            "SELECT count(*), sum(uses) FROM refs WHERE name = 'compute' AND kind = 'call'"
+        ).fetchone()
+        assert rows == (2, 3)
+
+
 def test_a_rename_moves_the_symbols(tmp_path, settings):
     root = tmp_path / "repo"
     make_repo(root, FILES)

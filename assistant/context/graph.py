@@ -160,7 +160,7 @@ def build_graph(store: GraphSource) -> FileGraph:
     uses = _use_rows(
         node_of,
         name_ids,
-        store.conn.execute("SELECT file_id, name, count(*) FROM refs GROUP BY file_id, name"),
+        store.conn.execute("SELECT file_id, name, sum(uses) FROM refs GROUP BY file_id, name"),
     )
     return _graph(paths, list(name_ids), name_ids, definitions, uses)
 
@@ -300,13 +300,13 @@ def _changed_uses(
     of a name whose definitions moved (a name defined for the first time gains its users)."""
     marks = ",".join("?" * len(changed))
     rows = store.conn.execute(
-        f"SELECT r.file_id, r.name, count(*) FROM refs r JOIN files f ON f.id = r.file_id "
+        f"SELECT r.file_id, r.name, sum(r.uses) FROM refs r JOIN files f ON f.id = r.file_id "
         f"WHERE f.path IN ({marks}) GROUP BY r.file_id, r.name",
         changed,
     ).fetchall()
     if moved:
         rows += store.conn.execute(
-            f"SELECT r.file_id, r.name, count(*) FROM refs r JOIN files f ON f.id = r.file_id "
+            f"SELECT r.file_id, r.name, sum(r.uses) FROM refs r JOIN files f ON f.id = r.file_id "
             f"WHERE r.name IN ({','.join('?' * len(moved))}) AND f.path NOT IN ({marks}) "
             "GROUP BY r.file_id, r.name",
             [*moved, *changed],

@@ -39,7 +39,7 @@ def neighbours(store: IndexStore, path: str) -> dict[str, float]:
     used = [
         (name, count)
         for name, count in conn.execute(
-            "SELECT name, count(*) AS n FROM refs WHERE file_id = ? GROUP BY name "
+            "SELECT name, sum(uses) AS n FROM refs WHERE file_id = ? GROUP BY name "
             "ORDER BY n DESC, min(rowid)",
             (file_id,),
         )
@@ -107,7 +107,7 @@ def _users(
     names = [
         name
         for name, uses in conn.execute(
-            f"SELECT name, count(*) FROM refs WHERE name IN ({marks}) GROUP BY name", names
+            f"SELECT name, sum(uses) FROM refs WHERE name IN ({marks}) GROUP BY name", names
         )
         if uses <= MAX_USES
     ]
@@ -115,7 +115,7 @@ def _users(
         return []
     marks = ",".join("?" * len(names))
     return conn.execute(
-        f"SELECT r.name, f.path, count(*) FROM refs r JOIN files f ON f.id = r.file_id "
+        f"SELECT r.name, f.path, sum(r.uses) FROM refs r JOIN files f ON f.id = r.file_id "
         f"WHERE r.name IN ({marks}) AND r.file_id != ? GROUP BY r.name, r.file_id",
         [*names, file_id],
     ).fetchall()

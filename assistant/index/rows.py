@@ -93,10 +93,14 @@ def _insert_definitions(conn: sqlite3.Connection, file_id: int, result: ParsedFi
         [(file_id, s.name, s.kind, s.start_line, s.end_line, s.signature, s.parent)
          for s in result.symbols],
     )  # fmt: skip
+    lines: dict[tuple[str, str], list[int]] = {}
+    for ref in result.references:
+        lines.setdefault((ref.name, ref.kind), []).append(ref.line)
     conn.executemany(
-        "INSERT INTO refs VALUES (?, ?, ?, ?)",
-        [(file_id, r.name, r.kind, r.line) for r in result.references],
-    )
+        "INSERT INTO refs VALUES (?, ?, ?, ?, ?)",
+        [(file_id, name, kind, len(at), " ".join(map(str, at)))
+         for (name, kind), at in lines.items()],
+    )  # fmt: skip
 
 
 def _insert_chunks(conn: sqlite3.Connection, file_id: int, chunks: list, first_chunk: int) -> int:

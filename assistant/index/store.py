@@ -22,7 +22,7 @@ from assistant.index.rows import IndexedFile, write_file
 from assistant.index.tokens import code_tokens
 
 log = logging.getLogger(__name__)
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 MAX_FTS_TERMS = 64
 # Names starting with a prefix, ignoring case, as a range on the lower(name) index (LIKE scans).
 PREFIX = "lower(s.name) >= ? AND lower(s.name) < ?"
@@ -45,9 +45,11 @@ CREATE TABLE IF NOT EXISTS symbols (
     file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE, name TEXT NOT NULL,
     kind TEXT NOT NULL, start_line INTEGER, end_line INTEGER, signature TEXT, parent TEXT
 );
+-- A row per file, name and kind of use; `lines` lists where (a file calls the same names on
+-- many lines: a row per use would be three times as many rows to write, copy and index).
 CREATE TABLE IF NOT EXISTS refs (
     file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE, name TEXT NOT NULL,
-    kind TEXT NOT NULL, line INTEGER
+    kind TEXT NOT NULL, uses INTEGER NOT NULL, lines TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
@@ -239,7 +241,7 @@ class IndexStore:
                     (offset,),
                 )
                 self.conn.execute(
-                    "INSERT INTO refs SELECT file_id + ?, name, kind, line FROM shard.refs",
+                    "INSERT INTO refs SELECT file_id + ?, name, kind, uses, lines FROM shard.refs",
                     (offset,),
                 )
                 self.conn.execute(
@@ -365,11 +367,16 @@ class IndexStore:
         """Return references, optionally of one file and/or to one name."""
         where, args = _filters(path, name, table="r")
         rows = self.conn.execute(
-            "SELECT f.path, r.name, r.kind, r.line "
-            f"FROM refs r JOIN files f ON f.id = r.file_id {where} ORDER BY f.path, r.line",
+            "SELECT f.path, r.name, r.kind, r.lines "
+            f"FROM refs r JOIN files f ON f.id = r.file_id {where} ORDER BY f.path, r.rowid",
             args,
         )
-        return [Reference(*row) for row in rows]
+        found = [
+            Reference(path, name, kind, int(line))
+            for path, name, kind, lines in rows
+            for line in lines.split()
+        ]
+        return sorted(found, key=lambda ref: (ref.path, ref.line))
 
     def chunks(self, path: str | None = None) -> list[Chunk]:
         """Return search chunks, optionally of one file."""
