@@ -18,7 +18,7 @@ from pathlib import Path
 
 from assistant.index.model import Unindexed
 from assistant.index.rows import insert_file
-from assistant.index.store import TABLES, IndexStore
+from assistant.index.store import PAGE_SIZE, TABLES, IndexStore
 
 TASK_FILES = 512  # most files per task and shard: few enough merges, fine enough progress
 TAIL_TASK_BYTES = 64 * 1024  # the smallest task: the last ones end at about the same time
@@ -101,6 +101,7 @@ def _parse_into_shard(root: str, paths: list[str], shard: str) -> tuple[str, lis
     # frees them): the cyclic collector's passes over them find nothing and cost ~3% of a task.
     gc.disable()
     try:
+        conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
         conn.executescript(TABLES)
