@@ -23,6 +23,8 @@ def test_code_tokens_keep_identifiers_whole_and_split_them():
         ("_privateName", "private name"),
         ("get_HTTP_code", ""),  # unicode61 already splits at underscores
         ("Model None MAX_SIZE 200 x.y snake_case", ""),  # nothing to split
+        ("2to3 1stPlace", ""),  # words starting with a digit are left whole
+        ("naïveCase = fooBar2", "ve case foo bar 2"),  # only ASCII letters and digits make words
     ],
 )
 def test_hump_parts_are_the_words_unicode61_cannot_split(text, parts):

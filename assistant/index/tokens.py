@@ -56,7 +56,8 @@ def hump_parts(text: str) -> str:
     """Return the parts of `text`'s camelCase and letter-digit words, once per occurrence.
 
     unicode61 indexes `parseHTTPResponse` whole and `parse_http_response` as its three words;
-    these parts, indexed beside the text, make the first findable by its words too.
+    these parts, indexed beside the text, make the first findable by its words too. Words
+    starting with a digit (`2to3`, `1st`) are left alone.
     """
     found = [_hump_parts(word) for word in _HUMPED.findall(text)]
     return " ".join(parts for parts in found if parts)
