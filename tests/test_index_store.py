@@ -16,20 +16,16 @@ import pytest
 from assistant.config import Settings
 from assistant.index import db_path_for, open_index
 from assistant.index.store import SCHEMA_VERSION
+from tests.support import commit_files
 
 
 def make_repo(root: Path, files: dict[str, str]) -> git.Repo:
+    """A git repository holding `files`, with an identity for the commits a test makes later."""
     root.mkdir(parents=True, exist_ok=True)
-    repo = git.Repo.init(root)
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    if files:
-        repo.index.add(list(files))
-        with repo.config_writer() as config:
-            config.set_value("user", "name", "T")
-            config.set_value("user", "email", "t@example.com")
-        repo.index.commit("files")
+    repo = commit_files(root, files)
+    with repo.config_writer() as config:
+        config.set_value("user", "name", "T")
+        config.set_value("user", "email", "t@example.com")
     return repo
 
 
