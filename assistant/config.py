@@ -2,6 +2,8 @@
 
 A profile (dashscope, vllm, ollama, local, ...) fills in the endpoint and model; any value set
 explicitly at a later layer wins over it. `explain_settings` says where each value came from.
+The project file is repository content, so only its harmless keys apply unless the user
+trusted the folder (assistant/security/trust.py); the others are ignored with a notice.
 """
 
 from __future__ import annotations
@@ -16,6 +18,12 @@ from typing import Any
 
 from assistant.errors import ConfigError
 from assistant.profiles import PROFILES, Profile
+from assistant.security.trust import (
+    TRUST_TABLE,
+    project_config_path,
+    project_trust,
+    split_project_settings,
+)
 
 
 @dataclass(frozen=True)
@@ -47,7 +55,16 @@ class Settings:
     permission_mode: str = "ask"
     command_allow: tuple[str, ...] = ()
     command_deny: tuple[str, ...] = ()
+    # Commands run in a bubblewrap sandbox: "workspace-write" (the repository writable, the
+    # rest read-only, secrets folders hidden), "read-only" or "off".
+    sandbox: str = "workspace-write"
+    sandbox_network: bool = False  # let sandboxed commands use the network
+    # Bounds on one model reply, whatever the server does.
+    max_reply_seconds: float = 600.0
+    max_reply_chars: int = 400_000
     extra: dict[str, str] = field(default_factory=dict)
+    # Not a setting: one line for each thing the user should know about how these were loaded.
+    notices: tuple[str, ...] = ()
 
     @property
     def effective_completion_model(self) -> str:
@@ -69,7 +86,8 @@ class SettingSource:
     source: str
 
 
-FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+FIELDS = {f.name: f for f in dataclasses.fields(Settings) if f.name != "notices"}
+SANDBOX_MODES = ("workspace-write", "read-only", "off")
 SECRET_KEYS = ("api_key", "completion_api_key")
 # Environment variables, in the order they are read (later ones win).
 ENV_VARS: dict[str, str] = {
@@ -85,6 +103,7 @@ ENV_VARS: dict[str, str] = {
     "ASSISTANT_LOCAL_GGUF": "local_gguf",
     "ASSISTANT_CACHE_DIR": "cache_dir",
     "ASSISTANT_PERMISSION_MODE": "permission_mode",
+    "ASSISTANT_SANDBOX": "sandbox",
 }
 
 
@@ -105,10 +124,9 @@ def load_settings(
     user_config: Path | None = None,
 ) -> Settings:
     """Return the effective settings for a repository (see the module docstring)."""
-    values = {
-        item.key: item.value for item in explain_settings(repo_root, overrides, env, user_config)
-    }
-    return Settings(**values)
+    notices: list[str] = []
+    explained = explain_settings(repo_root, overrides, env, user_config, notices)
+    return Settings(**{item.key: item.value for item in explained}, notices=tuple(notices))
 
 
 def explain_settings(
@@ -116,17 +134,25 @@ def explain_settings(
     overrides: Mapping[str, object] | None = None,
     env: Mapping[str, str] | None = None,
     user_config: Path | None = None,
+    notices: list[str] | None = None,
 ) -> list[SettingSource]:
-    """Return every setting's effective value and where it came from."""
+    """Return every setting's effective value and where it came from; lines the user should
+    see (project keys ignored, a broken project file) are appended to `notices`."""
     env = dict(os.environ if env is None else env)
     user_path = user_config or user_config_path(env)
     layers: list[tuple[str, dict[str, Any]]] = []
     profiles = dict(PROFILES)
-    for path in (user_path, _project_config(repo_root)):
-        if path is not None and path.is_file():
-            data = _read_toml(path)
-            profiles.update(_user_profiles(data, path))
-            layers.append((str(path), _settings_table(data, path)))
+    user_data: dict[str, Any] = {}
+    if user_path.is_file():
+        user_data = _read_toml(user_path)
+        profiles.update(_user_profiles(user_data, user_path))
+        layers.append((str(user_path), _settings_table(user_data, user_path)))
+    if repo_root is not None:
+        project, project_profiles, said = _project_layer(Path(repo_root), user_data)
+        profiles.update(project_profiles)
+        layers.append((str(project_config_path(Path(repo_root))), project))
+        if notices is not None:
+            notices.extend(said)
     layers.append(("env", _from_env(env)))
     layers.append(("flag", {k: v for k, v in (overrides or {}).items() if v is not None}))
     return _resolve(layers, profiles, env)
@@ -165,7 +191,19 @@ def _resolve(
             )
             source = "default"
         result.append(SettingSource(name, _coerce(name, value), source))
+    _check_choices(result)
     return result
+
+
+def _check_choices(result: list[SettingSource]) -> None:
+    choices = {"sandbox": SANDBOX_MODES, "permission_mode": ("ask", "auto-edit", "yolo")}
+    for item in result:
+        allowed = choices.get(item.key)
+        if allowed is not None and item.value not in allowed:
+            raise ConfigError(
+                f"setting {item.key}={item.value!r} ({item.source}) is not valid",
+                hint=f"choose one of: {', '.join(allowed)}",
+            )
 
 
 def _default_profile(
@@ -193,8 +231,33 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
     return values
 
 
-def _project_config(repo_root: Path | None) -> Path | None:
-    return Path(repo_root) / ".assistant" / "config.toml" if repo_root is not None else None
+def _project_layer(
+    root: Path, user_data: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Profile], list[str]]:
+    """Return the project file's settings that apply, its profiles (trusted folders only),
+    and the notices; a broken project file is ignored, never fatal (it is not the user's)."""
+    path = project_config_path(root)
+    if not path.is_file():
+        return {}, {}, []
+    try:
+        data = _read_toml(path)
+    except ConfigError as error:
+        return {}, {}, [f"ignored {path}: {error.one_line()}"]
+    trust = project_trust(user_data, root)
+    values = {k: v for k, v in data.items() if k != "profiles"}
+    notices = []
+    if trust.trusted:
+        unknown = sorted(set(values) - set(FIELDS))
+        notices += [f"ignored unknown setting {key!r} in {path}" for key in unknown]
+        values = {k: v for k, v in values.items() if k in FIELDS}
+        try:
+            return values, _user_profiles(data, path), notices
+        except ConfigError as error:
+            return values, {}, [*notices, f"ignored profiles in {path}: {error.one_line()}"]
+    if "profiles" in data:
+        values["profiles"] = data["profiles"]  # named in the notice like any other key
+    kept, notices = split_project_settings(values, trust, path)
+    return kept, {}, notices
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -207,7 +270,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _settings_table(data: Mapping[str, Any], path: Path) -> dict[str, Any]:
-    values = {k: v for k, v in data.items() if k != "profiles"}
+    values = {k: v for k, v in data.items() if k not in ("profiles", TRUST_TABLE)}
     unknown = sorted(set(values) - set(FIELDS))
     if unknown:
         raise ConfigError(
@@ -241,6 +304,8 @@ def _coerce(name: str, value: Any) -> Any:
     try:
         if value is None:
             return None
+        if kind == "bool":
+            return _boolean(value)
         if kind == "int":
             return int(value)
         if kind == "float":
@@ -254,6 +319,17 @@ def _coerce(name: str, value: Any) -> Any:
         return str(value)
     except (TypeError, ValueError) as error:
         raise ConfigError(f"setting {name}={value!r} is not a valid {kind}") from error
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(value)
 
 
 def mask_secret(value: str) -> str:

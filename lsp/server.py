@@ -72,6 +72,8 @@ class AssistantServer(LanguageServer):
 
         overrides = {**self.overrides, **self.options.endpoint}  # the editor's settings win
         settings = await asyncio.to_thread(load_settings, root, overrides)
+        for notice in settings.notices:
+            self.info(f"assistant: {notice}")
         stack = AsyncExitStack()
         client = await stack.enter_async_context(connect_model(settings, notice=self.info))
         index = LiveIndex(root, settings)

@@ -93,6 +93,8 @@ class ChatApp(App[None]):
         await self.chat_log.add_notice(
             f"assistant in {self.engine.root.name}. Ask anything; /help lists the commands."
         )
+        for notice in self.engine.settings.notices:
+            await self.chat_log.add_notice(notice)
         if self.engine.history:
             await self.chat_log.add_notice(
                 f"resumed the last session ({len(self.engine.history)} messages)"
@@ -266,7 +268,7 @@ class ChatApp(App[None]):
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._pending[request.call_id] = future
         try:
-            if request.tool == "run_command":
+            if request.kind == "command":
                 self.push_screen(
                     CommandApproval(request, self.engine.root),
                     callback=lambda ok: _resolve(future, bool(ok)),

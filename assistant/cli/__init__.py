@@ -25,6 +25,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "assistant.cli.lsp_cmd",
     "assistant.cli.search_cmd",
     "assistant.cli.map_cmd",
+    "assistant.cli.trust_cmd",
+    "assistant.cli.undo_cmd",
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from assistant.config import Settings, load_settings
@@ -38,4 +39,7 @@ def settings_from_args(args: argparse.Namespace, root: Path | None = None) -> Se
     overrides = {
         key: getattr(args, key, None) for key in ("profile", "model", "base_url", "api_key")
     }
-    return load_settings(root, overrides=overrides)
+    settings = load_settings(root, overrides=overrides)
+    for notice in settings.notices:
+        print(f"notice: {notice}", file=sys.stderr)
+    return settings

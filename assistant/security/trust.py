@@ -1,0 +1,127 @@
+"""Folder trust: which keys a repository's own `.assistant/config.toml` may set.
+
+A repository is data, and data never widens permissions, picks an endpoint or a key, or names
+a cache path, hooks or tool servers. So a project config may set only the keys in
+`SAFE_PROJECT_KEYS`; any other key is ignored with a one-line notice, unless the user trusted
+the folder with `assistant trust [PATH]`. Trust is recorded in the user's own config file with
+the SHA-256 of the project config as it was then: any change to that file (by a `git pull`, or
+by a model) drops the trust until the user confirms it again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import ConfigError
+
+PROJECT_CONFIG = Path(".assistant") / "config.toml"
+TRUST_TABLE = "trusted_projects"
+# What a project may set whoever wrote it: sampling and how big a file the index reads.
+SAFE_PROJECT_KEYS = frozenset({"temperature", "top_p", "max_file_bytes"})
+MAX_PROJECT_FILE_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ProjectTrust:
+    """Whether a folder's project config is trusted, and why not when it is not."""
+
+    trusted: bool
+    reason: str = ""
+
+
+def project_config_path(root: Path) -> Path:
+    """Return where a repository keeps its project config."""
+    return Path(root) / PROJECT_CONFIG
+
+
+def config_digest(path: Path) -> str:
+    """Return the SHA-256 of a project config file ("" when there is none)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def folder_key(root: Path) -> str:
+    """Return the name a folder is recorded under: its resolved absolute path."""
+    return str(Path(root).resolve())
+
+
+def project_trust(user_data: Mapping[str, Any], root: Path) -> ProjectTrust:
+    """Return whether the user trusted `root`'s project config as it is now."""
+    table = user_data.get(TRUST_TABLE)
+    entry = table.get(folder_key(root)) if isinstance(table, Mapping) else None
+    if not isinstance(entry, Mapping):
+        return ProjectTrust(False, "the folder is not trusted")
+    recorded = entry.get("config_sha256")
+    if recorded != config_digest(project_config_path(root)):
+        return ProjectTrust(False, "the project config changed since you trusted the folder")
+    return ProjectTrust(True)
+
+
+def split_project_settings(
+    values: Mapping[str, Any], trust: ProjectTrust, path: Path
+) -> tuple[dict[str, Any], list[str]]:
+    """Return the project settings that apply and a notice for each key that is ignored."""
+    if trust.trusted:
+        return dict(values), []
+    kept: dict[str, Any] = {}
+    notices = []
+    for key, value in values.items():
+        if key in SAFE_PROJECT_KEYS:
+            kept[key] = value
+        else:
+            notices.append(
+                f"ignored {key!r} from {path} ({trust.reason}; "
+                f"`assistant trust` lets this repository set it)"
+            )
+    if "max_file_bytes" in kept:
+        kept["max_file_bytes"] = min(int(kept["max_file_bytes"]), MAX_PROJECT_FILE_BYTES)
+    return kept, notices
+
+
+def trust_folder(user_config: Path, root: Path) -> str:
+    """Record in the user config that `root` and its project config as it is now are trusted.
+
+    Return the recorded digest. The rest of the user's file (comments, order) is kept.
+    """
+    import tomlkit
+
+    try:
+        text = user_config.read_text(encoding="utf-8") if user_config.is_file() else ""
+        document = tomlkit.parse(text)
+    except OSError as error:
+        raise ConfigError(f"cannot read {user_config}: {error.strerror}") from error
+    except tomlkit.exceptions.ParseError as error:
+        raise ConfigError(f"{user_config}: invalid TOML: {error}", hint="fix the file") from error
+    digest = config_digest(project_config_path(root))
+    if TRUST_TABLE not in document:
+        document[TRUST_TABLE] = tomlkit.table(is_super_table=True)
+    entry = tomlkit.table()
+    entry["config_sha256"] = digest
+    document[TRUST_TABLE][folder_key(root)] = entry  # type: ignore[index]
+    user_config.parent.mkdir(parents=True, exist_ok=True)
+    temp = user_config.with_name(f".{user_config.name}.trust.tmp")
+    temp.write_text(tomlkit.dumps(document), encoding="utf-8")
+    temp.replace(user_config)
+    return digest
+
+
+def untrust_folder(user_config: Path, root: Path) -> bool:
+    """Remove a folder's trust from the user config; return whether it was there."""
+    import tomlkit
+
+    if not user_config.is_file():
+        return False
+    document = tomlkit.parse(user_config.read_text(encoding="utf-8"))
+    table = document.get(TRUST_TABLE)
+    key = folder_key(root)
+    if not isinstance(table, Mapping) or key not in table:
+        return False
+    del table[key]  # type: ignore[attr-defined]
+    user_config.write_text(tomlkit.dumps(document), encoding="utf-8")
+    return True
