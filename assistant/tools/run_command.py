@@ -1,4 +1,9 @@
-"""run_command: run a shell command in the repository, with a timeout and a bounded output."""
+"""run_command: run a shell command in the repository, with a timeout and a bounded output.
+
+Commands run in the sandbox the settings ask for (assistant/security/sandbox.py): the
+repository writable, `.git` read-only unless a person approved this very command, no network,
+and never with the assistant's keys or other credentials in their environment.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,12 @@ import contextlib
 import os
 import signal
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+from assistant.security.sandbox import SandboxPolicy, available, command_env, sandbox_notice
 from assistant.tools.base import (
+    Grant,
     ToolContext,
     ToolOutput,
     ToolSpec,
@@ -21,6 +29,11 @@ from assistant.tools.base import (
 OUTPUT_BUDGET = 12_000
 DEFAULT_TIMEOUT = 120
 MAX_TIMEOUT = 900
+READ_ONLY_HINT = (
+    "\n[sandbox: commands may write only in the repository, and in .git only when the user "
+    "approved that very command]\n"
+)
+NOTICE_SHOWN = "sandbox_notice_shown"  # ctx.state key: the notice goes out once per run
 
 
 class RunCommand:
@@ -30,7 +43,9 @@ class RunCommand:
         name="run_command",
         description=(
             "Run a shell command in the repository root (tests, linters, builds). Output is "
-            "cut to its head and tail when long. Needs approval unless allowed by the settings."
+            "cut to its head and tail when long. Needs approval unless allowed by the settings. "
+            "It may run in a sandbox: only the repository is writable, .git is read-only, "
+            "there is no network and the home folder's secrets are hidden."
         ),
         parameters={
             "type": "object",
@@ -49,22 +64,63 @@ class RunCommand:
             optional_int(args, "timeout", DEFAULT_TIMEOUT) or DEFAULT_TIMEOUT, MAX_TIMEOUT
         )
         detail = f"$ {command}\n(in {ctx.root})"
-        if not await ctx.authorize("command", command, detail):
+        grant = await ctx.authorize("command", command, detail)
+        if not grant:
             return ToolOutput(
-                f"command not run: refused by the permission policy: {command}", ok=False
+                f"command not run: refused by the permission policy: {command}",
+                ok=False,
+                refused=True,
             )
-        code, output, timed_out = await run_shell(command, ctx.root, timeout)
+        policy = await asyncio.to_thread(SandboxPolicy.from_settings, ctx.settings, ctx.root)
+        notice = await self._notice_once(ctx)
+        before = await asyncio.to_thread(ctx.changes.snapshot)
+        try:
+            # Only a person who saw this very command may let it write git's own files.
+            code, output, timed_out = await run_shell(
+                command, ctx.root, timeout, sandbox=policy, git_writable=grant is Grant.PERSON
+            )
+        finally:  # what the command changed goes in the turn's undo journal, even if stopped
+            await asyncio.to_thread(ctx.changes.record_since, before)
         text = cut_middle(output, OUTPUT_BUDGET)
+        if code != 0 and policy.enabled and "Read-only file system" in output:
+            text += READ_ONLY_HINT
         if timed_out:
-            return ToolOutput(f"timed out after {timeout}s and was stopped\n{text}", ok=False)
-        return ToolOutput(f"exit code {code}\n{text}", ok=code == 0)
+            return ToolOutput(
+                f"{notice}timed out after {timeout}s and was stopped\n{text}", ok=False
+            )
+        return ToolOutput(f"{notice}exit code {code}\n{text}", ok=code == 0)
+
+    @staticmethod
+    async def _notice_once(ctx: ToolContext) -> str:
+        """Return the no-sandbox notice line for the run's first command, else ""."""
+        if ctx.state.get(NOTICE_SHOWN):
+            return ""
+        notice = await asyncio.to_thread(sandbox_notice, ctx.settings)
+        ctx.state[NOTICE_SHOWN] = True
+        return f"{notice}\n" if notice else ""
 
 
-async def run_shell(command: str, cwd: os.PathLike[str], timeout: float) -> tuple[int, str, bool]:
-    """Run `command` with a shell; return (exit code, combined output, timed out)."""
-    process = await asyncio.create_subprocess_shell(
-        command,
+async def run_shell(
+    command: str,
+    cwd: os.PathLike[str],
+    timeout: float,
+    *,
+    sandbox: SandboxPolicy | None = None,
+    git_writable: bool = False,
+) -> tuple[int, str, bool]:
+    """Run `command` with a shell, in `sandbox` when given and usable; return (exit code,
+    combined output, timed out). The environment never carries credentials."""
+    argv = ["/bin/sh", "-c", command]
+    env = command_env()
+    if sandbox is not None:
+        wrapped = sandbox.enabled and await asyncio.to_thread(available)
+        if wrapped:
+            argv = sandbox.wrap(argv, git_writable=git_writable, cwd=Path(cwd))
+        env = sandbox.environment(sandboxed=wrapped)
+    process = await asyncio.create_subprocess_exec(
+        *argv,
         cwd=cwd,
+        env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
         stdin=asyncio.subprocess.DEVNULL,
@@ -84,5 +140,6 @@ async def run_shell(command: str, cwd: os.PathLike[str], timeout: float) -> tupl
 
 
 def _kill_group(pid: int) -> None:
+    # In a sandbox this kills bwrap; --die-with-parent and the pid namespace take the rest.
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)

@@ -1,0 +1,312 @@
+"""The sandbox commands run in: bubblewrap on Linux, and the environment they see.
+
+A command the model asks for is data-driven: it may come from a hostile repository or model.
+In "workspace-write" mode it sees the whole file system read-only, the repository writable,
+its git directory and `.assistant/` read-only (so it cannot plant hooks or config that the
+user's own git or assistant would run later), the user's secrets folders hidden under empty
+tmpfs mounts and secrets files under /dev/null, a private /tmp, no network and no
+capabilities. "read-only" keeps the repository read-only too; "off" runs commands as they are.
+Whatever the mode, the environment a command sees has no credentials in it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import pwd
+import shutil
+import subprocess
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.config import Settings, user_config_path
+from assistant.paths import cache_root
+from assistant.security.secrets import redact
+
+BWRAP = "bwrap"
+# Under the user's home: folders and files that hold credentials or sessions.
+HOME_SECRETS = (
+    ".ssh", ".aws", ".gnupg", ".azure", ".kube", ".docker", ".password-store",
+    ".config/assistant", ".config/gcloud", ".config/gh", ".config/hub", ".config/op",
+    ".config/rclone", ".local/share/keyrings", ".terraform.d", ".vault-token", ".netrc",
+    ".git-credentials", ".config/git/credentials", ".npmrc", ".pypirc", ".pgpass",
+    ".my.cnf", ".s3cfg", ".boto", ".cargo/credentials", ".cargo/credentials.toml",
+    ".gem/credentials", ".huggingface/token", ".cache/huggingface/token",
+    ".mozilla", ".config/google-chrome", ".config/chromium",
+)  # fmt: skip
+# Sockets that hand out root or the user's keys to whoever connects.
+SYSTEM_SECRETS = ("/run/docker.sock", "/var/run/docker.sock", "/run/podman/podman.sock")
+PRIVATE_TMP = ("/tmp", "/var/tmp", "/dev/shm")
+# Variable names that carry credentials, whatever their value looks like.
+SECRET_NAME_PARTS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "AUTH",
+                     "PRIVATE", "ASKPASS", "COOKIE", "KRB5CCNAME")  # fmt: skip
+SECRET_NAME_PREFIXES = ("OPENAI_", "DASHSCOPE_", "ANTHROPIC_", "AWS_", "AZURE_", "GITHUB_TOKEN")
+
+
+@dataclass(frozen=True)
+class SandboxPolicy:
+    """Where a command may write and what it may see, for one repository."""
+
+    mode: str
+    network: bool
+    root: Path
+    homes: tuple[Path, ...] = ()  # $HOME first, then the password database's if it differs
+    hidden: tuple[Path, ...] = ()
+    git_paths: tuple[Path, ...] = ()
+    protected: tuple[Path, ...] = ()
+    # The assistant's own keys, scrubbed from the environment by value too.
+    known_secrets: tuple[str, ...] = field(default=(), repr=False)
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, root: Path, env: Mapping[str, str] | None = None
+    ) -> SandboxPolicy:
+        """Return the policy for `root` under `settings` (`env`: the process environment)."""
+        env = os.environ if env is None else env
+        root = Path(root).resolve()
+        homes = _homes(env)
+        hidden = [home / name for home in homes for name in HOME_SECRETS]
+        hidden += [cache_root(settings), _default_config_dir(), user_config_path(env)]
+        hidden += [Path(p) for p in SYSTEM_SECRETS]
+        hidden.append(Path(f"/run/user/{os.getuid()}"))  # agent sockets, keyrings, the bus
+        git_paths = _git_paths(root)
+        protected = [root / ".assistant", *_hooks_path(root), *_submodule_git_paths(root)]
+        # Binding a path that leads out of the repository would only show more of the host.
+        protected = [p for p in _resolved(protected) if p.is_relative_to(root)]
+        return cls(
+            mode=settings.sandbox,
+            network=settings.sandbox_network,
+            root=root,
+            homes=homes,
+            hidden=_unique(_resolved(hidden)),
+            git_paths=_unique(_resolved(git_paths)),
+            protected=_unique(protected),
+            known_secrets=tuple(k for k in (settings.api_key, settings.completion_api_key) if k),
+        )
+
+    @property
+    def enabled(self) -> bool:
+        """Return whether commands should run in a sandbox (the mode is not "off")."""
+        return self.mode != "off"
+
+    def wrap(
+        self, argv: list[str], *, git_writable: bool = False, cwd: Path | None = None
+    ) -> list[str]:
+        """Return the bwrap command line that runs `argv` under this policy in `cwd`."""
+        if not self.enabled:
+            return list(argv)
+        mounts: list[tuple[Path, list[str]]] = [
+            (Path("/"), ["--ro-bind", "/", "/"]),
+            (Path("/dev"), ["--dev", "/dev"]),
+            (Path("/proc"), ["--proc", "/proc"]),
+        ]
+        tmps = _unique(_resolved(Path(p) for p in PRIVATE_TMP))
+        for tmp in tmps:
+            if tmp.is_dir() or str(tmp) == "/dev/shm":
+                mounts.append((tmp, ["--tmpfs", str(tmp)]))
+        for home in self.homes:
+            # Seen read-only (tools read ~/.gitconfig and the like), even from a private /tmp.
+            if home.is_dir() and not any(t.is_relative_to(home) for t in tmps):
+                mounts.append((home, ["--ro-bind", str(home), str(home)]))
+        repo_bind = "--bind" if self.mode == "workspace-write" else "--ro-bind"
+        mounts.append((self.root, [repo_bind, str(self.root), str(self.root)]))
+        git_bind = "--bind" if git_writable and self.mode == "workspace-write" else "--ro-bind"
+        for path in self.git_paths:
+            if os.path.lexists(path):
+                mounts.append((path, [git_bind, str(path), str(path)]))
+        for path in self.protected:
+            if os.path.lexists(path):
+                mounts.append((path, ["--ro-bind", str(path), str(path)]))
+        for path in self.hidden:
+            if path.is_dir():
+                mounts.append((path, ["--tmpfs", str(path)]))
+            elif os.path.lexists(path):
+                mounts.append((path, ["--ro-bind", "/dev/null", str(path)]))
+        # An outer mount first, then what lies inside it: the repository may sit in a hidden
+        # folder (batch worktrees in the cache) and a secrets folder in the repository.
+        mounts.sort(key=lambda item: len(item[0].parts))
+        args = [_bwrap_path(), *(arg for _, spec in mounts for arg in spec)]
+        if not self.network:
+            args.append("--unshare-net")
+        workdir = Path(cwd).resolve() if cwd is not None else self.root
+        args += ["--unshare-pid", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+        return [*args, "--chdir", str(workdir), "--", *argv]
+
+    def environment(
+        self, environ: Mapping[str, str] | None = None, *, sandboxed: bool = True
+    ) -> dict[str, str]:
+        """Return the environment a command runs with (in a sandbox when `sandboxed`)."""
+        env = command_env(environ, known=self.known_secrets)
+        if sandboxed and self.enabled:
+            if self.homes:
+                env["HOME"] = str(self.homes[0])
+            env["TMPDIR"] = "/tmp"  # the private one; a host TMPDIR may not be visible
+        return env
+
+
+def command_env(
+    environ: Mapping[str, str] | None = None, *, known: Iterable[str] = ()
+) -> dict[str, str]:
+    """Return `environ` without the variables that hold or point to credentials."""
+    environ = os.environ if environ is None else environ
+    known = tuple(k for k in known if len(k) >= 8)
+    return {
+        name: value for name, value in environ.items() if not _secret_variable(name, value, known)
+    }
+
+
+def available() -> bool:
+    """Return whether bubblewrap is installed and allowed to make sandboxes here."""
+    return not unavailable_reason()
+
+
+def sandbox_notice(settings: Settings) -> str | None:
+    """Return a one-line notice when a sandbox is configured but cannot be used, else None."""
+    if settings.sandbox == "off" or available():
+        return None
+    return (
+        f"commands run without a sandbox: {unavailable_reason()}; install bubblewrap or set "
+        'sandbox = "off" to silence this'
+    )
+
+
+@functools.cache
+def unavailable_reason() -> str:
+    """Return why bwrap cannot be used here ("" when it can), probing once per process."""
+    if shutil.which(BWRAP) is None:
+        return "bwrap (bubblewrap) is not installed"
+    probe = [_bwrap_path(), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+             "--unshare-pid", "--unshare-net", "--die-with-parent", "--new-session",
+             "--cap-drop", "ALL", "true"]  # fmt: skip
+    try:
+        result = subprocess.run(probe, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bwrap cannot run here ({exc})"
+    if result.returncode != 0:
+        said = (result.stderr.strip().splitlines() or [f"exit code {result.returncode}"])[-1]
+        return f"bwrap cannot run here ({said}; are user namespaces disabled?)"
+    return ""
+
+
+def _bwrap_path() -> str:
+    return shutil.which(BWRAP) or BWRAP
+
+
+def _secret_variable(name: str, value: str, known: tuple[str, ...]) -> bool:
+    upper = name.upper()
+    if any(part in upper for part in SECRET_NAME_PARTS):
+        return True
+    if upper.startswith(SECRET_NAME_PREFIXES):
+        return True
+    if any(k in value for k in known):
+        return True
+    return redact(value) != value  # a token format or a password in a URL
+
+
+def _homes(env: Mapping[str, str]) -> tuple[Path, ...]:
+    """Return the user's home folders: $HOME and the password database's, when they differ."""
+    homes = []
+    if env.get("HOME", "").startswith("/"):
+        homes.append(Path(env["HOME"]))
+    with contextlib.suppress(KeyError):  # a uid without an entry (some containers)
+        homes.append(Path(pwd.getpwuid(os.getuid()).pw_dir))
+    return _unique(_resolved(h for h in homes if h.is_absolute() and h != Path("/")))
+
+
+def _default_config_dir() -> Path:
+    """Return the assistant's own config folder (without $ASSISTANT_CONFIG, which is a file)."""
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("assistant"))
+
+
+def _git_paths(root: Path) -> list[Path]:
+    """Return the repository's `.git` and, for a worktree, the git directories it uses.
+
+    `.git` is repository content: a folder it leads to outside the repository is bound only
+    when it really is this worktree's (its `gitdir` file points back here), so a forged one
+    cannot show, or for an approved command open up, another folder.
+    """
+    dot_git = root / ".git"
+    if dot_git.is_symlink():
+        return [dot_git] if dot_git.resolve().is_relative_to(root) else []
+    if not dot_git.is_file():
+        return [dot_git]
+    gitdir = _named_gitdir(dot_git)
+    if gitdir is None or not (gitdir.is_relative_to(root) or _points_back(gitdir, dot_git)):
+        return [dot_git]
+    paths = [dot_git, gitdir]
+    common = _read_line(gitdir / "commondir")
+    if common:
+        common_dir = (gitdir / common).resolve()
+        if gitdir.is_relative_to(common_dir) and (common_dir / "HEAD").is_file():
+            paths.insert(1, common_dir)  # it holds the worktree's own folder: bound first
+    return paths
+
+
+def _named_gitdir(dot_git: Path) -> Path | None:
+    """Return the folder a `.git` file names (`gitdir: PATH`), if it names one."""
+    line = _read_line(dot_git)
+    if not line.startswith("gitdir:"):
+        return None
+    gitdir = (dot_git.parent / line.removeprefix("gitdir:").strip()).resolve()
+    return gitdir if (gitdir / "HEAD").is_file() else None
+
+
+def _points_back(gitdir: Path, dot_git: Path) -> bool:
+    """Return whether a worktree's git folder records `dot_git` as its own `.git` file."""
+    back = _read_line(gitdir / "gitdir")
+    return bool(back) and (gitdir / back).resolve() == dot_git.resolve()
+
+
+def _read_line(path: Path) -> str:
+    try:
+        with path.open(encoding="utf-8", errors="replace") as file:
+            return file.readline().strip()
+    except OSError:
+        return ""
+
+
+def _hooks_path(root: Path) -> list[Path]:
+    """Return `core.hooksPath`, if set (relative paths are taken from the work tree)."""
+    value = _git(root, "config", "--path", "--get", "core.hooksPath").strip()
+    if not value:
+        return []
+    return [root / value]
+
+
+def _submodule_git_paths(root: Path) -> list[Path]:
+    """Return the `.git` of each submodule: rewritten, it would point git at a hostile config."""
+    # The index, not .gitmodules (which a command may delete), says where submodules are.
+    if not (root / ".git").exists():
+        return []
+    listing = _git(root, "ls-files", "--stage", "-z")
+    paths = []
+    for entry in listing.split("\0"):
+        mode, _, rest = entry.partition(" ")
+        if mode == "160000" and "\t" in rest:
+            paths.append(root / rest.split("\t", 1)[1] / ".git")
+    return paths
+
+
+def _git(root: Path, *args: str) -> str:
+    """Return a read-only git command's output ("" when git fails or is missing)."""
+    command = ["git", "-c", "core.fsmonitor=false", "-C", str(root), *args]
+    try:
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=30, check=False,
+            env=command_env(), stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return result.stdout if result.returncode == 0 else ""
+
+
+def _resolved(paths: Iterable[Path]) -> list[Path]:
+    return [Path(os.path.realpath(path)) for path in paths]
+
+
+def _unique(paths: Iterable[Path]) -> tuple[Path, ...]:
+    return tuple(dict.fromkeys(paths))
