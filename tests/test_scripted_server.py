@@ -253,3 +253,93 @@ def test_matched_turns_answer_only_requests_that_contain_their_text(scripted_ser
 
     assert ask("a.py") == "A"
     assert ask("b.py") == "B"
+
+
+def test_endless_fault_streams_until_the_client_hangs_up(scripted_server):
+    server = scripted_server({"turns": [{"text": "ab", "fault": {"kind": "endless"}}]})
+    stream = client(server).chat.completions.create(
+        model="qwen3-coder-plus", messages=HI, stream=True
+    )
+    texts = []
+    for chunk in stream:
+        texts.append(chunk.choices[0].delta.content or "")
+        assert chunk.choices[0].finish_reason is None
+        if len(texts) > 500:
+            break
+    stream.close()
+    record = server.wait_for_finish(0)
+    assert record.disconnected and record.chunks > 500
+    assert "".join(texts).startswith("abababab")
+
+
+def test_endless_arguments_stream_one_tool_call_that_never_ends(scripted_server):
+    call = {"name": "write_file", "arguments": {}}
+    fault = {"kind": "endless", "channel": "arguments"}
+    server = scripted_server({"turns": [{"tool_calls": [call], "fault": fault}]})
+    stream = client(server).chat.completions.create(
+        model="qwen3-coder-plus", messages=HI, stream=True
+    )
+    deltas = []
+    for chunk in stream:
+        deltas.extend(chunk.choices[0].delta.tool_calls or ())
+        if len(deltas) > 50:
+            break
+    stream.close()
+    assert deltas[0].function.name == "write_file"
+    assert {d.index for d in deltas} == {0} and all(d.function.arguments for d in deltas[1:])
+
+
+def test_cut_fault_ends_the_stream_with_no_finish_reason_and_no_done(scripted_server):
+    cut = {"text": "abcdefghij", "chunk_size": 2, "fault": {"kind": "cut", "after_chunks": 3}}
+    server = scripted_server({"turns": [cut, {"text": "abcdefghij", "fault": {"kind": "cut"}}]})
+    with httpx.Client() as http:
+        body = {"model": "qwen3-coder-plus", "messages": HI, "stream": True}
+        first = http.post(f"{server.base_url}/chat/completions", json=body).text
+        whole = http.post(f"{server.base_url}/chat/completions", json=body).text
+    events = [json.loads(line[6:]) for line in first.splitlines() if line.startswith("data: ")]
+    assert len(events) == 3 and "[DONE]" not in first
+    assert all(e["choices"][0]["finish_reason"] is None for e in events)
+    assert '"finish_reason": "stop"' not in whole and "[DONE]" not in whole
+    assert (
+        "".join(
+            json.loads(line[6:])["choices"][0]["delta"].get("content", "")
+            for line in whole.splitlines()
+            if line.startswith("data: ")
+        )
+        == "abcdefghij"
+    )
+    assert server.wait_for_finish(1).status == 200
+
+
+def test_non_streamed_cut_body_is_not_json(scripted_server):
+    server = scripted_server({"turns": [{"text": "hello", "fault": {"kind": "cut"}}]})
+    with httpx.Client() as http:
+        body = {"model": "qwen3-coder-plus", "messages": HI}
+        reply = http.post(f"{server.base_url}/chat/completions", json=body)
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(reply.text)
+    assert reply.text.startswith('{"id": "chatcmpl-scripted"')
+
+
+def test_new_fault_kinds_load_from_yaml(tmp_path):
+    path = tmp_path / "hostile.yaml"
+    path.write_text(
+        "turns:\n"
+        "  - fault: {kind: endless, channel: reasoning}\n"
+        "    chunk_delay: 0.01\n"
+        "  - text: half a sen\n"
+        "    fault: {kind: cut, after_chunks: 2}\n"
+    )
+    script = load_script(path)
+    assert script.turns[0].fault.kind == "endless" and script.turns[0].fault.channel == "reasoning"
+    assert script.turns[1].fault.kind == "cut" and script.turns[1].fault.after_chunks == 2
+
+
+@pytest.mark.parametrize(
+    "fault", ["{kind: endless, channel: telepathy}", "{kind: cut, after: 2}", "{kind: forever}"]
+)
+def test_bad_fault_is_a_clear_config_error(tmp_path, fault):
+    path = tmp_path / "bad.yaml"
+    path.write_text(f"turns:\n  - fault: {fault}\n")
+    with pytest.raises(ConfigError, match="fault"):
+        load_script(path)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 import httpx
 import openai
@@ -17,6 +18,8 @@ import openai
 from assistant.config import Settings
 from assistant.errors import EndpointError
 from assistant.llm import fim
+from assistant.llm.bounds import ReplyLimits, ReplyMeter, next_chunk, within
+from assistant.llm.outbound import OutboundRedactor
 from assistant.llm.retry import to_endpoint_error
 
 REQUEST_TIMEOUT = 30.0
@@ -32,6 +35,8 @@ class FimStream:
         timeout = httpx.Timeout(
             min(settings.request_timeout, REQUEST_TIMEOUT), connect=settings.connect_timeout
         )
+        # What every model request gets (see ModelClient): redaction and bounds on the reply.
+        self._outbound = OutboundRedactor((settings.api_key, settings.completion_api_key))
         self._client = openai.AsyncOpenAI(
             base_url=self.base_url or None,
             api_key=settings.completion_api_key or settings.api_key or "not-needed",
@@ -56,30 +61,39 @@ class FimStream:
     ) -> AsyncIterator[str]:
         """Yield the middle as it streams, cut at the first FIM control token (or code fence)."""
         chat = self.settings.completion_backend == "chat"
+        settings = self.settings
+        limits = ReplyLimits(settings.max_reply_seconds, settings.max_reply_chars, max_tokens)
+        deadline, meter = limits.deadline(), ReplyMeter(limits)
         try:
             if chat:
-                messages = chat_messages(prefix, suffix, context_files, path)
-                response = await self._client.chat.completions.create(
+                messages = self._outbound.messages(
+                    chat_messages(prefix, suffix, context_files, path)
+                )
+                request = self._client.chat.completions.create(
                     model=self.model, messages=messages, max_tokens=max_tokens, temperature=0.0,
                     stop=list(stop) or None, stream=True,
                 )  # fmt: skip
             else:
-                prompt = fim.build_prompt(
-                    prefix, suffix, repo_name=repo_name, context_files=context_files, path=path
+                prompt = self._outbound.prompt(
+                    fim.build_prompt(
+                        prefix, suffix, repo_name=repo_name, context_files=context_files, path=path
+                    )
                 )
                 # Servers take four stops at most; the caller's first, `cut_middle` does the rest.
                 stops = list(dict.fromkeys([*stop, *fim.FIM_STOP_SEQUENCES]))[:4]
-                response = await self._client.completions.create(
+                request = self._client.completions.create(
                     model=self.model, prompt=prompt, max_tokens=max_tokens, temperature=0.0,
                     stop=stops, stream=True,
                 )  # fmt: skip
+            response: Any = await within(deadline, request, limits)
         except (asyncio.CancelledError, EndpointError):
             raise
         except Exception as error:
             raise to_endpoint_error(error, self.base_url, self.model) from error
         cleaner = _FenceCutter() if chat else _TokenCutter()
         try:
-            async for chunk in response:
+            while (chunk := await next_chunk(response, deadline, limits)) is not None:
+                meter.chunk(chunk)
                 piece, done = cleaner.feed(_piece(chunk, chat))
                 if piece:
                     yield piece

@@ -1,5 +1,6 @@
 """The model client: chat with tools, streaming, fill-in-the-middle completions, retries."""
 
+from assistant.llm.bounds import ReplyCut, ReplyTimedOut, ReplyTooLong
 from assistant.llm.client import ChatEvent, ModelClient
 from assistant.llm.fim import ContextFile
 from assistant.llm.retry import RetryPolicy
@@ -19,6 +20,9 @@ __all__ = [
     "CompletionResult",
     "ContextFile",
     "ModelClient",
+    "ReplyCut",
+    "ReplyTimedOut",
+    "ReplyTooLong",
     "RetryPolicy",
     "StreamRestarted",
     "TextDelta",

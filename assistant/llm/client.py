@@ -5,14 +5,27 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import aclosing
 from typing import Any
 
 import httpx
 import openai
+from openai.types import Completion
+from openai.types.chat import ChatCompletion
 
 from assistant.config import Settings
 from assistant.errors import EndpointError
 from assistant.llm import fim
+from assistant.llm.bounds import (
+    ReplyCut,
+    ReplyLimits,
+    ReplyMeter,
+    next_chunk,
+    read_json,
+    reply_cut,
+    within,
+)
+from assistant.llm.outbound import OutboundRedactor
 from assistant.llm.retry import (
     RetryPolicy,
     retry_after_seconds,
@@ -21,7 +34,7 @@ from assistant.llm.retry import (
     with_retries,
 )
 from assistant.llm.stream import ChatAssembler, build_result, usage_of
-from assistant.llm.types import ChatResult, CompletionResult, StreamRestarted, TextDelta
+from assistant.llm.types import ChatResult, CompletionResult, StreamRestarted, TextDelta, Usage
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +48,8 @@ class ModelClient:
         self.settings = settings
         self.retry = retry or RetryPolicy(max_retries=settings.max_retries)
         self._chat = _openai_client(settings.base_url, settings.api_key, settings)
+        # Whatever a caller forgot, no secret and never the user's own key reaches a model.
+        self._outbound = OutboundRedactor((settings.api_key, settings.completion_api_key))
         completion_url = settings.effective_completion_base_url
         self._completion = (
             self._chat
@@ -76,28 +91,21 @@ class ModelClient:
     ) -> AsyncIterator[ChatEvent]:
         """Yield text deltas as they stream, then one final ChatResult.
 
-        A connection dropped mid-answer is retried; `StreamRestarted` tells the consumer to
-        discard the partial text. Cancelling the consuming task closes the HTTP stream.
+        A connection dropped, or a stream cut, mid-answer is retried; `StreamRestarted` tells
+        the consumer to discard the partial text. A reply past the time or size bounds raises
+        ReplyTimedOut or ReplyTooLong. Cancelling the consuming task closes the HTTP stream.
         """
         request = self._chat_request(messages, tools, tool_choice, max_tokens, temperature)
+        limits = self._limits(request["max_tokens"])
+        deadline = limits.deadline()
         attempt = 0
         while True:
-            assembler = ChatAssembler(tools, prompt_chars=_prompt_chars(messages))
             shown = False
             try:
-                stream = await self._chat.chat.completions.create(**request, stream=True)
-                try:
-                    async for chunk in stream:
-                        text = assembler.feed(chunk)
-                        if text:
-                            shown = True
-                            yield TextDelta(text)
-                finally:
-                    await stream.close()
-                tail = assembler.flush()
-                if tail:
-                    yield TextDelta(tail)
-                yield assembler.result()
+                async with aclosing(self._stream_once(request, tools, limits, deadline)) as events:
+                    async for event in events:
+                        shown = shown or isinstance(event, TextDelta)
+                        yield event
                 return
             except (asyncio.CancelledError, GeneratorExit):
                 raise
@@ -108,8 +116,35 @@ class ModelClient:
                 attempt += 1
                 log.info("chat request failed (%s); retry %d in %.2fs", error, attempt, wait)
                 if shown:
-                    yield StreamRestarted(f"connection lost mid-answer ({type(error).__name__})")
-                await asyncio.sleep(wait)
+                    yield StreamRestarted(_restart_reason(error))
+                await within(deadline, asyncio.sleep(wait), limits)
+
+    async def _stream_once(
+        self,
+        request: dict[str, Any],
+        tools: Sequence[Mapping[str, Any]] | None,
+        limits: ReplyLimits,
+        deadline: float,
+    ) -> AsyncIterator[TextDelta | ChatResult]:
+        """Make one streamed request; raise ReplyCut when it ends with no finish reason."""
+        assembler = ChatAssembler(tools, prompt_chars=_prompt_chars(request["messages"]))
+        meter = ReplyMeter(limits)
+        create = self._chat.chat.completions.create(**request, stream=True)
+        stream = await within(deadline, create, limits)
+        try:
+            while (chunk := await next_chunk(stream, deadline, limits)) is not None:
+                meter.chunk(chunk)
+                text = assembler.feed(chunk)
+                if text:
+                    yield TextDelta(text)
+        finally:
+            await stream.close()
+        if assembler.finish_reason is None:
+            raise reply_cut(self.settings.base_url)
+        tail = assembler.flush()
+        if tail:
+            yield TextDelta(tail)
+        yield assembler.result()
 
     async def chat(
         self,
@@ -132,7 +167,7 @@ class ModelClient:
         tools: Sequence[Mapping[str, Any]] | None = None,
         **options: Any,
     ) -> ChatResult:
-        """Return the answer to a non-streamed chat request."""
+        """Return the answer to a non-streamed chat request, read within the reply bounds."""
         request = self._chat_request(
             messages,
             tools,
@@ -141,23 +176,24 @@ class ModelClient:
             options.get("temperature"),
         )
         request.pop("stream_options", None)
+        limits = self._limits(request["max_tokens"])
+        deadline = limits.deadline()
+        base_url = self.settings.base_url
 
         async def call() -> ChatResult:
-            response = await self._chat.chat.completions.create(**request)
-            choice = response.choices[0]
-            raw = [
-                (c.id, c.function.name, c.function.arguments or "")
+            raw = self._chat.chat.completions.with_streaming_response.create(**request)
+            response = ChatCompletion.construct(**await read_json(raw, limits, deadline, base_url))
+            choice = _first_choice(response, base_url)
+            text = choice.message.content or ""
+            calls = [
+                (c.id, c.function.name or "", c.function.arguments or "")
                 for c in choice.message.tool_calls or ()
             ]
-            return build_result(
-                choice.message.content or "",
-                raw,
-                tools,
-                usage_of(response.usage),
-                choice.finish_reason,
-            )
+            usage = usage_of(response.usage)
+            _check_whole(limits, usage, len(text) + sum(len(n) + len(a) for _, n, a in calls))
+            return build_result(text, calls, tools, usage, choice.finish_reason)
 
-        return await with_retries(call, self.retry, self.settings.base_url, self.model)
+        return await with_retries(call, self.retry, base_url, self.model)
 
     async def complete(
         self,
@@ -167,21 +203,27 @@ class ModelClient:
         stop: Sequence[str] = (),
         temperature: float = 0.0,
     ) -> CompletionResult:
-        """Return a plain completion of `prompt` over /v1/completions."""
+        """Return a plain completion of `prompt` over /v1/completions, within the bounds."""
         model = self.settings.effective_completion_model
+        base_url = self.settings.effective_completion_base_url
+        request = {
+            "model": model,
+            "prompt": self._outbound.prompt(prompt),
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            "stop": list(stop) or None,
+        }
+        limits = self._limits(max_tokens)
+        deadline = limits.deadline()
 
         async def call() -> CompletionResult:
-            response = await self._completion.completions.create(
-                model=model,
-                prompt=prompt,
-                max_tokens=max_tokens,
-                temperature=temperature,
-                stop=list(stop) or None,
-            )
-            choice = response.choices[0]
-            return CompletionResult(choice.text, usage_of(response.usage), choice.finish_reason)
+            raw = self._completion.completions.with_streaming_response.create(**request)
+            response = Completion.construct(**await read_json(raw, limits, deadline, base_url))
+            choice = _first_choice(response, base_url)
+            usage = usage_of(response.usage)
+            _check_whole(limits, usage, len(choice.text or ""))
+            return CompletionResult(choice.text or "", usage, choice.finish_reason)
 
-        base_url = self.settings.effective_completion_base_url
         return await with_retries(call, self.retry, base_url, model)
 
     async def complete_fim(
@@ -208,6 +250,10 @@ class ModelClient:
         """Return the chat model's name."""
         return self.settings.model
 
+    def _limits(self, max_tokens: int | None) -> ReplyLimits:
+        settings = self.settings
+        return ReplyLimits(settings.max_reply_seconds, settings.max_reply_chars, max_tokens)
+
     def _chat_request(
         self,
         messages: Sequence[Mapping[str, Any]],
@@ -218,7 +264,7 @@ class ModelClient:
     ) -> dict[str, Any]:
         request: dict[str, Any] = {
             "model": self.model,
-            "messages": list(messages),
+            "messages": self._outbound.messages(messages),
             "max_tokens": max_tokens or self.settings.max_output_tokens,
             "temperature": self.settings.temperature if temperature is None else temperature,
             "top_p": self.settings.top_p,
@@ -233,6 +279,26 @@ class ModelClient:
 
 def _prompt_chars(messages: Sequence[Mapping[str, Any]]) -> int:
     return sum(len(str(m.get("content") or "")) for m in messages)
+
+
+def _restart_reason(error: Exception) -> str:
+    if isinstance(error, ReplyCut):
+        return "the endpoint cut the answer short"
+    return f"connection lost mid-answer ({type(error).__name__})"
+
+
+def _first_choice(response: Any, base_url: str) -> Any:
+    choices = response.choices
+    if not isinstance(choices, list) or not choices:
+        raise EndpointError(f"the endpoint {base_url} sent an answer with no choices")
+    return choices[0]
+
+
+def _check_whole(limits: ReplyLimits, usage: Usage, chars: int) -> None:
+    """Hold a whole (non-streamed) answer to the same bounds as a streamed one."""
+    meter = ReplyMeter(limits)
+    meter.reported(usage.completion_tokens)
+    meter.add(chars)
 
 
 def _openai_client(base_url: str, api_key: str, settings: Settings) -> openai.AsyncOpenAI:

@@ -21,9 +21,24 @@ from assistant.errors import (
     RateLimited,
     ServerFailed,
 )
+from assistant.llm.bounds import ReplyCut
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+# Recent openai clients run on httpx2, whose errors are not httpx's; a body read outside the
+# client's own wrapping (a non-streamed answer) raises them as they are.
+_TRANSPORT_ERRORS: tuple[type[Exception], ...] = (httpx.TransportError,)
+_TIMEOUT_ERRORS: tuple[type[Exception], ...] = (httpx.TimeoutException,)
+_CONNECT_ERRORS: tuple[type[Exception], ...] = (ConnectionRefusedError, httpx.ConnectError)
+try:
+    import httpx2
+
+    _TRANSPORT_ERRORS += (httpx2.TransportError,)
+    _TIMEOUT_ERRORS += (httpx2.TimeoutException,)
+    _CONNECT_ERRORS += (httpx2.ConnectError,)
+except ImportError:  # older openai clients use httpx itself
+    pass
 
 
 @dataclass(frozen=True)
@@ -43,12 +58,10 @@ class RetryPolicy:
 
 
 def is_retryable(error: BaseException) -> bool:
-    """Return whether an error is worth retrying: 429, 5xx, timeouts, dropped connections."""
+    """Return whether an error is worth retrying: 429, 5xx, timeouts, dropped or cut answers."""
     if isinstance(error, openai.APIStatusError):
         return error.status_code == 429 or error.status_code >= 500
-    return isinstance(
-        error, openai.APIConnectionError | httpx.TransportError | httpx.RemoteProtocolError
-    )
+    return isinstance(error, (openai.APIConnectionError, ReplyCut, *_TRANSPORT_ERRORS))
 
 
 def should_retry(error: BaseException, attempt: int, policy: RetryPolicy) -> bool:
@@ -129,11 +142,11 @@ def to_endpoint_error(error: BaseException, base_url: str, model: str) -> Endpoi
         return EndpointError(
             f"{base_url} refused the request: HTTP {error.status_code} {_api_message(error)}"
         )
-    if isinstance(error, openai.APITimeoutError | httpx.TimeoutException):
+    if isinstance(error, (openai.APITimeoutError, *_TIMEOUT_ERRORS)):
         return ServerFailed(
             f"{base_url} did not answer in time", hint="raise request_timeout or check the server"
         )
-    if isinstance(error, openai.APIConnectionError | httpx.TransportError):
+    if isinstance(error, (openai.APIConnectionError, *_TRANSPORT_ERRORS)):
         if _refused(error):
             return EndpointUnreachable(
                 f"cannot reach the model endpoint at {base_url}",
@@ -162,7 +175,7 @@ def _api_message(error: openai.APIStatusError) -> str:
 def _refused(error: BaseException) -> bool:
     seen: BaseException | None = error
     while seen is not None:
-        if isinstance(seen, ConnectionRefusedError | httpx.ConnectError):
+        if isinstance(seen, _CONNECT_ERRORS):
             return True
         if isinstance(seen, OSError) and seen.errno in (111, 61, 113, 101):
             return True

@@ -50,6 +50,11 @@ class ChatAssembler:
                 self._finish = choice.finish_reason
         return "".join(visible)
 
+    @property
+    def finish_reason(self) -> str | None:
+        """Return the finish reason the stream gave, None while it has given none."""
+        return self._finish
+
     def flush(self) -> str:
         """Return text held back while looking for a tool-call tag, at the end of the stream."""
         return self._filter.flush()

@@ -155,9 +155,75 @@ def completion_chunks(
         yield {**base, "choices": [], "usage": usage(turn, prompt_chars, len(turn.text))}
 
 
+ENDLESS_FILLER = "All work and no play makes the model a dull answer. "
+
+
+def endless_chat_chunks(turn: Turn, model: str, chunk_size: int, channel: str) -> Iterator[Any]:
+    """Yield `chat.completion.chunk` objects forever, in `channel` (see the `endless` fault)."""
+
+    def chunk(delta: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": "chatcmpl-scripted",
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": None}],
+        }
+
+    yield chunk({"role": "assistant", "content": ""})
+    if channel == "arguments":
+        name = turn.tool_calls[0].name if turn.tool_calls else "write_file"
+        head = {"index": 0, "id": "call_0_endless", "type": "function"}
+        yield chunk({"tool_calls": [{**head, "function": {"name": name, "arguments": ""}}]})
+    for piece in _endless_pieces(turn.text or ENDLESS_FILLER, chunk_size):
+        if channel == "arguments":
+            yield chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]})
+        elif channel == "reasoning":
+            yield chunk({"reasoning_content": piece})
+        elif channel == "empty":
+            yield chunk({})
+        else:
+            yield chunk({"content": piece})
+
+
+def endless_completion_chunks(turn: Turn, model: str, chunk_size: int) -> Iterator[Any]:
+    """Yield streamed `text_completion` chunks forever."""
+    base = {"id": "cmpl-scripted", "object": "text_completion", "model": model}
+    for piece in _endless_pieces(turn.text or ENDLESS_FILLER, chunk_size):
+        yield {**base, "choices": [{"index": 0, "text": piece, "finish_reason": None}]}
+
+
+def endless_json_body(turn: Turn, model: str, chat: bool, chunk_size: int) -> Iterator[str]:
+    """Yield a non-streamed JSON answer whose content never ends, piece by piece."""
+    head = {"id": "scripted", "object": "chat.completion" if chat else "text_completion"}
+    opening = json.dumps({**head, "model": model})[:-1]
+    field = '"message": {"role": "assistant", "content": "' if chat else '"text": "'
+    yield f'{opening}, "choices": [{{"index": 0, {field}'
+    for piece in _endless_pieces(turn.text or ENDLESS_FILLER, chunk_size):
+        yield json.dumps(piece)[1:-1]
+
+
+def cut_chunks(chunks: Iterator[dict[str, Any]], after_chunks: int) -> Iterator[dict[str, Any]]:
+    """Yield the chunks before the finish reason (at most `after_chunks`, 0: no limit)."""
+    for sent, chunk in enumerate(chunks):
+        finished = any(c.get("finish_reason") for c in chunk.get("choices", ()))
+        if finished or "usage" in chunk or (after_chunks and sent >= after_chunks):
+            return
+        yield chunk
+
+
 def error_body(message: str, code: str, kind: str = "invalid_request_error") -> dict[str, Any]:
     """Return an OpenAI-style error body."""
     return {"error": {"message": message, "type": kind, "code": code, "param": None}}
+
+
+def _endless_pieces(text: str, size: int) -> Iterator[str]:
+    size = max(1, size)
+    doubled = text * (size // max(1, len(text)) + 2)
+    offset = 0
+    while True:
+        yield doubled[offset : offset + size]
+        offset = (offset + size) % len(text)
 
 
 def _pieces(text: str, size: int) -> Iterator[str]:

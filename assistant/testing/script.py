@@ -1,4 +1,21 @@
-"""Scripts for the scripted server: what it answers, turn by turn, and which faults it injects."""
+"""Scripts for the scripted server: what it answers, turn by turn, and which faults it injects.
+
+A turn's `fault` plays a broken or hostile endpoint:
+
+- `delay`: wait `seconds` before answering.
+- `status`: answer HTTP `status` (with `retry_after` seconds as Retry-After when set).
+- `drop`: abort the connection after `after_chunks` streamed chunks (before any answer when
+  not streamed).
+- `malformed_arguments`: send tool-call arguments cut in half (not JSON).
+- `endless`: stream forever, until the client hangs up: the turn's text (or a filler) over
+  and over, in the turn's chunk size and chunk delay (no delay: as fast as the client
+  reads). `channel` says where: `content` (default), `arguments` (one tool call whose
+  arguments never end), `reasoning` (`reasoning_content`, as thinking servers send) or
+  `empty` (chunks with empty deltas). Not streamed: a JSON body whose content never ends.
+- `cut`: end the answer cleanly but early: after `after_chunks` streamed chunks (0: all the
+  text and tool calls), with no finish reason, no usage and no `[DONE]`. Not streamed: the
+  JSON body cut in half.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +29,8 @@ import yaml
 
 from assistant.errors import ConfigError
 
-FAULT_KINDS = ("delay", "status", "drop", "malformed_arguments")
+FAULT_KINDS = ("delay", "status", "drop", "malformed_arguments", "endless", "cut")
+ENDLESS_CHANNELS = ("content", "arguments", "reasoning", "empty")
 
 
 @dataclass(frozen=True)
@@ -24,6 +42,7 @@ class Fault:
     status: int = 500
     retry_after: float | None = None
     after_chunks: int = 0
+    channel: str = "content"
 
 
 @dataclass(frozen=True)
@@ -116,6 +135,8 @@ _TURN_KEYS = {
     "match",
 }
 
+_FAULT_KEYS = {"kind", "seconds", "status", "retry_after", "after_chunks", "channel"}
+
 
 def parse_turn(data: Mapping[str, Any] | Turn, where: str) -> Turn:
     """Build one turn from its mapping form."""
@@ -154,12 +175,19 @@ def _parse_fault(data: Mapping[str, Any], where: str) -> Fault:
     kind = data.get("kind")
     if kind not in FAULT_KINDS:
         raise ConfigError(f"script {where}.fault: kind must be one of {', '.join(FAULT_KINDS)}")
+    _check_keys(data, _FAULT_KEYS, f"{where}.fault")
+    channel = data.get("channel", "content")
+    if channel not in ENDLESS_CHANNELS:
+        raise ConfigError(
+            f"script {where}.fault: channel must be one of {', '.join(ENDLESS_CHANNELS)}"
+        )
     return Fault(
         kind=kind,
         seconds=float(data.get("seconds", 0.0)),
         status=int(data.get("status", 500)),
         retry_after=data.get("retry_after"),
         after_chunks=int(data.get("after_chunks", 0)),
+        channel=channel,
     )
 
 

@@ -7,7 +7,7 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,7 @@ class RecordedRequest:
     status: int = 0
     disconnected: bool = False
     finished: bool = False
+    chunks: int = 0  # streamed chunks (or endless body pieces) written so far
     received_at: float = field(default_factory=time.monotonic)
 
 
@@ -234,6 +235,8 @@ class ScriptedServer:
                 _abort(request)
                 self._finish(record, 0, disconnected=True)
                 raise _ClientGone
+            if fault is not None and fault.kind in ("endless", "cut"):
+                return await self._broken_body(request, record, turn, body, chat)
         except (_ClientGone, ConnectionResetError):
             # The connection is gone (dropped on purpose or closed by the client).
             self._finish(record, record.status, disconnected=True)
@@ -260,31 +263,74 @@ class ScriptedServer:
         prompt_chars: int,
         chat: bool,
     ) -> web.StreamResponse:
-        model = body.get("model", self.script.models[0])
-        with_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-        size = turn.chunk_size or self.script.chunk_size
         delay = turn.chunk_delay if turn.chunk_delay is not None else self.script.chunk_delay
         fault = turn.fault
-        malformed = fault is not None and fault.kind == "malformed_arguments"
         drop_after = fault.after_chunks if fault is not None and fault.kind == "drop" else None
-        chunks = (
-            payloads.chat_chunks(turn, model, size, prompt_chars, malformed, with_usage)
-            if chat
-            else payloads.completion_chunks(turn, model, size, prompt_chars, with_usage)
-        )
+        whole = fault is None or fault.kind not in ("endless", "cut")
         response = web.StreamResponse(
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
         )
         await response.prepare(request)
         record.status = 200
-        for sent, chunk in enumerate(chunks):
+        for sent, chunk in enumerate(self._chunks(turn, body, prompt_chars, chat)):
             if drop_after is not None and sent >= drop_after:
                 _abort(request)
                 raise _ClientGone
-            if delay and sent:
-                await asyncio.sleep(delay)
+            # Even with no delay, let the loop see a client that hung up.
+            await asyncio.sleep(delay if delay and sent else 0)
             await _write(request, response, f"data: {json.dumps(chunk)}\n\n")
-        await _write(request, response, "data: [DONE]\n\n")
+            record.chunks += 1
+        if whole:
+            await _write(request, response, "data: [DONE]\n\n")
+        await response.write_eof()
+        self._finish(record, 200)
+        return response
+
+    def _chunks(
+        self, turn: Turn, body: dict[str, Any], prompt_chars: int, chat: bool
+    ) -> Iterator[dict[str, Any]]:
+        model = body.get("model", self.script.models[0])
+        with_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        size = turn.chunk_size or self.script.chunk_size
+        fault = turn.fault
+        if fault is not None and fault.kind == "endless":
+            if chat:
+                return payloads.endless_chat_chunks(turn, model, size, fault.channel)
+            return payloads.endless_completion_chunks(turn, model, size)
+        malformed = fault is not None and fault.kind == "malformed_arguments"
+        chunks = (
+            payloads.chat_chunks(turn, model, size, prompt_chars, malformed, with_usage)
+            if chat
+            else payloads.completion_chunks(turn, model, size, prompt_chars, with_usage)
+        )
+        if fault is not None and fault.kind == "cut":
+            return payloads.cut_chunks(chunks, fault.after_chunks)
+        return chunks
+
+    async def _broken_body(
+        self, request: web.Request, record: RecordedRequest, turn: Turn, body: Any, chat: bool
+    ) -> web.StreamResponse:
+        """Answer a non-streamed request with a JSON body that never ends, or is cut in half."""
+        assert turn.fault is not None
+        model = body.get("model", self.script.models[0])
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        record.status = 200
+        if turn.fault.kind == "cut":
+            answer = (
+                payloads.chat_completion(turn, model, 0, False)
+                if chat
+                else payloads.text_completion(turn, model, 0)
+            )
+            whole = json.dumps(answer)
+            await _write(request, response, whole[: len(whole) // 2])
+        else:
+            size = turn.chunk_size or self.script.chunk_size
+            delay = turn.chunk_delay if turn.chunk_delay is not None else self.script.chunk_delay
+            for piece in payloads.endless_json_body(turn, model, chat, size):
+                await asyncio.sleep(delay)
+                await _write(request, response, piece)
+                record.chunks += 1
         await response.write_eof()
         self._finish(record, 200)
         return response
