@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 def sessions_dir(cache_root: Path, repo_root: Path) -> Path:
@@ -16,18 +19,27 @@ def sessions_dir(cache_root: Path, repo_root: Path) -> Path:
 
 
 class SessionLog:
-    """Append-only JSON-lines record of one conversation's messages."""
+    """Append-only JSON-lines record of one conversation's messages.
+
+    Writing is best effort: when the file cannot be written (a read-only or full disk) the log
+    warns once and keeps the rest of the conversation in memory, so the run goes on.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.unsaved: list[dict[str, Any]] = []  # messages kept in memory only
+        self.notice = ""  # why messages are not being saved, once they are not
 
     @classmethod
     def new(cls, folder: Path) -> SessionLog:
         """Start a new session file in `folder`."""
-        folder.mkdir(parents=True, exist_ok=True)
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        path = folder / f"{stamp}-{time.time_ns() % 1_000_000:06d}.jsonl"
-        return cls(path)
+        session = cls(folder / f"{stamp}-{time.time_ns() % 1_000_000:06d}.jsonl")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            session._stop_saving(error)
+        return session
 
     @classmethod
     def latest(cls, folder: Path) -> SessionLog | None:
@@ -36,22 +48,40 @@ class SessionLog:
         return cls(files[-1]) if files else None
 
     def append(self, message: dict[str, Any]) -> None:
-        """Write one message as a line, flushed at once."""
-        with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(message, ensure_ascii=False) + "\n")
+        """Write one message as a line, flushed at once (kept in memory once writing failed)."""
+        if not self.notice:
+            try:
+                with self.path.open("a", encoding="utf-8") as handle:
+                    handle.write(json.dumps(message, ensure_ascii=False) + "\n")
+                return
+            except OSError as error:
+                self._stop_saving(error)
+        self.unsaved.append(message)
 
     def messages(self) -> list[dict[str, Any]]:
         """Return the messages recorded so far; a torn last line (a crash) is skipped."""
-        if not self.path.is_file():
-            return []
         result = []
-        for line in self.path.read_text(encoding="utf-8").splitlines():
+        try:
+            text = self.path.read_text(encoding="utf-8") if self.path.is_file() else ""
+        except OSError as error:
+            log.warning("cannot read the session %s (%s)", self.path, error.strerror)
+            text = ""
+        for line in text.splitlines():
             try:
                 result.append(json.loads(line))
             except json.JSONDecodeError:
                 continue
+        result += self.unsaved
         complete_exchanges(result)
         return result
+
+    def _stop_saving(self, error: OSError) -> None:
+        """Say once that the session is not being saved, and why."""
+        self.notice = (
+            f"cannot save the session to {self.path} ({error.strerror or error}); "
+            "this conversation is kept in memory only"
+        )
+        log.warning("%s", self.notice)
 
 
 def complete_exchanges(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -293,7 +293,7 @@ def test_two_processes_creating_the_same_new_database_both_succeed(tmp_path):
     for worker in workers:
         worker.join(30)
     assert sorted(queue.get(timeout=5) for _ in workers) == ["ok"] * 4
-    assert not list(tmp_path.glob("*.broken-*"))
+    assert not list(tmp_path.glob("*.corrupt-*"))
 
 
 def test_the_index_state_changes_with_content_only(tmp_path, settings):

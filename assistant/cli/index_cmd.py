@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     root = repo_root(args)
     settings = load_settings(root)
     with IndexProgress(sys.stderr.isatty() and not args.json) as progress:
-        store = open_index(root, settings, progress=progress, rebuild=args.rebuild)
+        store = open_index(root, settings, progress=progress, rebuild=args.rebuild, notice=_note)
     stats = store.last_stats
     store.close()
     if args.json:
@@ -40,8 +40,6 @@ def run(args: argparse.Namespace) -> int:
         }  # fmt: skip
         print(json.dumps(data, indent=2))
         return 0
-    if stats.notice:
-        print(f"note: {stats.notice}", file=sys.stderr)
     skipped = sum(len(paths) for paths in stats.skipped.values())
     print(
         f"{stats.files} files ({stats.parsed} parsed, {stats.unchanged} unchanged, "
@@ -54,6 +52,11 @@ def run(args: argparse.Namespace) -> int:
             for path in sorted(paths):
                 print(f"  {path}")
     return 0
+
+
+def _note(text: str) -> None:
+    """Print a notice from the index (rebuilt, moved) on stderr, as it happens."""
+    print(f"note: {text}", file=sys.stderr)
 
 
 class IndexProgress:

@@ -30,14 +30,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Update the index and print the map."""
     from assistant.context import repo_map
-    from assistant.index import open_index
+    from assistant.index import use_index
     from assistant.workspace import relative_posix, resolve_repo_path
 
     root = repo_root(args)
     focus = [relative_posix(root, resolve_repo_path(root, path)) for path in args.focus]
-    with open_index(root, settings_from_args(args, root), update=True) as store:
-        text = repo_map(store, max(args.tokens, 0), focus=focus, mentioned=args.mention)
+    tokens = max(args.tokens, 0)
+    text = use_index(
+        root,
+        settings_from_args(args, root),
+        lambda store: repo_map(store, tokens, focus=focus, mentioned=args.mention),
+        notice=_note,
+    )
     if not text:
         print("the map is empty: nothing indexed fits the budget", file=sys.stderr)
     sys.stdout.write(text)
     return 0
+
+
+def _note(text: str) -> None:
+    """Print a notice from the index (rebuilt, moved) on stderr: stdout is for results."""
+    print(f"note: {text}", file=sys.stderr)

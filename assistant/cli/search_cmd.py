@@ -35,12 +35,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Update the index, search it, print the results."""
     from assistant.context import search, search_result_to_dict
-    from assistant.index import open_index
+    from assistant.index import use_index
 
     query = sys.stdin.read() if args.query == "-" else args.query
     root = repo_root(args)
-    with open_index(root, settings_from_args(args, root), update=True) as store:
-        result = search(store, query, limit=max(args.limit, 1))
+    settings = settings_from_args(args, root)
+    limit = max(args.limit, 1)
+    result = use_index(root, settings, lambda store: search(store, query, limit), notice=_note)
     if args.files:
         sys.stdout.write("".join(f"{hit.path}\n" for hit in result.files))
     elif args.json:
@@ -65,3 +66,8 @@ def _print_human(result: SearchResult) -> None:
             chunk = hit.chunk
             label = f" {chunk.symbol}" if chunk.symbol else ""
             print(f"  {chunk.path}:{chunk.start_line}-{chunk.end_line}{label}  ({hit.score:.3f})")
+
+
+def _note(text: str) -> None:
+    """Print a notice from the index (rebuilt, moved) on stderr: stdout is for results."""
+    print(f"note: {text}", file=sys.stderr)

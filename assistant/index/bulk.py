@@ -18,7 +18,8 @@ from pathlib import Path
 
 from assistant.index.model import Unindexed
 from assistant.index.rows import insert_file
-from assistant.index.store import PAGE_SIZE, TABLES, IndexStore
+from assistant.index.schema import PAGE_SIZE, TABLES
+from assistant.index.store import IndexStore
 
 TASK_FILES = 512  # most files per task and shard: few enough merges, fine enough progress
 TAIL_TASK_BYTES = 64 * 1024  # the smallest task: the last ones end at about the same time

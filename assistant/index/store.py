@@ -1,93 +1,43 @@
 """The index database: one SQLite file (WAL) per repository, with FTS5 over code-aware tokens.
 
 Readers in other processes (the TUI, the language server, a batch run) see a consistent index
-while an update runs: every update is one transaction per batch of files. An old-schema or
-corrupt database is moved aside and rebuilt, with a one-line warning.
+while an update runs: every update is one transaction per batch of files. A database made by
+another version is replaced, and one found damaged when opened is kept aside (faults.py) and
+rebuilt, with a one-line notice; damage found later is for `start_over` (access.py calls it).
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
-import logging
 import sqlite3
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
-from assistant.errors import IndexStoreError
+from assistant.index.faults import (
+    Identity,
+    IndexCorrupted,
+    identity,
+    move_aside,
+    remove,
+    store_errors,
+)
 from assistant.index.model import Chunk, Reference, Symbol
 from assistant.index.rows import IndexedFile, write_file
+from assistant.index.schema import INDEXES, SCHEMA, SCHEMA_VERSION, connect
 from assistant.index.tokens import code_tokens
 
-log = logging.getLogger(__name__)
-SCHEMA_VERSION = 7
 MAX_FTS_TERMS = 64
 # Names starting with a prefix, ignoring case, as a range on the lower(name) index (LIKE scans).
 PREFIX = "lower(s.name) >= ? AND lower(s.name) < ?"
 COMMON_TERM_SHARE = 0.2  # a query term in more chunks than this carries IDF < log(4)
 PRUNE_FROM_CHUNKS = 2_000  # below this, every term is cheap to score
 MAX_SCORED_ROWS = 5_000  # posting rows one query's terms may bring (a phrase counts as 0)
-WAL_ATTEMPTS = 40  # about eight seconds of retries in all
 CHANGE_LOG = 256  # generations whose changed paths are kept
 BULK_CHECKPOINT_PAGES = 2048
-# 8 KiB pages: a cold build writes half as many (and makes half the system calls).
-PAGE_SIZE = 8192
 GENERATION = "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation')"
-
-# The plain tables; bulk-build workers write their shards with these alone.
-TABLES = """
-CREATE TABLE IF NOT EXISTS files (
-    id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, language TEXT NOT NULL,
-    size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, sha TEXT NOT NULL, n_lines INTEGER NOT NULL,
-    terms TEXT NOT NULL DEFAULT ''
-);
-CREATE TABLE IF NOT EXISTS symbols (
-    file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE, name TEXT NOT NULL,
-    kind TEXT NOT NULL, start_line INTEGER, end_line INTEGER, signature TEXT, parent TEXT
-);
--- A row per file, name and kind of use; `lines` lists where (a file calls the same names on
--- many lines: a row per use would be three times as many rows to write, copy and index).
-CREATE TABLE IF NOT EXISTS refs (
-    file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE, name TEXT NOT NULL,
-    kind TEXT NOT NULL, uses INTEGER NOT NULL, lines TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS chunks (
-    id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
-    start_line INTEGER, end_line INTEGER, symbol TEXT, text TEXT NOT NULL,
-    names TEXT NOT NULL DEFAULT '', extra TEXT NOT NULL DEFAULT ''
-);
-"""
-SCHEMA = (
-    TABLES
-    + """
--- What FTS5 indexes per chunk: path words, symbol-name words, and the text with the parts of
--- its camelCase words. Computed from the tables (FTS5 keeps no second copy of the text).
-CREATE VIEW IF NOT EXISTS chunk_terms (id, file_id, path, names, body) AS
-    SELECT c.id, c.file_id, f.terms, c.names, c.text || char(10) || c.extra
-    FROM chunks c JOIN files f ON f.id = c.file_id;
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    path, names, body, content = 'chunk_terms', content_rowid = 'id', tokenize = 'unicode61'
-);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
--- Which paths each recent generation wrote or removed (NULL: too many to list), so long-lived
--- readers can bring derived data (the reference graph) forward instead of rebuilding it.
-CREATE TABLE IF NOT EXISTS changes (generation INTEGER NOT NULL, path TEXT);
-INSERT OR IGNORE INTO meta VALUES ('db_id', lower(hex(randomblob(8))));
-INSERT OR IGNORE INTO meta VALUES ('generation', '0');
-"""
-)
-# Secondary indexes: dropped during a bulk (cold) build and made once at its end, which
-# halves the time of writing a big repository.
-INDEXES = (
-    "CREATE INDEX IF NOT EXISTS symbols_name ON symbols(name)",
-    "CREATE INDEX IF NOT EXISTS symbols_lname ON symbols(lower(name))",
-    "CREATE INDEX IF NOT EXISTS symbols_file ON symbols(file_id)",
-    "CREATE INDEX IF NOT EXISTS refs_name ON refs(name)",
-    "CREATE INDEX IF NOT EXISTS refs_file ON refs(file_id)",
-    "CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file_id)",
-)
 
 
 class FileRecord(NamedTuple):
@@ -113,6 +63,7 @@ class IndexStore:
         self.db_path = Path(db_path)
         self.last_stats: object | None = None
         self.notice = ""
+        self.opened: Identity | None = None  # the file this store's connection opened
         self.conn = self._connect()
         # Chunk count and per-term document counts, for dropping near-stopwords from queries;
         # reset by this store's writes (another process's writes only shift them slightly).
@@ -124,7 +75,33 @@ class IndexStore:
     def _connect(self) -> sqlite3.Connection:
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            conn = _open(self.db_path)
+            with store_errors(self.db_path):
+                conn = self._open_current()
+        except IndexCorrupted as error:
+            reason = error.__cause__ or error
+            kept = move_aside(self.db_path, self.opened)
+            self.notice = f"the index at {self.db_path} is unreadable ({reason}); {_kept(kept)}"
+            conn = None
+        if conn is not None:
+            return conn
+        # One transaction, so a process opening the same new database at the same moment sees
+        # either nothing or the whole schema with its version (and IF NOT EXISTS lets both run).
+        indexes = ";\n".join(INDEXES)
+        with store_errors(self.db_path):
+            conn = connect(self.db_path)
+            self.opened = identity(self.db_path)
+            conn.executescript(
+                f"BEGIN IMMEDIATE;\n{SCHEMA}\n{indexes};\n"
+                f"PRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
+            )
+        return conn
+
+    def _open_current(self) -> sqlite3.Connection | None:
+        """Open the database as it is; None when it has no schema of this version (one made by
+        another version is removed)."""
+        self.opened = identity(self.db_path)  # before opening: a damaged file may fail to open
+        conn = connect(self.db_path)
+        try:
             # One statement, one snapshot: read apart, a schema another process commits in
             # between would look like an old database with no version.
             version, tables = conn.execute(
@@ -133,23 +110,26 @@ class IndexStore:
             if version == SCHEMA_VERSION:
                 conn.execute("SELECT count(*) FROM files").fetchone()
                 return conn
+        except BaseException:
             conn.close()
-            reason = "was made by another version" if version or tables else None
-        except sqlite3.DatabaseError as error:
-            reason = f"is unreadable ({error})"
-        if reason is not None:
-            self.notice = f"the index at {self.db_path} {reason}; rebuilding it"
-            log.warning(self.notice)
-            self._move_aside()
-        conn = _open(self.db_path)
-        # One transaction, so a process opening the same new database at the same moment sees
-        # either nothing or the whole schema with its version (and IF NOT EXISTS lets both run).
-        indexes = ";\n".join(INDEXES)
-        conn.executescript(
-            f"BEGIN IMMEDIATE;\n{SCHEMA}\n{indexes};\n"
-            f"PRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
-        )
-        return conn
+            raise
+        conn.close()
+        if version or tables:
+            self.notice = f"the index at {self.db_path} was made by another version; rebuilding it"
+            remove(self.db_path, self.opened)
+        return None
+
+    def start_over(self, reason: object) -> str:
+        """Close the damaged database, keep it aside for a bug report and open a new, empty one
+        in its place; return the one-line notice that says so."""
+        with contextlib.suppress(sqlite3.Error):  # closing a damaged file: nothing left to save
+            self.conn.close()
+        kept = move_aside(self.db_path, self.opened)
+        notice = f"the index at {self.db_path} was damaged ({reason}); {_kept(kept)}"
+        self.conn = self._connect()
+        self._chunk_count, self._doc_counts = None, {}
+        self.notice = "; ".join(text for text in (self.notice, notice) if text)
+        return notice
 
     def begin_bulk(self) -> None:
         """Drop the secondary indexes before writing many files (readers fall back to scans),
@@ -171,12 +151,6 @@ class IndexStore:
         self.make_indexes()
         self.conn.execute("PRAGMA wal_autocheckpoint = 1000")
         self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-
-    def _move_aside(self) -> None:
-        for suffix in ("", "-wal", "-shm"):
-            path = Path(f"{self.db_path}{suffix}")
-            if path.exists():
-                path.replace(f"{self.db_path}.broken-{int(time.time())}{suffix}")
 
     def close(self) -> None:
         """Close the connection."""
@@ -489,32 +463,10 @@ class IndexStore:
         return result[:limit]
 
 
-def _open(path: Path) -> sqlite3.Connection:
-    try:
-        conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
-        conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # takes effect when the file is made
-        _switch_to_wal(conn)
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA busy_timeout = 30000")
-        conn.execute("PRAGMA cache_size = -65536")
-    except sqlite3.OperationalError as error:
-        raise IndexStoreError(f"cannot open the index at {path}: {error}") from error
-    return conn
-
-
-def _switch_to_wal(conn: sqlite3.Connection) -> None:
-    """Put the database in WAL mode. Switching needs a moment alone with the file and SQLite
-    answers "locked" at once rather than waiting, so a process opening a new database while
-    another creates it tries again for a few seconds."""
-    for attempt in range(WAL_ATTEMPTS):
-        try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as error:
-            if "locked" not in str(error) or attempt == WAL_ATTEMPTS - 1:
-                raise
-            time.sleep(0.01 * (attempt + 1))
+def _kept(kept: Path | None) -> str:
+    if kept is None:
+        return "another process has replaced it already"
+    return f"kept it as {kept.name} and rebuilding it"
 
 
 def _filters(path: str | None, name: str | None, table: str = "s") -> tuple[str, tuple[str, ...]]:

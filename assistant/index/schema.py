@@ -1,0 +1,103 @@
+"""The index database's schema, and how a connection to it is opened (WAL, 8 KiB pages)."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+from assistant.errors import IndexStoreError
+
+SCHEMA_VERSION = 7
+WAL_ATTEMPTS = 40  # about eight seconds of retries in all
+# 8 KiB pages: a cold build writes half as many (and makes half the system calls).
+PAGE_SIZE = 8192
+
+# The plain tables; bulk-build workers write their shards with these alone.
+TABLES = """
+CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, language TEXT NOT NULL,
+    size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, sha TEXT NOT NULL, n_lines INTEGER NOT NULL,
+    terms TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS symbols (
+    file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE, name TEXT NOT NULL,
+    kind TEXT NOT NULL, start_line INTEGER, end_line INTEGER, signature TEXT, parent TEXT
+);
+-- A row per file, name and kind of use; `lines` lists where (a file calls the same names on
+-- many lines: a row per use would be three times as many rows to write, copy and index).
+CREATE TABLE IF NOT EXISTS refs (
+    file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE, name TEXT NOT NULL,
+    kind TEXT NOT NULL, uses INTEGER NOT NULL, lines TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    start_line INTEGER, end_line INTEGER, symbol TEXT, text TEXT NOT NULL,
+    names TEXT NOT NULL DEFAULT '', extra TEXT NOT NULL DEFAULT ''
+);
+"""
+SCHEMA = (
+    TABLES
+    + """
+-- What FTS5 indexes per chunk: path words, symbol-name words, and the text with the parts of
+-- its camelCase words. Computed from the tables (FTS5 keeps no second copy of the text).
+CREATE VIEW IF NOT EXISTS chunk_terms (id, file_id, path, names, body) AS
+    SELECT c.id, c.file_id, f.terms, c.names, c.text || char(10) || c.extra
+    FROM chunks c JOIN files f ON f.id = c.file_id;
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    path, names, body, content = 'chunk_terms', content_rowid = 'id', tokenize = 'unicode61'
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- Which paths each recent generation wrote or removed (NULL: too many to list), so long-lived
+-- readers can bring derived data (the reference graph) forward instead of rebuilding it.
+CREATE TABLE IF NOT EXISTS changes (generation INTEGER NOT NULL, path TEXT);
+INSERT OR IGNORE INTO meta VALUES ('db_id', lower(hex(randomblob(8))));
+INSERT OR IGNORE INTO meta VALUES ('generation', '0');
+"""
+)
+# Secondary indexes: dropped during a bulk (cold) build and made once at its end, which
+# halves the time of writing a big repository.
+INDEXES = (
+    "CREATE INDEX IF NOT EXISTS symbols_name ON symbols(name)",
+    "CREATE INDEX IF NOT EXISTS symbols_lname ON symbols(lower(name))",
+    "CREATE INDEX IF NOT EXISTS symbols_file ON symbols(file_id)",
+    "CREATE INDEX IF NOT EXISTS refs_name ON refs(name)",
+    "CREATE INDEX IF NOT EXISTS refs_file ON refs(file_id)",
+    "CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file_id)",
+)
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open a connection to the index database at `path` (made when missing), in WAL mode."""
+    try:
+        conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
+    except sqlite3.OperationalError as error:
+        raise IndexStoreError(f"cannot open the index at {path}: {error}") from error
+    try:
+        conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # takes effect when the file is made
+        switch_to_wal(conn)
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA busy_timeout = 30000")
+        conn.execute("PRAGMA cache_size = -65536")
+    except sqlite3.OperationalError as error:
+        conn.close()
+        raise IndexStoreError(f"cannot open the index at {path}: {error}") from error
+    except BaseException:
+        conn.close()  # a damaged file (not a database): the caller moves it aside
+        raise
+    return conn
+
+
+def switch_to_wal(conn: sqlite3.Connection) -> None:
+    """Put the database in WAL mode. Switching needs a moment alone with the file and SQLite
+    answers "locked" at once rather than waiting, so a process opening a new database while
+    another creates it tries again for a few seconds."""
+    for attempt in range(WAL_ATTEMPTS):
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == WAL_ATTEMPTS - 1:
+                raise
+            time.sleep(0.01 * (attempt + 1))
