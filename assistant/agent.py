@@ -32,12 +32,15 @@ from assistant.events import (
 from assistant.llm import ChatResult, ModelClient, StreamRestarted, ToolCall, ToolCallError, Usage
 from assistant.llm import TextDelta as ModelText
 from assistant.permissions import Decision, PermissionPolicy
-from assistant.tools.base import Tool, ToolContext, ToolError, ToolOutput
+from assistant.security.secrets import Redactor
+from assistant.tools.base import Grant, Tool, ToolContext, ToolError, ToolOutput, cut_middle
+from assistant.tools.changes import ChangeLog, NoChangeLog
 
 log = logging.getLogger(__name__)
 
 Approver = Callable[[ApprovalRequest], Awaitable[bool]]
-Hook = Callable[[], Awaitable[None]]
+# Every tool output is cut to this before it joins the conversation (the latest one too).
+TOOL_OUTPUT_CHARS = 40_000
 
 
 @dataclass
@@ -51,7 +54,8 @@ class AgentConfig:
     policy: PermissionPolicy
     system_prompt: str
     approve: Approver | None = None
-    before_first_edit: Hook | None = None
+    # Returns the change log of a turn (given its label), for undo; None records nothing.
+    changes: Callable[[str], ChangeLog] | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
     max_turns: int = 30
     on_message: Callable[[dict[str, Any]], None] | None = None  # e.g. the session log
@@ -65,19 +69,20 @@ class Agent:
         self.tools = {tool.spec.name: tool for tool in config.tools}
         self.history = config.history
         self.usage = Usage()
+        settings = config.settings
+        self.redactor = Redactor(
+            tuple(k for k in (settings.api_key, settings.completion_api_key) if k)
+        )
 
     async def run(self, task: str) -> AsyncIterator[Event]:
         """Work on `task` until the model stops, the turn limit, or cancellation."""
         edited: list[str] = []
         state: dict[str, Any] = {}
-        checkpointed = False
+        factory = self.config.changes
+        changes = (
+            factory(task.splitlines()[0][:60] if task else "turn") if factory else NoChangeLog()
+        )
         self._append({"role": "user", "content": task})
-
-        async def before_edit() -> None:
-            nonlocal checkpointed
-            if not checkpointed and self.config.before_first_edit is not None:
-                await self.config.before_first_edit()
-            checkpointed = True
 
         for _turn in range(self.config.max_turns):
             result: ChatResult | None = None
@@ -97,7 +102,7 @@ class Agent:
                 yield ToolResult(error.id, error.name, False, error.message)
                 self._append(_tool_message(error.id, f"error: {error.message}"))
             for call in result.tool_calls:
-                async for event in self._run_tool(call, state, before_edit):
+                async for event in self._run_tool(call, state, changes):
                     if isinstance(event, FileEdited) and event.path not in edited:
                         edited.append(event.path)
                     yield event
@@ -122,7 +127,7 @@ class Agent:
             yield ErrorEvent(error.one_line(), fatal=True, kind="endpoint")
 
     async def _run_tool(
-        self, call: ToolCall, state: dict[str, Any], before_edit: Hook
+        self, call: ToolCall, state: dict[str, Any], changes: ChangeLog
     ) -> AsyncIterator[Event]:
         yield ToolCallStarted(call.id, call.name, call.arguments)
         tool = self.tools.get(call.name)
@@ -137,7 +142,7 @@ class Agent:
                 authorize=lambda kind, summary, detail: self._authorize(
                     call, kind, summary, detail, events
                 ),
-                before_edit=before_edit,
+                changes=changes,
                 state=state,
             )
             task = asyncio.ensure_future(_guarded(tool, call.arguments, ctx))
@@ -149,21 +154,22 @@ class Agent:
             output = task.result()
         if output.edit is not None:
             yield FileEdited(output.edit.path, output.edit.diff, output.edit.created)
-        yield ToolResult(call.id, call.name, output.ok, output.text)
-        self._append(_tool_message(call.id, output.text))
+        text = cut_middle(self.redactor.redact(output.text), TOOL_OUTPUT_CHARS)
+        yield ToolResult(call.id, call.name, output.ok, text, refused=output.refused)
+        self._append(_tool_message(call.id, text))
 
     async def _authorize(
         self, call: ToolCall, kind: str, summary: str, detail: str, events: asyncio.Queue[Event]
-    ) -> bool:
+    ) -> Grant:
         policy = self.config.policy
         decision = policy.for_edit() if kind == "edit" else policy.for_command(summary)
         if decision is Decision.ALLOW:
-            return True
+            return Grant.POLICY
         if decision is Decision.DENY or self.config.approve is None:
-            return False
-        request = ApprovalRequest(call.id, call.name, summary, detail)
+            return Grant.REFUSED
+        request = ApprovalRequest(call.id, call.name, summary, detail, kind=kind)
         events.put_nowait(request)
-        return await self.config.approve(request)
+        return Grant.PERSON if await self.config.approve(request) else Grant.REFUSED
 
     async def _summarize(self, messages: Sequence[dict[str, Any]]) -> str:
         prompt = [

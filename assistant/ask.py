@@ -8,6 +8,7 @@ from pathlib import Path
 from assistant.config import Settings
 from assistant.llm import ModelClient, StreamRestarted, TextDelta
 from assistant.prompt import ASK_ROLE, PromptContext, read_rules, system_prompt
+from assistant.security.secrets import redact
 
 MAP_TOKENS = 1_024
 SNIPPETS = 4
@@ -17,18 +18,21 @@ SNIPPET_CHARS = 1_500
 def gather_context(root: Path, settings: Settings, question: str, map_tokens: int) -> PromptContext:
     """Index the repository (incrementally) and pick the repo map and snippets for a question."""
     from assistant.context import repo_map, search
-    from assistant.index import open_index
+    from assistant.index import IndexStore, use_index
 
-    with open_index(root, settings) as store:
+    def pick(store: IndexStore) -> PromptContext:
         ranked = search(store, question, limit=SNIPPETS)
         snippets = tuple(
             (f"{hit.chunk.path}:{hit.chunk.start_line}-{hit.chunk.end_line}",
-             hit.chunk.text[:SNIPPET_CHARS])
+             redact(hit.chunk.text[:SNIPPET_CHARS]))
             for hit in ranked.chunks[:SNIPPETS]
         )  # fmt: skip
         mentioned = tuple(hit.path for hit in ranked.files[:SNIPPETS])
-        text_map = repo_map(store, map_tokens, focus=mentioned)
-    return PromptContext(repo_map=text_map, snippets=snippets)
+        return PromptContext(
+            repo_map=repo_map(store, map_tokens, focus=mentioned), snippets=snippets
+        )
+
+    return use_index(root, settings, pick)
 
 
 async def answer(

@@ -22,8 +22,9 @@ from assistant.batch_state import BatchState, TargetState, state_path
 from assistant.config import Settings
 from assistant.errors import AssistantError, EndpointError, GitError
 from assistant.events import Done, ErrorEvent, UsageUpdate
-from assistant.gitops import GitCheckpoints
+from assistant.git import GitRepository, ScratchWorktree
 from assistant.llm import ModelClient
+from assistant.security.sandbox import SandboxPolicy
 from assistant.tools.run_command import run_shell
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,7 @@ class BatchRun:
         self.client = client
         self.cache_root = cache_root
         self.progress = progress or (lambda state: None)
-        self.git = GitCheckpoints(root)
+        self.git = GitRepository(root)
         self._commit_lock = asyncio.Lock()
         self._save_lock = asyncio.Lock()
         self._endpoint_down = asyncio.Event()  # stop starting targets; the rest stay pending
@@ -110,10 +111,11 @@ class BatchRun:
     async def run(self, state: BatchState) -> BatchState:
         """Work on every target not yet done, `jobs` at a time; save state after each."""
         pending = [t for t in state.targets.values() if t.status != "done"]
-        slots: asyncio.Queue[Path] = asyncio.Queue()
-        made: list[Path] = []
+        slots: asyncio.Queue[ScratchWorktree] = asyncio.Queue()
+        made: list[ScratchWorktree] = []
         for number in range(min(max(1, self.options.jobs), len(pending))):
-            slot = self.cache_root / "worktrees" / f"{_safe(state.branch)}-{number}"
+            path = self.cache_root / "worktrees" / f"{_safe(state.branch)}-{number}"
+            slot = ScratchWorktree(self.git, path, self._worktree_lock)
             slots.put_nowait(slot)
             made.append(slot)
 
@@ -134,10 +136,12 @@ class BatchRun:
             await asyncio.to_thread(self._squash, state)
         return state
 
-    async def _run_target(self, state: BatchState, target: TargetState, scratch: Path) -> None:
+    async def _run_target(
+        self, state: BatchState, target: TargetState, slot: ScratchWorktree
+    ) -> None:
         await self._update(state, target, status="running", error="")
         try:
-            await asyncio.to_thread(self._fresh_scratch, scratch, state.base)
+            scratch = await asyncio.to_thread(self._fresh_scratch, slot, state.base)
             tokens, error, endpoint = await self._agent_on(scratch, target.path)
             if endpoint:
                 self._endpoint_down.set()
@@ -146,7 +150,7 @@ class BatchRun:
             if error:
                 await self._update(state, target, status="failed", error=error, tokens=tokens)
                 return
-            diff = await asyncio.to_thread(GitCheckpoints(scratch).diff)
+            diff = await asyncio.to_thread(self._scratch_diff, slot, state.base)
             if not diff:
                 await self._update(state, target, status="unchanged", tokens=tokens)
                 return
@@ -178,7 +182,7 @@ class BatchRun:
         settings = replace(self.settings, permission_mode="auto-edit")
         agent = build_agent(
             scratch, settings, self.client, task,
-            policy=policy_for(settings, "auto-edit", headless=True),
+            policy=policy_for(settings, "auto-edit", headless=True, root=scratch),
             max_turns=self.options.max_turns, with_context=False, checkpoint=False,
         )  # fmt: skip
         tokens, error, endpoint = 0, "", False
@@ -199,8 +203,10 @@ class BatchRun:
             return "syntax errors after the edit: " + "; ".join(broken)
         if not self.options.verify:
             return ""
+        # The verify command is the user's, but it runs code the model just edited: sandboxed.
+        sandbox = await asyncio.to_thread(SandboxPolicy.from_settings, self.settings, scratch)
         code, output, timed_out = await run_shell(
-            self.options.verify, scratch, self.options.verify_timeout
+            self.options.verify, scratch, self.options.verify_timeout, sandbox=sandbox
         )
         if timed_out:
             return f"verify command timed out after {self.options.verify_timeout:.0f}s"
@@ -208,32 +214,27 @@ class BatchRun:
             return f"verify command failed (exit {code}):\n{output[-4000:]}"
         return ""
 
-    def _fresh_scratch(self, path: Path, base: str) -> None:
-        """Make `path` a clean checkout of `base`: reuse the slot's worktree, or add it."""
-        if (path / ".git").exists():
-            scratch = GitCheckpoints(path)
-            scratch._git("checkout", "-q", "-f", "--detach", base)
-            scratch._git("clean", "-q", "-f", "-d", "-x")  # our own scratch tree, never the user's
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._worktree_lock:
-            self.git.add_worktree(path, base, detach=True)
+    def _fresh_scratch(self, slot: ScratchWorktree, base: str) -> Path:
+        """Make the slot a clean checkout of `base` (checked: see assistant/git/worktrees)."""
+        return slot.reset(base)
 
-    def _remove_worktree(self, path: Path) -> None:
-        with self._worktree_lock:
-            try:
-                self.git.remove_worktree(path)
-            except GitError:
-                shutil.rmtree(path, ignore_errors=True)
+    def _scratch_diff(self, slot: ScratchWorktree, base: str) -> str:
+        return slot.diff(base)
+
+    def _remove_worktree(self, slot: ScratchWorktree) -> None:
+        try:
+            slot.remove()
+        except GitError:
+            shutil.rmtree(slot.path, ignore_errors=True)
 
     def _squash(self, state: BatchState) -> None:
         done = [t for t in state.targets.values() if t.status == "done"]
         if len(done) < 2:
             return
-        tree = self.git._git("rev-parse", f"{state.branch}^{{tree}}")
+        tree = self.git.rev_parse(f"{state.branch}^{{tree}}")
         message = f"refactor: {self.options.instruction.splitlines()[0][:60]} ({len(done)} files)"
-        commit = self.git._git("commit-tree", tree, "-p", state.base, "-m", message)
-        self.git._git("update-ref", f"refs/heads/{state.branch}", commit)
+        commit = self.git.commit_tree(tree, [state.base], message)
+        self.git.update_ref(f"refs/heads/{state.branch}", commit)
 
     async def _update(self, state: BatchState, target: TargetState, **changes: object) -> None:
         async with self._save_lock:

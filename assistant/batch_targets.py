@@ -40,9 +40,10 @@ def select_targets(
 
 
 def _symbol_files(root: Path, settings: Settings, symbol: str) -> list[str]:
-    from assistant.index import open_index
+    from assistant.index import IndexStore, use_index
 
-    with open_index(root, settings) as store:
+    def users(store: IndexStore) -> list[str]:
         paths = [s.path for s in store.symbols(name=symbol)]
-        paths += [r.path for r in store.references(name=symbol)]
-    return sorted(set(paths))
+        return paths + [r.path for r in store.references(name=symbol)]
+
+    return sorted(set(use_index(root, settings, users)))

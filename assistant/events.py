@@ -39,6 +39,7 @@ class ApprovalRequest:
     tool: str
     summary: str
     detail: str = ""  # the diff of an edit, or the command and its working directory
+    kind: str = ""  # "edit" or "command"
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class ToolResult:
     name: str
     ok: bool
     output: str
+    refused: bool = False  # the permission policy or the user said no
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.errors import PathOutsideRepository
+from assistant.security.secrets import redact
+from assistant.workspace import is_secret_file, resolve_repo_path
+
 RULES_FILES = ("AGENTS.md", "QWEN.md", "CLAUDE.md")
 RULES_DIR = Path(".assistant") / "rules"
 MAX_RULES_CHARS = 20_000
@@ -29,17 +33,38 @@ class PromptContext:
 
 
 def read_rules(root: Path) -> list[tuple[str, str]]:
-    """Return the project's rules files (AGENTS.md, QWEN.md, .assistant/rules/*.md)."""
-    found = []
-    for name in RULES_FILES:
-        path = root / name
-        if path.is_file():
-            found.append((name, path.read_text(encoding="utf-8", errors="replace")))
+    """Return the project's rules files (AGENTS.md, QWEN.md, .assistant/rules/*.md), redacted.
+
+    A rules file is repository data: one that is (or links to) a file outside the repository,
+    a secrets file or git internals is skipped, whatever its name.
+    """
+    names = [*RULES_FILES]
     rules_dir = root / RULES_DIR
-    if rules_dir.is_dir():
-        for path in sorted(rules_dir.glob("*.md")):
-            found.append((path.relative_to(root).as_posix(), path.read_text(errors="replace")))
+    if rules_dir.is_dir() and not rules_dir.is_symlink():
+        names += sorted(p.relative_to(root).as_posix() for p in rules_dir.glob("*.md"))
+    found = []
+    for name in names:
+        text = read_repo_text(root, name, MAX_RULES_CHARS)
+        if text is not None:
+            found.append((name, text))
     return found
+
+
+def read_repo_text(root: Path, name: str, limit: int) -> str | None:
+    """Return up to `limit` characters of a repository file, redacted; None when it is not a
+    readable file inside the repository, or is a secrets file or git internals."""
+    try:
+        path = resolve_repo_path(root, name)
+    except PathOutsideRepository:
+        return None
+    if not path.is_file() or is_secret_file(root, path):
+        return None
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limit * 4)
+    except OSError:
+        return None
+    return redact(data.decode("utf-8", "replace")[:limit])
 
 
 ASK_ROLE = """You are a coding assistant answering questions about the user's repository ({repo}).

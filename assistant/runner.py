@@ -20,6 +20,7 @@ from assistant.permissions import DEFAULT_ALLOW, PermissionPolicy
 from assistant.prompt import PromptContext, read_rules, system_prompt
 from assistant.session import SessionLog, sessions_dir
 from assistant.tools import default_tools
+from assistant.tools.changes import ChangeLog
 
 log = logging.getLogger(__name__)
 REPO_MAP_TOKENS = 2_048
@@ -46,14 +47,28 @@ class Outcome:
     commit: str = ""
 
 
-def policy_for(settings: Settings, mode: str, headless: bool) -> PermissionPolicy:
+def policy_for(
+    settings: Settings, mode: str, headless: bool, root: Path | None = None
+) -> PermissionPolicy:
     """Return the permission policy from settings and the chosen mode (never from the repo)."""
     return PermissionPolicy(
         mode=mode,
         allow=(*DEFAULT_ALLOW, *settings.command_allow),
         deny=settings.command_deny,
         headless=headless,
+        root=root,
     )
+
+
+def turn_changes(root: Path, settings: Settings) -> Callable[[str], ChangeLog]:
+    """Return the factory of each turn's change log (the undo journal in the user cache)."""
+    from assistant.edits.journal import UndoJournal
+    from assistant.git.shadow import ShadowTree
+    from assistant.tools.changes import TurnChanges
+
+    cache = cache_root(settings)
+    journal = UndoJournal(root, cache)
+    return lambda label: TurnChanges(journal.begin(label), ShadowTree(root, cache))
 
 
 def prompt_context(root: Path, settings: Settings, task: str) -> PromptContext:
@@ -83,18 +98,15 @@ def build_agent(
     files: Sequence[tuple[str, str]] = (),
     on_message: Callable[[dict], None] | None = None,
 ) -> Agent:
-    """Return an agent wired with the default tools, a checkpoint hook and a session log.
+    """Return an agent wired with the default tools, an undo journal and a session log.
 
     `with_context` adds the repo map and retrieved snippets to the prompt; `checkpoint`
-    saves the work tree before the first edit (batch runs in scratch worktrees need neither);
+    journals every change for undo (batch runs in scratch worktrees need neither);
     `files` are (path, content) pairs the user added to the conversation; `on_message`
     receives every message (default: the session log, if any).
     """
-    from assistant.gitops import open_checkpoints
-
-    async def save_checkpoint() -> None:
-        await asyncio.to_thread(open_checkpoints(root, settings).create, task[:60])
-
+    if checkpoint:
+        _sweep_once(root)
     context = prompt_context(root, settings, task) if with_context else PromptContext()
     context = dataclasses.replace(context, files=tuple(files))
     prompt = system_prompt(root, context, read_rules(root))
@@ -107,7 +119,7 @@ def build_agent(
             policy=policy,
             system_prompt=prompt,
             approve=approve,
-            before_first_edit=save_checkpoint if checkpoint else None,
+            changes=turn_changes(root, settings) if checkpoint else None,
             history=history if history is not None else [],
             max_turns=max_turns,
             on_message=on_message or (session.append if session is not None else None),
@@ -128,7 +140,7 @@ async def run_headless(
     previous = SessionLog.latest(folder) if options.resume else None
     session = previous or SessionLog.new(folder)
     history = previous.messages() if previous is not None else []
-    policy = policy_for(settings, options.mode, headless=True)
+    policy = policy_for(settings, options.mode, headless=True, root=root)
     refused = False
     done: Done | None = None
     async with connect_model(settings, notice=notice) as client:
@@ -138,7 +150,7 @@ async def run_headless(
         )  # fmt: skip
         async for event in agent.run(task):
             emit(event)
-            if isinstance(event, ToolResult) and "refused" in event.output and not event.ok:
+            if isinstance(event, ToolResult) and event.refused:
                 refused = True
             if isinstance(event, Done):
                 done = event
@@ -151,6 +163,21 @@ async def run_headless(
     return Outcome(reason, refused, edited, diff, commit)
 
 
+_swept: set[Path] = set()
+
+
+def _sweep_once(root: Path) -> None:
+    """Remove temporary files a killed write left in the repository (once per process)."""
+    from assistant.edits import sweep_temp_files
+    from assistant.workspace import temp_files
+
+    if root not in _swept:
+        _swept.add(root)
+        removed = sweep_temp_files(root, temp_files(root))
+        if removed:
+            log.warning("removed %d temporary file(s) an interrupted write left", len(removed))
+
+
 COMMIT_PROMPT = (
     "Write a git commit message for this change: a subject line of at most 60 characters in "
     "the imperative mood, a blank line, then one to three short lines on why. Only the message."
@@ -161,7 +188,7 @@ async def commit_edits(
     root: Path, client: ModelClient, task: str, paths: Sequence[str], diff: str
 ) -> str:
     """Commit the agent's edited files (only those) with a message the model writes."""
-    from assistant.gitops import GitCheckpoints
+    from assistant.git import GitRepository
 
     messages = [
         {"role": "system", "content": COMMIT_PROMPT},
@@ -173,12 +200,12 @@ async def commit_edits(
         log.warning("commit message from the model failed: %s", error.one_line())
         message = ""
     message = message.strip("`").strip() or f"assistant: {task.splitlines()[0][:60]}"
-    return await asyncio.to_thread(GitCheckpoints(root).commit, list(paths), message)
+    return await asyncio.to_thread(GitRepository(root).commit, list(paths), message)
 
 
 def _diff(root: Path, settings: Settings, paths: Sequence[str]) -> str:
     if not paths:
         return ""
-    from assistant.gitops import open_checkpoints
+    from assistant.git import open_work_tree
 
-    return open_checkpoints(root, settings).diff(list(paths))
+    return open_work_tree(root, cache_root(settings)).diff(list(paths))

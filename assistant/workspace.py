@@ -1,17 +1,22 @@
-"""The repository: its root, the files in it the way git sees them, and safe paths inside it."""
+"""The repository: its root, the files in it the way git sees them, and safe paths inside it.
+
+The listing never includes secrets files, git internals or our own temporary files; paths a
+model names resolve inside the root and never into a git directory."""
 
 from __future__ import annotations
 
 import os
 import stat
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import pathspec
 
-from assistant.errors import PathOutsideRepository
+from assistant.errors import GitError, PathOutsideRepository
+from assistant.git.command import git_bytes, run_git
+from assistant.security.secrets import is_secret_path
 
 IGNORE_FILE = ".assistantignore"
 VENDORED_DIRS = frozenset(
@@ -91,6 +96,19 @@ def list_files(
     return listing
 
 
+def temp_files(root: Path) -> list[str]:
+    """Return the repository's files named like our atomic writes' temporary files."""
+    root = Path(root).resolve()
+    if (root / ".git").exists():
+        try:
+            out = git_bytes(root, "ls-files", "-o", "--exclude-standard", "-z", "--",
+                            ":(glob)**/.*.assistant-*.tmp")  # fmt: skip
+            return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
+        except (GitError, OSError):
+            return []
+    return [p for p in _walk_files(root) if ".assistant-" in p and p.endswith(".tmp")]
+
+
 def _unchanged(path: str, size_mtime: tuple[int, int]) -> bool:
     try:
         status = os.stat(path)
@@ -102,13 +120,11 @@ def _unchanged(path: str, size_mtime: tuple[int, int]) -> bool:
 def _git_files(root: Path) -> list[str] | None:
     if not (root / ".git").exists():
         return None
-    result = subprocess.run(
-        ["git", "-C", str(root), "ls-files", "-co", "--exclude-standard", "-z"],
-        capture_output=True, check=False,
-    )  # fmt: skip
-    if result.returncode != 0:
+    try:
+        out = git_bytes(root, "ls-files", "-co", "--exclude-standard", "-z")
+    except (GitError, OSError):
         return None
-    return sorted({p for p in result.stdout.decode("utf-8", "surrogateescape").split("\0") if p})
+    return sorted({p for p in out.decode("utf-8", "surrogateescape").split("\0") if p})
 
 
 def _walk_files(root: Path) -> list[str]:
@@ -156,6 +172,10 @@ def _skip_reason(root: Path, rel: str, max_bytes: int, ignore: pathspec.PathSpec
     if ignore.match_file(rel):
         return "ignored"
     name = parts[-1]
+    if is_secret_path(rel):
+        return "secret"
+    if name.startswith(".") and name.endswith(".tmp") and ".assistant-" in name:
+        return "temporary"
     if name in LOCK_FILES or name.endswith((".min.js", ".min.css", ".map")):
         return "generated"
     if os.path.splitext(name)[1].lower() in DATA_SUFFIXES:
@@ -163,8 +183,12 @@ def _skip_reason(root: Path, rel: str, max_bytes: int, ignore: pathspec.PathSpec
     path = os.path.join(root, rel)
     try:
         status = os.stat(path)  # follows links: a loop or a dangling link raises
-        if os.path.islink(path) and not Path(path).resolve().is_relative_to(root):
-            return "link outside the repository"
+        if os.path.islink(path):
+            target = Path(path).resolve()
+            if not target.is_relative_to(root):
+                return "link outside the repository"
+            if is_secret_path(target.relative_to(root)) or ".git" in target.relative_to(root).parts:
+                return "secret"
     except (OSError, RuntimeError):
         return "unreadable"
     if not stat.S_ISREG(status.st_mode):
@@ -201,24 +225,52 @@ def content_skip_reason(head: bytes) -> str | None:
 def resolve_repo_path(root: Path, name: str | os.PathLike[str]) -> Path:
     """Resolve a path the model or user named against the repository root, refusing escapes.
 
-    Refuses absolute paths, `..` that climbs out, and symlinks (at any level) that lead outside
-    the root. The file itself need not exist.
+    Refuses absolute paths outside the root, `..` that climbs out, symlinks (at any level)
+    that lead outside the root, and anything inside a git directory (`.git` at any level, the
+    configured hooks folder): git internals are off limits to tools. The file itself need
+    not exist.
     """
     root = Path(root).resolve()
     text = os.fspath(name)
     if not text or "\x00" in text:
         raise PathOutsideRepository(f"invalid path {text!r}", hint="name a file inside the repo")
     candidate = Path(text)
-    if candidate.is_absolute():
-        raise PathOutsideRepository(
-            f"absolute path {text!r} refused", hint="use a path relative to the repository root"
-        )
-    resolved = (root / candidate).resolve()
+    resolved = (root / candidate).resolve()  # an absolute candidate replaces the root
     if resolved != root and root not in resolved.parents:
         raise PathOutsideRepository(
             f"path {text!r} resolves outside the repository", hint="stay inside the repository"
         )
+    rel = resolved.relative_to(root)
+    if ".git" in rel.parts or ".git" in candidate.parts or _in_hooks(root, resolved):
+        raise PathOutsideRepository(
+            f"path {text!r} is inside the git directory; git internals are off limits",
+            hint="use git through the assistant's own commands",
+        )
     return resolved
+
+
+def is_secret_file(root: Path, path: Path) -> bool:
+    """Return whether a resolved path inside `root` is a secrets file (see security/secrets)."""
+    return is_secret_path(Path(path).resolve().relative_to(Path(root).resolve()))
+
+
+def _in_hooks(root: Path, path: Path) -> bool:
+    hooks = _hooks_dir(str(root))
+    return hooks is not None and (path == hooks or hooks in path.parents)
+
+
+@lru_cache(maxsize=64)
+def _hooks_dir(root: str) -> Path | None:
+    """Return the repository's `core.hooksPath` when it points inside the work tree."""
+    if not (Path(root) / ".git").exists():
+        return None
+    try:
+        value = run_git(Path(root), "config", "--get", "core.hooksPath")
+    except (GitError, OSError):
+        return None
+    if not value:
+        return None
+    return (Path(root) / Path(value).expanduser()).resolve()
 
 
 def relative_posix(root: Path, path: Path) -> str:

@@ -9,10 +9,11 @@ from pathlib import Path
 import git
 
 from assistant.agent import Agent, AgentConfig
+from assistant.edits.journal import UndoJournal
 from assistant.events import Done, FileEdited, ToolResult
-from assistant.gitops import GitCheckpoints
 from assistant.llm import ModelClient, RetryPolicy
 from assistant.permissions import PermissionPolicy
+from assistant.runner import turn_changes
 from assistant.tools.files import EditFile, ReadFile, WriteFile
 from assistant.tools.run_command import RunCommand
 from tests.support import settings_for
@@ -74,22 +75,15 @@ def edit(path: str, search: str, replace: str) -> dict:
     return call("edit_file", path=path, blocks=[{"search": search, "replace": replace}])
 
 
-async def run(
-    server, root: Path, task: str = "task", checkpoints: GitCheckpoints | None = None
-) -> list:
-    settings = settings_for(server.base_url)
+async def run(server, root: Path, task: str = "task", cache: Path | None = None) -> list:
+    settings = settings_for(server.base_url, cache_dir=cache)
     client = ModelClient(settings, retry=RetryPolicy(max_retries=1, base_delay=0.01))
-
-    async def checkpoint() -> None:
-        if checkpoints is not None:
-            await asyncio.to_thread(checkpoints.create, task)
-
     agent = Agent(
         AgentConfig(
             root=root, settings=settings, client=client,
             tools=[ReadFile(), EditFile(), WriteFile(), RunCommand()],
             policy=PermissionPolicy(mode="yolo"), system_prompt="test",
-            before_first_edit=checkpoint,
+            changes=turn_changes(root, settings) if cache is not None else None,
         )
     )  # fmt: skip
     try:
@@ -252,7 +246,8 @@ async def test_undo_after_two_agent_turns_restores_bytes_and_staging(scripted_se
         p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and ".git" not in p.parts
     }
     staged_before = repo.git.diff("--cached")
-    checkpoints = GitCheckpoints(tmp_path)
+    cache = tmp_path.parent / f"{tmp_path.name}-cache"
+    journal = UndoJournal(tmp_path, cache)
     first = [
         {"tool_calls": [call("read_file", path="shop/pricing.py")]},
         {
@@ -269,14 +264,14 @@ async def test_undo_after_two_agent_turns_restores_bytes_and_staging(scripted_se
         {"text": "turn two done"},
     ]
     server = scripted_server({"turns": first + second})
-    await run(server, tmp_path, "first", checkpoints)
-    await run(server, tmp_path, "second", checkpoints)
+    await run(server, tmp_path, "first", cache)
+    await run(server, tmp_path, "second", cache)
     assert (tmp_path / "scratch.txt").read_text() == "rewritten by the agent\n"
-    assert [c.label for c in checkpoints.list()] == ["first", "second"]
-    checkpoints.undo()
+    assert [t.label.split(" (")[0] for t in journal.turns()] == ["first", "second"]
+    journal.undo()
     assert (tmp_path / "scratch.txt").read_text() == "untracked notes\n"
     assert (tmp_path / "shop" / "tax.py").exists()
-    checkpoints.undo()
+    journal.undo()
     after = {
         p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and ".git" not in p.parts
     }

@@ -41,13 +41,25 @@ def test_whitespace_tolerant_match_reindents_the_replacement():
     assert "    for item in items:\n" in result.text
 
 
-def test_fuzzy_match_tolerates_a_small_typo():
+def test_fuzzy_match_tolerates_spacing_and_punctuation_slips():
     search = (
-        "    result = 0\n    for item in items:\n        result += item.prices\n    return result"
+        "    result = 0\n    for item in items :\n        result+=item.price\n    return result;"
     )
     result = edits.apply_search_replace(CODE, search, "    return sum(i.price for i in items)")
     assert result.strategy == "fuzzy"
     assert result.text.startswith("def total(items):\n    return sum(i.price for i in items)\n")
+
+
+def test_fuzzy_match_never_accepts_another_name_or_number():
+    # 90% alike, but `prices` is not `price`: the model copied something that is not there.
+    search = (
+        "    result = 0\n    for item in items:\n        result += item.prices\n    return result"
+    )
+    with pytest.raises(NoMatch):
+        edits.apply_search_replace(CODE, search, "    return 0")
+    code = "x = compute(2)\ny = compute(3)\nz = 1\n"
+    with pytest.raises(NoMatch):
+        edits.apply_search_replace(code, "x = compute(9)\ny = compute(3)", "gone")
 
 
 def test_a_failed_match_names_the_closest_region():

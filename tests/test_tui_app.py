@@ -17,6 +17,7 @@ from tui.widgets.command_approval import CommandApproval
 from tui.widgets.diff_approval import DiffApproval
 from tui.widgets.prompt_input import PromptInput
 from tui.widgets.tool_entry import ToolEntry
+from tui.widgets.undo_conflict import UndoConflictDialog
 
 SIZE = (80, 24)
 ORIGINAL = "def add(a, b):\n    return a - b\n\n\ndef sub(a, b):\n    return a + b\n"
@@ -189,8 +190,33 @@ async def test_undo_restores_the_files_the_last_turn_edited(scripted_server, tmp
         assert "return a + b" in (root / "app.py").read_text().split("def sub")[0]
         assert "✎ edited app.py" in log_text(app)
         await send(pilot, "/undo")
-        await wait_until(pilot, lambda: "restored the work tree" in log_text(app))
+        await wait_until(pilot, lambda: "restored app.py" in log_text(app))
     assert (root / "app.py").read_text() == ORIGINAL
+
+
+async def test_undo_asks_before_reverting_a_file_the_user_changed_since(scripted_server, tmp_path):
+    root = make_project(tmp_path)
+    script = {
+        "turns": [
+            {"tool_calls": [call("read_file", path="app.py"), call("read_file", path="README.md")]},
+            {"tool_calls": [edit("return a - b", "return a + b"),
+                            call("edit_file", path="README.md",
+                                 blocks=[{"search": "# Demo", "replace": "# Agent"}])]},
+            {"text": "Fixed."},
+        ]
+    }  # fmt: skip
+    app = make_app(scripted_server(script), root, permission_mode="auto-edit")
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "fix add")
+        await finish_turn(pilot)
+        (root / "app.py").write_text("# the user's own rewrite\n")
+        await send(pilot, "/undo")
+        await wait_until(pilot, lambda: isinstance(app.screen, UndoConflictDialog))
+        assert app.screen.conflict.path == "app.py"
+        await pilot.press("k")  # keep the user's version
+        await wait_until(pilot, lambda: "kept as you changed them: app.py" in log_text(app))
+    assert (root / "app.py").read_text() == "# the user's own rewrite\n"
+    assert (root / "README.md").read_text() == "# Demo\n"
 
 
 async def test_at_completion_inserts_a_path_and_adds_the_file_to_the_context(

@@ -93,7 +93,13 @@ async def _diff(app: ChatApp, _: str) -> None:
 
 async def _undo(app: ChatApp, _: str) -> None:
     _require_idle(app, "/undo")
-    await app.chat_log.add_notice(await asyncio.to_thread(app.engine.undo))
+    from tui.widgets.undo_conflict import UndoConflictDialog
+
+    restore = []
+    for conflict in await asyncio.to_thread(app.engine.undo_conflicts):
+        if await app.push_screen_wait(UndoConflictDialog(conflict)):
+            restore.append(conflict.path)
+    await app.chat_log.add_notice(await asyncio.to_thread(app.engine.undo, restore))
 
 
 async def _commit(app: ChatApp, argument: str) -> None:
@@ -169,7 +175,7 @@ COMMANDS: dict[str, SlashCommand] = {
     "map": SlashCommand("/map [TOKENS]", "show the ranked repo map", _map),
     "search": SlashCommand("/search QUERY", "search the code index", _search),
     "diff": SlashCommand("/diff", "show the work tree's changes", _diff),
-    "undo": SlashCommand("/undo", "undo the last turn's edits", _undo),
+    "undo": SlashCommand("/undo", "undo the agent's changes of the last turn", _undo),
     "commit": SlashCommand("/commit [MESSAGE]", "commit the changes", _commit),
     "model": SlashCommand("/model [PROFILE]", "show or switch the model profile", _model),
     "mode": SlashCommand("/mode [MODE]", "permission mode: ask, auto-edit or yolo", _mode),

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
 from assistant.agent import Agent, Approver
 from assistant.config import Settings, load_settings
+from assistant.edits.journal import UndoConflict, UndoJournal
 from assistant.errors import AssistantError, ConfigError
 from assistant.events import Event, UsageUpdate
+from assistant.git import WorkTree
 from assistant.llm import ModelClient, Usage
 from assistant.llm.connect import connect_model
 from assistant.paths import cache_root
 from assistant.permissions import MODES
+from assistant.prompt import read_repo_text
 from assistant.runner import build_agent, policy_for
 from assistant.session import SessionLog, complete_exchanges, sessions_dir
+from assistant.workspace import is_secret_file
 from tui import repo
 
 MAX_CONTEXT_FILE_BYTES = 200_000
@@ -98,7 +102,8 @@ class ChatEngine:
     def _build_agent(self, client: ModelClient, task: str, approve: Approver) -> Agent:
         return build_agent(
             self.root, self.settings, client, task,
-            policy=policy_for(self.settings, self.mode, headless=False), approve=approve,
+            policy=policy_for(self.settings, self.mode, headless=False, root=self.root),
+            approve=approve,
             history=self.history, files=self._file_contents(), on_message=self._session().append,
         )  # fmt: skip
 
@@ -140,6 +145,8 @@ class ChatEngine:
             path = repo.resolve_file(self.root, name)
             if path is None:
                 raise ConfigError(f"no file {name!r} in the repository", hint="try @ completion")
+            if is_secret_file(self.root, path):
+                raise ConfigError(f"{name} is a secrets file; it never goes into a prompt")
             if name not in self.context_files:
                 self.context_files.append(name)
                 added.append(name)
@@ -154,9 +161,8 @@ class ChatEngine:
     def _file_contents(self) -> tuple[tuple[str, str], ...]:
         files = []
         for name in self.context_files:
-            path = repo.resolve_file(self.root, name)
-            if path is not None:
-                text = path.read_bytes()[:MAX_CONTEXT_FILE_BYTES].decode("utf-8", "replace")
+            text = read_repo_text(self.root, name, MAX_CONTEXT_FILE_BYTES)
+            if text is not None:
                 files.append((name, text))
         return tuple(files)
 
@@ -164,27 +170,41 @@ class ChatEngine:
 
     def diff(self) -> str:
         """Return the work tree's diff against HEAD (new files included)."""
-        return self._checkpoints().diff()
+        return self._work_tree().diff()
 
-    def undo(self) -> str:
-        """Restore the work tree to the checkpoint before the last turn's first edit."""
-        checkpoint = self._checkpoints().undo()
-        return f"restored the work tree to before: {checkpoint.label}"
+    def undo_conflicts(self) -> list[UndoConflict]:
+        """Return the files of the last turn that changed since the agent wrote them."""
+        return self._journal().conflicts()
+
+    def undo(self, restore_anyway: Collection[str] = ()) -> str:
+        """Undo the agent's changes of the last turn; files changed since are kept unless
+        listed in `restore_anyway`."""
+        result = self._journal().undo(lambda conflict: conflict.path in restore_anyway)
+        parts = [f"undid: {result.label}"]
+        if result.restored:
+            parts.append(f"restored {', '.join(result.restored)}")
+        if result.removed:
+            parts.append(f"removed {', '.join(result.removed)}")
+        if result.kept:
+            parts.append(f"kept as you changed them: {', '.join(result.kept)}")
+        return "; ".join(parts)
 
     def commit(self, message: str) -> str:
         """Commit every changed file with `message`; return the short commit id."""
-        checkpoints = self._checkpoints()
-        status = checkpoints.status()
-        paths = [line[3:].split(" -> ")[-1] for line in status.splitlines() if line.strip()]
+        work_tree = self._work_tree()
+        paths = work_tree.changed_paths()
         if not paths:
             raise AssistantError("nothing to commit: the work tree is clean")
-        commit = checkpoints.commit(paths, message)
+        commit = work_tree.commit(paths, message)
         return f"committed {len(paths)} file(s) as {commit[:10]}"
 
-    def _checkpoints(self) -> Any:
-        from assistant.gitops import open_checkpoints
+    def _work_tree(self) -> WorkTree:
+        from assistant.git import open_work_tree
 
-        return open_checkpoints(self.root, self.settings)
+        return open_work_tree(self.root, cache_root(self.settings))
+
+    def _journal(self) -> UndoJournal:
+        return UndoJournal(self.root, cache_root(self.settings))
 
 
 def settle_history(history: list[dict[str, Any]]) -> None:

@@ -47,33 +47,34 @@ def build_catalog(
     files = list_files(root, settings)
     if not use_index:
         return RepoCatalog(files=files)
-    from assistant.index import open_index
+    from assistant.index import IndexStore, use_index
 
-    with open_index(root, settings, progress=progress) as store:
+    def names(store: IndexStore) -> dict[str, str]:
         symbols: dict[str, str] = {}
         for symbol in store.all_symbols():
             symbols.setdefault(symbol.name, symbol.path)
             if len(symbols) >= MAX_SYMBOLS:
                 break
+        return symbols
+
+    symbols = use_index(root, settings, names, progress=progress)
     return RepoCatalog(files=files, symbols=symbols, indexed=True)
 
 
 def repo_map(root: Path, settings: Settings, tokens: int, focus: tuple[str, ...]) -> str:
     """Return the ranked repo map within `tokens`."""
     from assistant.context import repo_map as render_map
-    from assistant.index import open_index
+    from assistant.index import use_index
 
-    with open_index(root, settings) as store:
-        return render_map(store, tokens, focus=focus)
+    return use_index(root, settings, lambda store: render_map(store, tokens, focus=focus))
 
 
 def search(root: Path, settings: Settings, query: str, limit: int = 10) -> list[str]:
     """Return search results as lines: the best files with scores, then the best chunks."""
     from assistant.context import search as ranked_search
-    from assistant.index import open_index
+    from assistant.index import use_index
 
-    with open_index(root, settings) as store:
-        ranked = ranked_search(store, query, limit=limit)
+    ranked = use_index(root, settings, lambda store: ranked_search(store, query, limit=limit))
     lines = [f"{hit.path}  ({hit.score:.2f})" for hit in ranked.files]
     for hit in ranked.chunks[:limit]:
         chunk = hit.chunk

@@ -21,8 +21,8 @@ from assistant.config import Settings
 from assistant.events import Done, ErrorEvent, FileEdited, TextDelta, TextReset, ToolCallStarted
 from assistant.llm import ModelClient
 from assistant.paths import cache_root
-from assistant.permissions import DEFAULT_ALLOW, PermissionPolicy
 from assistant.prompt import PromptContext, read_rules, system_prompt
+from assistant.runner import policy_for
 from assistant.tools.base import Tool, ToolContext, ToolOutput
 from assistant.workspace import resolve_repo_path
 
@@ -169,12 +169,8 @@ class ActionRunner:
                     settings=self.settings,
                     client=self.client,
                     tools=_tools(store, editing),
-                    policy=PermissionPolicy(
-                        mode="auto-edit",  # edits land in the scratch copy only
-                        allow=(*DEFAULT_ALLOW, *self.settings.command_allow),
-                        deny=self.settings.command_deny,
-                        headless=True,
-                    ),
+                    # auto-edit: edits land in the scratch copy only
+                    policy=policy_for(self.settings, "auto-edit", headless=True, root=where),
                     system_prompt=system_prompt(self.root, PromptContext(), read_rules(self.root)),
                     max_turns=MAX_TURNS,
                 )

@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 from assistant.errors import GitError, WorkspaceError
+from assistant.git import GitRepository, ScratchWorktree
+from assistant.security.secrets import is_secret_path
 from assistant.workspace import resolve_repo_path
 
 log = logging.getLogger(__name__)
@@ -35,13 +36,14 @@ class ScratchTree:
 
     def prepare(self, buffers: Mapping[str, str]) -> Path:
         """Make the scratch copy match the work tree plus `buffers` (path -> text); return it."""
-        head = _head(self.root)
-        if head is not None:
-            self.path = self._git_copy(head)
+        found = _repository(self.root)
+        if found is not None:
+            self.path = self._git_copy(*found)
         else:
             self._temporary = Path(tempfile.mkdtemp(prefix="assistant-scratch-"))
             self.path = self._temporary / self.root.name
-            shutil.copytree(self.root, self.path, ignore=shutil.ignore_patterns(*COPY_IGNORES))
+            # Links stay links (one leading out of the repository stays unreadable there).
+            shutil.copytree(self.root, self.path, symlinks=True, ignore=_copy_ignores)
         for name, text in buffers.items():
             target = resolve_repo_path(self.path, name)
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -61,60 +63,35 @@ class ScratchTree:
             shutil.rmtree(self._temporary, ignore_errors=True)
             self._temporary = None
 
-    def _git_copy(self, head: str) -> Path:
-        path = self.worktree
-        if (path / ".git").is_file():
-            try:
-                _git(path, "checkout", "-q", "-f", "--detach", head)
-                _git(path, "clean", "-q", "-f", "-d", "-x")
-            except GitError as error:
-                log.info("scratch worktree unusable (%s); making a new one", error)
-                shutil.rmtree(path, ignore_errors=True)
-        if not (path / ".git").is_file():
-            from assistant.gitops import GitCheckpoints
-
-            shutil.rmtree(path, ignore_errors=True)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _git(self.root, "worktree", "prune")
-            GitCheckpoints(self.root).add_worktree(path, head, detach=True)
-        self._copy_uncommitted(path)
+    def _git_copy(self, repo: GitRepository, head: str) -> Path:
+        path = ScratchWorktree(repo, self.worktree).reset(head)
+        self._copy_uncommitted(repo, path)
         return path
 
-    def _copy_uncommitted(self, scratch: Path) -> None:
+    def _copy_uncommitted(self, repo: GitRepository, scratch: Path) -> None:
         """Bring the user's modified, deleted and untracked files into the scratch tree."""
-        out = _git(self.root, "status", "--porcelain=v1", "-z", "--untracked-files=all")
-        fields = out.split("\0")
-        index = 0
-        while index < len(fields):
-            entry = fields[index]
-            index += 1
-            if len(entry) < 4:
-                continue
-            status, name = entry[:2], entry[3:]
-            if "R" in status or "C" in status:
-                index += 1  # the next field is the old name of a rename or copy
+        for name in repo.changed_paths():
             source, target = self.root / name, scratch / name
-            if source.is_file():
+            if (source.is_file() or source.is_symlink()) and not is_secret_path(name):
                 target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, target)
+                target.unlink(missing_ok=True)
+                shutil.copy2(source, target, follow_symlinks=False)
             elif target.is_file():
                 target.unlink()
 
 
-def _head(root: Path) -> str | None:
-    """Return the commit HEAD points at, or None (not a git top level, or no commit yet)."""
+def _copy_ignores(folder: str, names: list[str]) -> set[str]:
+    """Leave out of a plain copy what the agent must not see there: VCS and vendored folders,
+    secrets files."""
+    return {n for n in names if n in COPY_IGNORES or is_secret_path(n)}
+
+
+def _repository(root: Path) -> tuple[GitRepository, str] | None:
+    """Return the repository whose top level is `root` and its HEAD, or None (not a git top
+    level, or no commit yet)."""
     try:
-        if Path(_git(root, "rev-parse", "--show-toplevel")).resolve() != root:
-            return None
-        return _git(root, "rev-parse", "--verify", "-q", "HEAD") or None
+        repo = GitRepository(root)
     except GitError:
         return None
-
-
-def _git(cwd: Path, *args: str) -> str:
-    result = subprocess.run(
-        ["git", "-C", str(cwd), *args], capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise GitError(f"git {args[0]} failed: {result.stderr.strip() or result.stdout.strip()}")
-    return result.stdout.rstrip("\n")
+    head = repo.head() if repo.root == root else None
+    return (repo, head) if head else None

@@ -1,8 +1,10 @@
-"""Find where a search block belongs in a file: exactly, ignoring whitespace, then fuzzily."""
+"""Find where a search block belongs in a file: exactly, ignoring whitespace, then fuzzily
+(punctuation and spacing only: never another name or number)."""
 
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 
 from assistant.errors import EditError, NoMatch
@@ -10,6 +12,8 @@ from assistant.errors import EditError, NoMatch
 FUZZY_THRESHOLD = 0.9
 FUZZY_MAX_COMPARISONS = 20_000  # windows examined at most, so a huge file cannot stall an edit
 CLOSEST_LINES = 12
+# What a fuzzy match may never get wrong: which names and numbers the code uses, in order.
+WORDS = re.compile(r"[^\W\d]\w*|\d[\w.]*")
 
 
 @dataclass(frozen=True)
@@ -77,13 +81,24 @@ def _whitespace_hits(lines: list[str], wanted: list[str]) -> list[int]:
 
 
 def _fuzzy_hits(lines: list[str], wanted: list[str]) -> list[int]:
-    scored = _score_windows(lines, wanted)
+    """Return the best-scoring windows that differ from `wanted` only in punctuation, spacing
+    and quotes: a window whose identifiers or numbers differ (`compute(2)` for `compute(9)`,
+    `price` for `prices`) is another piece of code, never a sloppy copy of this one."""
+    words = _words(wanted)
+    size = len(wanted)
+    scored = [
+        (score, start)
+        for score, start in _score_windows(lines, wanted)
+        if score >= FUZZY_THRESHOLD and _words(lines[start : start + size]) == words
+    ]
     if not scored:
         return []
     best = max(score for score, _ in scored)
-    if best < FUZZY_THRESHOLD:
-        return []
     return [start for score, start in scored if score >= best - 1e-9]
+
+
+def _words(lines: list[str]) -> list[str]:
+    return WORDS.findall("\n".join(lines))
 
 
 def _score_windows(lines: list[str], wanted: list[str]) -> list[tuple[float, int]]:

@@ -1,28 +1,15 @@
-"""Safe edits: reading with encoding and line endings kept, atomic writes, conflict detection,
-and search/replace application that tolerates what models get wrong.
-"""
+"""Text files as the agent sees them: read with encoding and line endings kept, written back
+the same way, and a ledger that refuses edits to files changed since the model read them."""
 
 from __future__ import annotations
 
 import difflib
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant._match import MatchResult, apply_search_replace
+from assistant.edits import atomic
 from assistant.errors import EditConflict, EditError
-
-__all__ = [
-    "FileText",
-    "MatchResult",
-    "ReadLedger",
-    "apply_search_replace",
-    "read_text",
-    "unified_diff",
-    "write_atomic",
-]
 
 
 @dataclass(frozen=True)
@@ -79,37 +66,17 @@ def encode(text: str, like: FileText | None) -> bytes:
     return (b"\xef\xbb\xbf" + data) if like.bom else data
 
 
-def write_atomic(path: Path, content: str | bytes, *, like: FileText | None = None) -> None:
-    """Write a file whole or not at all: temp file, fsync, rename; keep its mode."""
-    path = Path(path)
+def write_atomic(
+    path: Path,
+    content: str | bytes,
+    *,
+    like: FileText | None = None,
+    expect: str | None = None,
+) -> None:
+    """Write a file whole or not at all, in the encoding and line ending of `like` (see
+    `assistant.edits.atomic.write_atomic` for `expect`)."""
     data = content if isinstance(content, bytes) else encode(content, like)
-    mode = path.stat().st_mode & 0o7777 if path.exists() else None
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        if mode is not None:
-            os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some file systems refuse fsync on directories; the rename is still atomic
-    finally:
-        os.close(fd)
+    atomic.write_atomic(Path(path), data, expect=expect)
 
 
 class ReadLedger:

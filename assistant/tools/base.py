@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol
 
 from assistant.config import Settings
+from assistant.tools.changes import ChangeLog, NoChangeLog
 
 
 @dataclass(frozen=True)
@@ -41,18 +43,31 @@ class EditRecord:
 
 @dataclass(frozen=True)
 class ToolOutput:
-    """A tool's answer to the model; `ok` is False for errors and refusals."""
+    """A tool's answer to the model; `ok` is False for errors and refusals, `refused` is True
+    when the permission policy or the user said no."""
 
     text: str
     ok: bool = True
     edit: EditRecord | None = None
+    refused: bool = False
+
+
+class Grant(Enum):
+    """The answer to a tool's request for permission; false only when it was refused."""
+
+    REFUSED = "refused"  # the policy or the person said no
+    POLICY = "policy"  # allowed by the mode or the allowlist, with no one asked
+    PERSON = "person"  # a person approved this very action
+
+    def __bool__(self) -> bool:
+        return self is not Grant.REFUSED
 
 
 class ToolError(Exception):
     """A tool failed in a way the model can fix; the message goes back to it."""
 
 
-Authorize = Callable[[str, str, str], Awaitable[bool]]
+Authorize = Callable[[str, str, str], Awaitable[Grant]]
 
 
 @dataclass
@@ -60,15 +75,14 @@ class ToolContext:
     """Everything a tool may use: the repository, settings, and the agent's gatekeepers.
 
     `authorize(kind, summary, detail)` asks the permission policy (and, when it says so, the
-    user) before an edit or a command; `before_edit()` lets the agent checkpoint the work
-    tree once before the first edit of a turn. `state` holds per-run objects tools share
-    (the read ledger, the open index).
+    user) before an edit or a command; `changes` records every file the turn changes, for
+    undo. `state` holds per-run objects tools share (the read ledger, the open index).
     """
 
     root: Path
     settings: Settings
     authorize: Authorize
-    before_edit: Callable[[], Awaitable[None]]
+    changes: ChangeLog = field(default_factory=NoChangeLog)
     state: dict[str, Any] = field(default_factory=dict)
 
 

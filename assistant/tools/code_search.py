@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from assistant.tools.base import (
     ToolContext,
@@ -15,19 +16,24 @@ from assistant.tools.base import (
     require_str,
 )
 
+if TYPE_CHECKING:
+    from assistant.index import IndexStore
+
+T = TypeVar("T")
 MAX_FILES_LISTED = 400
 SNIPPET_LINES = 12
 
 
-def index_store(ctx: ToolContext) -> Any:
-    """Return the run's open index, brought up to date on first use."""
+def on_index(ctx: ToolContext, work: Callable[[IndexStore], T]) -> T:
+    """Run `work` against the run's index (opened and brought up to date on first use; a
+    damaged database is rebuilt and the work run again)."""
+    from assistant.index import open_index, query_index
+
     store = ctx.state.get("index")
     if store is None:
-        from assistant.index import open_index
-
         store = open_index(ctx.root, ctx.settings)
         ctx.state["index"] = store
-    return store
+    return query_index(store, ctx.root, ctx.settings, work)
 
 
 class SearchCode:
@@ -53,7 +59,7 @@ class SearchCode:
 
         query = require_str(args, "query")
         limit = max(1, min(optional_int(args, "limit", 8) or 8, 30))
-        result = search(index_store(ctx), query, limit=limit)
+        result = await asyncio.to_thread(on_index, ctx, lambda s: search(s, query, limit=limit))
         if not result.chunks and not result.files:
             return ToolOutput(f"nothing found for {query!r}")
         parts = []
@@ -83,9 +89,9 @@ class FindSymbol:
     async def run(self, args: Mapping[str, Any], ctx: ToolContext) -> ToolOutput:
         """List definitions with signatures, then references by file and line."""
         name = require_str(args, "name").split(".")[-1]
-        store = index_store(ctx)
-        definitions = store.symbols(name=name)
-        references = store.references(name=name)
+        definitions, references = await asyncio.to_thread(
+            on_index, ctx, lambda s: (s.symbols(name=name), s.references(name=name))
+        )
         if not definitions and not references:
             return ToolOutput(f"no symbol named {name!r} in the index")
         lines = [f"definitions of {name}:"]
@@ -113,7 +119,7 @@ class ListFiles:
         pattern = args.get("pattern") or "*"
         if not isinstance(pattern, str):
             raise ToolError("argument 'pattern' must be a string")
-        paths = [f.path for f in index_store(ctx).files()]
+        paths = await asyncio.to_thread(on_index, ctx, lambda s: [f.path for f in s.files()])
         matched = [
             p for p in paths if fnmatch.fnmatch(p, pattern) or fnmatch.fnmatch(p, f"**/{pattern}")
         ]

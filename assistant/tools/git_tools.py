@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
+from assistant.git import WorkTree
 from assistant.tools.base import ToolContext, ToolError, ToolOutput, ToolSpec, cut_middle
 
 DIFF_BUDGET = 20_000
 
 
-def _checkpoints(ctx: ToolContext) -> Any:
-    from assistant.gitops import open_checkpoints
+def _work_tree(ctx: ToolContext) -> WorkTree:
+    from assistant.git import open_work_tree
+    from assistant.paths import cache_root
 
-    return ctx.state.setdefault("checkpoints", open_checkpoints(ctx.root, ctx.settings))
+    return ctx.state.setdefault("work_tree", open_work_tree(ctx.root, cache_root(ctx.settings)))
 
 
 class GitStatus:
@@ -27,7 +30,8 @@ class GitStatus:
 
     async def run(self, args: Mapping[str, Any], ctx: ToolContext) -> ToolOutput:
         """Return the status text."""
-        return ToolOutput(_checkpoints(ctx).status() or "clean: nothing changed")
+        status = await asyncio.to_thread(_work_tree(ctx).status)
+        return ToolOutput(status or "clean: nothing changed")
 
 
 class GitDiff:
@@ -49,5 +53,5 @@ class GitDiff:
             isinstance(paths, list) and all(isinstance(p, str) for p in paths)
         ):
             raise ToolError("argument 'paths' must be a list of strings")
-        diff = _checkpoints(ctx).diff(paths)
+        diff = await asyncio.to_thread(_work_tree(ctx).diff, paths)
         return ToolOutput(cut_middle(diff, DIFF_BUDGET) if diff else "no differences")

@@ -1,0 +1,205 @@
+"""The user's repository as the assistant uses it: status, diffs, commits, branches.
+
+Reading never writes in `.git` (no optional locks; diffs that include new files are made in
+the shadow repository). Writing happens only when the user asked for it (a commit, a batch
+branch), always through a private index so the user's staged changes stay as they are.
+A directory without git gets status and diff from the shadow, and refuses commits.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Protocol
+
+from assistant.errors import GitError
+from assistant.git.command import run_git
+from assistant.git.shadow import EMPTY_TREE, ShadowTree
+from assistant.security.secrets import is_secret_path
+
+
+class WorkTree(Protocol):
+    """What the agent and the front ends ask of a work tree, git or not."""
+
+    root: Path
+
+    def status(self) -> str:
+        """Return one `XY path` line per changed file."""
+        ...
+
+    def diff(self, paths: Sequence[str] | None = None) -> str:
+        """Return the diff of the changes (new files included)."""
+        ...
+
+    def changed_paths(self) -> list[str]:
+        """Return the paths `status` lists."""
+        ...
+
+    def commit(self, paths: Sequence[str], message: str) -> str:
+        """Commit `paths` as they are now; return the commit id."""
+        ...
+
+
+class GitRepository:
+    """A git work tree, found from `root` or one of its parents."""
+
+    def __init__(self, root: Path, cache_root: Path | None = None) -> None:
+        try:
+            top = run_git(Path(root), "rev-parse", "--show-toplevel")
+        except (GitError, OSError) as error:
+            raise GitError(f"{root} is not inside a git repository") from error
+        self.root = Path(top).resolve()
+        self.cache_root = cache_root
+
+    def head(self) -> str | None:
+        """Return the commit HEAD points at, or None in an empty repository."""
+        try:
+            return self.git("rev-parse", "--verify", "-q", "HEAD") or None
+        except GitError:
+            return None
+
+    def status(self) -> str:
+        """Return `git status --short` (read-only: the index is not refreshed on disk)."""
+        return self.git("status", "--short", "--untracked-files=all")
+
+    def changed_paths(self) -> list[str]:
+        """Return the paths of changed, added, deleted and untracked files."""
+        raw = self.git("status", "--porcelain=v1", "-z", "--untracked-files=all")
+        fields = raw.split("\0")
+        paths, index = [], 0
+        while index < len(fields):
+            entry = fields[index]
+            index += 1
+            if len(entry) < 4:
+                continue
+            if entry[0] in "RC":
+                index += 1  # the next field is the old name
+            paths.append(entry[3:])
+        return paths
+
+    def diff(self, paths: Sequence[str] | None = None) -> str:
+        """Return the diff from HEAD to the work tree, new untracked files included."""
+        head = self.head()
+        base = self.git("rev-parse", f"{head}^{{tree}}") if head else EMPTY_TREE
+        if self.cache_root is None:
+            return without_secrets(self.git("diff", base, "--", *(paths or [])))
+        shadow = ShadowTree(self.root, self.cache_root)
+        return without_secrets(shadow.diff(base, shadow.capture(), paths or ()))
+
+    def commit(self, paths: Sequence[str], message: str) -> str:
+        """Commit only `paths` as they are in the work tree; the user's other staged changes
+        stay staged and out of the commit. Return the new commit's id."""
+        head = self.head()
+        with self.private_index() as env:
+            if head:
+                self.git("read-tree", head, env=env)
+            self.git("add", "-A", "--", *paths, env=env)
+            tree = self.git("write-tree", env=env)
+        commit = self.commit_tree(tree, [head] if head else [], message)
+        self.git("update-ref", "-m", f"assistant: {message.splitlines()[0]}", "HEAD", commit)
+        self.git("reset", "-q", "--", *paths)  # only these entries move to the new HEAD
+        return commit
+
+    def commit_tree(self, tree: str, parents: Sequence[str], message: str) -> str:
+        """Make a commit object of `tree` with these parents; return its id."""
+        args = ["commit-tree", tree, "-m", message]
+        for parent in parents:
+            args += ["-p", parent]
+        return self.git(*args)
+
+    def update_ref(self, ref: str, commit: str, old: str | None = None) -> None:
+        """Point `ref` at `commit` (only if it still points at `old`, when given)."""
+        self.git("update-ref", ref, commit, *([old] if old else []))
+
+    def rev_parse(self, spec: str) -> str:
+        """Return the object id `spec` names (GitError if none)."""
+        return self.git("rev-parse", "--verify", "-q", spec)
+
+    def create_branch(self, name: str, from_ref: str = "HEAD") -> None:
+        """Create branch `name` at `from_ref` without switching to it."""
+        self.git("branch", name, from_ref)
+
+    def apply_to_branch(self, branch: str, diff: str, message: str) -> str:
+        """Commit `diff` on top of `branch` without a work tree (through a private index);
+        return the new commit. The user's index, HEAD and files are not touched."""
+        ref = f"refs/heads/{branch}"
+        tip = self.rev_parse(ref)
+        with self.private_index() as env:
+            self.git("read-tree", tip, env=env)
+            patch = diff if diff.endswith("\n") else diff + "\n"
+            self.git("apply", "--cached", "--whitespace=nowarn", env=env, stdin=patch)
+            tree = self.git("write-tree", env=env)
+        commit = self.commit_tree(tree, [tip], message)
+        self.update_ref(ref, commit, tip)
+        return commit
+
+    def common_dir(self) -> Path:
+        """Return the repository's shared git directory (the main `.git`)."""
+        return Path(self.git("rev-parse", "--path-format=absolute", "--git-common-dir"))
+
+    @contextmanager
+    def private_index(self) -> Iterator[dict[str, str]]:
+        """Yield the environment of a fresh index file kept outside the repository."""
+        folder = Path(tempfile.mkdtemp(prefix="assistant-index-"))
+        try:
+            yield {"GIT_INDEX_FILE": str(folder / "index")}
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def git(self, *args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> str:
+        """Run a git command in this repository (neutralised: see assistant.git.command)."""
+        return run_git(self.root, *args, env=env, stdin=stdin)
+
+
+class PlainDirectory:
+    """A directory without git: status and diff against the shadow's first capture."""
+
+    def __init__(self, root: Path, cache_root: Path) -> None:
+        self.root = Path(root).resolve()
+        self.shadow = ShadowTree(self.root, cache_root)
+
+    def status(self) -> str:
+        """Return one `M|A|D path` line per file changed since the first capture."""
+        return "\n".join(f"{c.status} {c.path}" for c in self._changes())
+
+    def changed_paths(self) -> list[str]:
+        """Return the files changed since the first capture."""
+        return [c.path for c in self._changes()]
+
+    def diff(self, paths: Sequence[str] | None = None) -> str:
+        """Return the diff from the first capture to now."""
+        tree = self.shadow.capture()
+        return without_secrets(self.shadow.diff(self.shadow.base(), tree, paths or ()))
+
+    def commit(self, paths: Sequence[str], message: str) -> str:
+        """Refuse: a plain directory has no history to commit to."""
+        raise GitError(f"{self.root} is not a git repository; nothing can be committed")
+
+    def _changes(self) -> list:
+        tree = self.shadow.capture()
+        return self.shadow.changes(self.shadow.base(), tree)
+
+
+def without_secrets(diff: str) -> str:
+    """Return a diff without the sections of secrets files (their names stay, not contents)."""
+    sections = re.split(r"(?m)^(?=diff --git )", diff)
+    kept = []
+    for section in sections:
+        match = re.match(r"diff --git a/(.*?) b/(.*)$", section, re.MULTILINE)
+        if match and (is_secret_path(match.group(1)) or is_secret_path(match.group(2))):
+            kept.append(f"diff --git a/{match.group(1)} b/{match.group(2)}\n[secrets file]\n")
+        else:
+            kept.append(section)
+    return "".join(kept)
+
+
+def open_work_tree(root: Path, cache_root: Path) -> GitRepository | PlainDirectory:
+    """Return the git repository at `root`, or a plain directory's stand-in."""
+    try:
+        return GitRepository(root, cache_root)
+    except GitError:
+        return PlainDirectory(root, cache_root)
