@@ -357,8 +357,9 @@ class _Walker:
             for child in node.named_children:
                 if child.type != "string_content":
                     self.visit(child)
-            inner = raw[1:-1]
-            return _Value(_DQ_ESCAPE.sub(_unescape, inner) if plain else raw, not plain)
+            # Dynamic or not, the text without its quotes: a `sh -c "rm -rf $HOME"` string is
+            # parsed again as the inner shell will, with its expansions still unknown.
+            return _Value(_DQ_ESCAPE.sub(_unescape, raw[1:-1]), not plain)
         if kind == "concatenation":
             parts = [self.word(child) for child in node.named_children]
             text = "".join(p.text for p in parts)
