@@ -89,6 +89,24 @@ def test_unsaved_buffer_replaces_the_indexed_file(shop: Path):
     assert "def tax_for" not in shown
 
 
+def test_an_open_secrets_file_is_never_completion_context(shop: Path):
+    (shop / "shop" / "keys.env").write_text("TAX_KEY=sk-abcdefghijklmnopqrstuvwxyz012345\n")
+    buffers = {".env": "tax_for_key = 'sk-abcdefghijklmnopqrstuvwxyz012345'\ndef tax_for(): 1\n"}
+    view = view_of(shop, buffers)
+    text = APP + "\n"
+    context = assemble(view, Cursor("shop/app.py", text, len(text) - 1), Budget())
+    shown = "".join(f.content for f in context.files)
+    assert "sk-abcdef" not in shown and "def tax_for(amount" in shown
+    assert view.text(".env") is None and view.text("shop/keys.env") is None
+
+
+async def test_no_completion_is_asked_for_inside_a_secrets_file():
+    from assistant.completion import CompletionEngine
+
+    engine = CompletionEngine(FimStream(settings_for("http://127.0.0.1:9/v1")), "repo", None)
+    assert await engine.complete(Cursor(".env.production", "API_KEY=", 8)) is None
+
+
 def test_without_an_index_the_prompt_is_the_file_alone():
     cursor = Cursor("a.py", "x = 1\ny = ", 10)
     context = assemble(None, cursor, Budget())

@@ -20,6 +20,7 @@ from assistant.completion.context import Budget, CompletionContext, Cursor, asse
 from assistant.completion.live import LiveIndex
 from assistant.completion.postprocess import postprocess, stop_at_dedent
 from assistant.llm import fim
+from assistant.security.secrets import is_secret_path
 
 log = logging.getLogger(__name__)
 CACHE_SIZE = 128
@@ -70,8 +71,8 @@ class CompletionEngine:
         self, cursor: Cursor, buffers: Mapping[str, str] | None = None
     ) -> Suggestion | None:
         """Return a suggestion for `cursor`, or None when there is none or a newer one won."""
-        if not self.options.enabled:
-            return None
+        if not self.options.enabled or is_secret_path(cursor.path):
+            return None  # nothing of a secrets file is ever sent to a model
         remembered = self._remembered(cursor)
         if remembered is not None:
             return remembered if remembered.text else None

@@ -20,6 +20,7 @@ from assistant.index.extract import parse_as_text, parse_source
 from assistant.index.model import Chunk, ParsedFile, Symbol
 from assistant.index.reparse import TreeCache
 from assistant.index.tokens import code_tokens
+from assistant.security.secrets import is_secret_path
 
 if TYPE_CHECKING:
     from assistant.index import IndexStore
@@ -93,7 +94,8 @@ class IndexView:
     ) -> None:
         self.store = store
         self.root = Path(root)
-        self.buffers = dict(buffers)
+        # An open secrets file is never context for anything (see assistant/security/secrets).
+        self.buffers = {p: t for p, t in buffers.items() if not is_secret_path(p)}
         self.cache = cache
 
     def symbols(self, path: str | None = None, name: str | None = None) -> list[Symbol]:
@@ -162,6 +164,8 @@ class IndexView:
         """Return the buffer's text if it is modified, else the file's text on disk."""
         if path in self.buffers:
             return self.buffers[path]
+        if is_secret_path(path):
+            return None
         return self.cache.read(self.root / path)
 
     def _parsed(self, path: str) -> ParsedFile:
