@@ -83,7 +83,15 @@ class Agent:
             factory(task.splitlines()[0][:60] if task else "turn") if factory else NoChangeLog()
         )
         self._append({"role": "user", "content": task})
+        try:
+            async for event in self._turns(edited, state, changes):
+                yield event
+        finally:
+            changes.close()  # one small manifest write: fine on the loop, and safe at aclose
 
+    async def _turns(
+        self, edited: list[str], state: dict[str, Any], changes: ChangeLog
+    ) -> AsyncIterator[Event]:
         for _turn in range(self.config.max_turns):
             result: ChatResult | None = None
             async for event in self._ask_model():

@@ -250,6 +250,12 @@ def _project_layer(
         unknown = sorted(set(values) - set(FIELDS))
         notices += [f"ignored unknown setting {key!r} in {path}" for key in unknown]
         values = {k: v for k, v in values.items() if k in FIELDS}
+        for key in list(values):
+            try:
+                _coerce(key, values[key])
+            except ConfigError as error:
+                notices.append(f"ignored {key!r} in {path}: {error.one_line()}")
+                del values[key]
         try:
             return values, _user_profiles(data, path), notices
         except ConfigError as error:

@@ -62,7 +62,7 @@ def policy_for(
 
 def turn_changes(root: Path, settings: Settings) -> Callable[[str], ChangeLog]:
     """Return the factory of each turn's change log (the undo journal in the user cache)."""
-    from assistant.edits.journal import UndoJournal
+    from assistant.edits.undo import UndoJournal
     from assistant.git.shadow import ShadowTree
     from assistant.tools.changes import TurnChanges
 

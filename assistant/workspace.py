@@ -15,7 +15,7 @@ from pathlib import Path
 import pathspec
 
 from assistant.errors import GitError, PathOutsideRepository
-from assistant.git.command import git_bytes, run_git
+from assistant.git.command import config_value, git_bytes
 from assistant.security.secrets import is_secret_path
 
 IGNORE_FILE = ".assistantignore"
@@ -265,12 +265,10 @@ def _hooks_dir(root: str) -> Path | None:
     if not (Path(root) / ".git").exists():
         return None
     try:
-        value = run_git(Path(root), "config", "--get", "core.hooksPath")
-    except (GitError, OSError):
+        value = config_value(Path(root), "core.hooksPath")
+    except OSError:
         return None
-    if not value:
-        return None
-    return (Path(root) / Path(value).expanduser()).resolve()
+    return (Path(root) / value).resolve() if value else None
 
 
 def relative_posix(root: Path, path: Path) -> str:

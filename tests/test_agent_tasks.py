@@ -9,7 +9,7 @@ from pathlib import Path
 import git
 
 from assistant.agent import Agent, AgentConfig
-from assistant.edits.journal import UndoJournal
+from assistant.edits.undo import UndoJournal
 from assistant.events import Done, FileEdited, ToolResult
 from assistant.llm import ModelClient, RetryPolicy
 from assistant.permissions import PermissionPolicy

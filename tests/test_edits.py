@@ -156,3 +156,14 @@ def test_a_symlink_leading_outside_is_refused(tmp_path: Path):
     with pytest.raises(PathOutsideRepository):
         resolve_repo_path(repo, "link/secret.txt")
     assert resolve_repo_path(repo, "sub/new.py") == (repo / "sub" / "new.py").resolve()
+
+
+def test_a_character_the_files_encoding_lacks_is_a_clear_error_and_nothing_is_written(
+    tmp_path: Path,
+):
+    path = tmp_path / "old.txt"
+    path.write_bytes("café\n".encode("latin-1"))
+    content = edits.read_text(path)
+    with pytest.raises(EditError, match="encoding"):
+        edits.write_atomic(path, "café ☕\n", like=content)
+    assert path.read_bytes() == "café\n".encode("latin-1")

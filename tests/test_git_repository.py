@@ -95,10 +95,46 @@ def test_a_repository_hook_or_fsmonitor_never_runs_on_our_git_calls(tmp_path):
         config.set_value('filter "evil"', "clean", f"sh -c 'touch {proof}-filter; cat'")
     (root / ".gitattributes").write_text("*.py filter=evil\n")
     (root / "app.py").write_text("changed\n")
+    (root / "notes.md").write_text("notes\n")
     repository = GitRepository(root, tmp_path / "cache")
     repository.status()
     repository.diff()
-    repository.commit(["app.py"], "commit through the assistant")
+    with pytest.raises(GitError, match="does not run"):  # it would store what evil would change
+        repository.commit(["app.py"], "commit through the assistant")
+    repository.commit(["notes.md"], "commit through the assistant")
     ScratchWorktree(repository, tmp_path / "wt").reset(repository.rev_parse("HEAD"))
     assert not list(tmp_path.glob("ran*"))
     assert git.Repo(root).head.commit.message.startswith("commit through")
+
+
+@pytest.mark.parametrize("name", ["x=y", "a.b", "plain"])
+def test_filters_with_odd_names_or_from_an_included_tracked_file_never_run(tmp_path, name):
+    root = tmp_path / "repo"
+    make_repo(root)
+    proof = tmp_path / "ran"
+    # The repository's config includes a file the model can edit (a common set-up).
+    with git.Repo(root).config_writer() as config:
+        config.set_value("include", "path", "../team.gitconfig")
+    (root / "team.gitconfig").write_text(
+        f'[filter "{name}"]\n\tclean = "touch {proof}-clean; cat"\n'
+        f'\tsmudge = "touch {proof}-smudge; cat"\n'
+    )
+    (root / ".gitattributes").write_text(f"*.txt filter={name}\n")
+    (root / "data.txt").write_text("x\n")
+    repository = GitRepository(root, tmp_path / "cache")
+    repository.diff()
+    ScratchWorktree(repository, tmp_path / "wt").reset(repository.rev_parse("HEAD"))
+    assert not list(tmp_path.glob("ran*"))
+
+
+def test_the_users_own_global_filter_still_runs_on_an_assistant_commit(tmp_path, monkeypatch):
+    root = tmp_path / "repo"
+    make_repo(root)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".gitconfig").write_text('[filter "upper"]\n\tclean = tr a-z A-Z\n\trequired = true\n')
+    monkeypatch.setenv("HOME", str(home))
+    (root / ".gitattributes").write_text("*.txt filter=upper\n")
+    (root / "shout.txt").write_text("hello\n")
+    commit = GitRepository(root).commit(["shout.txt", ".gitattributes"], "add")
+    assert git.Repo(root).git.show(f"{commit}:shout.txt") == "HELLO"

@@ -10,7 +10,7 @@ from pathlib import Path
 import git
 import pytest
 
-from assistant.edits.journal import UndoJournal, UndoRefused
+from assistant.edits.undo import UndoJournal, UndoRefused
 from assistant.errors import EditError
 from assistant.git import ShadowTree
 from assistant.tools.changes import TurnChanges
@@ -103,7 +103,7 @@ def test_undo_never_reverts_the_users_later_edit_without_asking(tmp_path):
     (root / "made.py").write_text("the user kept working in it\n")
     (root / "mine.py").write_text("a file the user created\n")
     journal = UndoJournal(root, cache)
-    conflicts = journal.conflicts()
+    conflicts = journal.plan().conflicts
     assert {c.path for c in conflicts} == {"app.py", "made.py"}
     app = next(c for c in conflicts if c.path == "app.py")
     assert app.before == b"def main():\n    return 1\n" and app.agent == b"agent version\n"
@@ -130,7 +130,9 @@ def test_a_commands_changes_are_journaled_and_undone(tmp_path):
         shell=True, cwd=root, check=True,
     )  # fmt: skip
     assert sorted(turn.record_since(mark)) == ["app.py", "gen.py", "notes.txt"]
-    UndoJournal(root, cache).undo()
+    with pytest.raises(UndoRefused, match="while the agent's commands ran"):
+        UndoJournal(root, cache).undo()  # headless: a command's changes need --commands
+    UndoJournal(root, cache).undo(commands=True)
     assert snapshot(root) == before
     assert git_dir_bytes(root) == git_before
 
@@ -156,5 +158,5 @@ def test_a_plain_folder_gets_the_same_undo(tmp_path):
     mark = turn.snapshot()
     (folder / "b.py").write_text("b = 1\n")  # a command's output
     assert turn.record_since(mark) == ["b.py"]
-    UndoJournal(folder, cache).undo()
+    UndoJournal(folder, cache).undo(commands=True)
     assert snapshot(folder) == before

@@ -93,13 +93,18 @@ async def _diff(app: ChatApp, _: str) -> None:
 
 async def _undo(app: ChatApp, _: str) -> None:
     _require_idle(app, "/undo")
-    from tui.widgets.undo_conflict import UndoConflictDialog
+    from tui.widgets.undo_conflict import UndoCommandsDialog, UndoConflictDialog
 
+    plan = await asyncio.to_thread(app.engine.undo_plan)
     restore = []
-    for conflict in await asyncio.to_thread(app.engine.undo_conflicts):
+    for conflict in plan.conflicts:
         if await app.push_screen_wait(UndoConflictDialog(conflict)):
-            restore.append(conflict.path)
-    await app.chat_log.add_notice(await asyncio.to_thread(app.engine.undo, restore))
+            restore.append((conflict.path, conflict.shown))
+    commands = bool(plan.command_paths) and await app.push_screen_wait(
+        UndoCommandsDialog(plan.command_paths)
+    )
+    message = await asyncio.to_thread(app.engine.undo, restore, commands)
+    await app.chat_log.add_notice(message)
 
 
 async def _commit(app: ChatApp, argument: str) -> None:

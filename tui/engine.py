@@ -10,7 +10,7 @@ from typing import Any
 
 from assistant.agent import Agent, Approver
 from assistant.config import Settings, load_settings
-from assistant.edits.journal import UndoConflict, UndoJournal
+from assistant.edits.undo import UndoJournal, UndoPlan, restore_anyway
 from assistant.errors import AssistantError, ConfigError
 from assistant.events import Event, UsageUpdate
 from assistant.git import WorkTree
@@ -20,6 +20,7 @@ from assistant.paths import cache_root
 from assistant.permissions import MODES
 from assistant.prompt import read_repo_text
 from assistant.runner import build_agent, policy_for
+from assistant.security.secrets import is_secret_path
 from assistant.session import SessionLog, complete_exchanges, sessions_dir
 from assistant.workspace import is_secret_file
 from tui import repo
@@ -172,14 +173,14 @@ class ChatEngine:
         """Return the work tree's diff against HEAD (new files included)."""
         return self._work_tree().diff()
 
-    def undo_conflicts(self) -> list[UndoConflict]:
-        """Return the files of the last turn that changed since the agent wrote them."""
-        return self._journal().conflicts()
+    def undo_plan(self) -> UndoPlan:
+        """Return what undoing the last turn needs decided (see assistant/edits/undo.py)."""
+        return self._journal().plan()
 
-    def undo(self, restore_anyway: Collection[str] = ()) -> str:
-        """Undo the agent's changes of the last turn; files changed since are kept unless
-        listed in `restore_anyway`."""
-        result = self._journal().undo(lambda conflict: conflict.path in restore_anyway)
+    def undo(self, restore: Collection[tuple[str, str]] = (), commands: bool = False) -> str:
+        """Undo the agent's changes of the last turn. Conflicts are kept unless in `restore`
+        as (path, the version shown); `commands` restores what its commands changed too."""
+        result = self._journal().undo(restore_anyway(restore), commands=commands)
         parts = [f"undid: {result.label}"]
         if result.restored:
             parts.append(f"restored {', '.join(result.restored)}")
@@ -192,9 +193,9 @@ class ChatEngine:
     def commit(self, message: str) -> str:
         """Commit every changed file with `message`; return the short commit id."""
         work_tree = self._work_tree()
-        paths = work_tree.changed_paths()
+        paths = [p for p in work_tree.changed_paths() if not is_secret_path(p)]
         if not paths:
-            raise AssistantError("nothing to commit: the work tree is clean")
+            raise AssistantError("nothing to commit: the work tree is clean (secrets files aside)")
         commit = work_tree.commit(paths, message)
         return f"committed {len(paths)} file(s) as {commit[:10]}"
 

@@ -19,8 +19,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "Restore the files the agent changed in its last turn (`assistant run` or the chat) "
             "as they were before it, and remove the files it created. A file changed since the "
             "agent wrote it is a conflict: nothing is restored (exit 2); undo in the chat, "
-            "which shows the three versions, or restore it by hand."
+            "which shows the three versions, or restore it by hand. Files that changed while "
+            "the agent's commands ran are restored only with --commands."
         ),
+    )
+    parser.add_argument(
+        "--commands",
+        action="store_true",
+        help="also restore the files that changed while the agent's commands ran",
     )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     add_repo_flag(parser)
@@ -29,16 +35,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Undo, or say why not."""
-    from assistant.edits.journal import UndoJournal, UndoRefused
+    from assistant.edits.undo import UndoJournal, UndoRefused
     from assistant.paths import cache_root
 
     root = repo_root(args)
     journal = UndoJournal(root, cache_root(settings_from_args(args, root)))
     try:
-        result = journal.undo()
+        result = journal.undo(commands=True if args.commands else None)
     except UndoRefused as error:
         if args.json:
-            print(json.dumps({"undone": False, "conflicts": [c.path for c in journal.conflicts()]}))
+            plan = journal.plan()
+            conflicts = [c.path for c in plan.conflicts]
+            print(json.dumps({"undone": False, "conflicts": conflicts,
+                              "command_paths": list(plan.command_paths),
+                              "reason": error.one_line()}))  # fmt: skip
         else:
             print(f"error: {error.one_line()}")
         return EXIT_REFUSED

@@ -12,6 +12,7 @@ from assistant.edits.text import (
     unified_diff,
     write_atomic,
 )
+from assistant.edits.undo import UndoConflict, UndoJournal, UndoPlan, UndoRefused, UndoResult
 
 __all__ = [
     "ABSENT",
@@ -19,6 +20,11 @@ __all__ = [
     "Fingerprint",
     "MatchResult",
     "ReadLedger",
+    "UndoConflict",
+    "UndoJournal",
+    "UndoPlan",
+    "UndoRefused",
+    "UndoResult",
     "apply_search_replace",
     "encode",
     "read_text",

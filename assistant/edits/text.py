@@ -62,7 +62,14 @@ def encode(text: str, like: FileText | None) -> bytes:
         return text.encode("utf-8")
     if like.newline != "\n":
         text = text.replace("\n", like.newline)
-    data = text.encode(like.encoding, errors="strict")
+    try:
+        data = text.encode(like.encoding, errors="strict")
+    except UnicodeEncodeError as error:
+        bad = text[error.start : error.end]
+        raise EditError(
+            f"{bad!r} cannot be written in this file's encoding ({like.encoding})",
+            hint="use characters the file's encoding has, or an escape",
+        ) from None
     return (b"\xef\xbb\xbf" + data) if like.bom else data
 
 

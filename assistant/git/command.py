@@ -2,10 +2,13 @@
 
 A repository's configuration can name programs git runs: hooks (`core.hooksPath`, the hooks
 folder), `core.fsmonitor`, filter drivers run by `add` and `checkout`, external diff and
-textconv drivers, a pager. A hostile repository (a downloaded tarball with its `.git`, or a
-config a tool once wrote) would run them on the assistant's own next `git add`. Every git call
-the assistant makes goes through `run_git`, which neutralises all of them, takes no optional
-locks (so reading commands never rewrite `.git/index`) and never prompts.
+textconv drivers, a pager, submodules' own configs. A hostile repository (a downloaded tarball
+with its `.git`, or a tracked file its config includes) would run them on the assistant's own
+next `git add`. Every git call the assistant makes goes through `run_git`, which neutralises
+all of them (as command-scope settings, which win over every config file), takes no optional
+locks (so reading commands never rewrite `.git/index`) and never prompts. Filter drivers from
+the user's own global config (git-lfs, git-crypt) keep working; a repository's own `required`
+filter makes git fail rather than store what the filter would have changed.
 """
 
 from __future__ import annotations
@@ -19,17 +22,20 @@ from assistant.errors import GitError
 
 # Settings that make git run a program, switched off for every call.
 NEUTRAL_CONFIG = (
-    "core.hooksPath=/dev/null",
-    "core.fsmonitor=false",
-    "core.pager=cat",
-    "core.editor=false",
-    "core.sshCommand=false",
-    "credential.helper=",
-    "diff.external=",
-    "gc.auto=0",
-    "maintenance.auto=false",
-    "submodule.recurse=false",
-    "uploadpack.packObjectsHook=",
+    ("core.hooksPath", "/dev/null"),
+    ("core.fsmonitor", "false"),
+    ("core.pager", "cat"),
+    ("core.editor", "false"),
+    ("core.sshCommand", "false"),
+    ("credential.helper", ""),
+    ("diff.external", ""),
+    ("diff.ignoreSubmodules", "all"),  # a submodule's own config is not neutralised: skip them
+    ("status.submoduleSummary", "false"),
+    ("submodule.recurse", "false"),
+    ("log.showSignature", "false"),
+    ("gc.auto", "0"),
+    ("maintenance.auto", "false"),
+    ("uploadpack.packObjectsHook", ""),
 )
 # Commands that show diffs: external diff and textconv drivers come from .gitattributes.
 DIFF_COMMANDS = frozenset({"diff", "log", "show", "diff-tree", "diff-index", "diff-files"})
@@ -38,7 +44,9 @@ CLEARED_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTO
                "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_NAMESPACE",
                "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT", "GIT_EXTERNAL_DIFF",
                "GIT_PAGER", "GIT_EDITOR", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_ASKPASS")  # fmt: skip
-_filter_cache: dict[str, tuple[float, tuple[str, ...]]] = {}
+# Filter drivers defined here are the repository's (a tarball's .git/config, or a file it
+# includes); the user's own (git-lfs, git-crypt set up globally) come from "global"/"system".
+UNTRUSTED_SCOPES = frozenset({"local", "worktree"})
 
 
 def run_git(
@@ -46,15 +54,16 @@ def run_git(
     *args: str,
     env: Mapping[str, str] | None = None,
     stdin: str | bytes | None = None,
+    raw: bool = False,
 ) -> str:
     """Run `git ARGS` in `cwd` with the repository's programs neutralised; return stdout.
 
-    `env` adds variables (GIT_INDEX_FILE, GIT_DIR, ...) for this call only. Raise GitError
-    with git's message on failure.
+    `env` adds variables (GIT_INDEX_FILE, GIT_DIR, ...) for this call only. `raw` also lets
+    git go on where a neutralised filter is `required` (the shadow keeps files as they are
+    on disk). Raise GitError with git's message on failure.
     """
-    return (
-        git_bytes(cwd, *args, env=env, stdin=stdin).decode("utf-8", "surrogateescape").rstrip("\n")
-    )
+    out = git_bytes(cwd, *args, env=env, stdin=stdin, raw=raw)
+    return out.decode("utf-8", "surrogateescape").rstrip("\n")
 
 
 def git_bytes(
@@ -62,21 +71,48 @@ def git_bytes(
     *args: str,
     env: Mapping[str, str] | None = None,
     stdin: str | bytes | None = None,
+    raw: bool = False,
 ) -> bytes:
     """Run git like `run_git` and return its stdout as bytes (file contents, -z listings)."""
-    command = ["git", *_config_flags(cwd, env), *_args(args)]
+    settings = [*NEUTRAL_CONFIG, *_filter_overrides(cwd, env, raw)]
     result = subprocess.run(
-        command,
+        ["git", *_args(args)],
         cwd=cwd,
         input=stdin.encode() if isinstance(stdin, str) else stdin,
         capture_output=True,
-        env=git_env(env),
+        env=git_env({**(env or {}), **_config_env(settings)}),
         check=False,
     )
     if result.returncode != 0:
         message = (result.stderr or result.stdout).decode("utf-8", "replace").strip()
         raise GitError(f"git {args[0]} failed: {message}")
     return result.stdout
+
+
+def config_value(cwd: Path, key: str, env: Mapping[str, str] | None = None) -> str | None:
+    """Return a setting as the repository's own git would see it (`git config --path --get`;
+    reading configuration runs nothing), or None when it is not set."""
+    result = subprocess.run(
+        ["git", "config", "--path", "--get", key],
+        cwd=cwd, capture_output=True, env=git_env(env), check=False,
+    )  # fmt: skip
+    value = result.stdout.decode("utf-8", "surrogateescape").strip()
+    return value if result.returncode == 0 and value else None
+
+
+def neutralised_filters(cwd: Path, env: Mapping[str, str] | None = None) -> set[str]:
+    """Return the filter drivers the repository's own config defines (which we never run)."""
+    result = subprocess.run(
+        ["git", "config", "--show-scope", "--get-regexp", r"^filter\..*\.(clean|smudge|process)$"],
+        cwd=cwd, capture_output=True, env=git_env(env), check=False,
+    )  # fmt: skip
+    names = set()
+    for line in result.stdout.decode("utf-8", "replace").splitlines():
+        scope, _, rest = line.partition("\t")
+        setting = rest.split(" ", 1)[0]
+        if scope in UNTRUSTED_SCOPES and setting.count(".") >= 2:
+            names.add(setting[len("filter.") : setting.rindex(".")])
+    return names
 
 
 def git_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -94,54 +130,22 @@ def _args(args: Sequence[str]) -> list[str]:
     return list(args)
 
 
-def _config_flags(cwd: Path, env: Mapping[str, str] | None) -> list[str]:
-    flags: list[str] = []
-    for item in (*NEUTRAL_CONFIG, *_filter_overrides(cwd, env)):
-        flags += ["-c", item]
-    return flags
+def _config_env(settings: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Pass settings as GIT_CONFIG_KEY_n/VALUE_n: no quoting, no `=` in names to trip on."""
+    env = {"GIT_CONFIG_COUNT": str(len(settings))}
+    for number, (key, value) in enumerate(settings):
+        env[f"GIT_CONFIG_KEY_{number}"] = key
+        env[f"GIT_CONFIG_VALUE_{number}"] = value
+    return env
 
 
-def _filter_overrides(cwd: Path, env: Mapping[str, str] | None) -> tuple[str, ...]:
-    """Return settings that empty every filter driver the repository's config defines.
-
-    Filter names are free-form, so they are read from the config first (reading runs nothing).
-    The answer is kept per config file and its modification time.
-    """
-    source = _config_file(cwd, env)
-    key = f"{cwd}|{source}"
-    try:
-        stamp = source.stat().st_mtime if source is not None else 0.0
-    except OSError:
-        stamp = 0.0
-    cached = _filter_cache.get(key)
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
-    result = subprocess.run(
-        ["git", "config", "--get-regexp", r"^filter\..*\.(clean|smudge|process)$"],
-        cwd=cwd,
-        capture_output=True,
-        env=git_env(env),
-        check=False,
-    )
-    names = set()
-    for line in result.stdout.decode("utf-8", "replace").splitlines():
-        setting = line.split(" ", 1)[0]
-        names.add(setting[len("filter.") : setting.rindex(".")])
-    overrides = tuple(
-        item
-        for name in sorted(names)
-        for item in (f"filter.{name}.clean=", f"filter.{name}.smudge=",
-                     f"filter.{name}.process=", f"filter.{name}.required=false")
-    )  # fmt: skip
-    _filter_cache[key] = (stamp, overrides)
+def _filter_overrides(cwd: Path, env: Mapping[str, str] | None, raw: bool) -> list[tuple[str, str]]:
+    """Return settings that empty the repository's filter drivers, read afresh on every call
+    (a tracked file the config includes may have changed since the last one)."""
+    overrides = []
+    for name in sorted(neutralised_filters(cwd, env)):
+        overrides += [(f"filter.{name}.clean", ""), (f"filter.{name}.smudge", ""),
+                      (f"filter.{name}.process", "")]  # fmt: skip
+        if raw:
+            overrides.append((f"filter.{name}.required", "false"))
     return overrides
-
-
-def _config_file(cwd: Path, env: Mapping[str, str] | None) -> Path | None:
-    git_dir = (env or {}).get("GIT_DIR")
-    if git_dir:
-        return Path(git_dir) / "config"
-    dot_git = Path(cwd) / ".git"
-    if dot_git.is_dir():
-        return dot_git / "config"
-    return None

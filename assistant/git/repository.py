@@ -8,7 +8,6 @@ A directory without git gets status and diff from the shadow, and refuses commit
 
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -17,9 +16,8 @@ from pathlib import Path
 from typing import Protocol
 
 from assistant.errors import GitError
-from assistant.git.command import run_git
+from assistant.git.command import neutralised_filters, run_git
 from assistant.git.shadow import EMPTY_TREE, ShadowTree
-from assistant.security.secrets import is_secret_path
 
 
 class WorkTree(Protocol):
@@ -86,13 +84,14 @@ class GitRepository:
         head = self.head()
         base = self.git("rev-parse", f"{head}^{{tree}}") if head else EMPTY_TREE
         if self.cache_root is None:
-            return without_secrets(self.git("diff", base, "--", *(paths or [])))
+            raise GitError("a diff with new files needs the cache folder")
         shadow = ShadowTree(self.root, self.cache_root)
-        return without_secrets(shadow.diff(base, shadow.capture(), paths or ()))
+        return shadow.diff(base, shadow.capture(), paths or ())
 
     def commit(self, paths: Sequence[str], message: str) -> str:
         """Commit only `paths` as they are in the work tree; the user's other staged changes
         stay staged and out of the commit. Return the new commit's id."""
+        self._refuse_unfiltered(paths)
         head = self.head()
         with self.private_index() as env:
             if head:
@@ -100,9 +99,27 @@ class GitRepository:
             self.git("add", "-A", "--", *paths, env=env)
             tree = self.git("write-tree", env=env)
         commit = self.commit_tree(tree, [head] if head else [], message)
-        self.git("update-ref", "-m", f"assistant: {message.splitlines()[0]}", "HEAD", commit)
+        # Only if HEAD has not moved meanwhile (a commit of the user's is never orphaned).
+        old = head or "0" * 40
+        self.git("update-ref", "-m", f"assistant: {message.splitlines()[0]}", "HEAD", commit, old)
         self.git("reset", "-q", "--", *paths)  # only these entries move to the new HEAD
         return commit
+
+    def _refuse_unfiltered(self, paths: Sequence[str]) -> None:
+        """Refuse to commit a path whose filter (git-crypt, git-lfs) the repository's own
+        config defines: the assistant never runs it, and must not store what it would change."""
+        names = neutralised_filters(self.root)
+        if not names or not paths:
+            return
+        out = self.git("check-attr", "-z", "filter", "--", *paths)
+        fields = out.split("\0")
+        for path, _, value in zip(fields[::3], fields[1::3], fields[2::3], strict=False):
+            if value in names:
+                raise GitError(
+                    f"{path} goes through the repository's filter {value!r}, which the assistant "
+                    "does not run",
+                    hint="commit it with git yourself",
+                )
 
     def commit_tree(self, tree: str, parents: Sequence[str], message: str) -> str:
         """Make a commit object of `tree` with these parents; return its id."""
@@ -173,7 +190,7 @@ class PlainDirectory:
     def diff(self, paths: Sequence[str] | None = None) -> str:
         """Return the diff from the first capture to now."""
         tree = self.shadow.capture()
-        return without_secrets(self.shadow.diff(self.shadow.base(), tree, paths or ()))
+        return self.shadow.diff(self.shadow.base(), tree, paths or ())
 
     def commit(self, paths: Sequence[str], message: str) -> str:
         """Refuse: a plain directory has no history to commit to."""
@@ -182,19 +199,6 @@ class PlainDirectory:
     def _changes(self) -> list:
         tree = self.shadow.capture()
         return self.shadow.changes(self.shadow.base(), tree)
-
-
-def without_secrets(diff: str) -> str:
-    """Return a diff without the sections of secrets files (their names stay, not contents)."""
-    sections = re.split(r"(?m)^(?=diff --git )", diff)
-    kept = []
-    for section in sections:
-        match = re.match(r"diff --git a/(.*?) b/(.*)$", section, re.MULTILINE)
-        if match and (is_secret_path(match.group(1)) or is_secret_path(match.group(2))):
-            kept.append(f"diff --git a/{match.group(1)} b/{match.group(2)}\n[secrets file]\n")
-        else:
-            kept.append(section)
-    return "".join(kept)
 
 
 def open_work_tree(root: Path, cache_root: Path) -> GitRepository | PlainDirectory:

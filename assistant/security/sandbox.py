@@ -17,6 +17,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +57,9 @@ class SandboxPolicy:
     hidden: tuple[Path, ...] = ()
     git_paths: tuple[Path, ...] = ()
     protected: tuple[Path, ...] = ()
+    # Where the tools commands need live (the virtual environment, PATH folders): seen
+    # read-only even when they sit under /tmp, which the sandbox makes private.
+    toolchain: tuple[Path, ...] = ()
     # The assistant's own keys, scrubbed from the environment by value too.
     known_secrets: tuple[str, ...] = field(default=(), repr=False)
 
@@ -83,6 +87,7 @@ class SandboxPolicy:
             hidden=_unique(_resolved(hidden)),
             git_paths=_unique(_resolved(git_paths)),
             protected=_unique(protected),
+            toolchain=_unique(_resolved(_toolchain(env))),
             known_secrets=tuple(k for k in (settings.api_key, settings.completion_api_key) if k),
         )
 
@@ -106,6 +111,9 @@ class SandboxPolicy:
         for tmp in tmps:
             if tmp.is_dir() or str(tmp) == "/dev/shm":
                 mounts.append((tmp, ["--tmpfs", str(tmp)]))
+        for path in self.toolchain:
+            if path.is_dir() and any(path.is_relative_to(t) and path != t for t in tmps):
+                mounts.append((path, ["--ro-bind", str(path), str(path)]))
         for home in self.homes:
             # Seen read-only (tools read ~/.gitconfig and the like), even from a private /tmp.
             if home.is_dir() and not any(t.is_relative_to(home) for t in tmps):
@@ -302,6 +310,19 @@ def _git(root: Path, *args: str) -> str:
     except (OSError, subprocess.TimeoutExpired):
         return ""
     return result.stdout if result.returncode == 0 else ""
+
+
+def _toolchain(env: Mapping[str, str]) -> list[Path]:
+    """Return the folders of the interpreter and the programs on PATH (a `bin` folder with the
+    environment around it)."""
+    found = [Path(sys.prefix), Path(sys.base_prefix)]
+    if env.get("VIRTUAL_ENV"):
+        found.append(Path(env["VIRTUAL_ENV"]))
+    for entry in env.get("PATH", "").split(os.pathsep):
+        if entry.startswith("/"):
+            folder = Path(entry)
+            found.append(folder.parent if folder.name == "bin" else folder)
+    return found
 
 
 def _resolved(paths: Iterable[Path]) -> list[Path]:

@@ -11,6 +11,9 @@ by a model) drops the trust until the user confirms it again.
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,16 +75,27 @@ def split_project_settings(
     kept: dict[str, Any] = {}
     notices = []
     for key, value in values.items():
-        if key in SAFE_PROJECT_KEYS:
-            kept[key] = value
-        else:
+        if key not in SAFE_PROJECT_KEYS:
             notices.append(
                 f"ignored {key!r} from {path} ({trust.reason}; "
                 f"`assistant trust` lets this repository set it)"
             )
-    if "max_file_bytes" in kept:
-        kept["max_file_bytes"] = min(int(kept["max_file_bytes"]), MAX_PROJECT_FILE_BYTES)
+            continue
+        checked = _safe_value(key, value)
+        if checked is None:
+            notices.append(f"ignored {key!r} from {path}: {value!r} is not a valid value")
+        else:
+            kept[key] = checked
     return kept, notices
+
+
+def _safe_value(key: str, value: Any) -> float | int | None:
+    """Return a harmless key's value within its bounds, or None when it is not a number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if key == "max_file_bytes":
+        return max(1, min(int(value), MAX_PROJECT_FILE_BYTES))
+    return min(max(float(value), 0.0), 1.0 if key == "top_p" else 2.0)
 
 
 def trust_folder(user_config: Path, root: Path) -> str:
@@ -91,23 +105,14 @@ def trust_folder(user_config: Path, root: Path) -> str:
     """
     import tomlkit
 
-    try:
-        text = user_config.read_text(encoding="utf-8") if user_config.is_file() else ""
-        document = tomlkit.parse(text)
-    except OSError as error:
-        raise ConfigError(f"cannot read {user_config}: {error.strerror}") from error
-    except tomlkit.exceptions.ParseError as error:
-        raise ConfigError(f"{user_config}: invalid TOML: {error}", hint="fix the file") from error
+    document = _read_document(user_config)
     digest = config_digest(project_config_path(root))
     if TRUST_TABLE not in document:
         document[TRUST_TABLE] = tomlkit.table(is_super_table=True)
     entry = tomlkit.table()
     entry["config_sha256"] = digest
     document[TRUST_TABLE][folder_key(root)] = entry  # type: ignore[index]
-    user_config.parent.mkdir(parents=True, exist_ok=True)
-    temp = user_config.with_name(f".{user_config.name}.trust.tmp")
-    temp.write_text(tomlkit.dumps(document), encoding="utf-8")
-    temp.replace(user_config)
+    _write_document(user_config, tomlkit.dumps(document))
     return digest
 
 
@@ -117,11 +122,41 @@ def untrust_folder(user_config: Path, root: Path) -> bool:
 
     if not user_config.is_file():
         return False
-    document = tomlkit.parse(user_config.read_text(encoding="utf-8"))
+    document = _read_document(user_config)
     table = document.get(TRUST_TABLE)
     key = folder_key(root)
     if not isinstance(table, Mapping) or key not in table:
         return False
     del table[key]  # type: ignore[attr-defined]
-    user_config.write_text(tomlkit.dumps(document), encoding="utf-8")
+    _write_document(user_config, tomlkit.dumps(document))
     return True
+
+
+def _read_document(user_config: Path) -> Any:
+    import tomlkit
+
+    try:
+        text = user_config.read_text(encoding="utf-8") if user_config.is_file() else ""
+        return tomlkit.parse(text)
+    except OSError as error:
+        raise ConfigError(f"cannot read {user_config}: {error.strerror}") from error
+    except tomlkit.exceptions.TOMLKitError as error:
+        raise ConfigError(f"{user_config}: invalid TOML: {error}", hint="fix the file") from error
+
+
+def _write_document(user_config: Path, text: str) -> None:
+    """Replace the user's config whole, where it really lives (a dotfiles link is followed),
+    keeping its mode (it may hold API keys: 0600 stays 0600)."""
+    target = user_config.resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o600
+    handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp, mode)
+        os.replace(temp, target)
+    finally:
+        Path(temp).unlink(missing_ok=True)

@@ -8,18 +8,20 @@ command changed with its earlier bytes. Both land in the turn's undo journal in 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Protocol
 
-from assistant.edits.journal import TurnJournal
+from assistant.edits.journal import CommandChange, TurnJournal
+from assistant.edits.states import ABSENT_STATE, PathState
 from assistant.errors import AssistantError
-from assistant.git.shadow import ShadowTree
+from assistant.git.shadow import ShadowTree, StoredPath
 
 log = logging.getLogger(__name__)
 
 
 class ChangeLog(Protocol):
     """Where a tool reports the files it changes."""
+
+    records_commands: bool  # whether commands' changes are captured (and can fail to be)
 
     def before_write(self, rel: str) -> None:
         """Record a file's state before the agent writes it."""
@@ -41,9 +43,15 @@ class ChangeLog(Protocol):
         """Record the files a command changed since `snapshot`; return their paths."""
         ...
 
+    def close(self) -> None:
+        """End the turn's record."""
+        ...
+
 
 class NoChangeLog:
     """A change log that records nothing (scratch trees, where nothing needs undoing)."""
+
+    records_commands = False
 
     def before_write(self, rel: str) -> None:
         """Record nothing."""
@@ -62,9 +70,14 @@ class NoChangeLog:
         """Record nothing."""
         return []
 
+    def close(self) -> None:
+        """Record nothing."""
+
 
 class TurnChanges:
     """The change log of one turn: its undo journal, and a shadow for commands' changes."""
+
+    records_commands = True
 
     def __init__(self, turn: TurnJournal, shadow: ShadowTree) -> None:
         self.turn = turn
@@ -87,25 +100,28 @@ class TurnChanges:
         try:
             return self.shadow.capture()
         except (AssistantError, OSError) as error:
-            log.warning("cannot snapshot %s before a command: %s", self.shadow.root, error)
+            log.warning("cannot snapshot %s around a command: %s", self.shadow.root, error)
             return None
 
     def record_since(self, snapshot: str | None) -> list[str]:
-        """Record each file that changed since `snapshot` with its bytes from then."""
+        """Record each path that changed since `snapshot`, with its state from then."""
         if snapshot is None:
             return []
         after = self.snapshot()
         if after is None:
             return []
-        changed = []
-        for change in self.shadow.changes(snapshot, after):
-            data = None if change.status == "A" else self.shadow.read(snapshot, change.path)
-            self.turn.record_original(change.path, data)
-            self.turn.after_write(change.path)
-            changed.append(change.path)
-        return changed
+        changes = self.shadow.changes(snapshot, after)
+        stored = self.shadow.contents_before(changes)
+        return self.turn.record_command(
+            CommandChange(c.path, _state(stored.get(c.path))) for c in changes
+        )
 
-    @property
-    def root(self) -> Path:
-        """Return the work tree's root."""
-        return self.shadow.root
+    def close(self) -> None:
+        """End the turn: another process may undo it from now on."""
+        self.turn.close()
+
+
+def _state(stored: StoredPath | None) -> PathState | None:
+    if stored is None:
+        return None
+    return PathState(stored.kind, stored.data, stored.mode) if stored.kind else ABSENT_STATE

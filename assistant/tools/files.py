@@ -175,7 +175,6 @@ class WriteFile:
                 ok=False,
                 refused=True,
             )
-        path.parent.mkdir(parents=True, exist_ok=True)
         _write(ctx, path, content, before)
         verb = "replaced" if exists else "created"
         return ToolOutput(f"{verb} {name}", edit=EditRecord(name, diff, created=not exists))
@@ -192,6 +191,7 @@ def _write(ctx: ToolContext, path: Path, text: str, before: edits.FileText | Non
         )
     ctx.changes.before_write(rel)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         edits.write_atomic(path, text, like=before, expect=expect)
     except BaseException:
         ctx.changes.write_failed(rel)

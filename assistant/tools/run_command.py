@@ -27,6 +27,7 @@ from assistant.tools.base import (
 )
 
 OUTPUT_BUDGET = 12_000
+CHANGED_SHOWN = 20
 DEFAULT_TIMEOUT = 120
 MAX_TIMEOUT = 900
 READ_ONLY_HINT = (
@@ -74,14 +75,15 @@ class RunCommand:
         policy = await asyncio.to_thread(SandboxPolicy.from_settings, ctx.settings, ctx.root)
         notice = await self._notice_once(ctx)
         before = await asyncio.to_thread(ctx.changes.snapshot)
+        changed: list[str] = []
         try:
             # Only a person who saw this very command may let it write git's own files.
             code, output, timed_out = await run_shell(
                 command, ctx.root, timeout, sandbox=policy, git_writable=grant is Grant.PERSON
             )
         finally:  # what the command changed goes in the turn's undo journal, even if stopped
-            await asyncio.to_thread(ctx.changes.record_since, before)
-        text = cut_middle(output, OUTPUT_BUDGET)
+            changed = await asyncio.to_thread(ctx.changes.record_since, before)
+        text = cut_middle(output, OUTPUT_BUDGET) + _changed_note(ctx, before, changed)
         if code != 0 and policy.enabled and "Read-only file system" in output:
             text += READ_ONLY_HINT
         if timed_out:
@@ -98,6 +100,17 @@ class RunCommand:
         notice = await asyncio.to_thread(sandbox_notice, ctx.settings)
         ctx.state[NOTICE_SHOWN] = True
         return f"{notice}\n" if notice else ""
+
+
+def _changed_note(ctx: ToolContext, snapshot: str | None, changed: list[str]) -> str:
+    """Say which files the command changed (or that its changes cannot be undone)."""
+    if ctx.changes.records_commands and snapshot is None:
+        return "\n[the files this command changed could not be recorded: /undo cannot undo them]"
+    if not changed:
+        return ""
+    shown = ", ".join(changed[:CHANGED_SHOWN])
+    more = f" and {len(changed) - CHANGED_SHOWN} more" if len(changed) > CHANGED_SHOWN else ""
+    return f"\n[files changed: {shown}{more}]"
 
 
 async def run_shell(

@@ -162,3 +162,33 @@ def test_harmless_project_keys_still_apply(world, monkeypatch, scripted_server):
     assert data["temperature"]["value"] == 0.1
     assert data["max_file_bytes"]["value"] <= 8 * 1024 * 1024  # capped: a repo cannot ask more
     assert data["sandbox"]["source"] != str(world.repo / ".assistant" / "config.toml")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['max_file_bytes = "lots"', 'temperature = "hot"', "top_p = [1]", "max_file_bytes = -5"],
+)
+def test_a_badly_typed_project_value_is_ignored_not_fatal(world, monkeypatch, text):
+    project_config(world, text + "\n")
+    result = world.cli(monkeypatch, "config", "--json", "--repo", str(world.repo))
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert data["max_file_bytes"]["value"] >= 1 and 0 <= data["top_p"]["value"] <= 1
+
+
+def test_assistant_trust_keeps_the_user_configs_mode_and_its_link(world, monkeypatch):
+    import os
+    import stat
+
+    real = world.home / "dotfiles" / "assistant.toml"
+    real.parent.mkdir()
+    real.write_text('api_key = "sk-private-do-not-leak-0123456789"\n# a comment kept\n')
+    real.chmod(0o600)
+    world.user_config.unlink()
+    os.symlink(real, world.user_config)
+    project_config(world, "temperature = 0.3\n")
+    result = world.cli(monkeypatch, "trust", str(world.repo))
+    assert result.code == 0, result.err
+    assert world.user_config.is_symlink()
+    assert stat.S_IMODE(real.stat().st_mode) == 0o600
+    assert "# a comment kept" in real.read_text() and "trusted_projects" in real.read_text()

@@ -129,7 +129,7 @@ async def test_undo_restores_only_the_agents_changes_and_never_the_users_later_w
     assert (world.repo / "README.md").read_text() == "# agent\n"  # nothing restored at all
     # The user puts the agent's version back; now undo restores exactly the agent's changes.
     (world.repo / "pkg" / "created.py").write_text("x = 1\n")
-    done = world.cli(monkeypatch, "undo", "--json", "--repo", str(world.repo))
+    done = world.cli(monkeypatch, "undo", "--commands", "--json", "--repo", str(world.repo))
     assert done.code == 0, done.out + done.err
     assert (world.repo / "README.md").read_text() == "# demo\n"
     assert (world.repo / "build.log").read_text() == "gitignored log\n"  # gitignored, journaled
