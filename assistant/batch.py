@@ -24,8 +24,7 @@ from assistant.errors import AssistantError, EndpointError, GitError
 from assistant.events import Done, ErrorEvent, UsageUpdate
 from assistant.git import GitRepository, ScratchWorktree
 from assistant.llm import ModelClient
-from assistant.security.sandbox import SandboxPolicy
-from assistant.tools.run_command import run_shell
+from assistant.tools.run_command import run_shell, sandbox_for
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +203,7 @@ class BatchRun:
         if not self.options.verify:
             return ""
         # The verify command is the user's, but it runs code the model just edited: sandboxed.
-        sandbox = await asyncio.to_thread(SandboxPolicy.from_settings, self.settings, scratch)
+        sandbox = await asyncio.to_thread(sandbox_for, self.settings, scratch)
         code, output, timed_out = await run_shell(
             self.options.verify, scratch, self.options.verify_timeout, sandbox=sandbox
         )

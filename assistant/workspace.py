@@ -9,13 +9,12 @@ import os
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import pathspec
 
 from assistant.errors import GitError, PathOutsideRepository
-from assistant.git.command import config_value, git_bytes
+from assistant.git.command import git_bytes
 from assistant.security.secrets import is_secret_path
 
 IGNORE_FILE = ".assistantignore"
@@ -111,7 +110,9 @@ def temp_files(root: Path) -> list[str]:
 
 def _unchanged(path: str, size_mtime: tuple[int, int]) -> bool:
     try:
-        status = os.stat(path)
+        # lstat: a file replaced by a link (to a secret, or out of the repository) no longer
+        # matches what was indexed, so it goes through every skip rule again.
+        status = os.lstat(path)
     except OSError:
         return False
     return (status.st_size, status.st_mtime_ns) == size_mtime
@@ -222,53 +223,66 @@ def content_skip_reason(head: bytes) -> str | None:
     return None
 
 
-def resolve_repo_path(root: Path, name: str | os.PathLike[str]) -> Path:
+def resolve_repo_path(root: Path, name: str | os.PathLike[str], *, for_write: bool = False) -> Path:
     """Resolve a path the model or user named against the repository root, refusing escapes.
 
-    Refuses absolute paths outside the root, `..` that climbs out, symlinks (at any level)
-    that lead outside the root, and anything inside a git directory (`.git` at any level, the
-    configured hooks folder): git internals are off limits to tools. The file itself need
-    not exist.
+    Refuses paths outside the root (`..`, absolute paths elsewhere, links leading out, link
+    loops) and anything in git internals (`.git` at any level, the hooks folder, config files
+    git includes from the work tree); `for_write` also refuses the project's assistant config
+    (see assistant/protected_paths.py). The file itself need not exist.
     """
+    from assistant.protected_paths import PROJECT_CONFIG, protected_paths
+
     root = Path(root).resolve()
     text = os.fspath(name)
     if not text or "\x00" in text:
         raise PathOutsideRepository(f"invalid path {text!r}", hint="name a file inside the repo")
     candidate = Path(text)
-    resolved = (root / candidate).resolve()  # an absolute candidate replaces the root
+    try:
+        resolved = (root / candidate).resolve()  # an absolute candidate replaces the root
+    except (RuntimeError, OSError):
+        raise PathOutsideRepository(f"path {text!r} is a loop of links") from None
     if resolved != root and root not in resolved.parents:
         raise PathOutsideRepository(
             f"path {text!r} resolves outside the repository", hint="stay inside the repository"
         )
-    rel = resolved.relative_to(root)
-    if ".git" in rel.parts or ".git" in candidate.parts or _in_hooks(root, resolved):
+    guarded = protected_paths(root, walk=False)
+    inside_git = ".git" in resolved.relative_to(root).parts or ".git" in candidate.parts
+    if inside_git or any(resolved == p or p in resolved.parents for p in guarded.git):
         raise PathOutsideRepository(
             f"path {text!r} is inside the git directory; git internals are off limits",
             hint="use git through the assistant's own commands",
+        )
+    if guarded.forbids_write(resolved) and (for_write or resolved != root / PROJECT_CONFIG):
+        raise PathOutsideRepository(
+            f"path {text!r} is git's or the assistant's own configuration; it is off limits",
+            hint="change it yourself if it needs changing",
         )
     return resolved
 
 
 def is_secret_file(root: Path, path: Path) -> bool:
-    """Return whether a resolved path inside `root` is a secrets file (see security/secrets)."""
-    return is_secret_path(Path(path).resolve().relative_to(Path(root).resolve()))
-
-
-def _in_hooks(root: Path, path: Path) -> bool:
-    hooks = _hooks_dir(str(root))
-    return hooks is not None and (path == hooks or hooks in path.parents)
-
-
-@lru_cache(maxsize=64)
-def _hooks_dir(root: str) -> Path | None:
-    """Return the repository's `core.hooksPath` when it points inside the work tree."""
-    if not (Path(root) / ".git").exists():
-        return None
+    """Return whether a resolved path inside `root` is a secrets file (see security/secrets):
+    by name, or as a hard link to a secrets file of the repository."""
+    root = Path(root).resolve()
+    path = Path(path).resolve()
+    if is_secret_path(path.relative_to(root)):
+        return True
     try:
-        value = config_value(Path(root), "core.hooksPath")
+        info = path.stat()
     except OSError:
-        return None
-    return (Path(root) / value).resolve() if value else None
+        return False
+    if info.st_nlink < 2:
+        return False
+    from assistant.protected_paths import protected_paths
+
+    for secret in protected_paths(root).secrets:
+        try:
+            if os.path.samefile(secret, path):
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def relative_posix(root: Path, path: Path) -> str:

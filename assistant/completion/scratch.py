@@ -45,7 +45,9 @@ class ScratchTree:
             # Links stay links (one leading out of the repository stays unreadable there).
             shutil.copytree(self.root, self.path, symlinks=True, ignore=_copy_ignores)
         for name, text in buffers.items():
-            target = resolve_repo_path(self.path, name)
+            if is_secret_path(name):
+                continue  # an open secrets file never enters the agent's copy
+            target = resolve_repo_path(self.path, name, for_write=True)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
         return self.path

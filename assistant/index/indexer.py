@@ -84,7 +84,12 @@ def update_paths(store: IndexStore, root: Path, paths: Sequence[str], max_bytes:
     started = time.perf_counter()
     known = {path: store.file(path) for path in dict.fromkeys(paths)}
     present = {path for path in known if (root / path).is_file()}
-    if any(known[path] is None or (root / path).stat().st_size > max_bytes for path in present):
+    if any(
+        known[path] is None
+        or (root / path).is_symlink()  # a link may lead out, or to a secret: all the rules
+        or (root / path).stat().st_size > max_bytes
+        for path in present
+    ):
         return update_index(store, root, max_bytes)
     stats = IndexStats(files=len(present), notice=store.notice)
     records = {path: record for path, record in known.items() if record is not None}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from assistant.errors import IndexStoreError
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8  # 8: rebuilt once, so no index made before the secrets filter survives
 WAL_ATTEMPTS = 40  # about eight seconds of retries in all
 # 8 KiB pages: a cold build writes half as many (and makes half the system calls).
 PAGE_SIZE = 8192

@@ -15,12 +15,14 @@ import contextlib
 import functools
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from assistant.config import Settings, user_config_path
 from assistant.paths import cache_root
@@ -36,14 +38,29 @@ HOME_SECRETS = (
     ".my.cnf", ".s3cfg", ".boto", ".cargo/credentials", ".cargo/credentials.toml",
     ".gem/credentials", ".huggingface/token", ".cache/huggingface/token",
     ".mozilla", ".config/google-chrome", ".config/chromium",
+    ".bash_history", ".zsh_history", ".history", ".python_history", ".psql_history",
+    ".mysql_history", ".node_repl_history", ".sqlite_history", ".lesshst", ".viminfo",
+    ".local/share/fish/fish_history", ".m2/settings.xml", ".m2/settings-security.xml",
+    ".gradle/gradle.properties", ".composer/auth.json", ".config/composer/auth.json",
+    ".bundle/config", ".pulumi", ".terraformrc", ".config/hcloud", ".config/doctl",
+    ".oci", ".databrickscfg", ".snowflake", ".config/sops", ".password-store",
 )  # fmt: skip
 # Sockets that hand out root or the user's keys to whoever connects.
 SYSTEM_SECRETS = ("/run/docker.sock", "/var/run/docker.sock", "/run/podman/podman.sock")
 PRIVATE_TMP = ("/tmp", "/var/tmp", "/dev/shm")
 # Variable names that carry credentials, whatever their value looks like.
 SECRET_NAME_PARTS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "AUTH",
-                     "PRIVATE", "ASKPASS", "COOKIE", "KRB5CCNAME")  # fmt: skip
+                     "PRIVATE", "ASKPASS", "COOKIE", "KRB5CCNAME", "_PWD", "PGPASS", "_PASS",
+                     "WEBHOOK", "DSN", "SESSION")  # fmt: skip
 SECRET_NAME_PREFIXES = ("OPENAI_", "DASHSCOPE_", "ANTHROPIC_", "AWS_", "AZURE_", "GITHUB_TOKEN")
+
+
+class RepositoryPaths(Protocol):
+    """What the sandbox needs to know of a repository (assistant/protected_paths.py finds it)."""
+
+    git: tuple[Path, ...]
+    config: tuple[Path, ...]
+    secrets: tuple[Path, ...]
 
 
 @dataclass(frozen=True)
@@ -60,14 +77,24 @@ class SandboxPolicy:
     # Where the tools commands need live (the virtual environment, PATH folders): seen
     # read-only even when they sit under /tmp, which the sandbox makes private.
     toolchain: tuple[Path, ...] = ()
+    # The repository's own secrets files: hidden from a command the policy let run, shown
+    # to one a person approved (see `wrap`).
+    repository_secrets: tuple[Path, ...] = ()
     # The assistant's own keys, scrubbed from the environment by value too.
     known_secrets: tuple[str, ...] = field(default=(), repr=False)
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, root: Path, env: Mapping[str, str] | None = None
+        cls,
+        settings: Settings,
+        root: Path,
+        env: Mapping[str, str] | None = None,
+        *,
+        repository: RepositoryPaths | None = None,
     ) -> SandboxPolicy:
-        """Return the policy for `root` under `settings` (`env`: the process environment)."""
+        """Return the policy for `root` under `settings` (`env`: the process environment;
+        `repository`: its git internals, protected config and secrets files, found by
+        assistant/protected_paths.py)."""
         env = os.environ if env is None else env
         root = Path(root).resolve()
         homes = _homes(env)
@@ -75,18 +102,21 @@ class SandboxPolicy:
         hidden += [cache_root(settings), _default_config_dir(), user_config_path(env)]
         hidden += [Path(p) for p in SYSTEM_SECRETS]
         hidden.append(Path(f"/run/user/{os.getuid()}"))  # agent sockets, keyrings, the bus
-        git_paths = _git_paths(root)
-        protected = [root / ".assistant", *_hooks_path(root), *_submodule_git_paths(root)]
+        git_paths = list(repository.git) if repository else [root / ".git"]
+        nested = [p for p in git_paths if p.is_relative_to(root) and p.parent != root]
+        protected = [root / ".assistant", *(repository.config if repository else ()), *nested]
         # Binding a path that leads out of the repository would only show more of the host.
         protected = [p for p in _resolved(protected) if p.is_relative_to(root)]
+        secrets = [p for p in (repository.secrets if repository else ()) if p.is_relative_to(root)]
         return cls(
             mode=settings.sandbox,
             network=settings.sandbox_network,
             root=root,
             homes=homes,
             hidden=_unique(_resolved(hidden)),
-            git_paths=_unique(_resolved(git_paths)),
+            git_paths=_unique(_resolved([p for p in git_paths if p not in nested])),
             protected=_unique(protected),
+            repository_secrets=_unique(secrets),
             toolchain=_unique(_resolved(_toolchain(env))),
             known_secrets=tuple(k for k in (settings.api_key, settings.completion_api_key) if k),
         )
@@ -97,9 +127,15 @@ class SandboxPolicy:
         return self.mode != "off"
 
     def wrap(
-        self, argv: list[str], *, git_writable: bool = False, cwd: Path | None = None
+        self,
+        argv: list[str],
+        *,
+        git_writable: bool = False,
+        cwd: Path | None = None,
+        show_secrets: bool = False,
     ) -> list[str]:
-        """Return the bwrap command line that runs `argv` under this policy in `cwd`."""
+        """Return the bwrap command line that runs `argv` under this policy in `cwd`;
+        `git_writable` and `show_secrets` are for a command a person approved."""
         if not self.enabled:
             return list(argv)
         mounts: list[tuple[Path, list[str]]] = [
@@ -127,7 +163,8 @@ class SandboxPolicy:
         for path in self.protected:
             if os.path.lexists(path):
                 mounts.append((path, ["--ro-bind", str(path), str(path)]))
-        for path in self.hidden:
+        hidden = [*self.hidden, *(() if show_secrets else self.repository_secrets)]
+        for path in hidden:
             if path.is_dir():
                 mounts.append((path, ["--tmpfs", str(path)]))
             elif os.path.lexists(path):
@@ -160,9 +197,12 @@ def command_env(
     """Return `environ` without the variables that hold or point to credentials."""
     environ = os.environ if environ is None else environ
     known = tuple(k for k in known if len(k) >= 8)
-    return {
+    kept = {
         name: value for name, value in environ.items() if not _secret_variable(name, value, known)
     }
+    if "PATH" in kept:  # `.`, "" or a relative folder would run the repository's own `ls`
+        kept["PATH"] = os.pathsep.join(p for p in kept["PATH"].split(os.pathsep) if p[:1] == "/")
+    return kept
 
 
 def available() -> bool:
@@ -210,6 +250,8 @@ def _secret_variable(name: str, value: str, known: tuple[str, ...]) -> bool:
         return True
     if any(k in value for k in known):
         return True
+    if re.search(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s]*@", value):
+        return True  # a URL with credentials in it, whoever the user is
     return redact(value) != value  # a token format or a password in a URL
 
 
@@ -228,88 +270,6 @@ def _default_config_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_config_dir("assistant"))
-
-
-def _git_paths(root: Path) -> list[Path]:
-    """Return the repository's `.git` and, for a worktree, the git directories it uses.
-
-    `.git` is repository content: a folder it leads to outside the repository is bound only
-    when it really is this worktree's (its `gitdir` file points back here), so a forged one
-    cannot show, or for an approved command open up, another folder.
-    """
-    dot_git = root / ".git"
-    if dot_git.is_symlink():
-        return [dot_git] if dot_git.resolve().is_relative_to(root) else []
-    if not dot_git.is_file():
-        return [dot_git]
-    gitdir = _named_gitdir(dot_git)
-    if gitdir is None or not (gitdir.is_relative_to(root) or _points_back(gitdir, dot_git)):
-        return [dot_git]
-    paths = [dot_git, gitdir]
-    common = _read_line(gitdir / "commondir")
-    if common:
-        common_dir = (gitdir / common).resolve()
-        if gitdir.is_relative_to(common_dir) and (common_dir / "HEAD").is_file():
-            paths.insert(1, common_dir)  # it holds the worktree's own folder: bound first
-    return paths
-
-
-def _named_gitdir(dot_git: Path) -> Path | None:
-    """Return the folder a `.git` file names (`gitdir: PATH`), if it names one."""
-    line = _read_line(dot_git)
-    if not line.startswith("gitdir:"):
-        return None
-    gitdir = (dot_git.parent / line.removeprefix("gitdir:").strip()).resolve()
-    return gitdir if (gitdir / "HEAD").is_file() else None
-
-
-def _points_back(gitdir: Path, dot_git: Path) -> bool:
-    """Return whether a worktree's git folder records `dot_git` as its own `.git` file."""
-    back = _read_line(gitdir / "gitdir")
-    return bool(back) and (gitdir / back).resolve() == dot_git.resolve()
-
-
-def _read_line(path: Path) -> str:
-    try:
-        with path.open(encoding="utf-8", errors="replace") as file:
-            return file.readline().strip()
-    except OSError:
-        return ""
-
-
-def _hooks_path(root: Path) -> list[Path]:
-    """Return `core.hooksPath`, if set (relative paths are taken from the work tree)."""
-    value = _git(root, "config", "--path", "--get", "core.hooksPath").strip()
-    if not value:
-        return []
-    return [root / value]
-
-
-def _submodule_git_paths(root: Path) -> list[Path]:
-    """Return the `.git` of each submodule: rewritten, it would point git at a hostile config."""
-    # The index, not .gitmodules (which a command may delete), says where submodules are.
-    if not (root / ".git").exists():
-        return []
-    listing = _git(root, "ls-files", "--stage", "-z")
-    paths = []
-    for entry in listing.split("\0"):
-        mode, _, rest = entry.partition(" ")
-        if mode == "160000" and "\t" in rest:
-            paths.append(root / rest.split("\t", 1)[1] / ".git")
-    return paths
-
-
-def _git(root: Path, *args: str) -> str:
-    """Return a read-only git command's output ("" when git fails or is missing)."""
-    command = ["git", "-c", "core.fsmonitor=false", "-C", str(root), *args]
-    try:
-        result = subprocess.run(
-            command, capture_output=True, text=True, timeout=30, check=False,
-            env=command_env(), stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-    return result.stdout if result.returncode == 0 else ""
 
 
 def _toolchain(env: Mapping[str, str]) -> list[Path]:

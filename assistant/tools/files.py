@@ -36,9 +36,9 @@ def ledger(ctx: ToolContext) -> edits.ReadLedger:
     return ctx.state.setdefault("ledger", edits.ReadLedger())
 
 
-def repo_file(ctx: ToolContext, name: str) -> Path:
+def repo_file(ctx: ToolContext, name: str, *, write: bool = False) -> Path:
     """Resolve a path the model named; refuse secrets files (judged on the resolved path)."""
-    path = resolve_repo_path(ctx.root, name)
+    path = resolve_repo_path(ctx.root, name, for_write=write)
     if is_secret_file(ctx.root, path):
         raise ToolError(f"{name} is a secrets file; it is never read into a prompt")
     return path
@@ -118,7 +118,7 @@ class EditFile:
     async def run(self, args: Mapping[str, Any], ctx: ToolContext) -> ToolOutput:
         """Apply the blocks, ask for approval with the diff, write atomically."""
         name = require_str(args, "path")
-        path = repo_file(ctx, name)
+        path = repo_file(ctx, name, write=True)
         blocks = _blocks(args)
         if not path.is_file():
             raise ToolError(f"no file {name!r}; use write_file to create a new file")
@@ -163,7 +163,7 @@ class WriteFile:
         content = args.get("content")
         if not isinstance(content, str):
             raise ToolError("argument 'content' must be a string")
-        path = repo_file(ctx, name)
+        path = repo_file(ctx, name, write=True)
         exists = path.exists() or path.is_symlink()
         if exists and not args.get("overwrite"):
             raise ToolError(f"{name} exists; edit it with edit_file (or pass overwrite=true)")

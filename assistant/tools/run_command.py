@@ -10,12 +10,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from assistant.config import Settings
 from assistant.security.sandbox import SandboxPolicy, available, command_env, sandbox_notice
+from assistant.security.secrets import redact
 from assistant.tools.base import (
     Grant,
     ToolContext,
@@ -27,6 +30,7 @@ from assistant.tools.base import (
 )
 
 OUTPUT_BUDGET = 12_000
+KEEP_BYTES = 256_000  # of a command's output's start, and as much of its end
 CHANGED_SHOWN = 20
 DEFAULT_TIMEOUT = 120
 MAX_TIMEOUT = 900
@@ -72,18 +76,22 @@ class RunCommand:
                 ok=False,
                 refused=True,
             )
-        policy = await asyncio.to_thread(SandboxPolicy.from_settings, ctx.settings, ctx.root)
+        policy = await asyncio.to_thread(sandbox_for, ctx.settings, ctx.root)
         notice = await self._notice_once(ctx)
         before = await asyncio.to_thread(ctx.changes.snapshot)
         changed: list[str] = []
         try:
             # Only a person who saw this very command may let it write git's own files.
+            person = grant is Grant.PERSON
             code, output, timed_out = await run_shell(
-                command, ctx.root, timeout, sandbox=policy, git_writable=grant is Grant.PERSON
-            )
+                command, ctx.root, timeout, sandbox=policy, git_writable=person,
+                show_secrets=person,
+            )  # fmt: skip
         finally:  # what the command changed goes in the turn's undo journal, even if stopped
             changed = await asyncio.to_thread(ctx.changes.record_since, before)
-        text = cut_middle(output, OUTPUT_BUDGET) + _changed_note(ctx, before, changed)
+        # Redacted whole, before the cut: a cut could leave a key's body without its BEGIN line.
+        text = cut_middle(redact(output, _keys(ctx)), OUTPUT_BUDGET)
+        text += _changed_note(ctx, before, changed)
         if code != 0 and policy.enabled and "Read-only file system" in output:
             text += READ_ONLY_HINT
         if timed_out:
@@ -100,6 +108,22 @@ class RunCommand:
         notice = await asyncio.to_thread(sandbox_notice, ctx.settings)
         ctx.state[NOTICE_SHOWN] = True
         return f"{notice}\n" if notice else ""
+
+
+def sandbox_for(settings: Settings, root: Path) -> SandboxPolicy:
+    """Return the sandbox of a command run in `root`: its git internals, protected config
+    and secrets files found afresh (a missing hooks folder is made, so a command cannot)."""
+    from assistant.protected_paths import protected_paths
+
+    repository = protected_paths(root)
+    for hooks in repository.hooks:
+        if not os.path.lexists(hooks) and hooks.is_relative_to(Path(root).resolve()):
+            hooks.mkdir(parents=True, exist_ok=True)
+    return SandboxPolicy.from_settings(settings, root, repository=repository)
+
+
+def _keys(ctx: ToolContext) -> tuple[str, ...]:
+    return tuple(k for k in (ctx.settings.api_key, ctx.settings.completion_api_key) if k)
 
 
 def _changed_note(ctx: ToolContext, snapshot: str | None, changed: list[str]) -> str:
@@ -120,15 +144,20 @@ async def run_shell(
     *,
     sandbox: SandboxPolicy | None = None,
     git_writable: bool = False,
+    show_secrets: bool = False,
 ) -> tuple[int, str, bool]:
-    """Run `command` with a shell, in `sandbox` when given and usable; return (exit code,
-    combined output, timed out). The environment never carries credentials."""
-    argv = ["/bin/sh", "-c", command]
+    """Run `command` with bash, in `sandbox` when given and usable; return (exit code,
+    combined output, timed out). The environment never carries credentials; the output kept
+    is bounded (its head and tail), however much the command prints."""
+    # bash, not /bin/sh: the policy parses commands as bash does (dash reads `&>` otherwise).
+    argv = [shutil.which("bash") or "/bin/bash", "--noprofile", "--norc", "-c", command]
     env = command_env()
     if sandbox is not None:
         wrapped = sandbox.enabled and await asyncio.to_thread(available)
         if wrapped:
-            argv = sandbox.wrap(argv, git_writable=git_writable, cwd=Path(cwd))
+            argv = sandbox.wrap(
+                argv, git_writable=git_writable, cwd=Path(cwd), show_secrets=show_secrets
+            )
         env = sandbox.environment(sandboxed=wrapped)
     process = await asyncio.create_subprocess_exec(
         *argv,
@@ -139,17 +168,50 @@ async def run_shell(
         stdin=asyncio.subprocess.DEVNULL,
         start_new_session=True,
     )
+    output = _BoundedOutput()
+    assert process.stdout is not None
+    reader = asyncio.ensure_future(output.read_all(process.stdout))
     try:
-        out, _ = await asyncio.wait_for(process.communicate(), timeout)
-        return process.returncode or 0, out.decode("utf-8", "replace"), False
+        await asyncio.wait_for(asyncio.shield(reader), timeout)
+        return await process.wait() or 0, output.text(), False
     except TimeoutError:
         _kill_group(process.pid)
-        out, _ = await process.communicate()
-        return -1, out.decode("utf-8", "replace"), True
+        await process.wait()
+        await reader
+        return -1, output.text(), True
     except asyncio.CancelledError:
         _kill_group(process.pid)
+        reader.cancel()
         await process.wait()
         raise
+
+
+class _BoundedOutput:
+    """A command's output, keeping at most KEEP_BYTES of its start and of its end."""
+
+    def __init__(self) -> None:
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.total = 0
+
+    async def read_all(self, stream: asyncio.StreamReader) -> None:
+        """Read the stream to its end."""
+        while chunk := await stream.read(65_536):
+            self.total += len(chunk)
+            room = KEEP_BYTES - len(self.head)
+            if room > 0:
+                self.head += chunk[:room]
+                chunk = chunk[room:]
+            if chunk:
+                self.tail += chunk
+                del self.tail[: max(0, len(self.tail) - KEEP_BYTES)]
+
+    def text(self) -> str:
+        """Return what was kept, marking the part that was not."""
+        dropped = self.total - len(self.head) - len(self.tail)
+        middle = f"\n[... {dropped} bytes of output not kept ...]\n" if dropped > 0 else ""
+        return (bytes(self.head).decode("utf-8", "replace") + middle
+                + bytes(self.tail).decode("utf-8", "replace"))  # fmt: skip
 
 
 def _kill_group(pid: int) -> None:

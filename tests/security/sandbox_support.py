@@ -10,8 +10,8 @@ import git
 import pytest
 
 from assistant.config import Settings
-from assistant.security.sandbox import SandboxPolicy, available, unavailable_reason
-from assistant.tools.run_command import run_shell
+from assistant.security.sandbox import available, unavailable_reason
+from assistant.tools.run_command import run_shell, sandbox_for
 
 CANARY = "canary-7f3a9c1e5b"
 needs_bwrap = pytest.mark.skipif(
@@ -63,7 +63,7 @@ async def sh(
 ) -> tuple[int, str]:
     """Run `command` in `root` under `mode` (None: no policy at all); return (code, output)."""
     policy = (
-        None if mode is None else SandboxPolicy.from_settings(settings(home, mode, **changes), root)
+        None if mode is None else sandbox_for(settings(home, mode, **changes), root)
     )
     code, output, timed_out = await run_shell(
         command, root, 60, sandbox=policy, git_writable=git_writable

@@ -12,7 +12,7 @@ from pathlib import Path
 import git
 import pytest
 
-from assistant.security.sandbox import SandboxPolicy
+from assistant.tools.run_command import sandbox_for
 from tests.security.sandbox_support import (
     CANARY,
     make_home,
@@ -228,7 +228,7 @@ async def test_a_symlinked_repository_root_is_followed(root, home, tmp_path):
 
 async def test_home_unset_falls_back_to_the_password_database(root, home, monkeypatch):
     monkeypatch.delenv("HOME")
-    policy = SandboxPolicy.from_settings(settings(home), root)
+    policy = sandbox_for(settings(home), root)
     real_home = Path(os.path.realpath(pwd.getpwuid(os.getuid()).pw_dir))
     assert policy.homes == (real_home,)
     code, output = await sh('echo "$HOME"', root, home)

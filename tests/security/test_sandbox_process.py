@@ -15,9 +15,9 @@ import git
 import pytest
 
 from assistant.security import sandbox
-from assistant.security.sandbox import SandboxPolicy, command_env, sandbox_notice
+from assistant.security.sandbox import command_env, sandbox_notice
 from assistant.tools.base import Grant, ToolContext
-from assistant.tools.run_command import RunCommand, run_shell
+from assistant.tools.run_command import RunCommand, run_shell, sandbox_for
 from tests.security.sandbox_support import CANARY, make_home, make_repo, needs_bwrap, settings, sh
 
 
@@ -82,7 +82,7 @@ async def started(fifo: Path, task: asyncio.Task) -> None:
 async def test_stopping_a_command_kills_every_process_it_started(root, home, mode, stop):
     marker = f"marker-{random.randrange(10**9)}-{os.getpid()}"
     os.mkfifo(root / "started")
-    policy = SandboxPolicy.from_settings(settings(home, mode), root)
+    policy = sandbox_for(settings(home, mode), root)
     # The child says it is up from its own code, so its command line is final by then; its
     # output goes elsewhere, so a leaked child fails the test instead of hanging it.
     child = "import time; open('started', 'w').write('up'); time.sleep(10**6)"
@@ -150,7 +150,7 @@ def test_command_env_keeps_what_tools_need_and_drops_credentials():
 
 
 def test_an_off_policy_runs_commands_as_they_are(root, home):
-    policy = SandboxPolicy.from_settings(settings(home, "off"), root)
+    policy = sandbox_for(settings(home, "off"), root)
     assert policy.wrap(["/bin/sh", "-c", "ls"]) == ["/bin/sh", "-c", "ls"]
     assert sandbox_notice(settings(home, "off")) is None
 
