@@ -64,6 +64,10 @@ class FimStream:
         settings = self.settings
         limits = ReplyLimits(settings.max_reply_seconds, settings.max_reply_chars, max_tokens)
         deadline, meter = limits.deadline(), ReplyMeter(limits)
+        parts = self._outbound.fim_parts(prefix, suffix)
+        if parts is None:
+            return  # a secret spans the cursor: ask nothing, suggest nothing
+        prefix, suffix = parts
         try:
             if chat:
                 messages = self._outbound.messages(

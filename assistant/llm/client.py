@@ -237,9 +237,16 @@ class ModelClient:
         max_tokens: int = 128,
         stop: Sequence[str] = (),
     ) -> CompletionResult:
-        """Fill in the middle between `prefix` and `suffix`, with repository context if given."""
+        """Fill in the middle between `prefix` and `suffix`, with repository context if given.
+
+        When a secret spans the cursor, no request is made and the completion is empty.
+        """
+        parts = self._outbound.fim_parts(prefix, suffix)
+        if parts is None:
+            log.info("no completion requested: a secret spans the cursor")
+            return CompletionResult("")
         prompt = fim.build_prompt(
-            prefix, suffix, repo_name=repo_name, context_files=context_files, path=path
+            *parts, repo_name=repo_name, context_files=context_files, path=path
         )
         stops = list(dict.fromkeys([*fim.FIM_STOP_SEQUENCES, *stop]))
         result = await self.complete(prompt, max_tokens=max_tokens, stop=stops)

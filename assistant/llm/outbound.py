@@ -5,6 +5,10 @@ tool output, the model's own text), completion and FIM prompts are redacted with
 `assistant.security.secrets.Redactor`, which also hides the user's own API keys. Tool-call
 arguments the model wrote are left as they are: they must match what was run. Redaction is
 memoised, since an agent resends its whole history on every turn.
+
+The code around an editor's cursor is redacted as the one text it is (`fim_parts`), before it
+is cut into prompt pieces: a secret the cursor splits (the cursor inside a quoted token) is
+whole only there. When a secret spans the cursor, nothing is sent at all.
 """
 
 from __future__ import annotations
@@ -58,6 +62,14 @@ class OutboundRedactor:
         pieces = _CONTROL_TOKENS.split(prompt)
         # split() with a group alternates text and separators: redact the even pieces only.
         return "".join(p if i % 2 else self.text(p) for i, p in enumerate(pieces))
+
+    def fim_parts(self, prefix: str, suffix: str) -> tuple[str, str] | None:
+        """Return `prefix` and `suffix` redacted together; None when a secret spans the cursor."""
+        redacted = self._redactor.redact_around(prefix + suffix, len(prefix))
+        if redacted is None:
+            return None
+        text, cursor = redacted
+        return text[:cursor], text[cursor:]
 
     def messages(self, messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Return copies of chat messages with their content redacted (not tool-call arguments)."""

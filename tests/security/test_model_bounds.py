@@ -9,7 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from assistant.agent import Agent, AgentConfig
+from assistant.completion.backend import FimStream
 from assistant.events import Done, ErrorEvent, ToolResult
 from assistant.llm import ContextFile, ModelClient, RetryPolicy
 from assistant.llm import fim as fim_tokens
@@ -101,17 +104,113 @@ async def test_fim_prompts_are_redacted_with_their_control_tokens_intact(scripte
     server = scripted_server({"completions": [{"text": "pass"}]})
     settings = secret_settings(server.base_url)
     context = [ContextFile("deploy.py", f'AWS_ACCESS_KEY_ID = "{AWS_KEY}"\n{PRIVATE_KEY}\n')]
-    prefix = f'token = "{OPENAI_KEY}"\npassword = "hunt'  # the cursor sits in a string
+    prefix = f'token = "{OPENAI_KEY}"\ngreeting = "hel'  # the cursor sits in a string
     async with ModelClient(settings) as client:
         await client.complete_fim(
-            prefix, 'er22"\n', repo_name="app", context_files=context, path="app.py"
+            prefix, 'lo"\n', repo_name="app", context_files=context, path="app.py"
         )
     assert_nothing_planted_was_sent(server)
     prompt = server.completion_requests[0].body["prompt"]
     for token in (fim_tokens.REPO_NAME, fim_tokens.FIM_PREFIX, fim_tokens.FIM_SUFFIX):
         assert prompt.count(token) == 1
     assert prompt.count(fim_tokens.FILE_SEP) == 2
-    assert prompt.endswith('password = "hunt<|fim_suffix|>er22"\n<|fim_middle|>')
+    assert prompt.endswith('greeting = "hel<|fim_suffix|>lo"\n<|fim_middle|>')
+
+
+# A secret the editor's cursor splits: whole only when prefix and suffix are read as one text.
+SPLIT = ('API_TOKEN = "Zx9Qw8Er', '7Ty6Ui5Op2As"\nprint(API_TOKEN)\n')
+
+
+async def test_a_secret_split_by_the_cursor_makes_no_fim_request(scripted_server):
+    server = scripted_server({"completions": [{"text": "leaked"}]})
+    context = [ContextFile("deploy.py", "def deploy(): ...\n")]
+    async with ModelClient(secret_settings(server.base_url)) as client:
+        result = await client.complete_fim(
+            *SPLIT, repo_name="app", context_files=context, path="app.py"
+        )
+    assert result.text == ""
+    assert server.requests == []
+
+
+@pytest.mark.parametrize("backend", ["openai", "chat"])
+async def test_a_secret_split_by_the_cursor_makes_no_streamed_request(scripted_server, backend):
+    server = scripted_server({"completions": [{"text": "leaked"}], "turns": [{"text": "leaked"}]})
+    stream = FimStream(secret_settings(server.base_url, completion_backend=backend))
+    try:
+        pieces = [
+            piece
+            async for piece in stream.stream(
+                *SPLIT, repo_name="app", context_files=(), path="app.py", max_tokens=16
+            )
+        ]
+    finally:
+        await stream.aclose()
+    assert pieces == []
+    assert server.requests == []
+
+
+async def test_a_secret_beside_the_cursor_is_sent_redacted(scripted_server):
+    # The cursor right after `= `, before an auto-closed quote: the value is whole in the
+    # suffix but its name is in the prefix, so only the two read together show a secret.
+    server = scripted_server({"completions": [{"text": "x"}, {"text": "y"}]})
+    async with ModelClient(secret_settings(server.base_url)) as client:
+        await client.complete_fim("API_TOKEN = ", '"Zx9Qw8Er7Ty6Ui5Op2As"\n')
+        await client.complete_fim('password = "hunter22', '"\n')
+    prompts = [r.body["prompt"] for r in server.completion_requests]
+    assert "Zx9Qw8Er7Ty6Ui5Op2As" not in prompts[0] and "hunter22" not in prompts[1]
+    assert prompts[0] == '<|fim_prefix|>API_TOKEN = <|fim_suffix|>"[REDACTED]"\n<|fim_middle|>'
+    assert prompts[1].startswith('<|fim_prefix|>password = "[REDACTED]<|fim_suffix|>"')
+
+
+async def test_a_streamed_suggestion_beside_a_secret_is_asked_without_it(scripted_server):
+    server = scripted_server({"completions": [{"text": "print(API_TOKEN)"}]})
+    stream = FimStream(secret_settings(server.base_url))
+    try:
+        text = "".join(
+            [
+                piece
+                async for piece in stream.stream(
+                    'API_TOKEN = "Zx9Qw8Er7Ty6Ui5Op2As"\n',
+                    "\n",
+                    repo_name=None,
+                    context_files=(),
+                    path=None,
+                    max_tokens=16,
+                )
+            ]
+        )
+    finally:
+        await stream.aclose()
+    assert text == "print(API_TOKEN)"
+    assert "Zx9Qw8Er7Ty6Ui5Op2As" not in server.completion_requests[0].body["prompt"]
+
+
+async def test_a_key_body_read_without_its_begin_line_never_reaches_the_model(
+    scripted_server, tmp_path
+):
+    body = [
+        "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW",
+        "QyNTUxOQAAACDx0mZ0hZ3Yk3bq0n7l2o9pQ4cN8vJ1xT6yR5wE3sA2dAAAAJgAAAAAAAAA",
+        "C3NzaC1lZDI1NTE5AAAAIPHSZnSFndiTdurSfuXaj2lDhw3y8nXFPrJHnATewDZ0AAAAQL",
+    ]
+    key = "-----BEGIN OPENSSH PRIVATE KEY-----\n" + "\n".join(body)
+    commit_files(tmp_path, {"docs/deploy.txt": f"{key}\n-----END OPENSSH PRIVATE KEY-----\n"})
+    read = {"path": "docs/deploy.txt", "start_line": 2, "end_line": 4}
+    server = scripted_server(
+        {
+            "turns": [
+                {"tool_calls": [{"name": "read_file", "arguments": read}]},
+                {"text": "Done."},
+            ]
+        }
+    )
+    events = await run_agent(server, tmp_path, "show me lines 2 to 4 of docs/deploy.txt")
+    assert events[-1] == Done("completed", "Done.", ())
+    assert any(isinstance(e, ToolResult) and e.ok for e in events)
+    shown = server.chat_requests[1].body["messages"][-1]["content"]
+    assert "    2  [REDACTED]" in shown
+    leaked = [line[:24] for line in body if line[:24] in sent(server)]
+    assert not leaked, f"sent to the model: {leaked}"
 
 
 async def test_the_users_key_in_the_task_never_reaches_the_model(scripted_server, tmp_path):
