@@ -13,6 +13,11 @@ strings and wrappers (`sudo`, `env`, `xargs`, `find -exec`) included.
   and each simple command matches an allow pattern and neither writes (redirection, write
   flags), runs another program, nor names a secrets file (assistant.security.effects).
 
+Globs are expanded against the disk as bash would (assistant.security.command_paths), and
+every rule also runs on the expanded words: a repository that ships a file named `-oapp.py`
+turns `sort *.py` into `sort -oapp.py ...`. A glob that expands to a name starting with `-`,
+or whose names cannot be told, makes the line not understood.
+
 Patterns keep fnmatch semantics and match each simple command's argv joined by spaces, so
 `pytest*` allows `pytest -q tests/` and `cat "a b"` is `cat a b`.
 """
@@ -20,15 +25,17 @@ Patterns keep fnmatch semantics and match each simple command's argv joined by s
 from __future__ import annotations
 
 import fnmatch
+import functools
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
-from assistant.security.command_paths import Place
+from assistant.security.command_paths import Place, expand_globs
 from assistant.security.destructive import destructive_reasons
 from assistant.security.effects import secret_reasons, write_reasons
-from assistant.security.shell import TOO_DEEP, parse_command_line
+from assistant.security.globs import Budget
+from assistant.security.shell import TOO_DEEP, SimpleCommand, parse_command_line
 
 
 class Decision(Enum):
@@ -76,39 +83,69 @@ def judge_command(
     headless: bool = False,
 ) -> Verdict:
     """Judge `command` run in `root` under `mode`; see the module docstring for the rules."""
-    allow, deny = tuple(allow), tuple(deny)
     line = parse_command_line(command)
-    place = Place.at(root)
+    found = _Findings(tuple(allow), tuple(deny))
+    place, budget = Place.at(root), Budget()
     assigns = any("assignment" in p or "declaration" in p for p in line.problems)
-    denied: list[str] = []
-    destructive: list[str] = []
-    writes: list[str] = []
-    secrets: list[str] = []
-    unlisted: list[str] = []
     for simple in line.commands:
-        text = simple.text
-        denied.extend(f"denied by {p!r}: {text}" for p in deny if fnmatch.fnmatchcase(text, p))
-        destructive.extend(destructive_reasons(simple, place))
-        writes.extend(write_reasons(simple))
-        secrets.extend(secret_reasons(simple, place))
-        if not any(fnmatch.fnmatchcase(text, p) for p in allow):
-            unlisted.append(f"not on the allow list: {text or '(a redirection alone)'}")
+        expansion = expand_globs(simple, place, budget)
+        found.unknown.extend(f"not understood: {p}" for p in expansion.problems)
+        forms = [simple, *(c for c in expansion.commands if c.argv != simple.argv)]
+        # The names a glob became are checked for secrets in the expanded commands.
+        expanded = expansion.expanded and len(forms) == 1 + len(expansion.commands)
+        found.look(simple, place, frozenset(dict(simple.globs)) if expanded else None)
+        for form in forms[1:]:
+            found.look(form, place)
         # After `X=... cd` or `export CDPATH=...`, `cd` may lead anywhere.
-        place = place.lost() if assigns and simple.name in ("cd", "pushd") else place.after(simple)
+        if assigns and simple.name in ("cd", "pushd"):
+            place = place.lost()
+        else:
+            place = functools.reduce(Place.join, [place.after(form) for form in forms])
     if TOO_DEEP in line.problems:
-        destructive.append("nested too deep to look at every command")
+        found.destructive.append("nested too deep to look at every command")
     problems = [f"not understood: {p}" for p in line.problems]
     problems += [f"not understood: {r} in {c.text}" for c in line.commands for r in c.unknown]
-    reasons = _unique([*denied, *destructive, *problems, *unlisted, *writes, *secrets])
+    understood = line.understood and not found.unknown
+    reasons = _unique([*found.denied, *found.destructive, *problems, *found.unknown,
+                       *found.unlisted, *found.writes, *found.secrets])  # fmt: skip
     decision = _decide(
-        mode, headless, bool(denied), bool(destructive),
-        line.understood and not unlisted and not writes and not secrets,
+        mode, headless, bool(found.denied), bool(found.destructive),
+        understood and not found.unlisted and not found.writes and not found.secrets,
     )  # fmt: skip
     if decision is Decision.ALLOW and not reasons:
         reasons = ("every command is on the allow list and only reads",)
     elif decision is Decision.ALLOW and mode == "yolo":
         reasons = ("yolo mode", *reasons)
-    return Verdict(decision, reasons, bool(destructive), bool(writes), line.understood)
+    return Verdict(decision, reasons, bool(found.destructive), bool(found.writes), understood)
+
+
+@dataclass
+class _Findings:
+    """What the rules found in the simple commands of one line, as reasons."""
+
+    allow: tuple[str, ...]
+    deny: tuple[str, ...]
+    denied: list[str] = field(default_factory=list)
+    destructive: list[str] = field(default_factory=list)
+    writes: list[str] = field(default_factory=list)
+    secrets: list[str] = field(default_factory=list)
+    unlisted: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+
+    def look(
+        self, command: SimpleCommand, place: Place, checked: frozenset[int] | None = None
+    ) -> None:
+        """Run every rule on `command` (as written, or one expansion of its globs); the words
+        at `checked` are not looked at for secrets."""
+        text = command.text
+        self.denied.extend(
+            f"denied by {p!r}: {text}" for p in self.deny if fnmatch.fnmatchcase(text, p)
+        )
+        self.destructive.extend(destructive_reasons(command, place))
+        self.writes.extend(write_reasons(command))
+        self.secrets.extend(secret_reasons(command, place, checked or frozenset()))
+        if not any(fnmatch.fnmatchcase(text, p) for p in self.allow):
+            self.unlisted.append(f"not on the allow list: {text or '(a redirection alone)'}")
 
 
 def _decide(mode: str, headless: bool, denied: bool, destructive: bool, safe: bool) -> Decision:

@@ -20,7 +20,8 @@ from assistant.security.wrappers import find_starts
 # Subcommands that can lose work with some argument; their other uses are judged below.
 _GIT_CAN_DESTROY = frozenset({"reset", "checkout", "restore", "clean", "switch", "branch", "push",
                               "stash", "update-ref", "reflog", "gc", "prune", "worktree",
-                              "filter-branch", "filter-repo", "rm"})  # fmt: skip
+                              "filter-branch", "filter-repo", "rm", "checkout-index",
+                              "read-tree"})  # fmt: skip
 # Words of a find expression that select nothing: `find . -delete` with only these deletes all.
 _FIND_NOT_TESTS = frozenset({"-delete", "-depth", "-d", "-maxdepth", "-mindepth", "-xdev", "-mount",
                              "-print", "-print0", "-noleaf", "-daystart", "-follow",
@@ -165,11 +166,27 @@ def _restore(args: GitArgs, place: Place) -> str | None:
     return "overwrites changes in files"
 
 
+def _checkout_index(args: GitArgs, place: Place) -> str | None:
+    # Without --force, checkout-index leaves a file that is already there alone.
+    return "--force overwrites changed files" if args.has("f", "force") else None
+
+
+def _read_tree(args: GitArgs, place: Place) -> str | None:
+    if args.has("u"):
+        return "-u overwrites or deletes files in the work tree"
+    if args.has(long="reset"):
+        return "--reset discards staged changes"
+    if args.has(long="index-output"):
+        return "--index-output overwrites the file it names"
+    return None
+
+
 _GIT_RULES: dict[str, Callable[[GitArgs, Place], str | None]] = {
     "reset": _reset, "checkout": _checkout, "restore": _restore, "clean": _clean,
     "switch": _switch, "branch": _branch, "push": _push, "stash": _stash,
     "update-ref": _update_ref, "reflog": _reflog, "gc": _gc, "prune": _always,
     "worktree": _worktree, "filter-branch": _always, "filter-repo": _always, "rm": _rm_index,
+    "checkout-index": _checkout_index, "read-tree": _read_tree,
 }  # fmt: skip
 
 

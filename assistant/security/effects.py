@@ -2,7 +2,8 @@
 
 A command on the allow list runs without asking only when none of these apply: no writing
 redirection, no option that writes a file or runs a program (`git log --output=F`, `sed -i`,
-`sort -o F`, `find -delete`, `rg --pre CMD`, `git -c K=V`), no argument naming a secrets file.
+`sort -o F`, `find -delete`, `rg --pre CMD`, `git -c K=V`), no argument naming a secrets file,
+no git history command that prints file contents (assistant.security.git_history).
 Long options match the prefixes GNU getopt and git accept (`--out=F` is `--output=F`).
 """
 
@@ -13,6 +14,7 @@ from collections.abc import Callable
 
 from assistant.security.command_paths import Place
 from assistant.security.git_args import GitArgs, parse_git
+from assistant.security.git_history import history_reasons
 from assistant.security.shell import Redirect, SimpleCommand
 
 _WRITE_OPS = frozenset({">", ">>", ">|", "&>", "&>>", "<>"})
@@ -39,18 +41,20 @@ def write_reasons(command: SimpleCommand) -> list[str]:
     return reasons
 
 
-def secret_reasons(command: SimpleCommand, place: Place) -> list[str]:
-    """Return the secrets files that `command` names or reads from."""
-    words = [w for i, w in enumerate(command.argv) if i and i not in command.dynamic]
+def secret_reasons(
+    command: SimpleCommand, place: Place, skip: frozenset[int] = frozenset()
+) -> list[str]:
+    """Return the secrets files that `command` names or reads from, and how it may print
+    committed ones; the words at `skip` are checked elsewhere (as the names a glob became)."""
+    skip = skip | command.dynamic
+    words = [w for i, w in enumerate(command.argv) if i and i not in skip]
     words += [r.target for r in command.redirects if r.op in ("<", "<&") and not r.dynamic]
-    found = []
+    found = history_reasons(command, place)
     for word in words:
-        candidates = _path_candidates(word)
-        if any(place.is_secret(candidate) for candidate in candidates):
+        expanded = {c: place.expand(c) for c in _path_candidates(word)}
+        if any(place.is_secret(c, paths) for c, paths in expanded.items()):
             found.append(f"names a secrets file: {word}")
-        elif any(
-            _PROCESS_ENVIRONMENT.match(path) for c in candidates for path in place.expand(c) or ()
-        ):
+        elif any(_PROCESS_ENVIRONMENT.match(p) for paths in expanded.values() for p in paths or ()):
             found.append(f"reads a process environment (API keys): {word}")
     return found
 

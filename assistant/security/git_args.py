@@ -36,9 +36,12 @@ _LONG_VALUES = {
     "push": frozenset({"repo", "receive-pack", "exec", "push-option"}),
     "clean": frozenset({"exclude"}),
     "restore": frozenset({"source", "pathspec-from-file"}),
-    "log": frozenset({"output", "max-count", "author", "committer", "grep", "format", "pretty"}),
-    "show": frozenset({"output", "format", "pretty"}),
+    # `--pretty` and `--format` take a value only after `=`: `git log --pretty -p` prints patches.
+    "log": frozenset({"output", "max-count", "author", "committer", "grep"}),
+    "show": frozenset({"output"}),
     "diff": frozenset({"output"}),
+    "checkout-index": frozenset({"prefix", "stage"}),
+    "read-tree": frozenset({"prefix", "index-output", "exclude-per-directory"}),
 }
 
 

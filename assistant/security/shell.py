@@ -1,6 +1,7 @@
 """Parse a shell command line, with tree-sitter-bash, into the simple commands bash would run.
 
-Each `SimpleCommand` carries its argv after quote removal, its redirections, and why it is not
+Each `SimpleCommand` carries its argv after quote removal, its redirections, the words bash
+expands against the disk (globs, as patterns with their quoted parts escaped), and why it is not
 fully known when it is not (parameter expansion, command substitution, a wrapper such as `sudo`
 whose real command is an argument). The `CommandLine` lists every simple command, including
 the ones inside substitutions, here-documents, function bodies, `bash -c` strings and wrapped
@@ -23,6 +24,8 @@ from functools import cache
 import tree_sitter
 import tree_sitter_bash
 
+from assistant.security.globs import escape, has_pattern
+from assistant.security.shell_words import ansi_c, unquote_double, unquote_word
 from assistant.security.wrappers import Inner, inner_commands
 
 MAX_DEPTH = 6  # nested `bash -c`, eval and wrappers beyond this are not looked into
@@ -56,8 +59,6 @@ _DESCRIBED = {
 _SEPARATOR_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _JOINED_LINE = re.compile(r"(?<=\S)\\\r?\n(?=\S)")
 _BRACES = re.compile(r"\{[^{}\s]*(,|\.\.)[^{}\s]*\}")
-_DQ_ESCAPE = re.compile(r"\\([$`\"\\\n])")
-_WORD_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,9 @@ class SimpleCommand:
     argv: tuple[str, ...]
     redirects: tuple[Redirect, ...] = ()
     dynamic: frozenset[int] = frozenset()  # argv positions not statically known
+    # argv positions bash expands against the disk, with the pattern it matches (quoted parts
+    # escaped by a backslash): `ls "a b"*` has ((1, "a b*"),)
+    globs: tuple[tuple[int, str], ...] = ()
     unknown: tuple[str, ...] = ()  # why this command is not fully known
     nested: bool = False  # inside a substitution, wrapper, function or `bash -c` string
     extra_args: bool = False  # more arguments come at run time (`xargs CMD`)
@@ -138,6 +142,7 @@ def _parse(source: str) -> tuple[tree_sitter.Tree, bytes]:
 class _Value:
     text: str
     dynamic: bool = False
+    pattern: str | None = None  # the glob bash expands this word as, if it does
 
 
 @dataclass
@@ -258,8 +263,8 @@ class _Walker:
                 )
             elif child.type == "$":  # `$"x"`, a translated string, comes as `$` then "x"
                 value = _Value("$", True)
-            else:
-                continue
+            else:  # `==` and `=~`, operators of `[[ ]]`, are plain words to a command
+                value = _Value(self.text(child))
             if child.start_byte == last_end and words:
                 words[-1] = _Value(words[-1].text + value.text, True)
             else:
@@ -286,10 +291,13 @@ class _Walker:
             return
         dynamic = frozenset(i for i, w in enumerate(words) if w.dynamic)
         argv = tuple(w.text for w in words)
+        globs = tuple(
+            (i, w.pattern) for i, w in enumerate(words) if w.pattern is not None and not w.dynamic
+        )
         inners = inner_commands(argv, dynamic)
         reasons = [*(["expansion"] if dynamic else []), *(i.reason for i in inners)]
         unknown = tuple(dict.fromkeys(reasons))
-        command = SimpleCommand(argv, tuple(redirects), dynamic, unknown, self.nested)
+        command = SimpleCommand(argv, tuple(redirects), dynamic, globs, unknown, self.nested)
         self.commands.append(command)
         if inners and self.depth >= MAX_DEPTH:
             self.problems.append(TOO_DEEP)
@@ -307,8 +315,15 @@ class _Walker:
         if not inner.argv:
             return
         walker = _Walker(depth=self.depth + 1, nested=True)
+        # The outer command's words were expanded before it ran the inner one: an unchanged
+        # word keeps its glob (find -exec changes `{}` into `START/{}`).
+        patterns = dict(outer.globs)
         walker.add(
-            [_Value(w, (inner.start + i) in outer.dynamic) for i, w in enumerate(inner.argv)], []
+            [
+                _Value(w, (inner.start + i) in outer.dynamic, _kept(patterns, outer, inner, i))
+                for i, w in enumerate(inner.argv)
+            ],
+            [],
         )
         for command in walker.commands:
             self.commands.append(
@@ -345,13 +360,14 @@ class _Walker:
         if kind == "word":
             # `~+` and `~-` are $PWD and $OLDPWD; braces expand into several words.
             dynamic = bool(_BRACES.search(raw)) or raw.startswith(("~+", "~-"))
-            return _Value(_WORD_ESCAPE.sub(_unescape, raw), dynamic)
+            pattern = raw if has_pattern(raw) else None
+            return _Value(unquote_word(raw), dynamic, pattern)
         if kind == "number":
             return _Value(raw)
         if kind == "raw_string":
             return _Value(raw[1:-1])
         if kind == "ansi_c_string":
-            return _Value(_ansi_c(raw[2:-1]))
+            return _Value(ansi_c(raw[2:-1]))
         if kind == "string":
             plain = all(c.type == "string_content" for c in node.named_children)
             for child in node.named_children:
@@ -359,38 +375,22 @@ class _Walker:
                     self.visit(child)
             # Dynamic or not, the text without its quotes: a `sh -c "rm -rf $HOME"` string is
             # parsed again as the inner shell will, with its expansions still unknown.
-            return _Value(_DQ_ESCAPE.sub(_unescape, raw[1:-1]), not plain)
+            return _Value(unquote_double(raw[1:-1]), not plain)
         if kind == "concatenation":
             parts = [self.word(child) for child in node.named_children]
             text = "".join(p.text for p in parts)
             unquoted = "".join(self.text(c) for c in node.named_children if c.type == "word")
-            return _Value(text, any(p.dynamic for p in parts) or bool(_BRACES.search(unquoted)))
+            dynamic = any(p.dynamic for p in parts) or bool(_BRACES.search(unquoted))
+            globbed = any(p.pattern is not None for p in parts)
+            pattern = "".join(escape(p.text) if p.pattern is None else p.pattern for p in parts)
+            return _Value(text, dynamic, pattern if globbed else None)
         self.visit(node)  # expansions, substitutions, brace expressions: commands inside run
         return _Value(raw, True)
 
 
-def _unescape(match: re.Match[str]) -> str:
-    return "" if match.group(1) == "\n" else match.group(1)
-
-
-_ANSI_SIMPLE = dict(zip("abeEfnrtv\\'\"?", "\a\b\x1b\x1b\f\n\r\t\v\\'\"?", strict=True))
-_ANSI = re.compile(
-    r"\\(?:([abeEfnrtv\\'\"?])|([0-7]{1,3})|x([0-9a-fA-F]{1,2})|u([0-9a-fA-F]{1,4})"
-    r"|U([0-9a-fA-F]{1,8})|c(.))",
-    re.DOTALL,
-)
-
-
-def _ansi_c(body: str) -> str:
-    """Decode the body of a `$'...'` string the way bash does, which ends it at a NUL."""
-    return _ANSI.sub(_ansi_escape, body).split("\x00", 1)[0]
-
-
-def _ansi_escape(match: re.Match[str]) -> str:
-    simple, octal, hex2, hex4, hex8, control = match.groups()
-    if simple is not None:
-        return _ANSI_SIMPLE[simple]
-    if control is not None:
-        return chr(ord(control) & 0x1F)
-    number = int(octal, 8) if octal else int(hex2 or hex4 or hex8, 16)
-    return chr(min(number, 0x10FFFF))
+def _kept(patterns: dict[int, str], outer: SimpleCommand, inner: Inner, index: int) -> str | None:
+    """Return the glob of the inner command's word `index` when it is the outer word unchanged."""
+    position = inner.start + index
+    if position < len(outer.argv) and outer.argv[position] == inner.argv[index]:
+        return patterns.get(position)
+    return None

@@ -1,18 +1,23 @@
 """Properties of the command policy, checked by hypothesis: allowed prefixes never carry a
-second command or a write through, and destructive git is never allowed in any spelling."""
+second command or a write through, destructive git is never allowed in any spelling, and globs
+expand to the names bash gives them."""
 
 from __future__ import annotations
 
+import os
+import re
 import shlex
 import subprocess
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from assistant.permissions import DEFAULT_ALLOW, Decision
 from assistant.security.command_policy import judge_command
+from assistant.security.globs import Budget, expand_pattern
+from assistant.security.shell import parse_command_line
 
 USER_ALLOW = ("pytest*", "npm test", "make")
 ALLOW = (*DEFAULT_ALLOW, *USER_ALLOW)
@@ -21,7 +26,7 @@ ALLOW = (*DEFAULT_ALLOW, *USER_ALLOW)
 ALLOWED = [
     "ls", "ls -la", "pwd", "cat app.py", "head -n 5 app.py", "tail app.py", "wc -l app.py",
     "which python", "echo hi", "grep -rn foo src", "rg foo", "find . -name '*.py'",
-    "git status", "git diff", "git log --oneline", "git show HEAD", "git branch -a",
+    "git status", "git diff", "git log --oneline", "git show --stat HEAD", "git branch -a",
     "git rev-parse HEAD", "pytest -q", "pytest tests/", "npm test", "make",
 ]  # fmt: skip
 NOT_ALLOWED = [
@@ -167,3 +172,72 @@ def test_any_text_gets_a_verdict_and_only_understood_lines_run_unasked(repo, tex
     verdict = judge_command(text, allow=ALLOW, root=repo, mode="ask")
     assert verdict.decision in (Decision.ALLOW, Decision.ASK)
     assert verdict.understood or verdict.decision is Decision.ASK
+
+
+GLOB_NAMES = ["-oapp.py", "--output=app.py", "app.py", "b.py", ".env", ".hidden", "a b", "[x]",
+              "*star", "]", "!", "^a", "Z", "é.txt", "-", "src/x.py", "src/-n", "src/.h",
+              "src/deep/y.py"]  # fmt: skip
+GLOB_BITS = ["*", "?", "[", "]", "!", "^", "-", "a", "p", ".", "/", "\\*", "\\[", "o", "x", "s",
+             "[!a]", "[a-c]", "[^-]", "[]]", "src/", "*/", "[-]", "y", ":", "="]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def glob_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a folder of names that globs trip on: options, dots, brackets, a non-ASCII one."""
+    root = tmp_path_factory.mktemp("globs")
+    for name in GLOB_NAMES:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("")
+    return root
+
+
+def bash_words(root: Path, pattern: str, locale: str) -> list[str]:
+    """Return the words bash makes of `pattern` (written unquoted) in `root` under `locale`."""
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-c", f"printf '%s\\0' {pattern}"],
+        cwd=root, env={"LC_ALL": locale, "PATH": "/usr/bin:/bin"}, capture_output=True,
+        check=True,
+    )  # fmt: skip
+    return [os.fsdecode(w) for w in done.stdout.split(b"\0")[:-1]]
+
+
+def slashes(word: str) -> str:
+    """Return `word` with each run of slashes written as one."""
+    return re.sub("/+", "/", word)
+
+
+def through_dots(word: str) -> bool:
+    """Return whether `word` goes through `.` or `..`, which bash 5.2 no longer matches."""
+    return any(part in (".", "..") for part in word.split("/"))
+
+
+@given(st.lists(st.sampled_from(GLOB_BITS), min_size=1, max_size=6).map("".join))
+@settings(max_examples=150, deadline=None)
+def test_glob_expansion_matches_bash(glob_folder, pattern):
+    [command] = parse_command_line(f"ls {pattern}").commands
+    assume(command.globs)
+    [(_, recorded)] = command.globs
+    literal = command.argv[1]
+    ours = expand_pattern(recorded, str(glob_folder), Budget())
+    if ours is None:  # a class, equivalence class or collating symbol; or all of `/` to look at
+        marks = ("[.", "[:", "[=")
+        assert any(mark in pattern for mark in marks) or pattern.startswith("/"), pattern
+        return
+    found = set()
+    for locale in ("C", "C.UTF-8"):
+        words = bash_words(glob_folder, pattern, locale)
+        found |= set() if words == [literal] else set(words)
+    # Bash keeps `src//x` for `src//*` but prints `src/x` for `*//*`: the same paths.
+    found, mine = {slashes(w) for w in found}, {slashes(w) for w in ours}
+    assert found <= mine, pattern
+    extra = mine - found - ({slashes(literal)} if not found else set())
+    assert all(through_dots(word) for word in extra), (pattern, extra)
+
+
+@given(st.sampled_from(ALLOWED), st.sampled_from(["*", "*.py", "?*", "[-a]*", "-- *", "x *"]))
+@settings(max_examples=100, deadline=None)
+def test_an_allowed_command_never_runs_with_a_glob_that_expands_to_an_option(
+    glob_folder, allowed, glob
+):
+    verdict = judge_command(f"{allowed} {glob}", allow=ALLOW, root=glob_folder, mode="ask")
+    assert verdict.decision is Decision.ASK

@@ -23,6 +23,7 @@ def argvs(source: str) -> list[tuple[str, ...]]:
         ("ls \\\n  -l", ("ls", "-l")),
         ("git reset 2>/dev/null --hard", ("git", "reset", "--hard")),
         ('echo "multi\nline"', ("echo", "multi\nline")),
+        ("git branch == x =~ y", ("git", "branch", "==", "x", "=~", "y")),
     ],
 )
 def test_argv_is_the_words_after_quote_removal(source, argv):
@@ -84,6 +85,12 @@ def test_what_is_not_statically_known_is_a_problem(source, problem):
     assert not line.understood
 
 
+def test_a_word_that_tree_sitter_splits_at_an_operator_is_kept_whole_and_not_understood():
+    [command] = parse_command_line("uniq ==[!a] b").commands
+    assert command.argv == ("uniq", "==[!a]", "b")
+    assert command.dynamic == frozenset({1})
+
+
 def test_brace_expansion_and_globs_differ():
     [brace] = parse_command_line("rm {a,b}").commands
     [glob] = parse_command_line("ls *.py").commands
@@ -124,3 +131,27 @@ def test_a_wrapper_is_not_understood_but_command_v_is_plain():
 def test_xargs_marks_the_command_it_runs_with_more_arguments():
     commands = parse_command_line("ls | xargs rm -f").commands
     assert [c.extra_args for c in commands] == [False, False, True]
+
+
+def test_globs_bash_expands_are_recorded_with_their_quoted_parts_escaped():
+    [command] = parse_command_line("""ls *.py '*' "a"* \\*x [ab]c x "q?"? ~/*.md""").commands
+    assert command.argv == ("ls", "*.py", "*", "a*", "*x", "[ab]c", "x", "q??", "~/*.md")
+    assert command.globs == ((1, "*.py"), (3, "a*"), (5, "[ab]c"), (7, "q\\??"), (8, "~/*.md"))
+
+
+def test_a_wrapped_command_keeps_the_globs_of_its_words():
+    commands = parse_command_line("sudo -u bob sort * && bash -c 'ls -- ?'").commands
+    globs = {c.argv: c.globs for c in commands}
+    assert globs[("sort", "*")] == ((1, "*"),)
+    assert globs[("ls", "--", "?")] == ((2, "?"),)
+    assert parse_command_line("ls $x*").commands[0].globs == ()
+
+
+def test_an_ampersand_redirection_gives_the_words_after_it_to_the_command():
+    # bash reads `&>` as a redirection: the command is `ls rm notes.txt`, writing to /dev/null.
+    # /bin/sh (dash) would run `ls` in the background, then `rm notes.txt`. The policy follows
+    # bash because assistant/tools/run_command.py runs lines with bash; if it ever goes back to
+    # /bin/sh, this parse (and the policy built on it) is wrong.
+    [command] = parse_command_line("ls &>/dev/null rm notes.txt").commands
+    assert command.argv == ("ls", "rm", "notes.txt")
+    assert command.redirects == (Redirect("&>", "/dev/null"),)
