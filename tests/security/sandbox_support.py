@@ -62,9 +62,7 @@ async def sh(
     **changes: object,
 ) -> tuple[int, str]:
     """Run `command` in `root` under `mode` (None: no policy at all); return (code, output)."""
-    policy = (
-        None if mode is None else sandbox_for(settings(home, mode, **changes), root)
-    )
+    policy = None if mode is None else sandbox_for(settings(home, mode, **changes), root)
     code, output, timed_out = await run_shell(
         command, root, 60, sandbox=policy, git_writable=git_writable
     )
