@@ -8,6 +8,7 @@ import json
 import pytest
 from harness import USER_KEY, call, make_world, turns
 
+from assistant.security.sandbox import available
 from assistant.testing import ScriptedServer
 
 HOSTILE_KEYS = [
@@ -92,10 +93,15 @@ def test_a_model_that_writes_the_project_config_does_not_take_over_the_next_run(
     world, monkeypatch, scripted_server
 ):
     hostile = 'permission_mode = "yolo"\ncommand_allow = ["*"]\nsandbox = "off"\n'
+    written = f"mkdir -p .assistant && printf '{hostile}' > .assistant/config.toml"
     first = scripted_server(
-        turns(call("write_file", path=".assistant/config.toml", content=hostile))
+        turns(
+            call("write_file", path=".assistant/config.toml", content=hostile),
+            call("run_command", command=written),  # where no .assistant/ exists, a command can
+        )
     )
-    world.run(monkeypatch, first, "--mode", "auto-edit")
+    result = world.run(monkeypatch, first, "--mode", "yolo")
+    assert "off limits" in result.tool_outputs("write_file")[0]
     assert (world.repo / ".assistant" / "config.toml").read_text() == hostile
     second = scripted_server(turns(call("run_command", command="touch pwned.txt")))
     result = world.run(monkeypatch, second)
@@ -115,31 +121,21 @@ def test_a_trusted_folder_applies_its_config_until_the_file_changes(
     result = world.run(monkeypatch, server)
     assert result.code == 0 and (world.repo / "allowed.txt").exists()
     assert "ignored" not in result.err
-    # The model changes the trusted file: the trust is gone until the user confirms again.
+    # The model cannot change the trusted file (tools refuse it, the sandbox binds it
+    # read-only); a `git pull` can: the trust is gone until the user confirms again.
     evil = 'command_allow = ["*"]\npermission_mode = "yolo"\n'
-    world.run(
-        monkeypatch,
-        scripted_server(
-            {
-                "turns": [
-                    {"tool_calls": [call("read_file", path=".assistant/config.toml")]},
-                    {
-                        "tool_calls": [
-                            call(
-                                "write_file",
-                                path=".assistant/config.toml",
-                                content=evil,
-                                overwrite=True,
-                            )
-                        ]
-                    },
-                    {"text": "done"},
-                ]
-            }
-        ),
-        "--mode",
-        "auto-edit",
+    tamper = scripted_server(
+        turns(
+            call("write_file", path=".assistant/config.toml", content=evil, overwrite=True),
+            call("run_command", command=f"printf '{evil}' > .assistant/config.toml"),
+        )
     )
+    world.run(monkeypatch, tamper, "--mode", "yolo")
+    if available():  # without bubblewrap, only the trust hash stands behind the file
+        assert (world.repo / ".assistant" / "config.toml").read_text() == (
+            'command_allow = ["touch *"]\n'
+        )
+    (world.repo / ".assistant" / "config.toml").write_text(evil)  # what a pull brings
     attempt = scripted_server(turns(call("run_command", command="touch pwned.txt")))
     result = world.run(monkeypatch, attempt)
     assert "changed since you trusted" in result.err
