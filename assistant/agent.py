@@ -33,7 +33,15 @@ from assistant.llm import ChatResult, ModelClient, StreamRestarted, ToolCall, To
 from assistant.llm import TextDelta as ModelText
 from assistant.permissions import Decision, PermissionPolicy
 from assistant.security.secrets import Redactor
-from assistant.tools.base import Grant, Tool, ToolContext, ToolError, ToolOutput, cut_middle
+from assistant.tools.base import (
+    Grant,
+    RunState,
+    Tool,
+    ToolContext,
+    ToolError,
+    ToolOutput,
+    cut_middle,
+)
 from assistant.tools.changes import ChangeLog, NoChangeLog
 
 log = logging.getLogger(__name__)
@@ -77,7 +85,7 @@ class Agent:
     async def run(self, task: str) -> AsyncIterator[Event]:
         """Work on `task` until the model stops, the turn limit, or cancellation."""
         edited: list[str] = []
-        state: dict[str, Any] = {}
+        state = RunState()
         factory = self.config.changes
         changes = (
             factory(task.splitlines()[0][:60] if task else "turn") if factory else NoChangeLog()
@@ -88,9 +96,10 @@ class Agent:
                 yield event
         finally:
             changes.close()  # one small manifest write: fine on the loop, and safe at aclose
+            state.close()
 
     async def _turns(
-        self, edited: list[str], state: dict[str, Any], changes: ChangeLog
+        self, edited: list[str], state: RunState, changes: ChangeLog
     ) -> AsyncIterator[Event]:
         for _turn in range(self.config.max_turns):
             result: ChatResult | None = None
@@ -135,7 +144,7 @@ class Agent:
             yield ErrorEvent(error.one_line(), fatal=True, kind="endpoint")
 
     async def _run_tool(
-        self, call: ToolCall, state: dict[str, Any], changes: ChangeLog
+        self, call: ToolCall, state: RunState, changes: ChangeLog
     ) -> AsyncIterator[Event]:
         yield ToolCallStarted(call.id, call.name, call.arguments)
         tool = self.tools.get(call.name)

@@ -229,7 +229,8 @@ class _SharedIndex:
 
     async def run(self, args: Mapping[str, Any], ctx: ToolContext) -> ToolOutput:
         """Run the wrapped tool with the shared index in the run's state."""
-        ctx.state.setdefault("index", self.store)
+        if ctx.state.index is None:
+            ctx.state.index = self.store
         return await self.tool.run(args, ctx)
 
 

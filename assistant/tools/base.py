@@ -6,10 +6,15 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from assistant.config import Settings
+from assistant.edits.text import ReadLedger
 from assistant.tools.changes import ChangeLog, NoChangeLog
+
+if TYPE_CHECKING:
+    from assistant.git import WorkTree
+    from assistant.index import IndexStore
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,23 @@ Authorize = Callable[[str, str, str], Awaitable[Grant]]
 
 
 @dataclass
+class RunState:
+    """What the tools of one agent run share: built on first use, closed when the run ends."""
+
+    ledger: ReadLedger = field(default_factory=ReadLedger)  # what the model has read
+    index: IndexStore | None = None  # the repository's index, opened by the first search
+    work_tree: WorkTree | None = None
+    sandbox_notice_shown: bool = False
+    owns_index: bool = False  # False when the index was lent by the caller (editor actions)
+
+    def close(self) -> None:
+        """Close what the run opened (the index's database connection)."""
+        if self.index is not None and self.owns_index:
+            self.index.close()
+        self.index = None
+
+
+@dataclass
 class ToolContext:
     """Everything a tool may use: the repository, settings, and the agent's gatekeepers.
 
@@ -83,7 +105,7 @@ class ToolContext:
     settings: Settings
     authorize: Authorize
     changes: ChangeLog = field(default_factory=NoChangeLog)
-    state: dict[str, Any] = field(default_factory=dict)
+    state: RunState = field(default_factory=RunState)
 
 
 class Tool(Protocol):

@@ -29,10 +29,10 @@ def on_index(ctx: ToolContext, work: Callable[[IndexStore], T]) -> T:
     damaged database is rebuilt and the work run again)."""
     from assistant.index import open_index, query_index
 
-    store = ctx.state.get("index")
+    store = ctx.state.index
     if store is None:
         store = open_index(ctx.root, ctx.settings)
-        ctx.state["index"] = store
+        ctx.state.index, ctx.state.owns_index = store, True
     return query_index(store, ctx.root, ctx.settings, work)
 
 

@@ -33,7 +33,7 @@ LINE_CHAR_LIMIT = 2_000  # a minified line is shown cut, not whole
 
 def ledger(ctx: ToolContext) -> edits.ReadLedger:
     """Return the run's record of what the model has read (for conflict detection)."""
-    return ctx.state.setdefault("ledger", edits.ReadLedger())
+    return ctx.state.ledger
 
 
 def repo_file(ctx: ToolContext, name: str, *, write: bool = False) -> Path:

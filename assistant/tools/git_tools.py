@@ -16,7 +16,9 @@ def _work_tree(ctx: ToolContext) -> WorkTree:
     from assistant.git import open_work_tree
     from assistant.paths import cache_root
 
-    return ctx.state.setdefault("work_tree", open_work_tree(ctx.root, cache_root(ctx.settings)))
+    if ctx.state.work_tree is None:
+        ctx.state.work_tree = open_work_tree(ctx.root, cache_root(ctx.settings))
+    return ctx.state.work_tree
 
 
 class GitStatus:

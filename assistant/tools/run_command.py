@@ -38,7 +38,6 @@ READ_ONLY_HINT = (
     "\n[sandbox: commands may write only in the repository, and in .git only when the user "
     "approved that very command]\n"
 )
-NOTICE_SHOWN = "sandbox_notice_shown"  # ctx.state key: the notice goes out once per run
 
 
 class RunCommand:
@@ -103,10 +102,10 @@ class RunCommand:
     @staticmethod
     async def _notice_once(ctx: ToolContext) -> str:
         """Return the no-sandbox notice line for the run's first command, else ""."""
-        if ctx.state.get(NOTICE_SHOWN):
+        if ctx.state.sandbox_notice_shown:
             return ""
         notice = await asyncio.to_thread(sandbox_notice, ctx.settings)
-        ctx.state[NOTICE_SHOWN] = True
+        ctx.state.sandbox_notice_shown = True
         return f"{notice}\n" if notice else ""
 
 
