@@ -140,7 +140,9 @@ class UndoJournal:
         keep: set[str],
     ) -> UndoResult:
         conflicts = {c.path: c for c in plan.conflicts}
-        restored, removed, kept = [], [], []
+        restored: list[str] = []
+        removed: list[str] = []
+        kept: list[str] = []
         for entry in turn.entries.values():
             if entry.path in keep:
                 kept.append(entry.path)

@@ -71,7 +71,8 @@ class GitArgs:
 
 def parse_git(argv: Sequence[str]) -> GitArgs:
     """Parse `argv` (argv[0] is git) into global options, subcommand and its arguments."""
-    i, globals_ = 1, []
+    i = 1
+    globals_: list[str] = []
     while i < len(argv) and argv[i].startswith("-"):
         takes_value = argv[i] in _GLOBAL_VALUES
         globals_.extend(argv[i : i + (2 if takes_value else 1)])

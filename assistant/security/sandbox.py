@@ -58,9 +58,20 @@ SECRET_NAME_PREFIXES = ("OPENAI_", "DASHSCOPE_", "ANTHROPIC_", "AWS_", "AZURE_",
 class RepositoryPaths(Protocol):
     """What the sandbox needs to know of a repository (assistant/protected_paths.py finds it)."""
 
-    git: tuple[Path, ...]
-    config: tuple[Path, ...]
-    secrets: tuple[Path, ...]
+    @property
+    def git(self) -> tuple[Path, ...]:
+        """Git folders and files: read-only in the sandbox."""
+        ...
+
+    @property
+    def config(self) -> tuple[Path, ...]:
+        """Config the user's git or assistant reads: read-only in the sandbox."""
+        ...
+
+    @property
+    def secrets(self) -> tuple[Path, ...]:
+        """Secrets files of the repository: hidden from commands the policy let run."""
+        ...
 
 
 @dataclass(frozen=True)
