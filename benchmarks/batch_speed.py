@@ -4,7 +4,7 @@ Every model request takes a fixed delay (the scripted server's delay fault), so 
 show how well the batch keeps requests in flight. Prints each run's wall time, its speed-up
 over --jobs 1 measured in the same run, and checks that every edit landed exactly once.
 
-    .venv/bin/python benchmarks/batch_speed.py [--targets 50] [--delay 0.3]
+    .venv/bin/python benchmarks/batch_speed.py [--targets 50] [--delay 0.3] [--jobs 1 4 8 16]
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-import git
+from harness import REPO, Table, add_json_out, make_git_repo, ratio
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(REPO))
 
 from assistant.batch import BatchOptions, BatchRun, make_plan
 from assistant.config import Settings
@@ -26,21 +27,14 @@ from assistant.llm import ModelClient
 from assistant.testing import ScriptedServer
 
 
-def make_repo(root: Path, targets: int) -> git.Repo:
-    root.mkdir(parents=True)
-    repo = git.Repo.init(root)
-    with repo.config_writer() as config:
-        config.set_value("user", "name", "bench")
-        config.set_value("user", "email", "bench@example.com")
-    for n in range(targets):
-        (root / f"mod_{n:03d}.py").write_text(f"def old_{n:03d}():\n    return {n}\n")
-    repo.index.add([f"mod_{n:03d}.py" for n in range(targets)])
-    repo.index.commit("modules")
-    return repo
+def modules(targets: int) -> dict[str, str]:
+    """Return the target modules, one function each, by path."""
+    return {f"mod_{n:03d}.py": f"def old_{n:03d}():\n    return {n}\n" for n in range(targets)}
 
 
-def turns(targets: int, delay: float) -> list[dict]:
-    result = []
+def turns(targets: int, delay: float) -> list[dict[str, Any]]:
+    """Return the scripted model's turns: read, edit, done for each target, each delayed."""
+    result: list[dict[str, Any]] = []
     fault = {"kind": "delay", "seconds": delay}
     for n in range(targets):
         path = f"mod_{n:03d}.py"
@@ -56,8 +50,9 @@ def turns(targets: int, delay: float) -> list[dict]:
 
 
 async def one_run(jobs: int, targets: int, delay: float, work: Path) -> tuple[float, int]:
+    """Run the batch once at `jobs`; return its wall seconds and the edits that landed."""
     root, cache = work / f"repo-{jobs}", work / f"cache-{jobs}"
-    repo = make_repo(root, targets)
+    repo = make_git_repo(root, modules(targets), "modules")
     with ScriptedServer({"turns": turns(targets, delay)}) as server:
         settings = Settings(profile="bench", base_url=server.base_url, api_key="k",
                             model="qwen3-coder-plus", cache_dir=cache)  # fmt: skip
@@ -79,19 +74,28 @@ async def one_run(jobs: int, targets: int, delay: float, work: Path) -> tuple[fl
 
 
 def main() -> None:
+    """Run the batch at each --jobs and print the wall times and speed-ups."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--targets", type=int, default=50)
     parser.add_argument("--delay", type=float, default=0.3, help="seconds per model request")
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 4, 8, 16])
+    add_json_out(parser)
     args = parser.parse_args()
     print(f"{args.targets} targets, 3 model requests each, {args.delay}s per request")
+    table = Table("batch_speed")
     with tempfile.TemporaryDirectory() as folder:
         baseline = None
         for jobs in args.jobs:
             elapsed, landed = asyncio.run(one_run(jobs, args.targets, args.delay, Path(folder)))
             baseline = baseline or elapsed
-            print(f"--jobs {jobs:>2}: {elapsed:6.2f} s  speed-up {baseline / elapsed:4.1f}x  "
-                  f"({landed}/{args.targets} edits landed once, no duplicates)")  # fmt: skip
+            value = (
+                f"{elapsed:6.2f} s  speed-up {ratio(baseline, elapsed, '4.1f')}x  "
+                f"({landed}/{args.targets} edits landed once, no duplicates)"
+            )
+            print(f"--jobs {jobs:>2}: {value}", flush=True)
+            step = f"{args.targets} targets, 3 requests each, {args.delay}s per request"
+            table.record(f"--jobs {jobs:>2}", value, "-", step)
+    table.write_json(args.json_out)
 
 
 if __name__ == "__main__":

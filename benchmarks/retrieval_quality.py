@@ -7,7 +7,7 @@ separate virtual environment on first use). Prints recall@1/5/10, MRR and second
 by side, with the ratio of each figure to the baseline's.
 
     .venv/bin/python benchmarks/retrieval_quality.py --mirrors DIR [--work DIR] [--repos a,b]
-        [--limit N] [--json]
+        [--limit N] [--json] [--json-out FILE]
 
 DIR holds the bare repositories named in ../shared/bench/dev-repos.txt as OWNER+NAME/repo.
 """
@@ -25,9 +25,11 @@ import time
 import venv
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-BENCH = ROOT.parent / "shared" / "bench"
+from harness import REPO, Table, add_json_out, ratio
+
+EVAL = REPO.parent / "shared" / "bench"  # the shared evaluator and its cases
 METRICS = ("r@1", "r@5", "r@10", "mrr")
+DEFAULT_WORK = Path(tempfile.gettempdir()) / "assistant-retrieval-bench"
 
 
 def main() -> int:
@@ -46,6 +48,7 @@ def main() -> int:
     print("bm25: eval_localization.py --bm25", file=sys.stderr)
     base, base_seconds = _evaluate([bm25_python, *common, "--bm25"], env)
     _print_table(ours, base, our_seconds, base_seconds)
+    _summary(ours, base).write_json(args.json_out)
     if args.json:
         print(json.dumps({"assistant": ours, "bm25": base, "command": command}, indent=1))
     return 0
@@ -54,18 +57,19 @@ def main() -> int:
 def _parse_args() -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=Path, default=BENCH / "dev-cases.jsonl")
+    parser.add_argument("--cases", type=Path, default=EVAL / "dev-cases.jsonl")
     parser.add_argument("--mirrors", type=Path, required=True, help="folder of bare mirrors")
     parser.add_argument(
         "--work",
         type=Path,
-        default=Path(tempfile.gettempdir()) / "assistant-retrieval-bench",
+        default=DEFAULT_WORK,
         help="worktrees, the index cache and the BM25 environment (reused between runs)",
     )
     parser.add_argument("--repos", default="", help="comma-separated case repos (default: all)")
     parser.add_argument("--limit", type=int, default=0, help="cases per repo (0: all)")
     parser.add_argument("--bm25-python", help="a Python with bm25s (default: make a venv)")
     parser.add_argument("--json", action="store_true", help="also print both tables as JSON")
+    add_json_out(parser)
     return parser.parse_args()
 
 
@@ -90,7 +94,7 @@ def _bm25_environment(path: Path) -> str:
 
 def _evaluate(command: list[str], env: dict[str, str]) -> tuple[dict[str, dict], float]:
     """Run the evaluator; return its table and the mean seconds per case."""
-    evaluator = str(BENCH / "eval_localization.py")
+    evaluator = str(EVAL / "eval_localization.py")
     started = time.perf_counter()
     done = subprocess.run(
         [command[0], evaluator, *command[1:]], capture_output=True, text=True, env=env
@@ -115,13 +119,27 @@ def _print_table(
         cells = ""
         for metric in METRICS:
             mine, theirs = score[metric], other.get(metric, 0.0)
-            ratio = f"{mine / theirs:5.2f}" if theirs else "    -"
-            cells += f" {mine:6.3f} {theirs:6.3f} {ratio}"
+            cells += f" {mine:6.3f} {theirs:6.3f} {ratio(mine, theirs, '5.2f'):>5}"
         seconds = f" {score['p50_s']:6.2f} {other.get('p50_s', 0.0):6.2f}"
         print(f"{row[:32]:32} {score['n']:4d}{cells}{seconds}")
     print(
         f"mean seconds per query (whole run): assistant {our_seconds:.2f}, bm25 {base_seconds:.2f}"
     )
+
+
+def _summary(ours: dict[str, dict], base: dict[str, dict]) -> Table:
+    """Return the whole run's figures (row ALL) with BM25 as the baseline, for --json-out."""
+    table = Table("retrieval_quality")
+    mine, theirs = ours["ALL"], base.get("ALL", {})
+    for metric in METRICS:
+        other = theirs.get(metric, 0.0)
+        table.record(
+            f"{metric}, {mine['n']} cases",
+            f"{mine[metric]:.3f} (bm25 {other:.3f}, {ratio(mine[metric], other, '.2f')}x)",
+            "-",
+            "assistant search --files --limit 20 against eval_localization.py --bm25",
+        )
+    return table
 
 
 if __name__ == "__main__":
