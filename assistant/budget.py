@@ -1,7 +1,7 @@
 """Keep a conversation within the model's context: count, shorten old tool outputs, summarise.
 
-Token counts are an estimate (about four characters a token for code and English, plus a few
-tokens of framing per message); the endpoint's reported usage corrects it as the run goes.
+Token counts are the one stated estimate (assistant/context/tokens.py) plus a few tokens of
+framing per message; the endpoint's reported usage corrects it as the run goes.
 """
 
 from __future__ import annotations
@@ -10,20 +10,21 @@ import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from assistant.context.tokens import tokens_for
+
 Message = dict[str, Any]
-CHARS_PER_TOKEN = 4
 MESSAGE_OVERHEAD = 4
 SHORT_TOOL_OUTPUT = 600
 KEEP_RECENT_TOOL_OUTPUTS = 4
 
 
-def estimate_tokens(messages: Sequence[Message]) -> int:
+def message_tokens(messages: Sequence[Message]) -> int:
     """Return an estimate of the prompt tokens `messages` take."""
     total = 0
     for message in messages:
-        total += MESSAGE_OVERHEAD + len(str(message.get("content") or "")) // CHARS_PER_TOKEN
+        total += MESSAGE_OVERHEAD + tokens_for(len(str(message.get("content") or "")))
         for call in message.get("tool_calls") or ():
-            total += len(json.dumps(call)) // CHARS_PER_TOKEN
+            total += tokens_for(len(json.dumps(call)))
     return total
 
 
@@ -60,14 +61,14 @@ async def fit_to_budget(
     messages: list[Message], budget: int, summarize: Summarizer, keep_tail: int = 6
 ) -> list[Message]:
     """Return messages within `budget` tokens: shorten old tool outputs, then summarise."""
-    if estimate_tokens(messages) <= budget:
+    if message_tokens(messages) <= budget:
         return messages
     fitted = list(messages)
     shorten_old_tool_outputs(fitted, KEEP_RECENT_TOOL_OUTPUTS)
-    if estimate_tokens(fitted) <= budget:
+    if message_tokens(fitted) <= budget:
         return fitted
     shorten_old_tool_outputs(fitted, 1)
-    if estimate_tokens(fitted) <= budget:
+    if message_tokens(fitted) <= budget:
         return fitted
     start, end = oldest_turns(fitted, keep_tail)
     if end - start < 2:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from assistant.budget import estimate_tokens, fit_to_budget, mechanical_summary
+from assistant.budget import fit_to_budget, mechanical_summary, message_tokens
 from assistant.permissions import Decision, PermissionPolicy
 from assistant.prompt import PromptContext, read_rules, system_prompt
 from assistant.session import SessionLog, sessions_dir
@@ -61,8 +62,8 @@ def test_edit_decisions_by_mode():
     assert PermissionPolicy(mode="auto-edit", headless=True).for_edit() is Decision.ALLOW
 
 
-def conversation(tool_output_size: int, turns: int) -> list[dict]:
-    messages = [{"role": "system", "content": "system prompt"}]
+def conversation(tool_output_size: int, turns: int) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = [{"role": "system", "content": "system prompt"}]
     for n in range(turns):
         messages.append({"role": "user", "content": f"question {n}"})
         function = {"name": "read_file", "arguments": "{}"}
@@ -80,9 +81,9 @@ async def never_called(messages):
 
 async def test_old_tool_outputs_are_shortened_first():
     messages = conversation(4_000, 8)
-    budget = estimate_tokens(messages) // 2
+    budget = message_tokens(messages) // 2
     fitted = await fit_to_budget(messages, budget, never_called)
-    assert estimate_tokens(fitted) <= budget
+    assert message_tokens(fitted) <= budget
     assert fitted[-1]["content"] == "x" * 4_000  # the latest output is kept whole
     assert "shortened" in fitted[3]["content"]
     assert len(fitted) == len(messages)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+SQL_ATTRIBUTES = {"conn", "execute", "executemany", "executescript"}
+CYCLE_FREE = ("assistant.index.", "assistant.context.")
 
 
 def test_import_contracts_hold():
@@ -26,3 +29,46 @@ def test_the_core_imports_without_front_end_packages():
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+
+
+def test_sql_lives_in_the_index_package():
+    """No module outside assistant/index imports sqlite3, reaches for a store's connection or
+    runs a statement: every query is a named IndexStore method."""
+    offenders = []
+    for folder in ("assistant", "lsp", "tui"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            if path.is_relative_to(ROOT / "assistant" / "index"):
+                continue
+            tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+            offenders += [f"{path.relative_to(ROOT)}:{node.lineno}" for node in _sql_uses(tree)]
+    assert offenders == []
+
+
+def _sql_uses(tree: ast.AST) -> list[ast.AST]:
+    """Return the nodes of a module that import sqlite3 or touch a connection."""
+    return [node for node in ast.walk(tree) if _is_sql(node)]
+
+
+def _is_sql(node: ast.AST) -> bool:
+    """Say whether a node imports sqlite3 or names a connection or one of its statements."""
+    if isinstance(node, ast.Import):
+        return any(alias.name.split(".")[0] == "sqlite3" for alias in node.names)
+    if isinstance(node, ast.ImportFrom):
+        return (node.module or "").split(".")[0] == "sqlite3"
+    return isinstance(node, ast.Attribute) and node.attr in SQL_ATTRIBUTES
+
+
+def test_index_and_context_modules_import_one_way():
+    """No two modules of the index or the context engine import each other, even through
+    others (a piece both need lives in a module both import)."""
+    import grimp
+
+    graph = grimp.build_graph("assistant", cache_dir=None)
+    modules = sorted(m for m in graph.modules if m.startswith(CYCLE_FREE))
+    both_ways = [
+        (first, second)
+        for n, first in enumerate(modules)
+        for second in modules[n + 1 :]
+        if graph.chain_exists(first, second) and graph.chain_exists(second, first)
+    ]
+    assert both_ways == []

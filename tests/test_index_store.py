@@ -15,7 +15,7 @@ import pytest
 
 from assistant.config import Settings
 from assistant.index import db_path_for, open_index
-from assistant.index.store import SCHEMA_VERSION
+from assistant.index.schema import SCHEMA_VERSION
 from tests.support import commit_files
 
 
@@ -311,10 +311,10 @@ def test_the_index_state_changes_with_content_only(tmp_path, settings):
 def test_a_query_scores_only_the_rows_of_its_rarest_terms_within_the_budget(
     tmp_path, settings, monkeypatch
 ):
-    import assistant.index.store as store_module
+    from assistant.index import fulltext
 
-    monkeypatch.setattr(store_module, "PRUNE_FROM_CHUNKS", 1)
-    monkeypatch.setattr(store_module, "MAX_SCORED_ROWS", 5)
+    monkeypatch.setattr(fulltext, "PRUNE_FROM_CHUNKS", 1)
+    monkeypatch.setattr(fulltext, "MAX_SCORED_ROWS", 5)
     files = {f"m{i}.py": f"def handler_{i}(widget):\n    return widget\n" for i in range(4)}
     files.update({f"n{i}.py": f"def gadget_{i}(sprocket):\n    return 1\n" for i in range(3)})
     files["special.py"] = "def render_invoice(widget, sprocket):\n    return widget\n"
@@ -323,25 +323,25 @@ def test_a_query_scores_only_the_rows_of_its_rarest_terms_within_the_budget(
     make_repo(tmp_path / "repo", files)
     with open_index(tmp_path / "repo", settings) as store:
         # invoice (1 chunk) + sprocket (4) fit 5 rows; widget (5 more) does not.
-        assert store._selective(["widget", "sprocket", "invoice"]) == ["sprocket", "invoice"]
+        assert store.terms.selective(["widget", "sprocket", "invoice"]) == ["sprocket", "invoice"]
         # The rarest term stays even when it alone is over the budget.
-        assert store._selective(["widget"]) == ["widget"]
+        assert store.terms.selective(["widget"]) == ["widget"]
         assert store.search_chunks("widget sprocket invoice")[0][0].path == "special.py"
 
 
 def test_a_query_term_in_most_chunks_is_left_out_of_a_big_index(tmp_path, settings, monkeypatch):
-    import assistant.index.store as store_module
+    from assistant.index import fulltext
 
-    monkeypatch.setattr(store_module, "PRUNE_FROM_CHUNKS", 1)
+    monkeypatch.setattr(fulltext, "PRUNE_FROM_CHUNKS", 1)
     files = {f"m{i}.py": f"def handler_{i}(request):\n    return request\n" for i in range(9)}
     files["special.py"] = "def render_invoice(request):\n    return request\n"
     make_repo(tmp_path / "repo", files)
     with open_index(tmp_path / "repo", settings) as store:
-        assert store._selective(["request", "invoice"]) == ["invoice"]
+        assert store.terms.selective(["request", "invoice"]) == ["invoice"]
         hits = store.search_chunks("request invoice")
         assert [chunk.path for chunk, _ in hits] == ["special.py"]
         # Every term common: nothing selective would remain, so all are kept.
-        assert store._selective(["request", "return"]) == ["request", "return"]
+        assert store.terms.selective(["request", "return"]) == ["request", "return"]
 
 
 def fts_is_consistent(store) -> bool:

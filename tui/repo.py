@@ -41,11 +41,11 @@ def build_catalog(
     root: Path,
     settings: Settings,
     progress: Callable[[int, int], None] | None = None,
-    use_index: bool = True,
+    with_index: bool = True,
 ) -> RepoCatalog:
     """Update the index (reporting progress) and return the files and symbols it knows."""
     files = list_files(root, settings)
-    if not use_index:
+    if not with_index:
         return RepoCatalog(files=files)
     from assistant.index import IndexStore, use_index
 
@@ -70,17 +70,14 @@ def repo_map(root: Path, settings: Settings, tokens: int, focus: tuple[str, ...]
 
 
 def search(root: Path, settings: Settings, query: str, limit: int = 10) -> list[str]:
-    """Return search results as lines: the best files with scores, then the best chunks."""
+    """Return search results as lines: the best files with scores and reasons, then the best
+    chunks (as `assistant search` prints them)."""
+    from assistant.context import render_search
     from assistant.context import search as ranked_search
     from assistant.index import use_index
 
     ranked = use_index(root, settings, lambda store: ranked_search(store, query, limit=limit))
-    lines = [f"{hit.path}  ({hit.score:.2f})" for hit in ranked.files]
-    for hit in ranked.chunks[:limit]:
-        chunk = hit.chunk
-        name = f"  {chunk.symbol}" if chunk.symbol else ""
-        lines.append(f"  {chunk.path}:{chunk.start_line}-{chunk.end_line}{name}")
-    return lines
+    return render_search(ranked)
 
 
 @dataclass(frozen=True)

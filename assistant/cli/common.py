@@ -41,5 +41,10 @@ def settings_from_args(args: argparse.Namespace, root: Path | None = None) -> Se
     }
     settings = load_settings(root, overrides=overrides)
     for notice in settings.notices:
-        print(f"notice: {notice}", file=sys.stderr)
+        print_notice(notice)
     return settings
+
+
+def print_notice(text: str) -> None:
+    """Print one line the user should know about on stderr (stdout stays the command's)."""
+    print(f"note: {text}", file=sys.stderr)

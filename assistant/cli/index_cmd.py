@@ -5,8 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from assistant.cli.common import add_repo_flag, repo_root
+from assistant.cli.common import add_repo_flag, print_notice, repo_root, settings_from_args
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from assistant.index import IndexStats
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,31 +28,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Update the index with a progress bar on a TTY, then report."""
-    from assistant.config import load_settings
     from assistant.index import open_index
 
     root = repo_root(args)
-    settings = load_settings(root)
+    settings = settings_from_args(args, root)
     with IndexProgress(sys.stderr.isatty() and not args.json) as progress:
-        store = open_index(root, settings, progress=progress, rebuild=args.rebuild, notice=_note)
+        store = open_index(
+            root, settings, progress=progress, rebuild=args.rebuild, notice=print_notice
+        )
     stats = store.last_stats
     store.close()
+    assert stats is not None  # open_index with an update always leaves its figures
     if args.json:
-        data = {
-            "repo": str(root), "db": str(store.db_path), "files": stats.files,
-            "parsed": stats.parsed, "unchanged": stats.unchanged, "removed": stats.removed,
-            "symbols": stats.symbols, "seconds": round(stats.seconds, 3),
-            "skipped": {reason: sorted(paths) for reason, paths in stats.skipped.items()},
-            "errors": stats.errors, "notice": stats.notice,
-        }  # fmt: skip
+        data = {"repo": str(root), "db": str(store.db_path), **stats.to_json()}
         print(json.dumps(data, indent=2))
         return 0
-    skipped = sum(len(paths) for paths in stats.skipped.values())
-    print(
-        f"{stats.files} files ({stats.parsed} parsed, {stats.unchanged} unchanged, "
-        f"{stats.removed} removed), {stats.symbols} symbols, {skipped} skipped, "
-        f"{stats.seconds:.2f}s"
-    )
+    print(_summary(stats))
     if args.stats:
         for reason, paths in sorted(stats.skipped.items()):
             print(f"skipped ({reason}): {len(paths)}")
@@ -54,9 +52,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _note(text: str) -> None:
-    """Print a notice from the index (rebuilt, moved) on stderr, as it happens."""
-    print(f"note: {text}", file=sys.stderr)
+def _summary(stats: IndexStats) -> str:
+    """Return the one-line account of an update."""
+    skipped = sum(len(paths) for paths in stats.skipped.values())
+    return (
+        f"{stats.files} files ({stats.parsed} parsed, {stats.unchanged} unchanged, "
+        f"{stats.removed} removed), {stats.symbols} symbols, {skipped} skipped, "
+        f"{stats.seconds:.2f}s"
+    )
 
 
 class IndexProgress:
@@ -64,10 +67,10 @@ class IndexProgress:
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self.bar = None
-        self.task = None
+        self.bar: Progress | None = None
+        self.task: TaskID | None = None
 
-    def __enter__(self):  # type: ignore[no-untyped-def]
+    def __enter__(self) -> Callable[[int, int], None] | None:
         if not self.enabled:
             return None
         from rich.progress import Progress
@@ -78,7 +81,8 @@ class IndexProgress:
         return self.update
 
     def update(self, done: int, total: int) -> None:
-        if self.bar is not None:
+        """Show `done` of `total` files parsed."""
+        if self.bar is not None and self.task is not None:
             self.bar.update(self.task, completed=done, total=total)
 
     def __exit__(self, *exc: object) -> None:

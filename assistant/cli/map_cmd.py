@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from assistant.cli.common import add_repo_flag, repo_root, settings_from_args
+from assistant.cli.common import add_repo_flag, print_notice, repo_root, settings_from_args
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -40,14 +40,9 @@ def run(args: argparse.Namespace) -> int:
         root,
         settings_from_args(args, root),
         lambda store: repo_map(store, tokens, focus=focus, mentioned=args.mention),
-        notice=_note,
+        notice=print_notice,
     )
     if not text:
         print("the map is empty: nothing indexed fits the budget", file=sys.stderr)
     sys.stdout.write(text)
     return 0
-
-
-def _note(text: str) -> None:
-    """Print a notice from the index (rebuilt, moved) on stderr: stdout is for results."""
-    print(f"note: {text}", file=sys.stderr)

@@ -5,12 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TYPE_CHECKING
 
-from assistant.cli.common import add_repo_flag, repo_root, settings_from_args
-
-if TYPE_CHECKING:
-    from assistant.context import SearchResult
+from assistant.cli.common import add_repo_flag, print_notice, repo_root, settings_from_args
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,40 +30,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Update the index, search it, print the results."""
-    from assistant.context import search, search_result_to_dict
+    from assistant.context import render_paths, render_search, search, search_result_to_dict
     from assistant.index import use_index
 
     query = sys.stdin.read() if args.query == "-" else args.query
     root = repo_root(args)
     settings = settings_from_args(args, root)
     limit = max(args.limit, 1)
-    result = use_index(root, settings, lambda store: search(store, query, limit), notice=_note)
+    result = use_index(
+        root, settings, lambda store: search(store, query, limit), notice=print_notice
+    )
     if args.files:
-        sys.stdout.write("".join(f"{hit.path}\n" for hit in result.files))
+        sys.stdout.write(render_paths(result))
     elif args.json:
         print(json.dumps(search_result_to_dict(result), indent=1))
+    elif result.files:
+        print("\n".join(render_search(result)))
     else:
-        _print_human(result)
-    return 0
-
-
-def _print_human(result: SearchResult) -> None:
-    """Print files with their reasons, then the best chunks with line ranges."""
-    if not result.files:
         print("nothing found", file=sys.stderr)
-        return
-    for rank, hit in enumerate(result.files, 1):
-        print(f"{rank:>3}. {hit.path}  ({hit.score:.3f})")
-        for reason in hit.reasons:
-            print(f"       - {reason}")
-    if result.chunks:
-        print("\nbest chunks:")
-        for hit in result.chunks:
-            chunk = hit.chunk
-            label = f" {chunk.symbol}" if chunk.symbol else ""
-            print(f"  {chunk.path}:{chunk.start_line}-{chunk.end_line}{label}  ({hit.score:.3f})")
-
-
-def _note(text: str) -> None:
-    """Print a notice from the index (rebuilt, moved) on stderr: stdout is for results."""
-    print(f"note: {text}", file=sys.stderr)
+    return 0

@@ -14,23 +14,14 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from assistant.completion.postprocess import wants_multiline
-from assistant.context.tokens import estimate_tokens
+from assistant.context.tokens import chars_for, estimate_tokens
+from assistant.context.words import CODE_WORDS
 from assistant.index.model import Chunk, Symbol
 from assistant.index.tokens import code_tokens
 from assistant.llm.fim import ContextFile
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _IMPORT_LINE = re.compile(r"^\s*(?:from\s|import\s|use\s|#include|require|using\s)")
-# Keywords and builtins of the common languages: looking them up in the index finds nothing useful.
-_COMMON_WORDS = (
-    "and as assert async await break case catch class const continue def default del do elif "
-    "else enum except export extends false final finally fn for from func function go if impl "
-    "import in interface is lambda let match mod new nil none not null or package pass private "
-    "protected pub public raise return self static struct super switch this throw true try type "
-    "typeof var void while with yield int str float bool dict list set tuple len print range "
-    "string number object any none true false"
-)
-_COMMON = frozenset(_COMMON_WORDS.split())
 NAME_WINDOW_LINES = 40
 MAX_NAMES = 24
 DEFINITIONS_PER_NAME = 2
@@ -133,7 +124,7 @@ def names_near(cursor: Cursor) -> list[str]:
     for line in cursor.text.split("\n"):
         if _IMPORT_LINE.match(line):
             ordered += _IDENTIFIER.findall(line)
-    names = (n for n in ordered if len(n) > 1 and n.lower() not in _COMMON)
+    names = (n for n in ordered if len(n) > 1 and n.lower() not in CODE_WORDS)
     return list(dict.fromkeys(names))[:MAX_NAMES]
 
 
@@ -156,7 +147,7 @@ def _imported_from(path: str, imports: str) -> bool:
 
 def _similar_chunks(source: ContextSource, cursor: Cursor) -> list[Chunk]:
     lines = [line for line in cursor.prefix.split("\n") if line.strip()][-SIMILAR_QUERY_LINES:]
-    names = [n for n in _IDENTIFIER.findall("\n".join(lines)) if n.lower() not in _COMMON]
+    names = [n for n in _IDENTIFIER.findall("\n".join(lines)) if n.lower() not in CODE_WORDS]
     terms = source.rare_terms(code_tokens(" ".join(names)), SIMILAR_QUERY_TERMS)
     if not terms:
         return []
@@ -241,7 +232,7 @@ def _keep_tail(text: str, tokens: int) -> str:
     """Keep the end of `text` within `tokens`, starting at a line boundary."""
     if estimate_tokens(text) <= tokens:
         return text
-    tail = text[-int(tokens * 3.2) :]
+    tail = text[-int(chars_for(tokens)) :]
     cut = tail.find("\n")
     return tail[cut + 1 :] if 0 <= cut < len(tail) // 2 else tail
 
@@ -250,6 +241,6 @@ def _keep_head(text: str, tokens: int) -> str:
     """Keep the start of `text` within `tokens`, ending at a line boundary."""
     if estimate_tokens(text) <= tokens:
         return text
-    head = text[: int(tokens * 3.2)]
+    head = text[: int(chars_for(tokens))]
     cut = head.rfind("\n")
     return head[: cut + 1] if cut > len(head) // 2 else head

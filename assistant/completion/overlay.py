@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import sqlite3
 from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.errors import IndexStoreError
 from assistant.index.extract import parse_as_text, parse_source
+from assistant.index.faults import store_errors
 from assistant.index.model import Chunk, ParsedFile, Symbol
 from assistant.index.reparse import TreeCache
 from assistant.index.tokens import code_tokens
@@ -28,12 +29,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 PARSE_CACHE_SIZE = 32
 TEXT_CACHE_SIZE = 64
-COMMON_TERM_SHARE = 0.02  # a token in more than this share of chunks says little
-# The index's FTS5 table (assistant/index/store.py); its vocabulary gives document frequencies.
-_VOCAB = (
-    "CREATE VIRTUAL TABLE IF NOT EXISTS temp.assistant_vocab "
-    "USING fts5vocab(main, 'chunks_fts', 'row')"
-)
 
 
 class ParseCache:
@@ -43,8 +38,6 @@ class ParseCache:
         self.size = size
         self._items: OrderedDict[tuple[str, str], ParsedFile] = OrderedDict()
         self._texts: OrderedDict[tuple[Path, int], str] = OrderedDict()
-        self.frequencies: dict[str, int] = {}  # token -> chunks holding it (refreshed rarely)
-        self.chunk_count = 0
         self.trees = TreeCache()  # a buffer's next version re-parses from its last tree
 
     def parsed(self, path: str, text: str) -> ParsedFile:
@@ -127,38 +120,16 @@ class IndexView:
         return result[:limit]
 
     def rare_terms(self, tokens: list[str], limit: int) -> list[str]:
-        """Return up to `limit` of `tokens` that few chunks hold, rarest first.
-
-        An OR query over common tokens ("self", "value") makes FTS5 score most of the index;
-        distinctive ones find similar code at a fraction of the cost.
-        """
-        wanted = list(dict.fromkeys(t for t in tokens if len(t) > 2))
-        counts = self._frequencies(wanted)
-        if not counts:
-            return sorted(wanted, key=len, reverse=True)[:limit]
-        ceiling = max(50, int(self.cache.chunk_count * COMMON_TERM_SHARE))
-        rare = [t for t in wanted if 0 < counts.get(t, 0) <= ceiling]
-        return sorted(rare, key=lambda t: counts[t])[:limit]
-
-    def _frequencies(self, tokens: list[str]) -> dict[str, int]:
-        cache = self.cache
-        missing = [t for t in tokens if t not in cache.frequencies]
-        if missing and self.store is not None:
+        """Return up to `limit` of `tokens` that few chunks hold, rarest first (without an
+        index to count them, or when it cannot, the longest tokens)."""
+        if self.store is not None:
             try:
-                conn = self.store.conn
-                if not cache.chunk_count:
-                    conn.execute(_VOCAB)
-                    cache.chunk_count = conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
-                marks = ",".join("?" * len(missing))
-                rows = conn.execute(
-                    f"SELECT term, doc FROM temp.assistant_vocab WHERE term IN ({marks})", missing
-                ).fetchall()
-            except sqlite3.Error as error:
+                with store_errors(self.store.db_path):
+                    return self.store.rare_terms(tokens, limit)
+            except IndexStoreError as error:
                 log.info("no term statistics from the index (%s)", error)
-                return {}
-            cache.frequencies.update(dict.fromkeys(missing, 0))
-            cache.frequencies.update(dict(rows))
-        return {t: cache.frequencies.get(t, 0) for t in tokens}
+        wanted = dict.fromkeys(t for t in tokens if len(t) > 2)
+        return sorted(wanted, key=len, reverse=True)[:limit]
 
     def text(self, path: str) -> str | None:
         """Return the buffer's text if it is modified, else the file's text on disk."""

@@ -34,11 +34,17 @@ class StateSource(Protocol):
     """What a state digest needs from the store."""
 
     @property
-    def db_path(self) -> Path: ...
+    def db_path(self) -> Path:
+        """Return where the database is."""
+        ...
 
-    def state(self) -> str: ...  # "database id:generation", changes with the content
+    def state(self) -> str:
+        """Return "database id:generation", which changes with the content."""
+        ...
 
-    def changed_since(self, generation: int) -> set[str] | None: ...
+    def changed_since(self, generation: int) -> set[str] | None:
+        """Return the paths changed after `generation` (None: cannot say)."""
+        ...
 
 
 def index_state(store: StateSource) -> str:

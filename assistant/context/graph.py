@@ -13,27 +13,44 @@ definitions moved.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 
 from assistant.context.names import name_weight
 
-if TYPE_CHECKING:
-    import sqlite3
-
 # A name defined in more files than this carries no information about where it points.
 MAX_DEFINERS = 40
 KEY_SHIFT = 32  # (node, name) packed as node << 32 | name: room for any repository
+K = TypeVar("K", bound=Hashable)
 
 
 class GraphSource(Protocol):
-    """What the graph needs from the index store."""
+    """What the graph needs from the index store (`IndexStore` has it)."""
 
-    conn: sqlite3.Connection
+    def file_ids(self) -> list[tuple[int, str]]:
+        """Return (id, path) of every file, by path."""
+        ...
+
+    def definitions_by_file(self) -> Iterator[tuple[int, str, int]]:
+        """Yield (file id, name, defined outside a class) per file and name defined there."""
+        ...
+
+    def uses_by_file(self) -> Iterator[tuple[int, str, int]]:
+        """Yield (file id, name, uses) per file and name used there."""
+        ...
+
+    def definitions_in(self, paths: Sequence[str]) -> list[tuple[str, str, int]] | None:
+        """Return (path, name, outside a class) per name these files define; None when one
+        of them is not indexed."""
+        ...
+
+    def uses_in(self, paths: Sequence[str], names: Sequence[str]) -> list[tuple[str, str, int]]:
+        """Return (path, name, uses): every use in these files, and of these names elsewhere."""
+        ...
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,14 +123,6 @@ class FileGraph:
         return np.where(keys[at] == wanted, order[at], -1)
 
     @cached_property
-    def out_weight(self) -> np.ndarray:
-        """Return the total weight of each file's links (uses times other definers)."""
-        others = self.definers[self.use_name].astype(np.float64)
-        own = self.own_use[self.own_use >= 0]
-        np.subtract.at(others, own, 1.0)
-        return np.bincount(self.use_node, self.use_weight * others, minlength=self.size)
-
-    @cached_property
     def edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Return the graph expanded into (user, definer, name, weight) edge arrays: for
         tests and small graphs only, ranking never needs them."""
@@ -143,25 +152,18 @@ class FileGraph:
 def build_graph(store: GraphSource) -> FileGraph:
     """Build the reference graph of everything in the index, from rows SQLite has already
     grouped per (file, name): no Python object per definition or use."""
-    ids = store.conn.execute("SELECT id, path FROM files ORDER BY path").fetchall()
+    ids = store.file_ids()
     paths = tuple(path for _, path in ids)
     node_of = {file_id: node for node, (file_id, _) in enumerate(ids)}
     name_ids: dict[str, int] = {}
     definitions = np.array(
         [
             (node_of[file_id], name_ids.setdefault(name, len(name_ids)), top)
-            for file_id, name, top in store.conn.execute(
-                "SELECT file_id, name, max(parent IS NULL) FROM symbols WHERE name != '' "
-                "GROUP BY file_id, name"
-            )
+            for file_id, name, top in store.definitions_by_file()
         ],
         dtype=np.int64,
     ).reshape(-1, 3)
-    uses = _use_rows(
-        node_of,
-        name_ids,
-        store.conn.execute("SELECT file_id, name, sum(uses) FROM refs GROUP BY file_id, name"),
-    )
+    uses = _use_rows(node_of, name_ids, store.uses_by_file())
     return _graph(paths, list(name_ids), name_ids, definitions, uses)
 
 
@@ -190,14 +192,15 @@ def graph_from_pairs(
 
 
 def _use_rows(
-    node_of: Mapping[int, int], name_ids: Mapping[str, int], rows: Iterable[tuple[int, str, int]]
+    node_of: Mapping[K, int], name_ids: Mapping[str, int], rows: Iterable[tuple[K, str, int]]
 ) -> np.ndarray:
-    """Return (node, name id, count) rows for uses of names defined somewhere."""
+    """Return (node, name id, count) rows for uses of names defined somewhere, from rows that
+    name the file by id or by path (`node_of` maps it to its node)."""
     return np.array(
         [
-            (node_of[file_id], name_ids[name], count)
-            for file_id, name, count in rows
-            if name in name_ids and file_id in node_of
+            (node_of[file], name_ids[name], count)
+            for file, name, count in rows
+            if name in name_ids and file in node_of
         ],
         dtype=np.int64,
     ).reshape(-1, 3)
@@ -241,20 +244,11 @@ def update_graph(graph: FileGraph, store: GraphSource, changed: set[str]) -> Fil
     removed (the node set changed: build afresh)."""
     if any(path not in graph.nodes for path in changed):
         return None
-    marks = ",".join("?" * len(changed))
     args = sorted(changed)
-    present = store.conn.execute(f"SELECT count(*) FROM files WHERE path IN ({marks})", args)
-    if present.fetchone()[0] != len(changed):
+    defined = store.definitions_in(args)
+    if defined is None:
         return None
-    new = {
-        (graph.nodes[path], name): bool(top)
-        for path, name, top in store.conn.execute(
-            f"SELECT f.path, s.name, max(s.parent IS NULL) FROM symbols s JOIN files f "
-            f"ON f.id = s.file_id WHERE f.path IN ({marks}) AND s.name != '' "
-            "GROUP BY f.path, s.name",
-            args,
-        )
-    }
+    new = {(graph.nodes[path], name): bool(top) for path, name, top in defined}
     files = np.array([graph.nodes[path] for path in args], dtype=np.int64)
     old_rows = np.isin(graph.def_node, files)
     old = {
@@ -298,25 +292,4 @@ def _changed_uses(
 ) -> np.ndarray:
     """Return the use rows to put back: every use in the changed files, and every use anywhere
     of a name whose definitions moved (a name defined for the first time gains its users)."""
-    marks = ",".join("?" * len(changed))
-    rows = store.conn.execute(
-        f"SELECT r.file_id, r.name, sum(r.uses) FROM refs r JOIN files f ON f.id = r.file_id "
-        f"WHERE f.path IN ({marks}) GROUP BY r.file_id, r.name",
-        changed,
-    ).fetchall()
-    if moved:
-        rows += store.conn.execute(
-            f"SELECT r.file_id, r.name, sum(r.uses) FROM refs r JOIN files f ON f.id = r.file_id "
-            f"WHERE r.name IN ({','.join('?' * len(moved))}) AND f.path NOT IN ({marks}) "
-            "GROUP BY r.file_id, r.name",
-            [*moved, *changed],
-        ).fetchall()
-    ids = {file_id for file_id, _, _ in rows}
-    node_of = {
-        file_id: graph.nodes[path]
-        for file_id, path in store.conn.execute(
-            f"SELECT id, path FROM files WHERE id IN ({','.join('?' * len(ids))})", sorted(ids)
-        )
-        if path in graph.nodes
-    }
-    return _use_rows(node_of, graph.name_ids, rows)
+    return _use_rows(graph.nodes, graph.name_ids, store.uses_in(changed, moved))

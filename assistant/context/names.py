@@ -12,18 +12,10 @@ from __future__ import annotations
 import math
 import re
 
+from assistant.context.words import COMMON_NAMES
+
 MEMBER_WEIGHT = 0.25
 _DESCRIPTIVE = re.compile(r"[a-z0-9]_[a-z0-9]|[a-z][A-Z]")
-# A project that defines `type` or `items` still gets the edge, at a tenth of the weight.
-_COMMON_TEXT = """
-type str int float bool bytes list dict set tuple object len print range open super isinstance
-getattr setattr hasattr format repr iter next map filter zip sorted min max sum any all id hash
-get items keys values append extend insert pop push remove clear copy update add replace split
-join strip match search find index count read write close flush run start stop call apply bind
-then catch resolve reject log error warn info debug toString valueOf String Error Println Printf
-Sprintf Errorf make new init main test setup value name data result self this cls args kwargs
-"""
-COMMON_NAMES = frozenset(_COMMON_TEXT.split())
 
 
 def name_weight(name: str, definers: int, *, member: bool = False) -> float:
@@ -33,7 +25,7 @@ def name_weight(name: str, definers: int, *, member: bool = False) -> float:
         weight *= 4.0
     if name.startswith("_"):
         weight *= 0.1
-    if len(name) <= 2 or name in COMMON_NAMES:
+    if len(name) <= 2 or name in COMMON_NAMES:  # a project defining `items` keeps a tenth
         weight *= 0.1
     if definers > 5:
         weight *= 0.1

@@ -9,9 +9,10 @@ in backticks, CamelCase, snake_case or dotted (`Link.filename`).
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import defaultdict
 from dataclasses import dataclass
 
+from assistant.context.words import STOPWORDS
 from assistant.index.tokens import code_tokens
 
 SUBJECT_WEIGHT = 2.0
@@ -28,14 +29,6 @@ _BACKTICKED = re.compile(r"`([^`\n]{1,120})`")
 _NAME = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*")
 _PATH = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w-]+\.[A-Za-z]{1,5})(?![\w/])")
 _CODE_LIKE = re.compile(r"[a-z0-9]_[a-zA-Z0-9]|[a-z][A-Z]|^[A-Z]{2,}[a-z]|^_")
-# Words too common in descriptions and in code to say where a change goes.
-_STOPWORD_TEXT = """
-a an and are as at be been but by can could did do does doesn don done for from had has have
-how i if in into is it its it's me my not now of on or our should so than that the their them
-then there these they this those to too was we were what when where which while who why will
-with would you your also just only some such via
-"""
-STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 @dataclass(frozen=True)
@@ -60,7 +53,7 @@ def parse_query(text: str) -> Query:
     cleaned = clean_text(text)
     lines = cleaned.splitlines()
     subject, body = (lines[0], "\n".join(lines[1:])) if lines else ("", "")
-    weights: Counter[str] = Counter()
+    weights: defaultdict[str, float] = defaultdict(float)
     for part, weight in ((subject, SUBJECT_WEIGHT), (body, 1.0)):
         for token in code_tokens(part):
             if len(token) > 1 and token not in STOPWORDS:

@@ -108,6 +108,7 @@ class _Walk:
         size = self.graph.size
 
         def flow(rank: np.ndarray) -> np.ndarray:
+            """Return the rank each file receives in one step of the walk."""
             return np.bincount(self.def_node, self.linked_flow(rank), minlength=size)
 
         return _power_iteration(size, flow, self.dangling, restart)

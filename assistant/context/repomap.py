@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from assistant.context.cache import carried, disk_get, disk_put, index_state, memoize
-from assistant.context.tokens import CHARS_PER_TOKEN, tokens_for
+from assistant.context.tokens import chars_for, tokens_for
 
 if TYPE_CHECKING:
     from assistant.context.graph import FileGraph
@@ -96,7 +96,7 @@ def ranked_symbols(
     order = np.argsort(-score, kind="stable")[:limit]
     if fit is not None:
         used = np.cumsum(table.line_chars[order])
-        order = order[: int(np.searchsorted(used, fit * CHARS_PER_TOKEN * SAFETY)) + 1]
+        order = order[: int(np.searchsorted(used, chars_for(fit) * SAFETY)) + 1]
     chosen = order.tolist()
     symbols = store.symbols_by_rowid(table.rowid[chosen].tolist())
     return [
@@ -125,13 +125,7 @@ class _SymbolTable:
         """Read the store's mappable symbols (of one file, or all) lined up with the graph."""
         from assistant.context.priors import kind_weight
 
-        kinds = ",".join(f"'{kind}'" for kind in sorted(MAPPED_KINDS))
-        where, args = ("AND f.path = ?", (path,)) if path else ("", ())
-        rows = store.conn.execute(
-            "SELECT s.rowid, f.path, s.name, s.signature FROM symbols s JOIN files f "
-            f"ON f.id = s.file_id WHERE s.kind IN ({kinds}) {where} ORDER BY f.path, s.start_line",
-            args,
-        )
+        rows = store.symbol_rows(MAPPED_KINDS, path)
         weights: dict[str, float] = {}
         columns: tuple[list, list, list, list, list] = ([], [], [], [], [])
         for rowid, file, name, signature in rows:
@@ -262,11 +256,6 @@ def _one_line(signature: str) -> str:
     if len(text) > MAX_SIGNATURE_CHARS:
         text = text[: MAX_SIGNATURE_CHARS - 1] + "…"
     return text
-
-
-def _mappable(symbols: Iterable[Symbol]) -> tuple[Symbol, ...]:
-    """Keep the kinds of symbols a map shows."""
-    return tuple(symbol for symbol in symbols if symbol.kind in MAPPED_KINDS)
 
 
 def _cache_key(tokens: int, focus: Sequence[str], mentioned: Sequence[str]) -> str:

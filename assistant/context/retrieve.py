@@ -199,7 +199,9 @@ def _add_definitions(
             continue
         if exact or len(name) < 4:
             continue
-        fuzzy = {(s.path, s.name) for s in store.search_symbols(name, limit=weights.max_definers)}
+        # In the store's order (a set's would change with the process's string hashing).
+        similar = store.search_symbols(name, limit=weights.max_definers)
+        fuzzy = list(dict.fromkeys((s.path, s.name) for s in similar))
         for path, found in fuzzy:
             share = weights.fuzzy_definition / math.sqrt(len(fuzzy))
             board.add(path, share, f"defines `{found}` (like `{name}`)")
@@ -298,27 +300,3 @@ def _rank_chunks(
         )
         for score, chunk, raw, defines in scored[:limit]
     )
-
-
-def search_result_to_dict(result: SearchResult) -> dict[str, object]:
-    """Return a search result as plain JSON-ready data (the one place it is serialised)."""
-    return {
-        "query": result.query.text,
-        "identifiers": list(result.query.identifiers),
-        "files": [
-            {"path": hit.path, "score": round(hit.score, 6), "reasons": list(hit.reasons)}
-            for hit in result.files
-        ],
-        "chunks": [
-            {
-                "path": hit.chunk.path,
-                "start_line": hit.chunk.start_line,
-                "end_line": hit.chunk.end_line,
-                "symbol": hit.chunk.symbol,
-                "score": round(hit.score, 6),
-                "reasons": list(hit.reasons),
-                "text": hit.chunk.text,
-            }
-            for hit in result.chunks
-        ],
-    }

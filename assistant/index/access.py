@@ -96,6 +96,7 @@ def query_index(
     be damaged, keep it aside, rebuild the index in its place and run `work` once more."""
 
     def attempt(refresh: bool) -> T:
+        """Run the work once, updating the index first if `refresh`."""
         with store_errors(store.db_path):
             if refresh:
                 update_index(store, Path(root).resolve(), settings.max_file_bytes, progress)

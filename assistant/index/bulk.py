@@ -17,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from assistant.index.model import Unindexed
+from assistant.index.parse import parse_one
 from assistant.index.rows import insert_file
 from assistant.index.schema import PAGE_SIZE, TABLES
 from assistant.index.store import IndexStore
@@ -94,8 +95,6 @@ def plan_tasks(sizes: Mapping[str, int], workers: int) -> list[list[str]]:
 def _parse_into_shard(root: str, paths: list[str], shard: str) -> tuple[str, list[Outcome]]:
     """Parse files into a new shard database (a throwaway file, no journal); return its path
     and each file's outcome."""
-    from assistant.index.indexer import parse_one
-
     outcomes: list[Outcome] = []
     conn = sqlite3.connect(shard)
     # Parsing allocates millions of short-lived objects without cycles (reference counting

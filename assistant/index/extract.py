@@ -32,10 +32,12 @@ class _Definition:
 
     @property
     def start(self) -> int:
+        """Return the definition's first line (1-based)."""
         return self.node.start_point[0] + 1
 
     @property
     def end(self) -> int:
+        """Return the definition's last line (1-based)."""
         return self.node.end_point[0] + 1
 
 
@@ -192,7 +194,9 @@ def _split_container(container: Symbol, symbols: list[Symbol]) -> list[tuple[int
         for s in symbols
         if s.parent == container.name and container.start_line < s.start_line <= container.end_line
     ]
-    spans = [(m.start_line, m.end_line, f"{container.name}.{m.name}") for m in members]
+    spans: list[tuple[int, int, str | None]] = [
+        (m.start_line, m.end_line, f"{container.name}.{m.name}") for m in members
+    ]
     first = min((m.start_line for m in members), default=container.end_line + 1)
     spans.append((container.start_line, min(first - 1, container.end_line), container.name))
     return spans

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
-import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.index.extract import parse_as_text, parse_source
-from assistant.index.model import Unindexed
+from assistant.index.bulk import bulk_index
+from assistant.index.model import FileRecord, IndexStats, Unindexed
+from assistant.index.parse import ParseOutcome, digest, parse_one
 from assistant.index.reparse import TreeCache
-from assistant.index.rows import IndexedFile, file_terms
-from assistant.index.store import FileRecord, IndexStore
-from assistant.workspace import CONTENT_REASONS, content_skip_reason, list_files
+from assistant.index.rows import IndexedFile
+from assistant.index.store import IndexStore
+from assistant.workspace import CONTENT_REASONS, list_files
 
-log = logging.getLogger(__name__)
 POOL_THRESHOLD = 64  # below this many files, starting worker processes costs more than it saves
 WRITE_BATCH = 400
 BULK_THRESHOLD = 1_000  # changed files from which shard workers and remade indexes pay off
@@ -26,22 +23,6 @@ BULK_THRESHOLD = 1_000  # changed files from which shard workers and remade inde
 RECENT_TREES = TreeCache()
 
 Progress = Callable[[int, int], None]
-Outcome = IndexedFile | Unindexed  # parsed (with its FTS rows), or why it was left out
-
-
-@dataclass
-class IndexStats:
-    """What one update did."""
-
-    files: int = 0
-    parsed: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    symbols: int = 0
-    skipped: dict[str, list[str]] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
-    seconds: float = 0.0
-    notice: str = ""
 
 
 def update_index(
@@ -69,7 +50,7 @@ def update_index(
     else:
         _incremental(store, root, list(changed), removed, stats, progress)
     stats.removed = len([p for p in known if p not in current])
-    stats.symbols = store.conn.execute("SELECT count(*) FROM symbols").fetchone()[0]
+    stats.symbols = store.symbol_count()
     stats.seconds = time.perf_counter() - started
     store.last_stats = stats
     return stats
@@ -139,8 +120,6 @@ def _bulk(
     progress: Progress | None,
 ) -> None:
     """Index many files through worker shards, with the secondary indexes dropped meanwhile."""
-    from assistant.index.bulk import bulk_index
-
     store.write((), removed)
     store.begin_bulk()
     left_out = []
@@ -187,7 +166,8 @@ def _changed_files(
     return changed, touched
 
 
-def _parse_all(root: Path, paths: list[str]) -> Iterator[Outcome]:
+def _parse_all(root: Path, paths: list[str]) -> Iterator[ParseOutcome]:
+    """Parse files here when they are few, else on a pool of every core, in order."""
     if len(paths) < POOL_THRESHOLD or (os.cpu_count() or 1) < 2:
         for path in paths:
             yield parse_one(str(root), path, RECENT_TREES)
@@ -198,47 +178,9 @@ def _parse_all(root: Path, paths: list[str]) -> Iterator[Outcome]:
         yield from pool.map(parse_one, [str(root)] * len(paths), paths, chunksize=chunksize)
 
 
-def parse_one(root: str, path: str, trees: TreeCache | None = None) -> Outcome:
-    """Read and parse one file (in a worker process, or in this one with the trees of files
-    parsed lately); an unreadable file becomes an error."""
-    try:
-        stat, data = _read(os.path.join(root, path))
-    except OSError as error:
-        return Unindexed(path, "unreadable", f"{error.strerror or error}")
-    reason = content_skip_reason(data)
-    if reason is not None:
-        return Unindexed(path, reason)
-    try:
-        parsed = parse_source(path, data, trees)
-    except (ValueError, RecursionError) as error:  # tree-sitter gave up: keep the file as text
-        log.warning("could not parse %s: %s", path, error)
-        parsed = parse_as_text(path, data, str(error))
-    n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    sha = _digest(data)
-    record = FileRecord(path, parsed.language, stat.st_size, stat.st_mtime_ns, sha, n_lines)
-    return record, parsed, file_terms(parsed)
-
-
-def _read(path: str) -> tuple[os.stat_result, bytes]:
-    """Return a file's stat and contents, with one open and one stat (a cold build reads
-    thousands: `Path.stat` plus `Path.read_bytes` cost four times as much)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        stat = os.fstat(fd)
-        parts = []
-        while chunk := os.read(fd, max(stat.st_size + 1, 1 << 16)):
-            parts.append(chunk)  # more than one when the file grew since the fstat
-        return stat, b"".join(parts)
-    finally:
-        os.close(fd)
-
-
 def _sha(path: Path) -> str:
+    """Return a file's content hash ("" when it cannot be read)."""
     try:
-        return _digest(path.read_bytes())
+        return digest(path.read_bytes())
     except OSError:
         return ""
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.sha1(data, usedforsecurity=False).hexdigest()

@@ -1,8 +1,9 @@
-"""The index's data: what one parsed file yields, as frozen records shared across the core.
+"""The index's data: what one parsed file yields, what the store knows of a file, and what an
+update did; records shared across the core.
 
-Symbols, references and chunks are named tuples: a big file yields tens of thousands of them,
-and a tuple is several times quicker to make and to send between processes than a frozen
-dataclass.
+Symbols, references, chunks and file records are named tuples: a big file yields tens of
+thousands of them (and an update reads one record per file), and a tuple is several times
+quicker to make and to send between processes than a frozen dataclass.
 """
 
 from __future__ import annotations
@@ -21,6 +22,21 @@ class Symbol(NamedTuple):
     end_line: int  # 1-based, inclusive
     signature: str  # the definition's header line(s), body elided
     parent: str | None = None  # enclosing symbol's name (class of a method), if any
+
+
+class FileRecord(NamedTuple):
+    """What the index knows about one file."""
+
+    path: str
+    language: str
+    size: int
+    mtime: int  # nanoseconds
+    sha: str
+    n_lines: int
+
+    def row(self) -> tuple[str, str, int, int, str, int]:
+        """Return the record's columns in table order."""
+        return (self.path, self.language, self.size, self.mtime, self.sha, self.n_lines)
 
 
 class Unindexed(NamedTuple):
@@ -61,3 +77,27 @@ class ParsedFile:
     references: tuple[Reference, ...] = ()
     chunks: tuple[Chunk, ...] = ()
     errors: tuple[str, ...] = field(default=())  # parse problems worth a line in --stats
+
+
+@dataclass
+class IndexStats:
+    """What one update did."""
+
+    files: int = 0
+    parsed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    symbols: int = 0
+    skipped: dict[str, list[str]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    notice: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        """Return the figures as JSON-ready data (what `assistant index --json` prints)."""
+        return {
+            "files": self.files, "parsed": self.parsed, "unchanged": self.unchanged,
+            "removed": self.removed, "symbols": self.symbols, "seconds": round(self.seconds, 3),
+            "skipped": {reason: sorted(paths) for reason, paths in self.skipped.items()},
+            "errors": self.errors, "notice": self.notice,
+        }  # fmt: skip

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import TypedDict
 
 import tree_sitter
 
@@ -52,21 +53,32 @@ class TreeCache:
         return tree
 
 
-def edit_between(old: bytes, new: bytes) -> dict[str, object]:
+class TreeEdit(TypedDict):
+    """The arguments of `Tree.edit` for one changed span."""
+
+    start_byte: int
+    old_end_byte: int
+    new_end_byte: int
+    start_point: tuple[int, int]
+    old_end_point: tuple[int, int]
+    new_end_point: tuple[int, int]
+
+
+def edit_between(old: bytes, new: bytes) -> TreeEdit:
     """Return `Tree.edit` arguments for the one changed span that turns `old` into `new`."""
     a, b = memoryview(old), memoryview(new)
     shorter = min(len(a), len(b))
     prefix = _longest(lambda n: a[:n] == b[:n], shorter)
     suffix = _longest(lambda n: a[len(a) - n :] == b[len(b) - n :], shorter - prefix)
     old_end, new_end = len(old) - suffix, len(new) - suffix
-    return {
-        "start_byte": prefix,
-        "old_end_byte": old_end,
-        "new_end_byte": new_end,
-        "start_point": _point(old, prefix),
-        "old_end_point": _point(old, old_end),
-        "new_end_point": _point(new, new_end),
-    }
+    return TreeEdit(
+        start_byte=prefix,
+        old_end_byte=old_end,
+        new_end_byte=new_end,
+        start_point=_point(old, prefix),
+        old_end_point=_point(old, old_end),
+        new_end_point=_point(new, new_end),
+    )
 
 
 def _longest(same: Callable[[int], bool], limit: int) -> int:

@@ -4,17 +4,14 @@ new file or an edited one (whose unchanged chunks keep their ids and their FTS5 
 from __future__ import annotations
 
 import sqlite3
-from typing import TYPE_CHECKING
 
-from assistant.index.model import ParsedFile
+from assistant.index.model import Chunk, FileRecord, ParsedFile
 from assistant.index.tokens import code_tokens, hump_parts
 
-if TYPE_CHECKING:
-    from assistant.index.store import FileRecord
-
 FileTerms = tuple[str, tuple[tuple[str, str], ...]]  # path words; per chunk: names, hump parts
-IndexedFile = tuple["FileRecord", ParsedFile, FileTerms]
+IndexedFile = tuple[FileRecord, ParsedFile, FileTerms]
 ChunkKey = tuple[str, str | None, str, str]  # text, symbol, names, hump parts
+NamedChunk = tuple[Chunk, str, str]  # a chunk with its names and hump parts
 
 
 def file_terms(parsed: ParsedFile) -> FileTerms:
@@ -73,7 +70,8 @@ def write_file(
         (file_id,),
     ):
         old.setdefault(tuple(key), []).append((chunk_id, start, end))  # type: ignore[arg-type]
-    moved, fresh = [], []
+    moved: list[tuple[int, int, int]] = []
+    fresh: list[NamedChunk] = []
     for chunk, names, extra in zip(result.chunks, *zip(*terms[1], strict=True), strict=True):
         same = old.get((chunk.text, chunk.symbol, names, extra))
         if not same:
@@ -103,7 +101,9 @@ def _insert_definitions(conn: sqlite3.Connection, file_id: int, result: ParsedFi
     )  # fmt: skip
 
 
-def _insert_chunks(conn: sqlite3.Connection, file_id: int, chunks: list, first_chunk: int) -> int:
+def _insert_chunks(
+    conn: sqlite3.Connection, file_id: int, chunks: list[NamedChunk], first_chunk: int
+) -> int:
     """Insert (chunk, names, hump parts) rows with ids from `first_chunk`; return the next."""
     conn.executemany(
         "INSERT INTO chunks (id, file_id, start_line, end_line, symbol, text, names, extra) "

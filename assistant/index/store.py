@@ -4,18 +4,21 @@ Readers in other processes (the TUI, the language server, a batch run) see a con
 while an update runs: every update is one transaction per batch of files. A database made by
 another version is replaced, and one found damaged when opened is kept aside (faults.py) and
 rebuilt, with a one-line notice; damage found later is for `start_over` (access.py calls it).
+
+`IndexStore` is the one door to the database: the rest of the assistant calls its named methods
+and never sees SQL. The statements live beside it, one module per job: `writes` (transactions
+and the generation log), `reads` (records), `fulltext` (FTS5 search and term counts) and
+`links` (the reference graph's rows).
 """
 
 from __future__ import annotations
 
 import contextlib
-import difflib
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import NamedTuple
 
+from assistant.index import fulltext, links, reads, writes
 from assistant.index.faults import (
     Identity,
     IndexCorrupted,
@@ -24,36 +27,13 @@ from assistant.index.faults import (
     remove,
     store_errors,
 )
-from assistant.index.model import Chunk, Reference, Symbol
-from assistant.index.rows import IndexedFile, write_file
+from assistant.index.links import FileLinks
+from assistant.index.model import Chunk, FileRecord, IndexStats, Reference, Symbol
+from assistant.index.reads import SymbolRow
+from assistant.index.rows import IndexedFile
 from assistant.index.schema import INDEXES, SCHEMA, SCHEMA_VERSION, connect
-from assistant.index.tokens import code_tokens
 
-MAX_FTS_TERMS = 64
-# Names starting with a prefix, ignoring case, as a range on the lower(name) index (LIKE scans).
-PREFIX = "lower(s.name) >= ? AND lower(s.name) < ?"
-COMMON_TERM_SHARE = 0.2  # a query term in more chunks than this carries IDF < log(4)
-PRUNE_FROM_CHUNKS = 2_000  # below this, every term is cheap to score
-MAX_SCORED_ROWS = 5_000  # posting rows one query's terms may bring (a phrase counts as 0)
-CHANGE_LOG = 256  # generations whose changed paths are kept
 BULK_CHECKPOINT_PAGES = 2048
-GENERATION = "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation')"
-
-
-class FileRecord(NamedTuple):
-    """What the index knows about one file (a tuple: the store reads one per file on every
-    update, 78k at a time on a big repository)."""
-
-    path: str
-    language: str
-    size: int
-    mtime: int  # nanoseconds
-    sha: str
-    n_lines: int
-
-    def row(self) -> tuple[str, str, int, int, str, int]:
-        """Return the record's columns in table order."""
-        return (self.path, self.language, self.size, self.mtime, self.sha, self.n_lines)
 
 
 class IndexStore:
@@ -61,14 +41,11 @@ class IndexStore:
 
     def __init__(self, db_path: Path) -> None:
         self.db_path = Path(db_path)
-        self.last_stats: object | None = None
+        self.last_stats: IndexStats | None = None  # what the last update did
         self.notice = ""
         self.opened: Identity | None = None  # the file this store's connection opened
         self.conn = self._connect()
-        # Chunk count and per-term document counts, for dropping near-stopwords from queries;
-        # reset by this store's writes (another process's writes only shift them slightly).
-        self._chunk_count: int | None = None
-        self._doc_counts: dict[str, int] = {}
+        self.terms = fulltext.TermCounts(self.conn)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -127,7 +104,7 @@ class IndexStore:
         kept = move_aside(self.db_path, self.opened)
         notice = f"the index at {self.db_path} was damaged ({reason}); {_kept(kept)}"
         self.conn = self._connect()
-        self._chunk_count, self._doc_counts = None, {}
+        self.terms = fulltext.TermCounts(self.conn)
         self.notice = "; ".join(text for text in (self.notice, notice) if text)
         return notice
 
@@ -166,321 +143,119 @@ class IndexStore:
 
     def write(self, parsed: Iterable[IndexedFile], removed: Iterable[str]) -> None:
         """Replace the rows of changed files and delete removed ones, in one transaction."""
-        parsed, removed = list(parsed), list(removed)
-        if not parsed and not removed:
-            return
-        with self._writing() as first:
-            self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS replaced (path TEXT)")
-            self.conn.execute("DELETE FROM temp.replaced")
-            self.conn.executemany("INSERT INTO temp.replaced VALUES (?)", [(p,) for p in removed])
-            self._delete_files(
-                "SELECT id FROM files WHERE path IN (SELECT path FROM temp.replaced)"
-            )
-            self.conn.executemany(
-                f"INSERT INTO changes VALUES ({GENERATION}, ?)",
-                [(path,) for path in [*removed, *(record.path for record, _, _ in parsed)]],
-            )
-            stale: list[int] = []
-            next_id = first
-            for record, result, terms in parsed:
-                next_id = write_file(self.conn, record, result, terms, next_id, stale)
-            if stale:  # chunks gone from edited files: out of FTS5 first, then out of the table
-                self.conn.executemany(
-                    "INSERT INTO chunks_fts (chunks_fts, rowid, path, names, body) "
-                    "SELECT 'delete', id, path, names, body FROM chunk_terms WHERE id = ?",
-                    [(i,) for i in stale],
-                )
-                self.conn.executemany("DELETE FROM chunks WHERE id = ?", [(i,) for i in stale])
-            self._index_chunks_from(first)
+        files, gone = list(parsed), list(removed)
+        if files or gone:
+            self.terms.forget()
+            writes.write_files(self.conn, files, gone)
 
     def merge(self, shard: Path) -> int:
-        """Add (or replace) every file of a shard database written by a bulk-build worker, in
-        one transaction and with SQL alone; return how many files it held."""
-        self.conn.execute("ATTACH DATABASE ? AS shard", (str(shard),))
-        try:
-            with self._writing() as first:
-                self._delete_files(
-                    "SELECT id FROM files WHERE path IN (SELECT path FROM shard.files)"
-                )
-                self.conn.execute(f"INSERT INTO changes VALUES ({GENERATION}, NULL)")
-                # Shard ids shifted past every id in use: rows keep their links without joins.
-                offset = self.conn.execute("SELECT coalesce(max(id), 0) FROM files").fetchone()[0]
-                count = self.conn.execute(
-                    "INSERT INTO files (id, path, language, size, mtime_ns, sha, n_lines, terms) "
-                    "SELECT id + ?, path, language, size, mtime_ns, sha, n_lines, terms "
-                    "FROM shard.files",
-                    (offset,),
-                ).rowcount
-                self.conn.execute(
-                    "INSERT INTO symbols SELECT file_id + ?, name, kind, start_line, end_line, "
-                    "signature, parent FROM shard.symbols",
-                    (offset,),
-                )
-                self.conn.execute(
-                    "INSERT INTO refs SELECT file_id + ?, name, kind, uses, lines FROM shard.refs",
-                    (offset,),
-                )
-                self.conn.execute(
-                    "INSERT INTO chunks (id, file_id, start_line, end_line, symbol, text, names, "
-                    "extra) SELECT id - (SELECT min(id) FROM shard.chunks) + ?, file_id + ?, "
-                    "start_line, end_line, symbol, text, names, extra FROM shard.chunks",
-                    (first, offset),
-                )
-                self._index_chunks_from(first)
-        finally:
-            self.conn.execute("DETACH DATABASE shard")
-        return count
-
-    @contextmanager
-    def _writing(self) -> Iterator[int]:
-        """Open a write transaction that bumps the generation; yield the first free chunk id."""
-        self._chunk_count, self._doc_counts = None, {}
-        with self.conn:
-            self.conn.execute(
-                "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
-            )
-            self.conn.execute(
-                f"DELETE FROM changes WHERE generation <= {GENERATION} - ?", (CHANGE_LOG,)
-            )
-            yield (self.conn.execute("SELECT max(id) FROM chunks").fetchone()[0] or 0) + 1
-
-    def _index_chunks_from(self, first: int) -> None:
-        """Add the chunks with ids from `first` on (this transaction's) to the FTS5 index."""
-        self.conn.execute(
-            "INSERT INTO chunks_fts (rowid, path, names, body) "
-            "SELECT id, path, names, body FROM chunk_terms WHERE id >= ?",
-            (first,),
-        )
+        """Add (or replace) every file of a bulk-build worker's shard database, in one
+        transaction; return how many files it held."""
+        self.terms.forget()
+        return writes.merge_shard(self.conn, shard)
 
     def touch(self, updates: Iterable[tuple[str, int, int]]) -> None:
         """Record new (size, mtime) for files whose content did not change."""
-        with self.conn:
-            self.conn.executemany(
-                "UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?",
-                [(size, mtime, path) for path, size, mtime in updates],
-            )
+        writes.touch(self.conn, updates)
 
-    def _delete_files(self, ids_sql: str) -> None:
-        """Delete every row of the files whose ids `ids_sql` selects."""
-        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS doomed (id INTEGER PRIMARY KEY)")
-        self.conn.execute("DELETE FROM temp.doomed")
-        if not self.conn.execute(f"INSERT INTO temp.doomed {ids_sql}").rowcount:
-            return
-        doomed = "IN (SELECT id FROM temp.doomed)"
-        # An external-content FTS5 table forgets a row when told its indexed values again.
-        self.conn.execute(
-            "INSERT INTO chunks_fts (chunks_fts, rowid, path, names, body) "
-            f"SELECT 'delete', id, path, names, body FROM chunk_terms WHERE file_id {doomed}"
-        )
-        for table in ("chunks", "symbols", "refs"):
-            self.conn.execute(f"DELETE FROM {table} WHERE file_id {doomed}")
-        self.conn.execute(f"DELETE FROM files WHERE id {doomed}")
-
-    # -- reading -----------------------------------------------------------------------------
+    # -- reading: generations ------------------------------------------------------------------
 
     def state(self) -> str:
         """Return a token that changes whenever the indexed content does (in any process)."""
-        rows = dict(self.conn.execute("SELECT key, value FROM meta"))
-        return f"{rows.get('db_id', '')}:{rows.get('generation', '0')}"
-
-    def generation(self) -> int:
-        """Return the number of writes this database has seen (any process's)."""
-        row = self.conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
-        return int(row[0]) if row else 0
+        return writes.state(self.conn)
 
     def changed_since(self, generation: int) -> set[str] | None:
         """Return the paths written or removed after `generation`, or None when the log cannot
         say (too long ago, or a bulk write that did not list its paths)."""
-        current = self.generation()
-        if generation > current or current - generation >= CHANGE_LOG:
-            return None
-        rows = self.conn.execute(
-            "SELECT DISTINCT path FROM changes WHERE generation > ?", (generation,)
-        ).fetchall()
-        paths = {path for (path,) in rows}
-        return None if None in paths else paths  # type: ignore[return-value]
+        return writes.changed_since(self.conn, generation)
+
+    # -- reading: records ----------------------------------------------------------------------
 
     def files(self) -> list[FileRecord]:
         """Return every indexed file."""
-        rows = self.conn.execute(
-            "SELECT path, language, size, mtime_ns, sha, n_lines FROM files ORDER BY path"
-        )
-        return [FileRecord(*row) for row in rows]
+        return reads.files(self.conn)
 
     def file(self, path: str) -> FileRecord | None:
         """Return one file's record, if indexed."""
-        row = self.conn.execute(
-            "SELECT path, language, size, mtime_ns, sha, n_lines FROM files WHERE path = ?", (path,)
-        ).fetchone()
-        return FileRecord(*row) if row else None
+        return reads.file(self.conn, path)
 
     def symbols(self, path: str | None = None, name: str | None = None) -> list[Symbol]:
         """Return definitions, optionally of one file and/or with one name."""
-        where, args = _filters(path, name)
-        rows = self.conn.execute(
-            "SELECT f.path, s.name, s.kind, s.start_line, s.end_line, s.signature, s.parent "
-            f"FROM symbols s JOIN files f ON f.id = s.file_id {where} "
-            "ORDER BY f.path, s.start_line",
-            args,
-        )
-        return [Symbol(*row) for row in rows]
+        return reads.symbols(self.conn, path, name)
+
+    def all_symbols(self) -> Iterator[Symbol]:
+        """Yield every definition in the index."""
+        return iter(self.symbols())
 
     def symbols_by_rowid(self, rowids: Sequence[int]) -> dict[int, Symbol]:
         """Return the definitions stored in these rows (a row rewritten since is missing)."""
-        found: dict[int, Symbol] = {}
-        for start in range(0, len(rowids), 500):
-            part = rowids[start : start + 500]
-            rows = self.conn.execute(
-                "SELECT s.rowid, f.path, s.name, s.kind, s.start_line, s.end_line, s.signature, "
-                "s.parent FROM symbols s JOIN files f ON f.id = s.file_id "
-                f"WHERE s.rowid IN ({','.join('?' * len(part))})",
-                part,
-            )
-            found.update((row[0], Symbol(*row[1:])) for row in rows)
-        return found
+        return reads.symbols_by_rowid(self.conn, rowids)
+
+    def symbol_rows(self, kinds: Collection[str], path: str | None = None) -> Iterator[SymbolRow]:
+        """Yield (row id, path, name, signature) of the definitions of these kinds, of one file
+        or all, by path and line."""
+        return reads.symbol_rows(self.conn, kinds, path)
+
+    def symbol_count(self) -> int:
+        """Return how many definitions the index holds."""
+        return reads.symbol_count(self.conn)
 
     def references(self, path: str | None = None, name: str | None = None) -> list[Reference]:
         """Return references, optionally of one file and/or to one name."""
-        where, args = _filters(path, name, table="r")
-        rows = self.conn.execute(
-            "SELECT f.path, r.name, r.kind, r.lines "
-            f"FROM refs r JOIN files f ON f.id = r.file_id {where} ORDER BY f.path, r.rowid",
-            args,
-        )
-        found = [
-            Reference(path, name, kind, int(line))
-            for path, name, kind, lines in rows
-            for line in lines.split()
-        ]
-        return sorted(found, key=lambda ref: (ref.path, ref.line))
+        return reads.references(self.conn, path, name)
 
     def chunks(self, path: str | None = None) -> list[Chunk]:
         """Return search chunks, optionally of one file."""
-        where, args = ("WHERE f.path = ?", (path,)) if path else ("", ())
-        rows = self.conn.execute(
-            "SELECT f.path, c.start_line, c.end_line, c.text, c.symbol "
-            f"FROM chunks c JOIN files f ON f.id = c.file_id {where} "
-            "ORDER BY f.path, c.start_line",
-            args,
-        )
-        return [Chunk(*row) for row in rows]
+        return reads.chunks(self.conn, path)
 
-    def all_symbols(self) -> Iterator[Symbol]:
-        """Yield every definition in the index (one query, for graph building)."""
-        return iter(self.symbols())
+    # -- reading: search -----------------------------------------------------------------------
 
     def search_chunks(self, query: str, limit: int = 50) -> list[tuple[Chunk, float]]:
         """Return chunks matching any of the query's code tokens, best BM25 first."""
-        terms = list(dict.fromkeys(t for t in code_tokens(query) if len(t) > 1))[:MAX_FTS_TERMS]
-        if not terms:
-            return []
-        terms = self._selective(terms)
-        match = " OR ".join(f'"{t}"' for t in terms)
-        # Rank and cut inside FTS5 first, so only the kept rows are joined to their text.
-        rows = self.conn.execute(
-            "SELECT f.path, c.start_line, c.end_line, c.text, c.symbol, hit.score "
-            "FROM (SELECT rowid, bm25(chunks_fts, 4.0, 3.0, 1.0) AS score FROM chunks_fts "
-            "      WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?) AS hit "
-            "JOIN chunks c ON c.id = hit.rowid JOIN files f ON f.id = c.file_id "
-            "ORDER BY hit.score",
-            (match, limit),
-        )
-        return [(Chunk(*row[:5]), -row[5]) for row in rows]
-
-    def _selective(self, terms: list[str]) -> list[str]:
-        """Drop terms found in more than COMMON_TERM_SHARE of the chunks of a big index.
-
-        Such a term adds almost nothing to BM25 (its IDF is near zero) but its posting list is
-        the longest to read and score: `test` in a Django query costs more than the rest.
-        """
-        if self._chunk_count is None:
-            self._chunk_count = self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
-            self.conn.execute(
-                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunks_vocab "
-                "USING fts5vocab(main, chunks_fts, 'row')"
-            )
-        if len(terms) < 2 or self._chunk_count < PRUNE_FROM_CHUNKS:
-            return terms
-        counts = {term: self._doc_count(term) for term in terms}
-        limit = COMMON_TERM_SHARE * self._chunk_count
-        kept = [term for term in terms if counts[term] <= limit]
-        if not any(counts[term] for term in kept):
-            return terms
-        # On a very big index even a 5% term matches tens of thousands of chunks, each scored
-        # (~1.4 us a row): the rarest terms are kept up to a budget of rows, the rest dropped.
-        budget, chosen = MAX_SCORED_ROWS, set()
-        for term in sorted(kept, key=counts.__getitem__):
-            if chosen and counts[term] > budget:
-                break
-            chosen.add(term)
-            budget -= counts[term]
-        return [term for term in kept if term in chosen]
-
-    def _doc_count(self, term: str) -> int:
-        """Return how many chunks contain `term` (remembered until this store writes)."""
-        if term not in self._doc_counts:
-            row = self.conn.execute(
-                "SELECT doc FROM temp.chunks_vocab WHERE term = ?", (term,)
-            ).fetchone()
-            self._doc_counts[term] = row[0] if row else 0
-        return self._doc_counts[term]
+        return fulltext.search_chunks(self.conn, self.terms, query, limit)
 
     def search_symbols(self, name_query: str, limit: int = 50) -> list[Symbol]:
         """Return definitions whose name matches exactly, ignoring case, by prefix, or fuzzily."""
-        found: dict[tuple[str, str, int], Symbol] = {}
-        for sql, arg in (
-            ("s.name = ?", name_query),
-            ("lower(s.name) = lower(?)", name_query),
-            (PREFIX, name_query),
-        ):
-            for symbol in self._symbols_where(sql, arg, limit):
-                found.setdefault((symbol.path, symbol.name, symbol.start_line), symbol)
-            if len(found) >= limit:
-                return list(found.values())[:limit]
-        for symbol in self._fuzzy_symbols(name_query, limit):
-            found.setdefault((symbol.path, symbol.name, symbol.start_line), symbol)
-        return list(found.values())[:limit]
+        return reads.search_symbols(self.conn, name_query, limit)
 
-    def _symbols_where(self, condition: str, arg: str, limit: int) -> list[Symbol]:
-        args = _prefix_range(arg) if condition == PREFIX else (arg,)
-        rows = self.conn.execute(
-            "SELECT f.path, s.name, s.kind, s.start_line, s.end_line, s.signature, s.parent "
-            f"FROM symbols s JOIN files f ON f.id = s.file_id WHERE {condition} LIMIT ?",
-            (*args, limit),
+    def rare_terms(self, tokens: Iterable[str], limit: int) -> list[str]:
+        """Return up to `limit` of the tokens that few chunks hold, rarest first."""
+        return self.terms.rare(tokens, limit)
+
+    # -- reading: the reference graph ----------------------------------------------------------
+
+    def file_ids(self) -> list[tuple[int, str]]:
+        """Return (id, path) of every file, by path."""
+        return links.file_ids(self.conn)
+
+    def definitions_by_file(self) -> Iterator[links.DefinitionRow]:
+        """Yield (file id, name, defined outside a class) per file and name defined there."""
+        return links.definitions_by_file(self.conn)
+
+    def uses_by_file(self) -> Iterator[links.UseRow]:
+        """Yield (file id, name, uses) per file and name used there."""
+        return links.uses_by_file(self.conn)
+
+    def definitions_in(self, paths: Sequence[str]) -> list[links.PathRow] | None:
+        """Return (path, name, defined outside a class) per name these files define, or None
+        when one of them is not indexed."""
+        return links.definitions_in(self.conn, paths)
+
+    def uses_in(self, paths: Sequence[str], names: Sequence[str]) -> list[links.PathRow]:
+        """Return (path, name, uses): every use in these files, and of these names elsewhere."""
+        return links.uses_in(self.conn, paths, names)
+
+    def file_links(
+        self, path: str, *, max_names: int, max_definers: int, max_uses: int
+    ) -> FileLinks | None:
+        """Return one file's links in the reference graph, both ways (see `links.file_links`)."""
+        return links.file_links(
+            self.conn, path, max_names=max_names, max_definers=max_definers, max_uses=max_uses
         )
-        return [Symbol(*row) for row in rows]
-
-    def _fuzzy_symbols(self, name_query: str, limit: int) -> list[Symbol]:
-        if len(name_query) < 3:
-            return []
-        names = [row[0] for row in self.conn.execute(
-            f"SELECT DISTINCT s.name FROM symbols s WHERE {PREFIX}", _prefix_range(name_query[:2])
-        )]  # fmt: skip
-        close = difflib.get_close_matches(name_query, names, n=10, cutoff=0.75)
-        result = []
-        for name in close:
-            result += self._symbols_where("s.name = ?", name, limit)
-        return result[:limit]
 
 
 def _kept(kept: Path | None) -> str:
+    """Say where a damaged database went."""
     if kept is None:
         return "another process has replaced it already"
     return f"kept it as {kept.name} and rebuilding it"
-
-
-def _filters(path: str | None, name: str | None, table: str = "s") -> tuple[str, tuple[str, ...]]:
-    clauses, args = [], []
-    if path is not None:
-        clauses.append("f.path = ?")
-        args.append(path)
-    if name is not None:
-        clauses.append(f"{table}.name = ?")
-        args.append(name)
-    return ("WHERE " + " AND ".join(clauses) if clauses else ""), tuple(args)
-
-
-def _prefix_range(text: str) -> tuple[str, str]:
-    """Return the bounds of names starting with `text`, ignoring case, for `PREFIX`."""
-    low = text.lower()
-    return low, low + "\U0010ffff"

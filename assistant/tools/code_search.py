@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 MAX_FILES_LISTED = 400
-SNIPPET_LINES = 12
 
 
 def on_index(ctx: ToolContext, work: Callable[[IndexStore], T]) -> T:
@@ -55,21 +54,12 @@ class SearchCode:
 
     async def run(self, args: Mapping[str, Any], ctx: ToolContext) -> ToolOutput:
         """Search and format the hits."""
-        from assistant.context import search
+        from assistant.context import render_snippets, search
 
         query = require_str(args, "query")
         limit = max(1, min(optional_int(args, "limit", 8) or 8, 30))
         result = await asyncio.to_thread(on_index, ctx, lambda s: search(s, query, limit=limit))
-        if not result.chunks and not result.files:
-            return ToolOutput(f"nothing found for {query!r}")
-        parts = []
-        for hit in result.chunks[:limit]:
-            chunk = hit.chunk
-            lines = chunk.text.splitlines()[:SNIPPET_LINES]
-            body = "\n".join(f"{chunk.start_line + i:>5}  {line}" for i, line in enumerate(lines))
-            parts.append(f"{chunk.path}:{chunk.start_line}-{chunk.end_line}\n{body}")
-        files = ", ".join(hit.path for hit in result.files[:limit])
-        return ToolOutput(f"files: {files}\n\n" + "\n\n".join(parts))
+        return ToolOutput(render_snippets(result, limit) or f"nothing found for {query!r}")
 
 
 class FindSymbol:

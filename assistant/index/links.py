@@ -1,0 +1,168 @@
+"""The reference graph's rows as the context engine reads them: which files define and use
+which names, grouped by SQLite per (file, name).
+
+The whole graph is read as plain tuples (a big repository has millions of definitions and no
+Python object is made per row); after an edit only the changed files' rows are read again; and
+search reads one file's neighbourhood alone (`file_links`), in a few grouped, indexed queries.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from assistant.index.reads import marks
+
+DefinitionRow = tuple[int, str, int]  # file id, name, 1 when defined outside a class anywhere
+UseRow = tuple[int, str, int]  # file id, name, uses
+PathRow = tuple[str, str, int]  # as above, with the file's path in place of its id
+
+
+@dataclass(frozen=True)
+class FileLinks:
+    """One file's links in the reference graph, both ways, as `file_links` bounds them."""
+
+    used: tuple[tuple[str, int], ...]  # names it uses and does not define, with their uses
+    definers: dict[str, tuple[tuple[str, ...], bool]]  # name -> (its files, only as a member)
+    users: tuple[PathRow, ...]  # (name it defines, a file using it, uses there)
+
+
+def file_ids(conn: sqlite3.Connection) -> list[tuple[int, str]]:
+    """Return (id, path) of every file, by path."""
+    return conn.execute("SELECT id, path FROM files ORDER BY path").fetchall()
+
+
+def definitions_by_file(conn: sqlite3.Connection) -> Iterator[DefinitionRow]:
+    """Yield a row per (file, name) defined there (unnamed definitions left out)."""
+    return conn.execute(
+        "SELECT file_id, name, max(parent IS NULL) FROM symbols WHERE name != '' "
+        "GROUP BY file_id, name"
+    )
+
+
+def uses_by_file(conn: sqlite3.Connection) -> Iterator[UseRow]:
+    """Yield a row per (file, name) used there, with how many times."""
+    return conn.execute("SELECT file_id, name, sum(uses) FROM refs GROUP BY file_id, name")
+
+
+def definitions_in(conn: sqlite3.Connection, paths: Sequence[str]) -> list[PathRow] | None:
+    """Return a row per (file, name) defined in these files, or None when one of them is not
+    in the index (any more)."""
+    args = list(paths)
+    present = conn.execute(f"SELECT count(*) FROM files WHERE path IN ({marks(args)})", args)
+    if present.fetchone()[0] != len(args):
+        return None
+    return conn.execute(
+        f"SELECT f.path, s.name, max(s.parent IS NULL) FROM symbols s JOIN files f "
+        f"ON f.id = s.file_id WHERE f.path IN ({marks(args)}) AND s.name != '' "
+        "GROUP BY f.path, s.name",
+        args,
+    ).fetchall()
+
+
+def uses_in(conn: sqlite3.Connection, paths: Sequence[str], names: Sequence[str]) -> list[PathRow]:
+    """Return a row per (file, name) used: every use in these files, and every use of these
+    names in the other files."""
+    rows = conn.execute(
+        f"SELECT f.path, r.name, sum(r.uses) FROM refs r JOIN files f ON f.id = r.file_id "
+        f"WHERE f.path IN ({marks(paths)}) GROUP BY r.file_id, r.name",
+        list(paths),
+    ).fetchall()
+    if names:
+        rows += conn.execute(
+            f"SELECT f.path, r.name, sum(r.uses) FROM refs r JOIN files f ON f.id = r.file_id "
+            f"WHERE r.name IN ({marks(names)}) AND f.path NOT IN ({marks(paths)}) "
+            "GROUP BY r.file_id, r.name",
+            [*names, *paths],
+        ).fetchall()
+    return rows
+
+
+def file_links(
+    conn: sqlite3.Connection, path: str, *, max_names: int, max_definers: int, max_uses: int
+) -> FileLinks | None:
+    """Return a file's links (None when it is not indexed): the names it uses, most used
+    first, and those defined at its top level, at most `max_names` each way; who defines them
+    (names defined in more than `max_definers` files point nowhere and are left out); and who
+    uses the top-level ones (left out when used more than `max_uses` times in all: such a link
+    is shared with thousands of files, says nothing, and is the slowest part to read)."""
+    row = conn.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
+    if row is None:
+        return None
+    file_id = row[0]
+    own = conn.execute(
+        "SELECT name, parent IS NULL FROM symbols WHERE file_id = ? ORDER BY start_line",
+        (file_id,),
+    ).fetchall()
+    own_names = {name for name, _ in own}
+    used = [
+        (name, count)
+        for name, count in conn.execute(
+            "SELECT name, sum(uses) AS n FROM refs WHERE file_id = ? GROUP BY name "
+            "ORDER BY n DESC, min(rowid)",
+            (file_id,),
+        )
+        if name not in own_names
+    ][:max_names]
+    exported = list(dict.fromkeys(name for name, top in own if top))[:max_names]
+    definers = _definers(conn, [name for name, _ in used] + exported, max_definers)
+    exported = [name for name in exported if name in definers]
+    users = _users(conn, exported, file_id, max_uses)
+    return FileLinks(tuple(used), definers, tuple(users))
+
+
+def _definers(
+    conn: sqlite3.Connection, names: Sequence[str], most: int
+) -> dict[str, tuple[tuple[str, ...], bool]]:
+    """Return, for each name defined in 1..`most` files, (its files, only as a member)."""
+    names = list(dict.fromkeys(names))
+    if not names:
+        return {}
+    narrow = [
+        name
+        for name, files in conn.execute(
+            f"SELECT name, count(DISTINCT file_id) FROM symbols WHERE name IN ({marks(names)}) "
+            "GROUP BY name",
+            names,
+        )
+        if files <= most
+    ]
+    if not narrow:
+        return {}
+    found: dict[str, tuple[list[str], bool]] = {}
+    rows = conn.execute(
+        f"SELECT s.name, f.path, min(s.parent IS NOT NULL) FROM symbols s "
+        f"JOIN files f ON f.id = s.file_id WHERE s.name IN ({marks(narrow)}) "
+        "GROUP BY s.name, f.path",
+        narrow,
+    )
+    for name, path, member in rows:
+        files, all_members = found.get(name, ([], True))
+        files.append(path)
+        found[name] = (files, all_members and bool(member))
+    return {name: (tuple(files), member) for name, (files, member) in found.items()}
+
+
+def _users(
+    conn: sqlite3.Connection, names: Sequence[str], file_id: int, most: int
+) -> list[PathRow]:
+    """Return (name, using file, uses) for the names used at most `most` times in all,
+    leaving out the file itself."""
+    if not names:
+        return []
+    names = [
+        name
+        for name, uses in conn.execute(
+            f"SELECT name, sum(uses) FROM refs WHERE name IN ({marks(names)}) GROUP BY name",
+            list(names),
+        )
+        if uses <= most
+    ]
+    if not names:
+        return []
+    return conn.execute(
+        f"SELECT r.name, f.path, sum(r.uses) FROM refs r JOIN files f ON f.id = r.file_id "
+        f"WHERE r.name IN ({marks(names)}) AND r.file_id != ? GROUP BY r.name, r.file_id",
+        [*names, file_id],
+    ).fetchall()

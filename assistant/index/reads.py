@@ -1,0 +1,163 @@
+"""Reading records back from the index: files, definitions, references, chunks, symbol names.
+
+Each function takes the store's connection and returns the index's own records (model.py), or,
+where one call may return a million rows, plain tuples of a stated shape.
+"""
+
+from __future__ import annotations
+
+import difflib
+import sqlite3
+from collections.abc import Collection, Iterator, Sequence
+
+from assistant.index.model import Chunk, FileRecord, Reference, Symbol
+
+# Every column of a Symbol, joined to its file's path.
+SYMBOLS = (
+    "SELECT f.path, s.name, s.kind, s.start_line, s.end_line, s.signature, s.parent "
+    "FROM symbols s JOIN files f ON f.id = s.file_id"
+)
+FILES = "SELECT path, language, size, mtime_ns, sha, n_lines FROM files"
+# Names starting with a prefix, ignoring case, as a range on the lower(name) index (LIKE scans).
+PREFIX = "lower(s.name) >= ? AND lower(s.name) < ?"
+ROWID_BATCH = 500  # row ids per query (SQLite bounds the parameters of one statement)
+
+SymbolRow = tuple[int, str, str, str | None]  # row id, file path, name, signature
+
+
+def marks(values: Collection[object]) -> str:
+    """Return one SQL parameter mark per value, for `IN (...)`."""
+    return ",".join("?" * len(values))
+
+
+def files(conn: sqlite3.Connection) -> list[FileRecord]:
+    """Return every indexed file, by path."""
+    return [FileRecord(*row) for row in conn.execute(f"{FILES} ORDER BY path")]
+
+
+def file(conn: sqlite3.Connection, path: str) -> FileRecord | None:
+    """Return one file's record, if indexed."""
+    row = conn.execute(f"{FILES} WHERE path = ?", (path,)).fetchone()
+    return FileRecord(*row) if row else None
+
+
+def symbols(conn: sqlite3.Connection, path: str | None, name: str | None) -> list[Symbol]:
+    """Return definitions, optionally of one file and/or with one name."""
+    where, args = _filters(path, name)
+    rows = conn.execute(f"{SYMBOLS} {where} ORDER BY f.path, s.start_line", args)
+    return [Symbol(*row) for row in rows]
+
+
+def symbols_by_rowid(conn: sqlite3.Connection, rowids: Sequence[int]) -> dict[int, Symbol]:
+    """Return the definitions stored in these rows (a row rewritten since is missing)."""
+    found: dict[int, Symbol] = {}
+    columns = SYMBOLS.removeprefix("SELECT ")
+    for start in range(0, len(rowids), ROWID_BATCH):
+        part = rowids[start : start + ROWID_BATCH]
+        rows = conn.execute(f"SELECT s.rowid, {columns} WHERE s.rowid IN ({marks(part)})", part)
+        found.update((row[0], Symbol(*row[1:])) for row in rows)
+    return found
+
+
+def symbol_rows(
+    conn: sqlite3.Connection, kinds: Collection[str], path: str | None
+) -> Iterator[SymbolRow]:
+    """Yield the definitions of these kinds (of one file, or all) by path and line, as rows
+    of numbers and names only: a repository may hold a million."""
+    where, args = ("AND f.path = ?", (path,)) if path else ("", ())
+    ordered = sorted(kinds)
+    return conn.execute(
+        "SELECT s.rowid, f.path, s.name, s.signature FROM symbols s JOIN files f "
+        f"ON f.id = s.file_id WHERE s.kind IN ({marks(ordered)}) {where} "
+        "ORDER BY f.path, s.start_line",
+        (*ordered, *args),
+    )
+
+
+def symbol_count(conn: sqlite3.Connection) -> int:
+    """Return how many definitions the index holds."""
+    return int(conn.execute("SELECT count(*) FROM symbols").fetchone()[0])
+
+
+def references(conn: sqlite3.Connection, path: str | None, name: str | None) -> list[Reference]:
+    """Return references, optionally of one file and/or to one name, by path and line."""
+    where, args = _filters(path, name, table="r")
+    rows = conn.execute(
+        "SELECT f.path, r.name, r.kind, r.lines "
+        f"FROM refs r JOIN files f ON f.id = r.file_id {where} ORDER BY f.path, r.rowid",
+        args,
+    )
+    found = [
+        Reference(path, name, kind, int(line))
+        for path, name, kind, lines in rows
+        for line in lines.split()
+    ]
+    return sorted(found, key=lambda ref: (ref.path, ref.line))
+
+
+def chunks(conn: sqlite3.Connection, path: str | None) -> list[Chunk]:
+    """Return search chunks, optionally of one file."""
+    where, args = ("WHERE f.path = ?", (path,)) if path else ("", ())
+    rows = conn.execute(
+        "SELECT f.path, c.start_line, c.end_line, c.text, c.symbol "
+        f"FROM chunks c JOIN files f ON f.id = c.file_id {where} "
+        "ORDER BY f.path, c.start_line",
+        args,
+    )
+    return [Chunk(*row) for row in rows]
+
+
+def search_symbols(conn: sqlite3.Connection, name_query: str, limit: int) -> list[Symbol]:
+    """Return definitions whose name matches exactly, ignoring case, by prefix, or fuzzily."""
+    found: dict[tuple[str, str, int], Symbol] = {}
+    for sql, arg in (
+        ("s.name = ?", name_query),
+        ("lower(s.name) = lower(?)", name_query),
+        (PREFIX, name_query),
+    ):
+        for symbol in _symbols_where(conn, sql, arg, limit):
+            found.setdefault((symbol.path, symbol.name, symbol.start_line), symbol)
+        if len(found) >= limit:
+            return list(found.values())[:limit]
+    for symbol in _fuzzy_symbols(conn, name_query, limit):
+        found.setdefault((symbol.path, symbol.name, symbol.start_line), symbol)
+    return list(found.values())[:limit]
+
+
+def _symbols_where(conn: sqlite3.Connection, condition: str, arg: str, limit: int) -> list[Symbol]:
+    """Return up to `limit` definitions meeting one condition on the name."""
+    args = _prefix_range(arg) if condition == PREFIX else (arg,)
+    rows = conn.execute(f"{SYMBOLS} WHERE {condition} LIMIT ?", (*args, limit))
+    return [Symbol(*row) for row in rows]
+
+
+def _fuzzy_symbols(conn: sqlite3.Connection, name_query: str, limit: int) -> list[Symbol]:
+    """Return definitions whose name is close to `name_query` (sharing its first two letters)."""
+    if len(name_query) < 3:
+        return []
+    names = [row[0] for row in conn.execute(
+        f"SELECT DISTINCT s.name FROM symbols s WHERE {PREFIX}", _prefix_range(name_query[:2])
+    )]  # fmt: skip
+    close = difflib.get_close_matches(name_query, names, n=10, cutoff=0.75)
+    result = []
+    for name in close:
+        result += _symbols_where(conn, "s.name = ?", name, limit)
+    return result[:limit]
+
+
+def _filters(path: str | None, name: str | None, table: str = "s") -> tuple[str, tuple[str, ...]]:
+    """Return the WHERE clause (and its arguments) for an optional file and name."""
+    clauses, args = [], []
+    if path is not None:
+        clauses.append("f.path = ?")
+        args.append(path)
+    if name is not None:
+        clauses.append(f"{table}.name = ?")
+        args.append(name)
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), tuple(args)
+
+
+def _prefix_range(text: str) -> tuple[str, str]:
+    """Return the bounds of names starting with `text`, ignoring case, for `PREFIX`."""
+    low = text.lower()
+    return low, low + "\U0010ffff"

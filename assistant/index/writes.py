@@ -1,0 +1,151 @@
+"""Write transactions on the index database, and the generation log they keep.
+
+Every write is one transaction that bumps the database's generation and logs which paths it
+changed, so readers in any process can tell their derived data (graphs, maps) is stale, and
+long-lived ones can bring it forward from the paths changed since (`changed_since`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from assistant.index.rows import IndexedFile, write_file
+
+CHANGE_LOG = 256  # generations whose changed paths are kept
+GENERATION = "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation')"
+
+
+def write_files(conn: sqlite3.Connection, parsed: list[IndexedFile], removed: list[str]) -> None:
+    """Replace the rows of changed files and delete removed ones, in one transaction."""
+    with _writing(conn) as first:
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS replaced (path TEXT)")
+        conn.execute("DELETE FROM temp.replaced")
+        conn.executemany("INSERT INTO temp.replaced VALUES (?)", [(p,) for p in removed])
+        _delete_files(conn, "SELECT id FROM files WHERE path IN (SELECT path FROM temp.replaced)")
+        conn.executemany(
+            f"INSERT INTO changes VALUES ({GENERATION}, ?)",
+            [(path,) for path in [*removed, *(record.path for record, _, _ in parsed)]],
+        )
+        stale: list[int] = []
+        next_id = first
+        for record, result, terms in parsed:
+            next_id = write_file(conn, record, result, terms, next_id, stale)
+        if stale:  # chunks gone from edited files: out of FTS5 first, then out of the table
+            conn.executemany(
+                "INSERT INTO chunks_fts (chunks_fts, rowid, path, names, body) "
+                "SELECT 'delete', id, path, names, body FROM chunk_terms WHERE id = ?",
+                [(i,) for i in stale],
+            )
+            conn.executemany("DELETE FROM chunks WHERE id = ?", [(i,) for i in stale])
+        _index_chunks_from(conn, first)
+
+
+def merge_shard(conn: sqlite3.Connection, shard: Path) -> int:
+    """Add (or replace) every file of a shard database written by a bulk-build worker, in one
+    transaction and with SQL alone; return how many files it held."""
+    conn.execute("ATTACH DATABASE ? AS shard", (str(shard),))
+    try:
+        with _writing(conn) as first:
+            _delete_files(conn, "SELECT id FROM files WHERE path IN (SELECT path FROM shard.files)")
+            conn.execute(f"INSERT INTO changes VALUES ({GENERATION}, NULL)")
+            # Shard ids shifted past every id in use: rows keep their links without joins.
+            offset = conn.execute("SELECT coalesce(max(id), 0) FROM files").fetchone()[0]
+            count = conn.execute(
+                "INSERT INTO files (id, path, language, size, mtime_ns, sha, n_lines, terms) "
+                "SELECT id + ?, path, language, size, mtime_ns, sha, n_lines, terms "
+                "FROM shard.files",
+                (offset,),
+            ).rowcount
+            conn.execute(
+                "INSERT INTO symbols SELECT file_id + ?, name, kind, start_line, end_line, "
+                "signature, parent FROM shard.symbols",
+                (offset,),
+            )
+            conn.execute(
+                "INSERT INTO refs SELECT file_id + ?, name, kind, uses, lines FROM shard.refs",
+                (offset,),
+            )
+            conn.execute(
+                "INSERT INTO chunks (id, file_id, start_line, end_line, symbol, text, names, "
+                "extra) SELECT id - (SELECT min(id) FROM shard.chunks) + ?, file_id + ?, "
+                "start_line, end_line, symbol, text, names, extra FROM shard.chunks",
+                (first, offset),
+            )
+            _index_chunks_from(conn, first)
+    finally:
+        conn.execute("DETACH DATABASE shard")
+    return int(count)
+
+
+def touch(conn: sqlite3.Connection, updates: Iterable[tuple[str, int, int]]) -> None:
+    """Record new (size, mtime) for files whose content did not change."""
+    with conn:
+        conn.executemany(
+            "UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?",
+            [(size, mtime, path) for path, size, mtime in updates],
+        )
+
+
+def state(conn: sqlite3.Connection) -> str:
+    """Return a token that changes whenever the indexed content does (in any process)."""
+    rows = dict(conn.execute("SELECT key, value FROM meta"))
+    return f"{rows.get('db_id', '')}:{rows.get('generation', '0')}"
+
+
+def generation(conn: sqlite3.Connection) -> int:
+    """Return the number of writes this database has seen (any process's)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def changed_since(conn: sqlite3.Connection, since: int) -> set[str] | None:
+    """Return the paths written or removed after generation `since`, or None when the log
+    cannot say (too long ago, or a bulk write that did not list its paths)."""
+    current = generation(conn)
+    if since > current or current - since >= CHANGE_LOG:
+        return None
+    rows = conn.execute(
+        "SELECT DISTINCT path FROM changes WHERE generation > ?", (since,)
+    ).fetchall()
+    paths: set[str | None] = {path for (path,) in rows}
+    if None in paths:
+        return None
+    return {path for path in paths if path is not None}
+
+
+@contextmanager
+def _writing(conn: sqlite3.Connection) -> Iterator[int]:
+    """Open a write transaction that bumps the generation; yield the first free chunk id."""
+    with conn:
+        conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+        conn.execute(f"DELETE FROM changes WHERE generation <= {GENERATION} - ?", (CHANGE_LOG,))
+        yield (conn.execute("SELECT max(id) FROM chunks").fetchone()[0] or 0) + 1
+
+
+def _index_chunks_from(conn: sqlite3.Connection, first: int) -> None:
+    """Add the chunks with ids from `first` on (this transaction's) to the FTS5 index."""
+    conn.execute(
+        "INSERT INTO chunks_fts (rowid, path, names, body) "
+        "SELECT id, path, names, body FROM chunk_terms WHERE id >= ?",
+        (first,),
+    )
+
+
+def _delete_files(conn: sqlite3.Connection, ids_sql: str) -> None:
+    """Delete every row of the files whose ids `ids_sql` selects."""
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS doomed (id INTEGER PRIMARY KEY)")
+    conn.execute("DELETE FROM temp.doomed")
+    if not conn.execute(f"INSERT INTO temp.doomed {ids_sql}").rowcount:
+        return
+    doomed = "IN (SELECT id FROM temp.doomed)"
+    # An external-content FTS5 table forgets a row when told its indexed values again.
+    conn.execute(
+        "INSERT INTO chunks_fts (chunks_fts, rowid, path, names, body) "
+        f"SELECT 'delete', id, path, names, body FROM chunk_terms WHERE file_id {doomed}"
+    )
+    for table in ("chunks", "symbols", "refs"):
+        conn.execute(f"DELETE FROM {table} WHERE file_id {doomed}")
+    conn.execute(f"DELETE FROM files WHERE id {doomed}")
