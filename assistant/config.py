@@ -39,7 +39,8 @@ class Settings:
     completion_base_url: str = ""
     completion_api_key: str = ""
     # How the completion endpoint takes FIM: "openai" (/v1/completions with the FIM string as
-    # prompt), "llamacpp" (/infill) or "chat" (FIM wrapped in a chat request).
+    # prompt), "llamacpp" (the same, for llama.cpp's server) or "chat" (FIM wrapped in a chat
+    # request, for endpoints that serve no FIM).
     completion_backend: str = "openai"
     local_gguf: str = ""
     region: str = "intl"

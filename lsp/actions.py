@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,33 +21,65 @@ from assistant.completion.actions import TITLES, ActionRequest, ActionResult
 from assistant.errors import AssistantError
 from assistant.paths import cache_root
 from lsp.edits import workspace_edit
-from lsp.server import AssistantServer, Session
+from lsp.state import AssistantServer, Session, server
 
-COMMANDS = {
-    "assistant.explain": "explain",
-    "assistant.fix": "fix",
-    "assistant.writeTests": "tests",
-    "assistant.addDocstrings": "docstrings",
-    "assistant.refactor": "refactor",
-    "assistant.ask": "ask",
+COMMANDS = {  # action kind -> the command that runs it
+    "explain": "assistant.explain",
+    "fix": "assistant.fix",
+    "tests": "assistant.writeTests",
+    "docstrings": "assistant.addDocstrings",
+    "refactor": "assistant.refactor",
+    "ask": "assistant.ask",
 }
-_COMMAND_OF = {kind: name for name, kind in COMMANDS.items()}
 MESSAGE_CHARS = 2_000
 
 
-def register(server: AssistantServer) -> None:
-    """Register the code action provider and one command per action on `server`."""
-    kinds = [types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorRewrite]
+@server.feature(
+    types.TEXT_DOCUMENT_CODE_ACTION,
+    types.CodeActionOptions(
+        code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorRewrite]
+    ),
+)
+def code_action(params: types.CodeActionParams) -> list[types.CodeAction]:
+    """List the assistant's actions for the selection and its diagnostics."""
+    return code_actions(server, params)
 
-    @server.feature(
-        types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=kinds)
-    )
-    def code_action(ls: AssistantServer, params: types.CodeActionParams) -> list[types.CodeAction]:
-        """List the assistant's actions for the selection and its diagnostics."""
-        return code_actions(ls, params)
 
-    for name, kind in COMMANDS.items():
-        server.command(name)(_command(kind))
+# One command per action; each takes one argument, an object with `uri` and `range`.
+@server.command(COMMANDS["explain"])
+async def explain(*args: Any) -> dict[str, Any]:
+    """Explain the selected code."""
+    return await run_command(server, "explain", args)
+
+
+@server.command(COMMANDS["fix"])
+async def fix(*args: Any) -> dict[str, Any]:
+    """Fix the diagnostic named in the arguments."""
+    return await run_command(server, "fix", args)
+
+
+@server.command(COMMANDS["tests"])
+async def write_tests(*args: Any) -> dict[str, Any]:
+    """Write unit tests for the selected code."""
+    return await run_command(server, "tests", args)
+
+
+@server.command(COMMANDS["docstrings"])
+async def add_docstrings(*args: Any) -> dict[str, Any]:
+    """Add docstrings to the selected code."""
+    return await run_command(server, "docstrings", args)
+
+
+@server.command(COMMANDS["refactor"])
+async def refactor(*args: Any) -> dict[str, Any]:
+    """Refactor the selected code by the instruction in the arguments."""
+    return await run_command(server, "refactor", args)
+
+
+@server.command(COMMANDS["ask"])
+async def ask(*args: Any) -> dict[str, Any]:
+    """Answer the question in the arguments."""
+    return await run_command(server, "ask", args)
 
 
 def code_actions(ls: AssistantServer, params: types.CodeActionParams) -> list[types.CodeAction]:
@@ -74,22 +106,13 @@ def _action(
     code_kind: types.CodeActionKind,
     diagnostics: list[types.Diagnostic] | None = None,
 ) -> types.CodeAction:
-    command = types.Command(title=title, command=_COMMAND_OF[kind], arguments=[args])
+    command = types.Command(title=title, command=COMMANDS[kind], arguments=[args])
     return types.CodeAction(title=title, kind=code_kind, diagnostics=diagnostics, command=command)
 
 
-def _command(kind: str) -> Callable[..., Any]:
-    async def handler(ls: AssistantServer, *args: Any) -> dict[str, Any]:
-        """Run the action with the editor's arguments."""
-        raw = args[0] if args and isinstance(args[0], Mapping) else {}
-        return await run_command(ls, kind, raw)
-
-    handler.__doc__ = f"Run the {kind} action."
-    return handler
-
-
-async def run_command(ls: AssistantServer, kind: str, raw: Mapping[str, Any]) -> dict[str, Any]:
+async def run_command(ls: AssistantServer, kind: str, args: Sequence[Any]) -> dict[str, Any]:
     """Run one action with progress; apply its changes; show its answer; return a summary."""
+    raw = args[0] if args and isinstance(args[0], Mapping) else {}
     session = await ls.current()
     if session is None:
         raise AssistantError("the assistant is not connected to a model (see the first message)")

@@ -9,45 +9,37 @@ from pygls.workspace import TextDocument
 
 from assistant.completion import Cursor, Suggestion
 from assistant.errors import EndpointError
-from lsp.server import AssistantServer
+from lsp.state import AssistantServer, server
 
 _WORD_BEFORE = re.compile(r"[A-Za-z0-9_]*$")
 LABEL_CHARS = 60
 
 
-def register(server: AssistantServer) -> None:
-    """Register the completion handlers on `server`."""
+# Options are never empty: some clients (Emacs's JSON reader) take `{}` for "no provider".
+@server.feature(
+    types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions(work_done_progress=False)
+)
+async def inline_completion(
+    params: types.InlineCompletionParams,
+) -> types.InlineCompletionList | None:
+    """Return the suggestion as ghost text at the cursor."""
+    suggestion = await suggest(server, params.text_document.uri, params.position)
+    if suggestion is None:
+        return None
+    at = types.Range(start=params.position, end=params.position)
+    item = types.InlineCompletionItem(insert_text=suggestion.text, range=at)
+    return types.InlineCompletionList(items=[item])
 
-    # Options are never empty: some clients (Emacs's JSON reader) take `{}` for "no provider".
-    @server.feature(
-        types.TEXT_DOCUMENT_INLINE_COMPLETION,
-        types.InlineCompletionOptions(work_done_progress=False),
-    )
-    async def inline_completion(
-        ls: AssistantServer, params: types.InlineCompletionParams
-    ) -> types.InlineCompletionList | None:
-        """Return the suggestion as ghost text at the cursor."""
-        suggestion = await suggest(ls, params.text_document.uri, params.position)
-        if suggestion is None:
-            return None
-        at = types.Range(start=params.position, end=params.position)
-        item = types.InlineCompletionItem(insert_text=suggestion.text, range=at)
-        return types.InlineCompletionList(items=[item])
 
-    @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(resolve_provider=False))
-    async def completion(
-        ls: AssistantServer, params: types.CompletionParams
-    ) -> types.CompletionList | None:
-        """Return the suggestion as one completion item."""
-        suggestion = await suggest(ls, params.text_document.uri, params.position)
-        if suggestion is None:
-            return None
-        document = ls.workspace.get_text_document(params.text_document.uri)
-        line = document.lines[params.position.line] if document.lines else ""
-        column = document.offset_at_position(params.position) - _line_start(document, params)
-        word = _WORD_BEFORE.search(line[:column])
-        typed = word.group(0) if word else ""
-        return types.CompletionList(is_incomplete=True, items=[item_for(params, typed, suggestion)])
+@server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(resolve_provider=False))
+async def completion(params: types.CompletionParams) -> types.CompletionList | None:
+    """Return the suggestion as one completion item, replacing the word being typed."""
+    suggestion = await suggest(server, params.text_document.uri, params.position)
+    if suggestion is None:
+        return None
+    document = server.workspace.get_text_document(params.text_document.uri)
+    typed = word_before(document, params.position)
+    return types.CompletionList(is_incomplete=True, items=[item_for(params, typed, suggestion)])
 
 
 async def suggest(ls: AssistantServer, uri: str, position: types.Position) -> Suggestion | None:
@@ -88,5 +80,9 @@ def item_for(
     )
 
 
-def _line_start(document: TextDocument, params: types.CompletionParams) -> int:
-    return document.offset_at_position(types.Position(params.position.line, 0))
+def word_before(document: TextDocument, position: types.Position) -> str:
+    """Return the part of a word that is typed before `position`."""
+    line = document.lines[position.line] if document.lines else ""
+    start = document.offset_at_position(types.Position(position.line, 0))
+    word = _WORD_BEFORE.search(line[: document.offset_at_position(position) - start])
+    return word.group(0) if word else ""

@@ -4,39 +4,38 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from lsp.server import AssistantServer
+from lsp.state import AssistantServer, server
 
 
-def register(server: AssistantServer) -> None:
-    """Register the document handlers on `server`."""
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def did_open(params: types.DidOpenTextDocumentParams) -> None:
+    """Start tracking an opened document (clean until it changes)."""
+    server.dirty.discard(params.text_document.uri)
 
-    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: AssistantServer, params: types.DidOpenTextDocumentParams) -> None:
-        """Start tracking an opened document (clean until it changes)."""
-        ls.dirty.discard(params.text_document.uri)
 
-    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: AssistantServer, params: types.DidChangeTextDocumentParams) -> None:
-        """Mark the document modified: its text now overlays the index."""
-        ls.dirty.add(params.text_document.uri)  # laid over the index until saved
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(params: types.DidChangeTextDocumentParams) -> None:
+    """Mark the document modified: its text now overlays the index."""
+    server.dirty.add(params.text_document.uri)  # laid over the index until saved
 
-    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: AssistantServer, params: types.DidCloseTextDocumentParams) -> None:
-        """Stop overlaying a closed document."""
-        ls.dirty.discard(params.text_document.uri)
 
-    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-    async def did_save(ls: AssistantServer, params: types.DidSaveTextDocumentParams) -> None:
-        """Reindex the saved file; it no longer needs an overlay."""
-        ls.dirty.discard(params.text_document.uri)
-        await update_index(ls, [params.text_document.uri])
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(params: types.DidCloseTextDocumentParams) -> None:
+    """Stop overlaying a closed document."""
+    server.dirty.discard(params.text_document.uri)
 
-    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-    async def did_change_watched_files(
-        ls: AssistantServer, params: types.DidChangeWatchedFilesParams
-    ) -> None:
-        """Reindex files changed, created or deleted on disk."""
-        await update_index(ls, [change.uri for change in params.changes])
+
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+async def did_save(params: types.DidSaveTextDocumentParams) -> None:
+    """Reindex the saved file; it no longer needs an overlay."""
+    server.dirty.discard(params.text_document.uri)
+    await update_index(server, [params.text_document.uri])
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+async def did_change_watched_files(params: types.DidChangeWatchedFilesParams) -> None:
+    """Reindex files changed, created or deleted on disk."""
+    await update_index(server, [change.uri for change in params.changes])
 
 
 async def update_index(ls: AssistantServer, uris: list[str]) -> None:

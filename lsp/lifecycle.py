@@ -10,54 +10,52 @@ from pygls.uris import to_fs_path
 
 from assistant.errors import AssistantError
 from lsp.options import parse_options
-from lsp.server import AssistantServer
+from lsp.state import AssistantServer, server
 
 
-def register(server: AssistantServer) -> None:
-    """Register the lifecycle handlers on `server`."""
+@server.feature(types.INITIALIZE)
+def initialize(params: types.InitializeParams) -> None:
+    """Read the editor's options and workspace folder."""
+    try:
+        server.options = parse_options(params.initialization_options, server.options)
+    except AssistantError as error:
+        server.show(f"assistant: {error.one_line()}", types.MessageType.Error)
+    if server.default_root is None:  # `--repo` on the command line wins
+        server.default_root = workspace_root(params)
 
-    @server.feature(types.INITIALIZE)
-    def initialize(ls: AssistantServer, params: types.InitializeParams) -> None:
-        """Read the editor's options and workspace folder."""
-        try:
-            ls.options = parse_options(params.initialization_options, ls.options)
-        except AssistantError as error:
-            ls.show(f"assistant: {error.one_line()}", types.MessageType.Error)
-        if ls.default_root is None:  # `--repo` on the command line wins
-            ls.default_root = workspace_root(params)
 
-    @server.feature(types.INITIALIZED)
-    async def initialized(ls: AssistantServer, params: types.InitializedParams) -> None:
-        """Watch files and open the session (model client, index)."""
-        ls.spawn(watch_files(ls))
-        await open_or_report(ls)
+@server.feature(types.INITIALIZED)
+async def initialized(params: types.InitializedParams) -> None:
+    """Watch files and open the session (model client, index)."""
+    server.spawn(watch_files(server))
+    await open_or_report(server)
 
-    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    async def did_change_configuration(
-        ls: AssistantServer, params: types.DidChangeConfigurationParams
-    ) -> None:
-        """Apply new editor settings; reconnect if the endpoint changed."""
-        try:
-            options = parse_options(params.settings, ls.options)
-        except AssistantError as error:
-            ls.show(f"assistant: {error.one_line()}", types.MessageType.Error)
-            return
-        endpoint_changed = options.endpoint != ls.options.endpoint
-        ls.options = options
-        session = await ls.current()
-        if endpoint_changed or session is None:
-            await open_or_report(ls)
-        else:
-            session.engine.options = options.completion
 
-    @server.feature(types.SHUTDOWN)
-    async def shutdown(ls: AssistantServer, params: None) -> None:
-        """Stop background work and close the session."""
-        for task in list(ls.background):
-            task.cancel()
-        if ls.session is not None:
-            await ls.session.close()
-            ls.session = None
+@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+async def did_change_configuration(params: types.DidChangeConfigurationParams) -> None:
+    """Apply new editor settings; reconnect if the endpoint changed."""
+    try:
+        options = parse_options(params.settings, server.options)
+    except AssistantError as error:
+        server.show(f"assistant: {error.one_line()}", types.MessageType.Error)
+        return
+    endpoint_changed = options.endpoint != server.options.endpoint
+    server.options = options
+    session = await server.current()
+    if endpoint_changed or session is None:
+        await open_or_report(server)
+    else:
+        session.engine.options = options.completion
+
+
+@server.feature(types.SHUTDOWN)
+async def shutdown(params: None) -> None:
+    """Stop background work and close the session."""
+    for task in list(server.background):
+        task.cancel()
+    if server.session is not None:
+        await server.session.close()
+        server.session = None
 
 
 async def open_or_report(ls: AssistantServer) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 
@@ -18,12 +20,12 @@ from assistant.llm import (
     StreamRestarted,
     TextDelta,
 )
+from assistant.testing.server import RecordedRequest
+from tests.llm_support import HI, cancel_after
 from tests.support import settings_for
 
-HI = [{"role": "user", "content": "hi"}]
 
-
-async def drain(client: ModelClient, **options: object) -> list[object]:
+async def drain(client: ModelClient, **options: Any) -> list[object]:
     return [event async for event in client.stream_chat(HI, **options)]
 
 
@@ -33,6 +35,30 @@ async def finished(server, index: int = 0):
 
 def endless(channel: str = "content", **turn: object) -> dict:
     return {**turn, "fault": {"kind": "endless", "channel": channel}}
+
+
+async def hung_up_on(
+    server,
+    error: type[Exception],
+    call: Callable[[ModelClient], Awaitable[object]],
+    retry: RetryPolicy,
+    **settings: object,
+) -> RecordedRequest:
+    """Expect `call` to fail with `error`; check the client hung up; return the request."""
+    async with ModelClient(settings_for(server.base_url, **settings), retry=retry) as client:
+        with pytest.raises(error):
+            await call(client)
+        record = await finished(server)
+    assert record.disconnected
+    return record
+
+
+def chat(client: ModelClient) -> Awaitable[object]:
+    return client.chat(HI)
+
+
+def chat_once(client: ModelClient) -> Awaitable[object]:
+    return client.chat_once(HI)
 
 
 async def test_endless_stream_stops_at_the_time_cap(scripted_server, fast_retry):
@@ -73,23 +99,13 @@ async def test_endless_arguments_and_reasoning_count_against_the_size_cap(
     scripted_server, fast_retry, channel
 ):
     server = scripted_server({"turns": [endless(channel, chunk_size=64)]})
-    settings = settings_for(server.base_url, max_reply_chars=20_000)
-    async with ModelClient(settings, retry=fast_retry) as client:
-        with pytest.raises(ReplyTooLong):
-            await client.chat(HI)
-        record = await finished(server)
-    assert record.disconnected
+    record = await hung_up_on(server, ReplyTooLong, chat, fast_retry, max_reply_chars=20_000)
     assert record.chunks >= 20_000 // 64
 
 
 async def test_endless_empty_chunks_stop_at_the_time_cap(scripted_server, fast_retry):
     server = scripted_server({"turns": [endless("empty")]})
-    settings = settings_for(server.base_url, max_reply_seconds=0.3)
-    async with ModelClient(settings, retry=fast_retry) as client:
-        with pytest.raises(ReplyTimedOut):
-            await client.chat(HI)
-        record = await finished(server)
-    assert record.disconnected
+    await hung_up_on(server, ReplyTimedOut, chat, fast_retry, max_reply_seconds=0.3)
 
 
 async def test_a_silent_server_is_cut_off_at_the_time_cap_not_the_read_timeout(scripted_server):
@@ -173,42 +189,21 @@ async def test_cut_tool_call_is_never_run_as_if_whole(scripted_server):
 
 async def test_cancelling_an_endless_stream_closes_it_at_once(scripted_server):
     server = scripted_server({"turns": [endless(chunk_delay=0.005)]})
-    received: list[object] = []
     async with ModelClient(settings_for(server.base_url)) as client:
-
-        async def consume() -> None:
-            async for event in client.stream_chat(HI):
-                received.append(event)
-
-        task = asyncio.create_task(consume())
-        while len(received) < 5:
-            await asyncio.sleep(0.01)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        await cancel_after(client.stream_chat(HI), 5)
         record = await finished(server)
     assert record.disconnected
 
 
 async def test_non_streamed_chat_stops_at_the_size_cap(scripted_server, fast_retry):
     server = scripted_server({"turns": [endless(chunk_size=256)]})
-    settings = settings_for(server.base_url, max_reply_chars=10_000)
-    async with ModelClient(settings, retry=fast_retry) as client:
-        with pytest.raises(ReplyTooLong):
-            await client.chat_once(HI)
-        record = await finished(server)
-    assert record.disconnected
+    await hung_up_on(server, ReplyTooLong, chat_once, fast_retry, max_reply_chars=10_000)
     assert server.chat_requests[0].stream is False
 
 
 async def test_non_streamed_chat_stops_at_the_time_cap(scripted_server, fast_retry):
     server = scripted_server({"turns": [endless(chunk_delay=0.01)]})
-    settings = settings_for(server.base_url, max_reply_seconds=0.4)
-    async with ModelClient(settings, retry=fast_retry) as client:
-        with pytest.raises(ReplyTimedOut):
-            await client.chat_once(HI)
-        record = await finished(server)
-    assert record.disconnected
+    await hung_up_on(server, ReplyTimedOut, chat_once, fast_retry, max_reply_seconds=0.4)
 
 
 async def test_non_streamed_cut_body_is_retried_then_answered(scripted_server, fast_retry):
@@ -228,10 +223,22 @@ async def test_completion_past_max_tokens_is_refused(scripted_server, fast_retry
             await client.complete_fim("def f():\n    return ", "\n", max_tokens=16)
 
 
-async def test_endless_completion_body_stops_at_the_cap(scripted_server, fast_retry):
+async def test_endless_fim_completion_stops_at_the_cap(scripted_server, fast_retry):
     server = scripted_server({"completions": [endless(chunk_size=512)]})
+
+    def fill(client: ModelClient) -> Awaitable[object]:
+        return client.complete_fim("x = ", "\n", max_tokens=64)
+
+    await hung_up_on(server, ReplyTooLong, fill, fast_retry)
+    assert len(server.completion_requests) == 1  # a reply past a cap is never retried
+
+
+async def test_a_cut_fim_completion_is_retried_and_the_whole_answer_wins(
+    scripted_server, fast_retry
+):
+    cut = {"text": "a + ", "fault": {"kind": "cut"}}
+    server = scripted_server({"completions": [cut, {"text": "a + b"}]})
     async with ModelClient(settings_for(server.base_url), retry=fast_retry) as client:
-        with pytest.raises(ReplyTooLong):
-            await client.complete("x = ", max_tokens=64)
-        record = await asyncio.to_thread(server.wait_for_finish, 0, 5.0)
-    assert record.disconnected
+        result = await client.complete_fim("x = ", "\n")
+    assert result.text == "a + b" and result.finish_reason == "stop"
+    assert len(server.completion_requests) == 2

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from assistant.llm import ChatResult, ModelClient, TextDelta, ToolCall, ToolCallError
+from assistant.llm import ChatResult, ModelClient, ToolCall, ToolCallError
+from tests.llm_support import chat_pieces
 from tests.support import settings_for
 
 READ_FILE_TOOL = {
@@ -26,26 +29,15 @@ READ_FILE_TOOL = {
 }
 
 
-async def collect(client: ModelClient, **kwargs: object) -> tuple[str, ChatResult]:
-    text, result = "", None
-    async for event in client.stream_chat([{"role": "user", "content": "hi"}], **kwargs):
-        if isinstance(event, TextDelta):
-            text += event.text
-        elif isinstance(event, ChatResult):
-            result = event
-    assert result is not None
-    return text, result
+async def collect(client: ModelClient, **kwargs: Any) -> tuple[str, ChatResult]:
+    pieces, result = await chat_pieces(client, **kwargs)
+    return "".join(pieces), result
 
 
 async def test_streamed_text_arrives_in_pieces_and_reassembles(scripted_server):
     server = scripted_server({"turns": [{"text": "Hello, streaming world!", "chunk_size": 4}]})
-    pieces = []
     async with ModelClient(settings_for(server.base_url)) as client:
-        async for event in client.stream_chat([{"role": "user", "content": "hi"}]):
-            if isinstance(event, TextDelta):
-                pieces.append(event.text)
-            else:
-                result = event
+        pieces, result = await chat_pieces(client)
     assert len(pieces) >= 5
     assert "".join(pieces) == "Hello, streaming world!"
     assert result.text == "Hello, streaming world!"

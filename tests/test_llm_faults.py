@@ -17,9 +17,8 @@ from assistant.errors import (
     ServerFailed,
 )
 from assistant.llm import ChatResult, ModelClient, RetryPolicy, StreamRestarted, TextDelta
+from tests.llm_support import HI, cancel_after
 from tests.support import settings_for
-
-HI = [{"role": "user", "content": "hi"}]
 
 
 async def test_429_is_retried_after_the_retry_after_header(scripted_server, fast_retry):
@@ -157,20 +156,8 @@ async def test_context_too_long_is_reported(scripted_server, fast_retry):
 
 async def test_cancelling_mid_stream_closes_the_http_stream(scripted_server):
     server = scripted_server({"turns": [{"text": "x" * 400, "chunk_size": 1, "chunk_delay": 0.02}]})
-    received = []
-
     async with ModelClient(settings_for(server.base_url)) as client:
-
-        async def consume() -> None:
-            async for event in client.stream_chat(HI):
-                received.append(event)
-
-        task = asyncio.create_task(consume())
-        while len(received) < 5:
-            await asyncio.sleep(0.01)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        received = await cancel_after(client.stream_chat(HI), 5)
         record = await asyncio.to_thread(server.wait_for_finish, 0, 5.0)
     assert record.disconnected
     assert len(received) < 100

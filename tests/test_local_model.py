@@ -17,10 +17,11 @@ import openai
 import pytest
 
 from assistant.config import Settings
-from assistant.llm import ModelClient, TextDelta
+from assistant.llm import ModelClient
 from assistant.llm.connect import connect_model
 from assistant.llm.doctor import ECHO_TOOL
 from assistant.llm.local import DEMO_ALIAS, DEMO_MODEL_NOTICE, LocalModelServer, server_for
+from tests.llm_support import cancel_after, chat_pieces
 
 pytestmark = pytest.mark.local_model
 
@@ -50,13 +51,8 @@ def openai_client(server: LocalModelServer) -> openai.AsyncOpenAI:
 
 
 async def test_streamed_chat_arrives_in_several_deltas(local_server):
-    deltas = []
     async with ModelClient(settings_for_local(local_server)) as client:
-        async for event in client.stream_chat([{"role": "user", "content": "Count to five."}]):
-            if isinstance(event, TextDelta):
-                deltas.append(event.text)
-            else:
-                result = event
+        deltas, result = await chat_pieces(client, [{"role": "user", "content": "Count to five."}])
     assert len(deltas) >= 3
     assert result.text == "".join(deltas)
     assert result.finish_reason in ("stop", "length")
@@ -75,13 +71,14 @@ async def test_usage_figures_are_reported(local_server):
     assert streamed.usage.prompt_tokens > 0
 
 
-async def test_completion_stops_at_a_stop_sequence(local_server):
+async def test_fim_completion_stops_at_a_stop_sequence(local_server):
+    # The demo model is no FIM model: it repeats the prefix, which is enough to hit the stop.
     async with ModelClient(settings_for_local(local_server)) as client:
-        result = await client.complete(
-            "1, 2, 3, 4, 5, 6, 7, 8,", max_tokens=40, stop=[" 12"], temperature=0.0
+        result = await client.complete_fim(
+            "1, 2, 3, 4, 5, 6, 7, 8,", "", max_tokens=40, stop=[" 5"]
         )
-    assert result.finish_reason == "stop"
-    assert " 12" not in result.text
+    assert result.finish_reason == "stop"  # read from the stream's last chunk: not a cut answer
+    assert result.text.startswith("1, 2") and " 5" not in result.text
     assert result.usage.completion_tokens < 40
 
 
@@ -102,19 +99,9 @@ async def test_forced_tool_call_is_parsed_into_our_objects(local_server):
 
 async def test_cancelling_mid_stream_frees_the_server(local_server):
     settings = dataclasses.replace(settings_for_local(local_server), max_output_tokens=400)
-    seen = []
     async with ModelClient(settings) as client:
-
-        async def consume() -> None:
-            async for event in client.stream_chat([{"role": "user", "content": "Tell a story."}]):
-                seen.append(event)
-
-        task = asyncio.create_task(consume())
-        while len(seen) < 3:
-            await asyncio.sleep(0.01)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        story = client.stream_chat([{"role": "user", "content": "Tell a story."}])
+        seen = await cancel_after(story, 3, timeout=60)
         # llama.cpp serves one request at a time: this answers only if the old stream closed.
         quick = await asyncio.wait_for(
             client.chat([{"role": "user", "content": "Hi"}], max_tokens=4), 30

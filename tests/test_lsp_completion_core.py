@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
-from assistant.completion import Budget, Cursor, assemble, postprocess, wants_multiline
-from assistant.completion.backend import FimStream
+from assistant.completion import (
+    Budget,
+    CompletionEngine,
+    Cursor,
+    assemble,
+    postprocess,
+    wants_multiline,
+)
 from assistant.completion.overlay import IndexView, ParseCache
 from assistant.index import open_index
-from assistant.llm import ContextFile
+from assistant.llm import ContextFile, ModelClient
+from assistant.llm.fim import FimRequest
 from tests.support import settings_for
 
 CART = '''"""Shopping carts."""
@@ -100,11 +108,12 @@ def test_an_open_secrets_file_is_never_completion_context(shop: Path):
     assert view.text(".env") is None and view.text("shop/keys.env") is None
 
 
-async def test_no_completion_is_asked_for_inside_a_secrets_file():
-    from assistant.completion import CompletionEngine
-
-    engine = CompletionEngine(FimStream(settings_for("http://127.0.0.1:9/v1")), "repo", None)
-    assert await engine.complete(Cursor(".env.production", "API_KEY=", 8)) is None
+async def test_no_completion_is_asked_for_inside_a_secrets_file(scripted_server):
+    server = scripted_server({"completions": [{"text": "leaked"}]})
+    async with ModelClient(settings_for(server.base_url)) as client:
+        engine = CompletionEngine(client, "repo", None)
+        assert await engine.complete(Cursor(".env.production", "API_KEY=", 8)) is None
+    assert server.requests == []
 
 
 def test_without_an_index_the_prompt_is_the_file_alone():
@@ -114,38 +123,37 @@ def test_without_an_index_the_prompt_is_the_file_alone():
     assert context.prefix == "x = 1\ny = "
 
 
-def test_completion_stops_at_the_end_of_the_method():
-    prefix = "class A:\n    def f(self):\n        "
-    suffix = "\n\n    def g(self):\n        pass\n"
-    raw = "x = 1\n        return x\n\n    def h(self):\n        pass\n"
-    assert postprocess(prefix, suffix, raw, path="a.py", multiline=True) == (
-        "x = 1\n        return x"
-    )
+# (prefix, suffix, raw answer, path, multiline) -> what is worth inserting
+POSTPROCESSED = {
+    "stops at the end of the method": (
+        ("class A:\n    def f(self):\n        ", "\n\n    def g(self):\n        pass\n",
+         "x = 1\n        return x\n\n    def h(self):\n        pass\n", "a.py", True),
+        "x = 1\n        return x",
+    ),
+    "stops at the closing brace already in the file": (
+        ("function f() {\n  ", "\n}\n", "let a = 1;\n  return a;\n}\n\nfunction g() {}", "a.js",
+         True),
+        "let a = 1;\n  return a;",
+    ),
+    "drops text repeating the rest of the line": (
+        ("x = foo(", ")\n", "a, b)", "a.py", False), "a, b",
+    ),
+    "cuts at a closer that matches nothing": (
+        ("x = ", "\n", "compute(1)) + 2", "a.py", False), "compute(1)",
+    ),
+    "closes the brackets a one-line suggestion left open": (
+        ("x = ", "\n", "compute(items[0", "a.py", False), "compute(items[0])",
+    ),
+    "keeps only the first line of a one-line suggestion": (
+        ("total = ", "\n", "a + b\nprint(total)", "a.py", False), "a + b",
+    ),
+}  # fmt: skip
 
 
-def test_completion_stops_at_the_closing_brace_already_in_the_file():
-    prefix = "function f() {\n  "
-    suffix = "\n}\n"
-    raw = "let a = 1;\n  return a;\n}\n\nfunction g() {}"
-    assert postprocess(prefix, suffix, raw, path="a.js", multiline=True) == (
-        "let a = 1;\n  return a;"
-    )
-
-
-def test_text_repeating_the_rest_of_the_line_is_dropped():
-    assert postprocess("x = foo(", ")\n", "a, b)", path="a.py", multiline=False) == "a, b"
-
-
-def test_a_closer_that_matches_nothing_cuts_the_suggestion():
-    assert postprocess("x = ", "\n", "compute(1)) + 2", path="a.py", multiline=False) == (
-        "compute(1)"
-    )
-
-
-def test_a_one_line_suggestion_gets_its_brackets_closed():
-    assert postprocess("x = ", "\n", "compute(items[0", path="a.py", multiline=False) == (
-        "compute(items[0])"
-    )
+@pytest.mark.parametrize("case", sorted(POSTPROCESSED))
+def test_postprocess_keeps_only_what_belongs_at_the_cursor(case: str):
+    (prefix, suffix, raw, path, multiline), expected = POSTPROCESSED[case]
+    assert postprocess(prefix, suffix, raw, path=path, multiline=multiline) == expected
 
 
 def test_one_line_unless_the_cursor_opens_a_block():
@@ -155,26 +163,20 @@ def test_one_line_unless_the_cursor_opens_a_block():
     assert not wants_multiline("total = ", "\n")
 
 
-def test_a_single_line_suggestion_keeps_only_its_first_line():
-    assert postprocess("total = ", "\n", "a + b\nprint(total)", path="a.py", multiline=False) == (
-        "a + b"
-    )
+async def streamed(settings, request: FimRequest) -> str:
+    """Return the middle the model client streams for `request`."""
+    async with ModelClient(settings) as client:
+        return "".join([piece async for piece in client.stream_fim(request)])
 
 
 async def test_chat_backend_asks_for_the_middle_and_drops_code_fences(scripted_server):
     server = scripted_server(
         {"turns": [{"text": "```python\ntax_for(subtotal)\n```\n", "chunk_size": 3}]}
     )
-    stream = FimStream(settings_for(server.base_url, completion_backend="chat"))
-    pieces = [
-        piece
-        async for piece in stream.stream(
-            "total = ", "\n", repo_name="shop", path="shop/app.py", max_tokens=32,
-            context_files=[ContextFile("shop/tax.py", "def tax_for(amount): ...")],
-        )
-    ]  # fmt: skip
-    await stream.aclose()
-    assert "".join(pieces) == "tax_for(subtotal)"
+    context = (ContextFile("shop/tax.py", "def tax_for(amount): ..."),)
+    request = FimRequest("total = ", "\n", "shop", context, "shop/app.py", max_tokens=32)
+    text = await streamed(settings_for(server.base_url, completion_backend="chat"), request)
+    assert text == "tax_for(subtotal)"
     prompt = server.chat_requests[0].body["messages"][-1]["content"]
     assert "shop/tax.py:\n```\ndef tax_for(amount): ...\n```" in prompt
     assert "total = <CURSOR>\n" in prompt
@@ -184,8 +186,38 @@ async def test_fim_stream_stops_at_a_control_token(scripted_server):
     server = scripted_server(
         {"completions": [{"text": "a + b<|file_sep|>other.py", "chunk_size": 2}]}
     )
-    stream = FimStream(settings_for(server.base_url))
-    text = "".join([p async for p in stream.stream(
-        "x = ", "\n", repo_name=None, context_files=(), path=None, max_tokens=8)])  # fmt: skip
-    await stream.aclose()
+    text = await streamed(settings_for(server.base_url), FimRequest("x = ", "\n", max_tokens=8))
     assert text == "a + b"
+
+
+@pytest.mark.parametrize("backend", ["openai", "llamacpp"])
+async def test_fim_backends_send_the_fim_prompt_to_the_completions_endpoint(
+    scripted_server, backend
+):
+    server = scripted_server({"completions": [{"text": "a + b"}]})
+    settings = settings_for(server.base_url, completion_backend=backend)
+    assert await streamed(settings, FimRequest("x = ", "\n", stop=("\n",))) == "a + b"
+    (request,) = server.completion_requests
+    assert request.body["prompt"] == "<|fim_prefix|>x = <|fim_suffix|>\n<|fim_middle|>"
+    assert request.body["stop"][0] == "\n" and len(request.body["stop"]) <= 4
+    assert request.stream
+
+
+async def test_a_fim_stream_cut_short_is_an_error_not_a_suggestion(scripted_server):
+    from assistant.errors import EndpointError
+
+    server = scripted_server({"completions": [{"text": "total = sub", "fault": {"kind": "cut"}}]})
+    with pytest.raises(EndpointError, match="cut the answer short"):
+        await streamed(settings_for(server.base_url), FimRequest("x = ", "\n"))
+    assert len(server.completion_requests) == 1  # a late suggestion is not worth a retry
+
+
+async def test_the_engine_hangs_up_once_the_line_is_whole(scripted_server):
+    line = {"text": "tax_for(subtotal)\nprint('more')\n" * 50, "chunk_size": 4}
+    server = scripted_server({"completions": [line], "chunk_delay": 0.005})
+    async with ModelClient(settings_for(server.base_url)) as client:
+        engine = CompletionEngine(client, "shop", None)
+        suggestion = await engine.complete(Cursor("shop/app.py", APP + "\n", len(APP)))
+    assert suggestion is not None and suggestion.text == "tax_for(subtotal)"
+    record = await asyncio.to_thread(server.wait_for_finish, 0, 5.0)
+    assert record.disconnected

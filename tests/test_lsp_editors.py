@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_lsp_server import APP, make_repo, server_command, server_env
+from tests.lsp_support import APP, make_repo, server_command, server_env
 
 SCRIPT = r"""
 local repo, cmd = _G.arg[1], vim.json.decode(_G.arg[2])

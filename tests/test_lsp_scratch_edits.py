@@ -13,7 +13,7 @@ from lsprotocol import types
 from assistant.completion.actions import ActionRequest, FileChange, task_for
 from assistant.completion.scratch import ScratchTree
 from lsp.edits import text_edits, workspace_edit
-from tests.test_lsp_server import apply_text_edits
+from tests.lsp_support import apply_text_edits
 
 
 def utf16(text: str) -> int:
@@ -91,16 +91,22 @@ def test_edit_of_a_last_line_without_newline_uses_utf16_columns():
 def test_new_file_becomes_a_create_and_an_insert(tmp_path: Path):
     change = FileChange("tests/test_new.py", None, "def test():\n    pass\n")
     edit = workspace_edit([change], tmp_path, {}, utf16)
+    assert edit.document_changes is not None
     create, insert = edit.document_changes
     assert isinstance(create, types.CreateFile)
     assert create.uri.endswith("/tests/test_new.py")
+    assert isinstance(insert, types.TextDocumentEdit)
+    assert isinstance(insert.edits[0], types.TextEdit)
     assert insert.edits[0].new_text == "def test():\n    pass\n"
 
 
 def test_open_documents_carry_their_version(tmp_path: Path):
     uri = (tmp_path / "a.py").as_uri()
     edit = workspace_edit([FileChange("a.py", "a\n", "b\n")], tmp_path, {uri: 7}, utf16)
-    assert edit.document_changes[0].text_document.version == 7
+    assert edit.document_changes is not None
+    (change,) = edit.document_changes
+    assert isinstance(change, types.TextDocumentEdit)
+    assert change.text_document.version == 7
 
 
 lines = st.lists(st.sampled_from(["a\n", "b\n", "c\n", "dd\n", "\n", "e"]), max_size=12)

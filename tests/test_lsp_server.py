@@ -4,180 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import socket
-import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-import git
 import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 from pytest_lsp import LanguageClient
 from pytest_lsp.client import make_test_lsp_client
 
-from assistant.testing import ScriptedServer
-
-CART = '''class Cart:
-    """A cart of items."""
-
-    def __init__(self):
-        self.items = []
-
-    def total(self):
-        return sum(price for _name, price in self.items)
-'''
-TAX = '''def tax_for(amount, rate=0.2):
-    """Return the tax on an amount."""
-    return round(amount * rate, 2)
-'''
-APP = (
-    "from shop.cart import Cart\n"
-    "from shop.tax import tax_for\n\n\n"
-    "def checkout(cart: Cart):\n"
-    "    subtotal = cart.total()\n"
-    "    return subtotal + \n"
+from tests.lsp_support import (
+    APP,
+    CART,
+    CURSOR,
+    TAX,
+    Editor,
+    capabilities,
+    make_repo,
+    server_command,
+    server_env,
 )
-CURSOR = types.Position(line=6, character=22)  # after "return subtotal + "
-
-
-def make_repo(root: Path) -> Path:
-    """Create the example repository (a small shop) as a git repository with one commit."""
-    (root / "shop").mkdir(parents=True)
-    (root / "tests").mkdir()
-    files = {
-        "shop/__init__.py": "",
-        "shop/cart.py": CART,
-        "shop/tax.py": TAX,
-        "shop/app.py": APP,
-        "tests/__init__.py": "",
-    }
-    for name, text in files.items():
-        (root / name).write_text(text)
-    repo = git.Repo.init(root)
-    repo.git.add(A=True)
-    repo.git.commit(m="shop", author="T <t@example.com>")
-    return root
-
-
-def server_command(repo: Path, base_url: str) -> list[str]:
-    """Return the command line that starts the language server against `base_url`."""
-    return [
-        sys.executable, "-m", "assistant", "lsp", "--repo", str(repo),
-        "--base-url", base_url, "--model", "qwen3-coder-plus", "--api-key", "test-key",
-    ]  # fmt: skip
-
-
-def server_env(tmp_path: Path) -> dict[str, str]:
-    """Return an environment that keeps the server's cache and config inside `tmp_path`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
-    env["ASSISTANT_CACHE_DIR"] = str(tmp_path / "cache")
-    env["ASSISTANT_CONFIG"] = str(tmp_path / "no-user-config.toml")
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
-    return env
-
-
-def capabilities() -> types.ClientCapabilities:
-    """Return what a capable editor announces (progress, showDocument, documentChanges)."""
-    return types.ClientCapabilities(
-        window=types.WindowClientCapabilities(
-            work_done_progress=True,
-            show_document=types.ShowDocumentClientCapabilities(support=True),
-        ),
-        workspace=types.WorkspaceClientCapabilities(
-            workspace_edit=types.WorkspaceEditClientCapabilities(
-                document_changes=True,
-                resource_operations=[types.ResourceOperationKind.Create],
-            ),
-            apply_edit=True,
-            did_change_watched_files=types.DidChangeWatchedFilesClientCapabilities(
-                dynamic_registration=True
-            ),
-        ),
-    )
-
-
-class Editor:
-    """The test's editor: a pytest-lsp client, the example repository, the edits it applied."""
-
-    def __init__(self, client: LanguageClient, repo: Path, model: ScriptedServer) -> None:
-        self.client = client
-        self.repo = repo
-        self.model = model
-        self.files: dict[str, str] = {}
-        self.applied: list[types.WorkspaceEdit] = []
-        self.registrations: list[types.Registration] = []
-        self.capabilities = types.ServerCapabilities()
-
-        def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
-            return self._apply(params)
-
-        def register_capability(params: types.RegistrationParams) -> None:
-            self.registrations += params.registrations
-
-        client.feature(types.WORKSPACE_APPLY_EDIT)(apply_edit)
-        client.feature(types.CLIENT_REGISTER_CAPABILITY)(register_capability)
-
-    def uri(self, path: str) -> str:
-        return (self.repo / path).as_uri()
-
-    def open(self, path: str, text: str | None = None) -> str:
-        text = (self.repo / path).read_text() if text is None else text
-        self.files[path] = text
-        item = types.TextDocumentItem(
-            uri=self.uri(path), language_id="python", version=1, text=text
-        )
-        self.client.text_document_did_open(types.DidOpenTextDocumentParams(item))
-        return self.uri(path)
-
-    async def wait_for_log(self, text: str, timeout: float = 20.0) -> None:
-        async def seen() -> None:
-            while not any(text in m.message for m in self.client.log_messages):
-                await asyncio.sleep(0.05)
-
-        await asyncio.wait_for(seen(), timeout)
-
-    async def wait_for_index(self) -> None:
-        await self.wait_for_log("index ready")
-
-    def _apply(self, params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
-        self.applied.append(params.edit)
-        for change in params.edit.document_changes or ():
-            if isinstance(change, types.CreateFile):
-                self.files.setdefault(self._path(change.uri), "")
-            elif isinstance(change, types.TextDocumentEdit):
-                path = self._path(change.text_document.uri)
-                if path not in self.files:
-                    self.files[path] = (self.repo / path).read_text()
-                self.files[path] = apply_text_edits(self.files[path], change.edits)
-        return types.ApplyWorkspaceEditResult(applied=True)
-
-    def _path(self, uri: str) -> str:
-        return Path(uri.removeprefix("file://")).relative_to(self.repo).as_posix()
-
-
-def apply_text_edits(text: str, edits: list[Any]) -> str:
-    """Apply LSP text edits to `text` (ASCII, so UTF-16 columns are characters)."""
-    lines = text.splitlines(keepends=True)
-    starts = [0]
-    for line in lines:
-        starts.append(starts[-1] + len(line))
-
-    def offset(position: types.Position) -> int:
-        if position.line >= len(lines):
-            return len(text)
-        return starts[position.line] + position.character
-
-    spans = sorted(((offset(e.range.start), offset(e.range.end), e.new_text) for e in edits),
-                   reverse=True)  # fmt: skip
-    for start, end, new_text in spans:
-        assert text[start:end] is not None
-        text = text[:start] + new_text + text[end:]
-    return text
-
 
 StartEditor = Callable[..., Any]
 
@@ -524,7 +373,7 @@ async def test_tcp_mode_serves_the_same_protocol(tmp_path: Path, scripted_server
         result = await client.initialize_session(
             types.InitializeParams(capabilities=capabilities(), root_uri=repo.as_uri())
         )
-        assert result.server_info.name == "assistant"
+        assert result.server_info is not None and result.server_info.name == "assistant"
         assert result.capabilities.completion_provider is not None
         await client.shutdown_session()
     finally:

@@ -1,7 +1,12 @@
 """Editor assistance shared by front ends: completion context, post-processing, code actions."""
 
 from assistant.completion.context import Budget, CompletionContext, Cursor, assemble
-from assistant.completion.engine import CompletionEngine, CompletionOptions, Suggestion
+from assistant.completion.engine import (
+    CompletionEngine,
+    CompletionOptions,
+    FimSource,
+    Suggestion,
+)
 from assistant.completion.postprocess import postprocess, wants_multiline
 
 __all__ = [
@@ -10,6 +15,7 @@ __all__ = [
     "CompletionEngine",
     "CompletionOptions",
     "Cursor",
+    "FimSource",
     "Suggestion",
     "assemble",
     "postprocess",

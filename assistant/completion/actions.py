@@ -10,20 +10,17 @@ user's files are never written by the agent.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from assistant.completion.live import LiveIndex
 from assistant.completion.scratch import ScratchTree
 from assistant.config import Settings
-from assistant.events import Done, ErrorEvent, FileEdited, TextDelta, TextReset, ToolCallStarted
+from assistant.conversation import Conversation
+from assistant.events import DoneReason, Event, FileEdited, RunSummary, ToolCallStarted
 from assistant.llm import ModelClient
 from assistant.paths import cache_root
-from assistant.prompt import PromptContext, read_rules, system_prompt
-from assistant.runner import policy_for
-from assistant.tools.base import Tool, ToolContext, ToolOutput
 from assistant.workspace import resolve_repo_path
 
 EDITING = ("fix", "tests", "docstrings", "refactor")
@@ -38,6 +35,8 @@ TITLES = {
     "ask": "Ask about the code",
 }
 MAX_TURNS = 16
+READ_TOOLS = ("read_file", "list_files", "search_code", "find_symbol")
+EDIT_TOOLS = (*READ_TOOLS, "edit_file", "write_file", "run_command")
 _TASKS = {
     "explain": "Explain what the selected code does, how it fits in the repository, and "
     "anything surprising about it. Do not change any file.",
@@ -82,18 +81,7 @@ class ActionResult:
 
     text: str
     changes: tuple[FileChange, ...]
-    reason: str
-    error: str = ""
-    endpoint_failed: bool = False
-
-
-@dataclass(frozen=True)
-class _Run:
-    """What one agent run produced: its final text and the files it edited."""
-
-    text: str
-    edited: tuple[str, ...]
-    reason: str
+    reason: DoneReason
     error: str = ""
     endpoint_failed: bool = False
 
@@ -143,7 +131,7 @@ class ActionRunner:
         async with self._lock:
             if request.kind in READING:
                 run = await self._run_agent(self.root, task, progress, editing=False)
-                return ActionResult(run.text, (), run.reason, run.error, run.endpoint_failed)
+                return _result(run, ())
             progress("preparing a scratch copy")
             where = await asyncio.to_thread(self.scratch.prepare, buffers)
             try:
@@ -151,37 +139,32 @@ class ActionRunner:
                 changes = await asyncio.to_thread(self._changes, run.edited, buffers)
             finally:
                 await asyncio.to_thread(self.scratch.release)
-        return ActionResult(run.text, changes, run.reason, run.error, run.endpoint_failed)
+        return _result(run, changes)
 
     async def _run_agent(
         self, where: Path, task: str, progress: Progress, *, editing: bool
-    ) -> _Run:
-        from assistant.agent import Agent, AgentConfig
+    ) -> RunSummary:
         from assistant.index import open_index
+        from assistant.runner import build_agent, policy_for
 
         if self.index is not None:
             await self.index.opened.wait()  # two connections must not create the database at once
         store = await asyncio.to_thread(open_index, self.root, self.settings, update=False)
+        conversation = Conversation(self.root, self.settings, saved=False)
         try:
-            agent = Agent(
-                AgentConfig(
-                    root=where,
-                    settings=self.settings,
-                    client=self.client,
-                    tools=_tools(store, editing),
-                    # auto-edit: edits land in the scratch copy only
-                    policy=policy_for(self.settings, "auto-edit", headless=True, root=where),
-                    system_prompt=system_prompt(self.root, PromptContext(), read_rules(self.root)),
-                    max_turns=MAX_TURNS,
-                )
-            )
-            return await _drive(agent, task, progress)
+            agent = build_agent(
+                where, self.settings, self.client, task,
+                # auto-edit: edits land in the scratch copy only
+                policy=policy_for(self.settings, "auto-edit", headless=True, root=where),
+                conversation=conversation, max_turns=MAX_TURNS, with_context=False,
+                checkpoint=False, tools=EDIT_TOOLS if editing else READ_TOOLS,
+                prompt_root=self.root, index=store,  # search the user's index, not the copy's
+            )  # fmt: skip
+            return await _drive(conversation.run(agent, task), progress)
         finally:
             store.close()
 
-    def _changes(
-        self, edited: tuple[str, ...], buffers: Mapping[str, str]
-    ) -> tuple[FileChange, ...]:
+    def _changes(self, edited: Sequence[str], buffers: Mapping[str, str]) -> tuple[FileChange, ...]:
         result = []
         for path in edited:
             after = self.scratch.read(path)
@@ -195,54 +178,19 @@ class ActionRunner:
         return tuple(result)
 
 
-async def _drive(agent: Any, task: str, progress: Progress) -> _Run:
-    """Run the agent on `task`; report progress; collect its text and the files it edited."""
-    text, error, endpoint, reason = "", "", False, "failed"
-    edited: list[str] = []
-    async for event in agent.run(task):
+async def _drive(events: AsyncIterable[Event], progress: Progress) -> RunSummary:
+    """Follow a run, reporting its tool calls and edits as progress; return its summary."""
+    summary = RunSummary()
+    async for event in events:
+        summary.add(event)
         match event:
-            case TextDelta(text=piece):
-                text += piece
-            case TextReset():
-                text = ""
             case ToolCallStarted(name=name, arguments=arguments):
                 target = arguments.get("path") or arguments.get("query") or ""
                 progress(f"{name} {target}".strip())
-                text = ""  # keep only the final answer, not the narration between tools
             case FileEdited(path=path):
-                edited += [] if path in edited else [path]
                 progress(f"edited {path}")
-            case ErrorEvent(message=message, fatal=True, kind=kind):
-                error, endpoint = message, kind == "endpoint"
-            case Done(reason=done):
-                reason = done
-    return _Run(text.strip(), tuple(edited), reason, error, endpoint)
+    return summary
 
 
-class _SharedIndex:
-    """A search tool that reads the user's index instead of indexing the scratch copy."""
-
-    def __init__(self, tool: Tool, store: Any) -> None:
-        self.tool = tool
-        self.spec = tool.spec
-        self.store = store
-
-    async def run(self, args: Mapping[str, Any], ctx: ToolContext) -> ToolOutput:
-        """Run the wrapped tool with the shared index in the run's state."""
-        if ctx.state.index is None:
-            ctx.state.index = self.store
-        return await self.tool.run(args, ctx)
-
-
-def _tools(store: Any, editing: bool) -> list[Tool]:
-    from assistant.tools.code_search import FindSymbol, ListFiles, SearchCode
-    from assistant.tools.files import EditFile, ReadFile, WriteFile
-    from assistant.tools.run_command import RunCommand
-
-    tools: list[Tool] = [
-        ReadFile(),
-        *(_SharedIndex(t, store) for t in (ListFiles(), SearchCode(), FindSymbol())),
-    ]
-    if editing:
-        tools += [EditFile(), WriteFile(), RunCommand()]
-    return tools
+def _result(run: RunSummary, changes: tuple[FileChange, ...]) -> ActionResult:
+    return ActionResult(run.text.strip(), changes, run.reason, run.error, run.endpoint_failed)

@@ -3,8 +3,9 @@
 One `complete` call per keystroke-triggered request. A newer request for the same file cancels
 the older one (and with it its HTTP request); so does the editor's `$/cancelRequest`, which
 cancels the awaiting task. Index lookups and tree-sitter run in the index's read thread; the
-model call is asynchronous. Answers are cached per position, and a suggestion the user types
-into is served from memory.
+model call is asynchronous, through a `FimSource` (the model client). The engine hangs up as
+soon as the line or block is whole. Answers are cached per position, and a suggestion the user
+types into is served from memory.
 """
 
 from __future__ import annotations
@@ -12,20 +13,29 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
+from contextlib import aclosing
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from assistant.completion.backend import FimStream
 from assistant.completion.context import Budget, CompletionContext, Cursor, assemble
 from assistant.completion.live import LiveIndex
 from assistant.completion.postprocess import postprocess, stop_at_dedent
-from assistant.llm import fim
+from assistant.llm.fim import FimRequest
 from assistant.security.secrets import is_secret_path
 
 log = logging.getLogger(__name__)
 CACHE_SIZE = 128
 KEY_PREFIX_CHARS = 2_000
 KEY_SUFFIX_CHARS = 500
+
+
+class FimSource(Protocol):
+    """Where suggestions come from: fill-in-the-middle answers, streamed (the model client)."""
+
+    def stream_fim(self, request: FimRequest) -> AsyncGenerator[str, None]:
+        """Yield the middle as it streams; closing the generator hangs up."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -54,12 +64,12 @@ class CompletionEngine:
 
     def __init__(
         self,
-        backend: FimStream,
+        source: FimSource,
         repo_name: str,
         index: LiveIndex | None = None,
         options: CompletionOptions | None = None,
     ) -> None:
-        self.backend = backend
+        self.source = source
         self.repo_name = repo_name
         self.index = index
         self.options = options or CompletionOptions()
@@ -110,8 +120,7 @@ class CompletionEngine:
 
     async def _ask(self, context: CompletionContext) -> str:
         multiline = context.multiline
-        text = ""
-        async for piece in self.backend.stream(
+        request = FimRequest(
             context.prefix,
             context.suffix,
             repo_name=self.repo_name if context.files else None,
@@ -119,13 +128,14 @@ class CompletionEngine:
             path=context.path,
             max_tokens=self.options.max_tokens if multiline else self.options.max_line_tokens,
             stop=() if multiline else ("\n",),
-        ):
-            text += piece
-            if not multiline and "\n" in text.lstrip("\n"):
-                break  # the line is complete: hang up
-            if multiline and text.endswith("\n") and stop_at_dedent(context.prefix, text) != text:
-                break  # the block has ended
-        return fim.cut_middle(text)
+        )
+        text = ""
+        async with aclosing(self.source.stream_fim(request)) as pieces:
+            async for piece in pieces:
+                text += piece
+                if _is_whole(context, text):
+                    break  # hang up: the rest is not wanted
+        return text
 
     async def _tidy(self, cursor: Cursor, context: CompletionContext, raw: str) -> str:
         def run() -> str:
@@ -171,3 +181,10 @@ class CompletionEngine:
             rest = suggestion.text[len(typed) :]
             return Suggestion(rest, suggestion.multiline, suggestion.labels, cached=True)
         return None
+
+
+def _is_whole(context: CompletionContext, text: str) -> bool:
+    """Return whether streamed `text` already holds the whole line (or block) wanted."""
+    if not context.multiline:
+        return "\n" in text.lstrip("\n")
+    return text.endswith("\n") and stop_at_dedent(context.prefix, text) != text

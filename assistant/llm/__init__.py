@@ -2,7 +2,7 @@
 
 from assistant.llm.bounds import ReplyCut, ReplyTimedOut, ReplyTooLong
 from assistant.llm.client import ChatEvent, ModelClient
-from assistant.llm.fim import ContextFile
+from assistant.llm.fim import ContextFile, FimRequest
 from assistant.llm.retry import RetryPolicy
 from assistant.llm.types import (
     ChatResult,
@@ -19,6 +19,7 @@ __all__ = [
     "ChatResult",
     "CompletionResult",
     "ContextFile",
+    "FimRequest",
     "ModelClient",
     "ReplyCut",
     "ReplyTimedOut",

@@ -24,7 +24,7 @@ from assistant.errors import EndpointError, ServerFailed
 T = TypeVar("T")
 
 # A generous estimate: real tokens average 3-4 characters, long whitespace runs in code more.
-CHARS_PER_TOKEN = 6
+MAX_CHARS_PER_TOKEN = 6  # an upper bound (long whitespace runs), not an estimate
 TOKEN_SLACK_CHARS = 512
 
 
@@ -62,7 +62,7 @@ class ReplyLimits:
         """Return the characters a reply may have: max_chars, or less under max_tokens."""
         if self.max_tokens is None:
             return self.max_chars
-        return min(self.max_chars, self.max_tokens * CHARS_PER_TOKEN + TOKEN_SLACK_CHARS)
+        return min(self.max_chars, self.max_tokens * MAX_CHARS_PER_TOKEN + TOKEN_SLACK_CHARS)
 
     def deadline(self) -> float:
         """Return the event-loop time at which a reply started now must be over."""

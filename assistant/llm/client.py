@@ -1,16 +1,21 @@
-"""The model client: streaming chat with tools, FIM completions, retries, clear errors."""
+"""The model client: streaming chat with tools, FIM completions, retries, clear errors.
+
+Fill-in-the-middle has one path: `stream_fim` streams the middle as it comes (an editor hangs
+up as soon as its suggestion is whole, which closes the HTTP request) and `complete_fim` reads
+all of it, with retries. Both redact the code around the cursor, build the prompt (or, with
+`completion_backend = "chat"`, the chat request), send the stops and hold the reply to its
+bounds the same way.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Mapping, Sequence
 from contextlib import aclosing
 from typing import Any
 
-import httpx
 import openai
-from openai.types import Completion
 from openai.types.chat import ChatCompletion
 
 from assistant.config import Settings
@@ -33,12 +38,14 @@ from assistant.llm.retry import (
     to_endpoint_error,
     with_retries,
 )
-from assistant.llm.stream import ChatAssembler, build_result, usage_of
+from assistant.llm.stream import ChatAssembler, CompletionTally, build_result, usage_of
 from assistant.llm.types import ChatResult, CompletionResult, StreamRestarted, TextDelta, Usage
 
 log = logging.getLogger(__name__)
 
 ChatEvent = TextDelta | StreamRestarted | ChatResult
+# A FIM answer is a suggestion the user waits for: past this, it is not worth having.
+FIM_REQUEST_TIMEOUT = 30.0
 
 
 class ModelClient:
@@ -125,7 +132,7 @@ class ModelClient:
         tools: Sequence[Mapping[str, Any]] | None,
         limits: ReplyLimits,
         deadline: float,
-    ) -> AsyncIterator[TextDelta | ChatResult]:
+    ) -> AsyncGenerator[TextDelta | ChatResult, None]:
         """Make one streamed request; raise ReplyCut when it ends with no finish reason."""
         assembler = ChatAssembler(tools, prompt_chars=_prompt_chars(request["messages"]))
         meter = ReplyMeter(limits)
@@ -195,37 +202,6 @@ class ModelClient:
 
         return await with_retries(call, self.retry, base_url, self.model)
 
-    async def complete(
-        self,
-        prompt: str,
-        *,
-        max_tokens: int = 256,
-        stop: Sequence[str] = (),
-        temperature: float = 0.0,
-    ) -> CompletionResult:
-        """Return a plain completion of `prompt` over /v1/completions, within the bounds."""
-        model = self.settings.effective_completion_model
-        base_url = self.settings.effective_completion_base_url
-        request = {
-            "model": model,
-            "prompt": self._outbound.prompt(prompt),
-            "max_tokens": max_tokens,
-            "temperature": temperature,
-            "stop": list(stop) or None,
-        }
-        limits = self._limits(max_tokens)
-        deadline = limits.deadline()
-
-        async def call() -> CompletionResult:
-            raw = self._completion.completions.with_streaming_response.create(**request)
-            response = Completion.construct(**await read_json(raw, limits, deadline, base_url))
-            choice = _first_choice(response, base_url)
-            usage = usage_of(response.usage)
-            _check_whole(limits, usage, len(choice.text or ""))
-            return CompletionResult(choice.text or "", usage, choice.finish_reason)
-
-        return await with_retries(call, self.retry, base_url, model)
-
     async def complete_fim(
         self,
         prefix: str,
@@ -239,18 +215,99 @@ class ModelClient:
     ) -> CompletionResult:
         """Fill in the middle between `prefix` and `suffix`, with repository context if given.
 
-        When a secret spans the cursor, no request is made and the completion is empty.
+        The whole middle, retried like any request. When a secret spans the cursor, no request
+        is made and the completion is empty.
         """
-        parts = self._outbound.fim_parts(prefix, suffix)
+        request = fim.FimRequest(
+            prefix, suffix, repo_name, tuple(context_files), path, max_tokens, tuple(stop)
+        )
+        limits = self._limits(max_tokens)
+        deadline = limits.deadline()  # for all the tries together
+
+        async def call() -> CompletionResult:
+            tally = CompletionTally()
+            async with aclosing(self._fim_pieces(request, tally, limits, deadline)) as pieces:
+                text = "".join([piece async for piece in pieces])
+            return CompletionResult(text, tally.usage(), tally.finish_reason)
+
+        base_url = self.settings.effective_completion_base_url
+        return await with_retries(call, self.retry, base_url, self._fim_model)
+
+    async def stream_fim(self, request: fim.FimRequest) -> AsyncGenerator[str, None]:
+        """Yield the middle as it streams, cut at a FIM control token (from chat: a fence).
+
+        Closing the generator, or cancelling the task reading it, closes the HTTP request. No
+        retries: a late suggestion is worth nothing. When a secret spans the cursor, no request
+        is made and nothing is yielded. Failures raise EndpointError.
+        """
+        limits = self._limits(request.max_tokens)
+        stream = self._fim_pieces(request, CompletionTally(), limits, limits.deadline())
+        try:
+            async with aclosing(stream) as pieces:
+                async for piece in pieces:
+                    yield piece
+        except Exception as error:
+            base_url = self.settings.effective_completion_base_url
+            raise to_endpoint_error(error, base_url, self._fim_model) from error
+
+    async def _fim_pieces(
+        self, request: fim.FimRequest, tally: CompletionTally, limits: ReplyLimits, deadline: float
+    ) -> AsyncGenerator[str, None]:
+        """Stream one FIM answer, cut as it arrives; raise ReplyCut if it ends unfinished."""
+        parts = self._outbound.fim_parts(request.prefix, request.suffix)
         if parts is None:
             log.info("no completion requested: a secret spans the cursor")
-            return CompletionResult("")
+            return
+        chat = self.settings.completion_backend == "chat"
+        files = request.context_files
+        tally.prompt_chars = sum(map(len, parts)) + sum(len(f.content) for f in files)
+        meter, cutter = ReplyMeter(limits), fim.cutter_for(chat)
+        stream = await within(deadline, self._open_fim(request, *parts, chat=chat), limits)
+        try:
+            while (chunk := await next_chunk(stream, deadline, limits)) is not None:
+                meter.chunk(chunk)
+                piece, done = cutter.feed(tally.feed(chunk))
+                if piece:
+                    yield piece
+                if done:
+                    return  # the middle is whole: hang up
+        finally:
+            await stream.close()
+        if tally.finish_reason is None:
+            raise reply_cut(self.settings.effective_completion_base_url)
+        if rest := cutter.flush():
+            yield rest
+
+    def _open_fim(
+        self, request: fim.FimRequest, prefix: str, suffix: str, *, chat: bool
+    ) -> Awaitable[Any]:
+        """Start the streamed request: a FIM prompt, or the same wrapped in a chat request."""
+        settings = self.settings
+        options: dict[str, Any] = {
+            "model": self._fim_model,
+            "max_tokens": request.max_tokens,
+            "temperature": 0.0,
+            "stop": fim.stop_sequences(request.stop, chat=chat) or None,
+            "stream": True,
+            "timeout": openai.Timeout(
+                min(settings.request_timeout, FIM_REQUEST_TIMEOUT),
+                connect=settings.connect_timeout,
+            ),
+        }
+        files, path = request.context_files, request.path
+        if chat:
+            options["messages"] = self._outbound.messages(
+                fim.chat_messages(prefix, suffix, files, path)
+            )
+            return self._completion.chat.completions.create(**options)
         prompt = fim.build_prompt(
-            *parts, repo_name=repo_name, context_files=context_files, path=path
+            prefix, suffix, repo_name=request.repo_name, context_files=files, path=path
         )
-        stops = list(dict.fromkeys([*fim.FIM_STOP_SEQUENCES, *stop]))
-        result = await self.complete(prompt, max_tokens=max_tokens, stop=stops)
-        return CompletionResult(fim.cut_middle(result.text), result.usage, result.finish_reason)
+        return self._completion.completions.create(prompt=self._outbound.prompt(prompt), **options)
+
+    @property
+    def _fim_model(self) -> str:
+        return self.settings.effective_completion_model
 
     @property
     def model(self) -> str:
@@ -309,7 +366,7 @@ def _check_whole(limits: ReplyLimits, usage: Usage, chars: int) -> None:
 
 
 def _openai_client(base_url: str, api_key: str, settings: Settings) -> openai.AsyncOpenAI:
-    timeout = httpx.Timeout(settings.request_timeout, connect=settings.connect_timeout)
+    timeout = openai.Timeout(settings.request_timeout, connect=settings.connect_timeout)
     # Our own retries (with Retry-After and clear errors) replace the client's.
     return openai.AsyncOpenAI(
         base_url=base_url or None, api_key=api_key or "not-needed", max_retries=0, timeout=timeout

@@ -1,4 +1,5 @@
-"""Assemble streamed chat chunks into one answer: text, tool calls by index, usage."""
+"""Assemble streamed chunks into one answer: chat (text, tool calls by index, usage) or a
+completion (text, finish reason, usage)."""
 
 from __future__ import annotations
 
@@ -82,6 +83,34 @@ class ChatAssembler:
                 partial.arguments.append(function.arguments)
 
 
+class CompletionTally:
+    """Follow a streamed completion (FIM, or FIM wrapped in chat): its text, finish, usage."""
+
+    def __init__(self) -> None:
+        self.finish_reason: str | None = None
+        self.prompt_chars = 0  # for the estimate, when the server reports no usage
+        self._reported: Usage | None = None
+        self._chars = 0
+
+    def feed(self, chunk: Any) -> str:
+        """Take one chunk (a completion's or a chat's); return the text in it."""
+        if getattr(chunk, "usage", None) is not None:
+            self._reported = _usage(chunk.usage)
+        pieces = []
+        for choice in getattr(chunk, "choices", None) or ():
+            delta = getattr(choice, "delta", None)
+            piece = delta.content if delta is not None else getattr(choice, "text", None)
+            pieces.append(piece if isinstance(piece, str) else "")
+            self.finish_reason = choice.finish_reason or self.finish_reason
+        text = "".join(pieces)
+        self._chars += len(text)
+        return text
+
+    def usage(self) -> Usage:
+        """Return the usage the server reported, or an estimate when it reported none."""
+        return self._reported or Usage.estimate(self.prompt_chars, self._chars)
+
+
 def build_result(
     content: str,
     raw_calls: Sequence[tuple[str, str, str]],
@@ -94,7 +123,10 @@ def build_result(
     errors: list[ToolCallError] = []
     for number, (call_id, name, raw) in enumerate(raw_calls):
         parsed = parse_arguments(call_id or f"call_{number}", name, raw)
-        (calls if isinstance(parsed, ToolCall) else errors).append(parsed)
+        if isinstance(parsed, ToolCall):
+            calls.append(parsed)
+        else:
+            errors.append(parsed)
     text, xml_calls, xml_errors = split_xml_tool_calls(content, tools)
     calls += xml_calls
     errors += xml_errors

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.context.tokens import tokens_for
+
 
 @dataclass(frozen=True)
 class ToolCall:
@@ -70,7 +72,7 @@ class Usage:
     @classmethod
     def estimate(cls, prompt_chars: int, completion_chars: int) -> Usage:
         """Return an estimate for a server that streams without reporting usage."""
-        prompt, completion = prompt_chars // 4, completion_chars // 4
+        prompt, completion = tokens_for(prompt_chars), tokens_for(completion_chars)
         return cls(prompt, completion, prompt + completion, estimated=True)
 
 

@@ -14,7 +14,6 @@ from typing import Any
 from assistant.llm.types import ToolCall, ToolCallError
 
 OPEN_TAG = "<tool_call>"
-CLOSE_TAG = "</tool_call>"
 _BLOCK = re.compile(r"<tool_call>(.*?)(?:</tool_call>|\Z)", re.DOTALL)
 _FUNCTION = re.compile(r"<function=([^>\s]+)\s*>(.*?)(?:</function>|\Z)", re.DOTALL)
 _PARAMETER = re.compile(
@@ -34,7 +33,10 @@ def split_xml_tool_calls(
     for number, match in enumerate(_BLOCK.finditer(content)):
         call_id = f"{id_prefix}_{number}"
         parsed = _parse_block(match.group(1), call_id, schemas)
-        (calls if isinstance(parsed, ToolCall) else errors).append(parsed)
+        if isinstance(parsed, ToolCall):
+            calls.append(parsed)
+        else:
+            errors.append(parsed)
     text = _BLOCK.sub("", content).strip()
     return text, calls, errors
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from assistant.agent import Agent, AgentConfig
-from assistant.completion.backend import FimStream
 from assistant.events import Done, ErrorEvent, ToolResult
 from assistant.llm import ContextFile, ModelClient, RetryPolicy
 from assistant.llm import fim as fim_tokens
+from assistant.llm.fim import FimRequest
 from assistant.permissions import PermissionPolicy
 from assistant.tools import default_tools
 from tests.support import commit_files, settings_for
@@ -135,16 +135,9 @@ async def test_a_secret_split_by_the_cursor_makes_no_fim_request(scripted_server
 @pytest.mark.parametrize("backend", ["openai", "chat"])
 async def test_a_secret_split_by_the_cursor_makes_no_streamed_request(scripted_server, backend):
     server = scripted_server({"completions": [{"text": "leaked"}], "turns": [{"text": "leaked"}]})
-    stream = FimStream(secret_settings(server.base_url, completion_backend=backend))
-    try:
-        pieces = [
-            piece
-            async for piece in stream.stream(
-                *SPLIT, repo_name="app", context_files=(), path="app.py", max_tokens=16
-            )
-        ]
-    finally:
-        await stream.aclose()
+    request = FimRequest(*SPLIT, repo_name="app", path="app.py", max_tokens=16)
+    async with ModelClient(secret_settings(server.base_url, completion_backend=backend)) as client:
+        pieces = [piece async for piece in client.stream_fim(request)]
     assert pieces == []
     assert server.requests == []
 
@@ -164,25 +157,24 @@ async def test_a_secret_beside_the_cursor_is_sent_redacted(scripted_server):
 
 async def test_a_streamed_suggestion_beside_a_secret_is_asked_without_it(scripted_server):
     server = scripted_server({"completions": [{"text": "print(API_TOKEN)"}]})
-    stream = FimStream(secret_settings(server.base_url))
-    try:
-        text = "".join(
-            [
-                piece
-                async for piece in stream.stream(
-                    'API_TOKEN = "Zx9Qw8Er7Ty6Ui5Op2As"\n',
-                    "\n",
-                    repo_name=None,
-                    context_files=(),
-                    path=None,
-                    max_tokens=16,
-                )
-            ]
-        )
-    finally:
-        await stream.aclose()
+    request = FimRequest('API_TOKEN = "Zx9Qw8Er7Ty6Ui5Op2As"\n', "\n", max_tokens=16)
+    async with ModelClient(secret_settings(server.base_url)) as client:
+        text = "".join([piece async for piece in client.stream_fim(request)])
     assert text == "print(API_TOKEN)"
     assert "Zx9Qw8Er7Ty6Ui5Op2As" not in server.completion_requests[0].body["prompt"]
+
+
+async def test_chat_wrapped_fim_sends_no_planted_secret(scripted_server):
+    server = scripted_server({"turns": [{"text": "pass"}]})
+    settings = secret_settings(server.base_url, completion_backend="chat")
+    context = [ContextFile("deploy.py", f'AWS_ACCESS_KEY_ID = "{AWS_KEY}"\n{PRIVATE_KEY}\n')]
+    prefix = f'token = "{OPENAI_KEY}"\nkey = "{USER_KEY}"\ngreeting = "hel'
+    async with ModelClient(settings) as client:
+        await client.complete_fim(
+            prefix, 'lo"\n', repo_name="app", context_files=context, path="app.py"
+        )
+    assert_nothing_planted_was_sent(server)
+    assert 'greeting = "hel<CURSOR>lo"' in server.chat_requests[0].body["messages"][-1]["content"]
 
 
 async def test_a_key_body_read_without_its_begin_line_never_reaches_the_model(
