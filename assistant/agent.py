@@ -12,12 +12,13 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.budget import fit_to_budget, mechanical_summary
 from assistant.config import Settings
 from assistant.errors import AssistantError, EndpointError
 from assistant.events import (
+    ApprovalKind,
     ApprovalRequest,
     Done,
     ErrorEvent,
@@ -29,7 +30,7 @@ from assistant.events import (
     ToolResult,
     UsageUpdate,
 )
-from assistant.llm import ChatResult, ModelClient, StreamRestarted, ToolCall, ToolCallError, Usage
+from assistant.llm import ChatResult, ModelClient, StreamRestarted, ToolCall, Usage
 from assistant.llm import TextDelta as ModelText
 from assistant.permissions import Decision, PermissionPolicy
 from assistant.security.secrets import Redactor
@@ -43,6 +44,9 @@ from assistant.tools.base import (
     cut_middle,
 )
 from assistant.tools.changes import ChangeLog, NoChangeLog
+
+if TYPE_CHECKING:
+    from assistant.index import IndexStore
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +71,7 @@ class AgentConfig:
     history: list[dict[str, Any]] = field(default_factory=list)
     max_turns: int = 30
     on_message: Callable[[dict[str, Any]], None] | None = None  # e.g. the session log
+    index: IndexStore | None = None  # lent to the search tools (editor actions); never closed
 
 
 class Agent:
@@ -85,7 +90,7 @@ class Agent:
     async def run(self, task: str) -> AsyncIterator[Event]:
         """Work on `task` until the model stops, the turn limit, or cancellation."""
         edited: list[str] = []
-        state = RunState()
+        state = RunState(index=self.config.index)
         factory = self.config.changes
         changes = (
             factory(task.splitlines()[0][:60] if task else "turn") if factory else NoChangeLog()
@@ -123,7 +128,8 @@ class Agent:
                     if isinstance(event, FileEdited) and event.path not in edited:
                         edited.append(event.path)
                     yield event
-        yield ErrorEvent(f"stopped after {self.config.max_turns} model turns (turn limit)")
+        turns = self.config.max_turns
+        yield ErrorEvent(f"stopped after {turns} model turns (turn limit)", kind="turn_limit")
         yield Done("turn_limit", edited=tuple(edited))
 
     async def _ask_model(self) -> AsyncIterator[Event | ChatResult]:
@@ -141,7 +147,7 @@ class Agent:
                     yield UsageUpdate(event.usage, self.usage, event.usage.prompt_tokens)
                     yield event
         except EndpointError as error:
-            yield ErrorEvent(error.one_line(), fatal=True, kind="endpoint")
+            yield ErrorEvent(error.one_line(), kind="endpoint", fatal=True)
 
     async def _run_tool(
         self, call: ToolCall, state: RunState, changes: ChangeLog
@@ -179,12 +185,13 @@ class Agent:
         self, call: ToolCall, kind: str, summary: str, detail: str, events: asyncio.Queue[Event]
     ) -> Grant:
         policy = self.config.policy
-        decision = policy.for_edit() if kind == "edit" else policy.for_command(summary)
+        approval: ApprovalKind = "edit" if kind == "edit" else "command"
+        decision = policy.for_edit() if approval == "edit" else policy.for_command(summary)
         if decision is Decision.ALLOW:
             return Grant.POLICY
         if decision is Decision.DENY or self.config.approve is None:
             return Grant.REFUSED
-        request = ApprovalRequest(call.id, call.name, summary, detail, kind=kind)
+        request = ApprovalRequest(call.id, call.name, approval, summary, detail)
         events.put_nowait(request)
         return Grant.PERSON if await self.config.approve(request) else Grant.REFUSED
 
@@ -236,4 +243,4 @@ def _tool_message(call_id: str, text: str) -> dict[str, Any]:
     return {"role": "tool", "tool_call_id": call_id, "content": text}
 
 
-__all__ = ["Agent", "AgentConfig", "Approver", "ToolCallError"]
+__all__ = ["Agent", "AgentConfig", "Approver"]

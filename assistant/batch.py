@@ -17,18 +17,19 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from assistant.batch_state import BatchState, TargetState, state_path
 from assistant.config import Settings
-from assistant.errors import AssistantError, EndpointError, GitError
-from assistant.events import Done, ErrorEvent, UsageUpdate
+from assistant.context.tokens import tokens_for
+from assistant.errors import AssistantError, GitError
+from assistant.events import RunSummary
 from assistant.git import GitRepository, ScratchWorktree
 from assistant.llm import ModelClient
 from assistant.tools.run_command import run_shell, sandbox_for
 
 log = logging.getLogger(__name__)
 
-CHARS_PER_TOKEN = 4
 PROMPT_OVERHEAD_TOKENS = 2_500  # system prompt and tool schemas, per target request
 TURNS_ESTIMATE = 3
 
@@ -59,12 +60,11 @@ def make_plan(root: Path, targets: Sequence[str]) -> Plan:
     tokens = 0
     for target in targets:
         size = (root / target).stat().st_size if (root / target).is_file() else 0
-        tokens += TURNS_ESTIMATE * (PROMPT_OVERHEAD_TOKENS + size // CHARS_PER_TOKEN)
+        tokens += TURNS_ESTIMATE * (PROMPT_OVERHEAD_TOKENS + tokens_for(size))
     return Plan(tuple(dict.fromkeys(targets)), tokens)
 
 
 Progress = Callable[[BatchState], None]
-ClientFactory = Callable[[], ModelClient]
 
 
 class BatchRun:
@@ -140,16 +140,19 @@ class BatchRun:
     ) -> None:
         await self._update(state, target, status="running", error="")
         try:
-            scratch = await asyncio.to_thread(self._fresh_scratch, slot, state.base)
-            tokens, error, endpoint = await self._agent_on(scratch, target.path)
-            if endpoint:
+            # a clean checkout of the base (checked: see assistant/git/worktrees)
+            scratch = await asyncio.to_thread(slot.reset, state.base)
+            run = await self._agent_on(scratch, target.path)
+            tokens = run.usage.total_tokens
+            if run.endpoint_failed:
                 self._endpoint_down.set()
-                await self._update(state, target, status="pending", error=error, tokens=tokens)
+                await self._update(state, target, status="pending", error=run.error, tokens=tokens)
                 return
-            if error:
+            if run.reason != "completed":
+                error = run.error or f"agent stopped: {run.reason}"
                 await self._update(state, target, status="failed", error=error, tokens=tokens)
                 return
-            diff = await asyncio.to_thread(self._scratch_diff, slot, state.base)
+            diff = await asyncio.to_thread(slot.diff, state.base)
             if not diff:
                 await self._update(state, target, status="unchanged", tokens=tokens)
                 return
@@ -170,8 +173,9 @@ class BatchRun:
         except AssistantError as error:
             await self._update(state, target, status="failed", error=error.one_line())
 
-    async def _agent_on(self, scratch: Path, target: str) -> tuple[int, str, bool]:
-        """Run the agent on one target; return (tokens, error, whether the endpoint failed)."""
+    async def _agent_on(self, scratch: Path, target: str) -> RunSummary:
+        """Run the agent on one target in its scratch worktree; return what the run came to."""
+        from assistant.conversation import Conversation
         from assistant.runner import build_agent, policy_for
 
         task = (
@@ -179,20 +183,14 @@ class BatchRun:
             "first, make the change with edit_file, and stop when it is done."
         )
         settings = replace(self.settings, permission_mode="auto-edit")
+        conversation = Conversation(scratch, settings, saved=False)
         agent = build_agent(
             scratch, settings, self.client, task,
             policy=policy_for(settings, "auto-edit", headless=True, root=scratch),
-            max_turns=self.options.max_turns, with_context=False, checkpoint=False,
+            conversation=conversation, max_turns=self.options.max_turns,
+            with_context=False, checkpoint=False,
         )  # fmt: skip
-        tokens, error, endpoint = 0, "", False
-        async for event in agent.run(task):
-            if isinstance(event, UsageUpdate):
-                tokens = event.total.total_tokens
-            elif isinstance(event, ErrorEvent) and event.fatal:
-                error, endpoint = event.message, event.kind == "endpoint"
-            elif isinstance(event, Done) and event.reason != "completed" and not error:
-                error = f"agent stopped: {event.reason}"
-        return tokens, error, endpoint
+        return await RunSummary.collect(conversation.run(agent, task))
 
     async def _verify(self, scratch: Path, diff: str) -> str:
         from assistant.verify import parse_errors
@@ -213,13 +211,6 @@ class BatchRun:
             return f"verify command failed (exit {code}):\n{output[-4000:]}"
         return ""
 
-    def _fresh_scratch(self, slot: ScratchWorktree, base: str) -> Path:
-        """Make the slot a clean checkout of `base` (checked: see assistant/git/worktrees)."""
-        return slot.reset(base)
-
-    def _scratch_diff(self, slot: ScratchWorktree, base: str) -> str:
-        return slot.diff(base)
-
     def _remove_worktree(self, slot: ScratchWorktree) -> None:
         try:
             slot.remove()
@@ -235,9 +226,9 @@ class BatchRun:
         commit = self.git.commit_tree(tree, [state.base], message)
         self.git.update_ref(f"refs/heads/{state.branch}", commit)
 
-    async def _update(self, state: BatchState, target: TargetState, **changes: object) -> None:
+    async def _update(self, state: BatchState, target: TargetState, **changes: Any) -> None:
         async with self._save_lock:
-            state.targets[target.path] = replace(state.targets[target.path], **changes)  # type: ignore[arg-type]
+            state.targets[target.path] = replace(state.targets[target.path], **changes)
             await asyncio.to_thread(state.save)
         self.progress(state)
 
@@ -261,4 +252,4 @@ def _diff_stats(diff: str) -> dict[str, int]:
     return {"added": added, "removed": removed}
 
 
-__all__ = ["BatchOptions", "BatchRun", "EndpointError", "Plan", "make_plan"]
+__all__ = ["BatchOptions", "BatchRun", "Plan", "make_plan"]

@@ -51,10 +51,6 @@ class ServerFailed(EndpointError):
     """The endpoint kept answering 5xx, or dropped the connection, after every retry."""
 
 
-class ToolCallParseError(AssistantError):
-    """The model produced a tool call that cannot be parsed; sent back to the model."""
-
-
 class WorkspaceError(AssistantError):
     """The repository or a path in it cannot be used."""
 

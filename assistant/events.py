@@ -1,11 +1,21 @@
-"""The agent's events: a small closed set of records that every front end matches on."""
+"""The agent's events: a small closed set of records that every front end matches on.
+
+`RunSummary` folds a run's events into what the run came to (the one fold the CLI, batch and
+editor actions share); `EventHandler` dispatches each event to a `handle_*` method that a
+front end overrides for what it shows.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, is_dataclass
-from typing import Any
+from collections.abc import AsyncIterable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
 
 from assistant.llm.types import Usage
+
+DoneReason = Literal["completed", "turn_limit", "failed"]
+ErrorKind = Literal["endpoint", "turn_limit"]
+ApprovalKind = Literal["edit", "command"]
 
 
 @dataclass(frozen=True)
@@ -33,13 +43,13 @@ class ToolCallStarted:
 
 @dataclass(frozen=True)
 class ApprovalRequest:
-    """A decision the user must make before a tool runs (an edit or a command)."""
+    """A decision the user must make before a tool runs: an edit or a command."""
 
     call_id: str
     tool: str
+    kind: ApprovalKind
     summary: str
     detail: str = ""  # the diff of an edit, or the command and its working directory
-    kind: str = ""  # "edit" or "command"
 
 
 @dataclass(frozen=True)
@@ -73,18 +83,18 @@ class UsageUpdate:
 
 @dataclass(frozen=True)
 class ErrorEvent:
-    """Something failed; `fatal` means the run stops; `kind` is "endpoint" for model failures."""
+    """Something failed: the model endpoint (fatal: the run stops) or the turn limit."""
 
     message: str
+    kind: ErrorKind
     fatal: bool = False
-    kind: str = ""
 
 
 @dataclass(frozen=True)
 class Done:
-    """The run ended: completed, turn_limit, refused, cancelled or failed."""
+    """The run ended: the model finished, the turn limit stopped it, or the endpoint failed."""
 
-    reason: str
+    reason: DoneReason
     text: str = ""
     edited: tuple[str, ...] = field(default=())
 
@@ -104,5 +114,99 @@ Event = (
 
 def event_to_json(event: Event) -> dict[str, Any]:
     """Return an event as a JSON-ready dict with its type name under "event"."""
-    data = asdict(event) if is_dataclass(event) else {}
-    return {"event": type(event).__name__, **data}
+    return {"event": type(event).__name__, **asdict(event)}
+
+
+@dataclass
+class RunSummary:
+    """What a run came to, folded from its events one at a time with `add`."""
+
+    reason: DoneReason = "failed"  # until a Done says otherwise
+    text: str = ""  # the final answer: text before the last tool call is narration, dropped
+    edited: list[str] = field(default_factory=list)
+    refused: bool = False  # the policy or the user refused at least one tool
+    usage: Usage = field(default_factory=Usage)
+    context_tokens: int = 0  # the prompt size of the last request
+    error: str = ""  # why the run failed, when it did
+    endpoint_failed: bool = False
+
+    @classmethod
+    async def collect(cls, events: AsyncIterable[Event]) -> RunSummary:
+        """Return the summary of a whole run."""
+        summary = cls()
+        async for event in events:
+            summary.add(event)
+        return summary
+
+    def add(self, event: Event) -> None:
+        """Fold one event in."""
+        match event:
+            case TextDelta(text=piece):
+                self.text += piece
+            case TextReset() | ToolCallStarted():
+                self.text = ""
+            case ToolResult(refused=refused):
+                self.refused = self.refused or refused
+            case FileEdited(path=path) if path not in self.edited:
+                self.edited.append(path)
+            case UsageUpdate(last=last, context_tokens=tokens):
+                self.usage = self.usage + last
+                self.context_tokens = tokens
+            case ErrorEvent(message=message, kind=kind, fatal=True):
+                self.error, self.endpoint_failed = message, kind == "endpoint"
+            case Done(reason=reason, text=text):
+                self.reason = reason
+                self.text = text or self.text
+
+
+class EventHandler:
+    """Dispatch each event to its `handle_*` method; a front end overrides those it shows."""
+
+    async def handle(self, event: Event) -> None:
+        """Pass `event` to the method for its type."""
+        match event:
+            case TextDelta():
+                await self.handle_text_delta(event)
+            case TextReset():
+                await self.handle_text_reset(event)
+            case ToolCallStarted():
+                await self.handle_tool_call(event)
+            case ApprovalRequest():
+                await self.handle_approval_request(event)
+            case ToolResult():
+                await self.handle_tool_result(event)
+            case FileEdited():
+                await self.handle_file_edited(event)
+            case UsageUpdate():
+                await self.handle_usage(event)
+            case ErrorEvent():
+                await self.handle_error(event)
+            case Done():
+                await self.handle_done(event)
+
+    async def handle_text_delta(self, event: TextDelta) -> None:
+        """Show a piece of the answer."""
+
+    async def handle_text_reset(self, event: TextReset) -> None:
+        """Discard the partial answer."""
+
+    async def handle_tool_call(self, event: ToolCallStarted) -> None:
+        """Show a tool call."""
+
+    async def handle_approval_request(self, event: ApprovalRequest) -> None:
+        """Show that a decision is asked for (the approval callback takes the answer)."""
+
+    async def handle_tool_result(self, event: ToolResult) -> None:
+        """Show a tool's result."""
+
+    async def handle_file_edited(self, event: FileEdited) -> None:
+        """Show an edit that was applied."""
+
+    async def handle_usage(self, event: UsageUpdate) -> None:
+        """Show token usage."""
+
+    async def handle_error(self, event: ErrorEvent) -> None:
+        """Show an error."""
+
+    async def handle_done(self, event: Done) -> None:
+        """Show how the run ended."""

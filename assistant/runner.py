@@ -1,26 +1,31 @@
-"""Assemble an agent for a repository (tools, policy, prompt, checkpoints, session) and run it."""
+"""Assemble an agent for a repository (tools, policy, prompt, checkpoints, conversation); run it
+headless."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.agent import Agent, AgentConfig, Approver
 from assistant.config import Settings
+from assistant.conversation import Conversation
 from assistant.errors import AssistantError
-from assistant.events import Done, Event, ToolResult
+from assistant.events import DoneReason, EventHandler, RunSummary
 from assistant.llm import ModelClient
 from assistant.llm.connect import connect_model
 from assistant.paths import cache_root
 from assistant.permissions import DEFAULT_ALLOW, PermissionPolicy
 from assistant.prompt import PromptContext, read_rules, system_prompt
-from assistant.session import SessionLog, sessions_dir
 from assistant.tools import default_tools
 from assistant.tools.changes import ChangeLog
+
+if TYPE_CHECKING:
+    from assistant.index import IndexStore
 
 log = logging.getLogger(__name__)
 REPO_MAP_TOKENS = 2_048
@@ -40,7 +45,7 @@ class RunOptions:
 class Outcome:
     """How a run ended, what it edited, and the resulting diff."""
 
-    reason: str
+    reason: DoneReason
     refused: bool
     edited: tuple[str, ...]
     diff: str
@@ -89,40 +94,46 @@ def build_agent(
     task: str,
     *,
     policy: PermissionPolicy,
+    conversation: Conversation | None = None,
     approve: Approver | None = None,
-    history: list[dict] | None = None,
-    session: SessionLog | None = None,
     max_turns: int = 30,
     with_context: bool = True,
     checkpoint: bool = True,
-    files: Sequence[tuple[str, str]] = (),
-    on_message: Callable[[dict], None] | None = None,
+    tools: Collection[str] | None = None,
+    prompt_root: Path | None = None,
+    index: IndexStore | None = None,
 ) -> Agent:
-    """Return an agent wired with the default tools, an undo journal and a session log.
+    """Return an agent working in `root`: the one place an agent is put together.
 
-    `with_context` adds the repo map and retrieved snippets to the prompt; `checkpoint`
-    journals every change for undo (batch runs in scratch worktrees need neither);
-    `files` are (path, content) pairs the user added to the conversation; `on_message`
-    receives every message (default: the session log, if any).
+    It carries on `conversation` (its history, session log and context files; a fresh unsaved
+    one by default). `with_context` adds the repo map and retrieved snippets to the prompt;
+    `checkpoint` journals every change for undo (runs in scratch copies need neither);
+    `tools` names the default tools to offer (all by default); `prompt_root` is the
+    repository the prompt describes when `root` is a scratch copy of it; `index` is lent to
+    the search tools instead of opening the index of `root`.
     """
     if checkpoint:
         _sweep_once(root)
-    context = prompt_context(root, settings, task) if with_context else PromptContext()
-    context = dataclasses.replace(context, files=tuple(files))
-    prompt = system_prompt(root, context, read_rules(root))
+    if conversation is None:
+        conversation = Conversation(root, settings, saved=False)
+    described = prompt_root or root
+    context = prompt_context(described, settings, task) if with_context else PromptContext()
+    context = dataclasses.replace(context, files=conversation.file_contents())
+    offered = [t for t in default_tools() if tools is None or t.spec.name in tools]
     return Agent(
         AgentConfig(
             root=root,
             settings=settings,
             client=client,
-            tools=default_tools(),
+            tools=offered,
             policy=policy,
-            system_prompt=prompt,
+            system_prompt=system_prompt(described, context, read_rules(described)),
             approve=approve,
             changes=turn_changes(root, settings) if checkpoint else None,
-            history=history if history is not None else [],
+            history=conversation.history,
             max_turns=max_turns,
-            on_message=on_message or (session.append if session is not None else None),
+            on_message=conversation.record,
+            index=index,
         )
     )
 
@@ -132,35 +143,29 @@ async def run_headless(
     settings: Settings,
     task: str,
     options: RunOptions,
-    emit: Callable[[Event], None],
+    handler: EventHandler,
     notice: Callable[[str], None] | None = None,
 ) -> Outcome:
-    """Run one task with no one to ask; emit every event; return the outcome."""
-    folder = sessions_dir(cache_root(settings), root)
-    previous = SessionLog.latest(folder) if options.resume else None
-    session = previous or SessionLog.new(folder)
-    history = previous.messages() if previous is not None else []
+    """Run one task with no one to ask; hand every event to `handler`; return the outcome."""
+    conversation = Conversation(root, settings)
+    if options.resume:
+        conversation.resume(missing_ok=True)
     policy = policy_for(settings, options.mode, headless=True, root=root)
-    refused = False
-    done: Done | None = None
+    summary = RunSummary()
     async with connect_model(settings, notice=notice) as client:
         agent = build_agent(
-            root, settings, client, task, policy=policy, history=history, session=session,
+            root, settings, client, task, policy=policy, conversation=conversation,
             max_turns=options.max_turns,
         )  # fmt: skip
-        async for event in agent.run(task):
-            emit(event)
-            if isinstance(event, ToolResult) and event.refused:
-                refused = True
-            if isinstance(event, Done):
-                done = event
-        edited = done.edited if done else ()
+        async for event in conversation.run(agent, task):
+            summary.add(event)
+            await handler.handle(event)
+        edited = tuple(summary.edited)
         diff = _diff(root, settings, edited)
         commit = ""
-        if options.commit and edited and done is not None and done.reason == "completed":
+        if options.commit and edited and summary.reason == "completed":
             commit = await commit_edits(root, client, task, edited, diff)
-    reason = done.reason if done else "failed"
-    return Outcome(reason, refused, edited, diff, commit)
+    return Outcome(summary.reason, summary.refused, edited, diff, commit)
 
 
 _swept: set[Path] = set()

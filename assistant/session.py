@@ -60,7 +60,7 @@ class SessionLog:
 
     def messages(self) -> list[dict[str, Any]]:
         """Return the messages recorded so far; a torn last line (a crash) is skipped."""
-        result = []
+        result: list[dict[str, Any]] = []
         try:
             text = self.path.read_text(encoding="utf-8") if self.path.is_file() else ""
         except OSError as error:
@@ -92,8 +92,6 @@ def complete_exchanges(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     answered = {m.get("tool_call_id") for m in messages if m.get("role") == "tool"}
     if messages and messages[-1].get("role") == "tool":
         last_call = next((m for m in reversed(messages) if m.get("tool_calls")), None)
-        ids = {c.get("id") for c in (last_call or {}).get("tool_calls", [])}
-        if not ids <= answered:
-            index = messages.index(last_call)  # type: ignore[arg-type]
-            del messages[index:]
+        if last_call is not None and not {c.get("id") for c in last_call["tool_calls"]} <= answered:
+            del messages[messages.index(last_call) :]
     return messages

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from pathlib import Path
+from typing import Any
 
 from assistant.agent import Agent, AgentConfig
 from assistant.events import (
@@ -30,7 +31,7 @@ def call(name: str, **arguments: object) -> dict:
 async def run_agent(server, root: Path, task: str = "do it", **config: object) -> list:
     settings = settings_for(server.base_url, max_retries=2)
     client = ModelClient(settings, retry=RetryPolicy(max_retries=2, base_delay=0.01))
-    values = {
+    values: dict[str, Any] = {
         "root": root,
         "settings": settings,
         "client": client,
@@ -39,7 +40,7 @@ async def run_agent(server, root: Path, task: str = "do it", **config: object) -
         "system_prompt": "You are a test agent.",
     }
     values.update(config)
-    agent = Agent(AgentConfig(**values))  # type: ignore[arg-type]
+    agent = Agent(AgentConfig(**values))
     try:
         return [event async for event in agent.run(task)]
     finally:
@@ -210,7 +211,7 @@ async def test_turn_limit_stops_the_loop(scripted_server, tmp_path):
 async def test_cancelling_a_run_stops_the_stream(scripted_server, tmp_path):
     server = scripted_server({"turns": [{"text": "y" * 300, "chunk_size": 1, "chunk_delay": 0.02}]})
     task = asyncio.create_task(run_agent(server, tmp_path))
-    await asyncio.sleep(0.3)
+    await asyncio.to_thread(server.wait_for_requests, 1, 10)  # the stream has begun
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task

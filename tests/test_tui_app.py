@@ -144,6 +144,8 @@ async def test_an_approved_edit_is_written_and_a_rejected_one_is_not(scripted_se
         approved, rejected = app.query(DiffApproval)
         assert approved.has_class("approved") and rejected.has_class("rejected")
         assert "refused" in str(app.query(ToolEntry)[-1].title)
+        assert app.query(ToolEntry)[-1].has_class("refused")
+        assert not app.query(ToolEntry)[-2].has_class("refused")
     expected = ORIGINAL.replace("return a - b", "return a + b", 1)
     assert (root / "app.py").read_text() == expected
 
@@ -237,7 +239,7 @@ async def test_at_completion_inserts_a_path_and_adds_the_file_to_the_context(
         assert not menu.display
         await pilot.press("enter")
         await finish_turn(pilot)
-        assert app.engine.context_files == ["app.py"]
+        assert app.engine.conversation.context_files == ["app.py"]
         assert "added to the context: app.py" in log_text(app)
     system = server.chat_requests[0].body["messages"][0]["content"]
     assert "# Files in the conversation\n## app.py" in system and "return a - b" in system
@@ -363,7 +365,7 @@ async def test_slash_commands_change_mode_list_files_and_report_mistakes(scripte
         assert "tokens this session: 0 in, 0 out" in text
         await send(pilot, "/drop")
         await pilot.pause()
-        assert app.engine.context_files == []
+        assert app.engine.conversation.context_files == []
         await send(pilot, "/quit")
         await pilot.pause()
         assert not app.is_running
@@ -491,7 +493,7 @@ async def test_with_the_index_symbols_complete_and_map_and_search_answer(scripte
         assert menu.get_option_at_index(0).id == "sub"
         await pilot.press("tab", "enter")
         await finish_turn(pilot)
-        assert app.engine.context_files == ["app.py"]
+        assert app.engine.conversation.context_files == ["app.py"]
         await send(pilot, "/search subtract numbers sub")
         await wait_until(pilot, lambda: "app.py  (" in log_text(app))
         await send(pilot, "/map 256")

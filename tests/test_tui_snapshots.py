@@ -85,7 +85,11 @@ def test_command_waiting_for_approval(snap_compare, scripted_server, tmp_path):
     server = scripted_server({"turns": []})
     # A fixed directory: the modal shows it verbatim, and a tmp path would vary run to run.
     request = ApprovalRequest(
-        "call_1", "run_command", "pytest -q tests/test_app.py", "$ pytest -q tests/test_app.py"
+        "call_1",
+        "run_command",
+        "command",
+        "pytest -q tests/test_app.py",
+        "$ pytest -q tests/test_app.py",
     )
 
     async def run_before(pilot: Pilot) -> None:

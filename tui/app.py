@@ -7,7 +7,6 @@ import contextlib
 import logging
 import re
 import time
-from pathlib import Path
 from typing import ClassVar
 
 from textual import work
@@ -20,10 +19,12 @@ from assistant.errors import AssistantError
 from tui import repo
 from tui.commands import run_slash_command
 from tui.engine import ChatEngine
+from tui.turn_view import TurnView
 from tui.widgets.chat_log import ChatLog
 from tui.widgets.command_approval import CommandApproval
 from tui.widgets.composer import Composer
 from tui.widgets.diff_approval import DiffApproval
+from tui.widgets.question import Question
 from tui.widgets.status_bar import StatusBar, StatusInfo
 
 logger = logging.getLogger(__name__)
@@ -95,10 +96,9 @@ class ChatApp(App[None]):
         )
         for notice in self.engine.settings.notices:
             await self.chat_log.add_notice(notice)
-        if self.engine.history:
-            await self.chat_log.add_notice(
-                f"resumed the last session ({len(self.engine.history)} messages)"
-            )
+        if self.engine.conversation.history:
+            count = len(self.engine.conversation.history)
+            await self.chat_log.add_notice(f"resumed the last session ({count} messages)")
         self._connecting = self.connect()
         self._indexing = self.load_catalog()
 
@@ -108,14 +108,14 @@ class ChatApp(App[None]):
 
     def update_status(self) -> None:
         """Copy the engine's state into the status bar."""
-        engine = self.engine
+        engine, conversation = self.engine, self.engine.conversation
         self.status.info = StatusInfo(
             model=engine.model,
             mode=engine.mode,
-            context_tokens=engine.context_tokens,
+            context_tokens=conversation.context_tokens,
             context_window=engine.settings.context_window,
-            tokens_in=engine.usage.prompt_tokens,
-            tokens_out=engine.usage.completion_tokens,
+            tokens_in=conversation.usage.prompt_tokens,
+            tokens_out=conversation.usage.completion_tokens,
             busy=self.turn_running,
         )
 
@@ -130,32 +130,31 @@ class ChatApp(App[None]):
             await self.chat_log.add_error(f"cannot connect to the model: {error.one_line()}")
         self.update_status()
 
-    @work(thread=True, exclusive=True, group="index", exit_on_error=False)
-    def load_catalog(self) -> None:
+    @work(exclusive=True, group="index", exit_on_error=False)
+    async def load_catalog(self) -> None:
         """Index the repository (with progress) without blocking the prompt."""
-        self.call_from_thread(setattr, self.status, "index_state", "indexing…")
+        root, settings = self.engine.root, self.engine.settings
+        self.status.index_state = "indexing…"
         try:
-            catalog = repo.build_catalog(
-                self.engine.root, self.engine.settings, self._progress, self.index_on_start
+            catalog = await asyncio.to_thread(
+                repo.build_catalog, root, settings, self._progress, self.index_on_start
             )
         except AssistantError as error:
-            self.call_from_thread(setattr, self.status, "index_state", "index failed")
-            self.call_from_thread(self.chat_log.add_error, f"index: {error.one_line()}")
-            catalog = repo.RepoCatalog(
-                files=repo.list_files(self.engine.root, self.engine.settings)
-            )
+            self.status.index_state = "index failed"
+            await self.chat_log.add_error(f"index: {error.one_line()}")
+            files = await asyncio.to_thread(repo.list_files, root, settings)
+            catalog = repo.RepoCatalog(files=files)
         self.catalog = catalog
-        state = (
+        self.status.show_progress(0, 0)
+        self.status.index_state = (
             f"index: {len(catalog.files)} files, {len(catalog.symbols)} symbols"
             if catalog.indexed
             else f"files: {len(catalog.files)} (no index)"
             if self.index_on_start
             else f"files: {len(catalog.files)} (index off)"
         )
-        self.call_from_thread(self.status.show_progress, 0, 0)
-        self.call_from_thread(setattr, self.status, "index_state", state)
 
-    def _progress(self, done: int, total: int) -> None:
+    def _progress(self, done: int, total: int) -> None:  # called from the indexing thread
         self.call_from_thread(self.status.show_progress, done, total)
 
     def _complete(self, prefix: str) -> list[tuple[str, str]]:
@@ -205,7 +204,7 @@ class ChatApp(App[None]):
                 names.append(name)
             elif name in self.catalog.symbols:
                 names.append(self.catalog.symbols[name])
-        added = self.engine.add_files(names) if names else []
+        added = self.engine.conversation.add_files(names) if names else []
         if added:
             await self.chat_log.add_notice(f"added to the context: {', '.join(added)}")
 
@@ -221,8 +220,9 @@ class ChatApp(App[None]):
             if self.index_on_start and _running(self._indexing):
                 await log.add_notice("waiting for the index to finish…")
                 await self._wait_for(self._indexing)
+            view = TurnView(log, self.update_status)
             async for event in self.engine.run_turn(task, self._approve):
-                await self._show(event)
+                await view.handle(event)
         except asyncio.CancelledError:
             await self._settle_cancelled()
             raise
@@ -238,30 +238,6 @@ class ChatApp(App[None]):
         if worker is not None and _running(worker):
             with contextlib.suppress(WorkerFailed):  # reported by on_worker_state_changed
                 await worker.wait()
-
-    async def _show(self, event: ev.Event) -> None:
-        log = self.chat_log
-        match event:
-            case ev.TextDelta(text=text):
-                await log.write_answer(text)
-            case ev.TextReset(reason=reason):
-                await log.restart_answer()
-                await log.add_notice(f"connection lost ({reason}); the answer restarts")
-            case ev.ToolCallStarted(call_id=call_id, name=name, arguments=arguments):
-                await log.add_tool(call_id, name, arguments)
-            case ev.ToolResult(call_id=call_id, name=name, ok=ok, output=output):
-                if not log.set_tool_result(call_id, ok, output):
-                    await log.add_error(f"{name}: {output}")
-            case ev.FileEdited(path=path, diff=diff, created=created):
-                await log.add_edit(path, diff, created)
-            case ev.UsageUpdate():
-                self.update_status()
-            case ev.ErrorEvent(message=message):
-                await log.add_error(message)
-            case ev.Done(reason=reason) if reason not in ("completed", "failed"):
-                await log.add_notice(f"turn ended: {reason}")
-            case _:
-                pass
 
     async def _approve(self, request: ev.ApprovalRequest) -> bool:
         """Ask the user about an edit (inline diff) or a command (modal)."""
@@ -284,6 +260,10 @@ class ChatApp(App[None]):
             self._pending.pop(request.call_id, None)
         self.query_one(Composer).prompt.focus()
         return approved
+
+    async def ask(self, question: Question) -> bool:
+        """Show a yes/no modal and return the answer (for slash commands)."""
+        return await self.push_screen_wait(question)
 
     def on_diff_approval_decided(self, event: DiffApproval.Decided) -> None:
         """Resolve the edit's pending approval."""
@@ -337,11 +317,6 @@ class ChatApp(App[None]):
 
     def _notice_from_core(self, text: str) -> None:
         self.notify(text, title="model", timeout=10)
-
-    @property
-    def root(self) -> Path:
-        """Return the repository root."""
-        return self.engine.root
 
 
 def _running(worker: Worker[None] | None) -> bool:

@@ -1,4 +1,7 @@
-"""Slash commands: each parses its argument, calls the engine or the repository, shows a result."""
+"""Slash commands: each parses its argument, calls the engine or the repository, shows a result.
+
+Commands see the app only through `CommandHost`, the little they need of it.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +9,46 @@ import asyncio
 import shlex
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from assistant.errors import ConfigError
 from assistant.permissions import MODES
 from assistant.profiles import PROFILES
 from tui import repo
+from tui.engine import ChatEngine
+from tui.widgets.chat_log import ChatLog
+from tui.widgets.diff_view import DiffView
+from tui.widgets.question import Question
+from tui.widgets.undo_conflict import UndoCommandsDialog, UndoConflictDialog
 
-if TYPE_CHECKING:
-    from tui.app import ChatApp
-
-Handler = Callable[["ChatApp", str], Awaitable[None]]
 MAP_TOKENS = 1_024
+
+
+class CommandHost(Protocol):
+    """What slash commands use of the chat app."""
+
+    engine: ChatEngine
+
+    @property
+    def chat_log(self) -> ChatLog:
+        """Return the conversation log."""
+        ...
+
+    @property
+    def turn_running(self) -> bool:
+        """Return whether the agent is working on a turn."""
+        ...
+
+    async def ask(self, question: Question) -> bool:
+        """Show a yes/no modal and return the answer."""
+        ...
+
+    def exit(self) -> None:
+        """Quit the app."""
+        ...
+
+
+Handler = Callable[[CommandHost, str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -29,7 +60,7 @@ class SlashCommand:
     handler: Handler
 
 
-async def run_slash_command(app: ChatApp, line: str) -> None:
+async def run_slash_command(app: CommandHost, line: str) -> None:
     """Run `/name argument`; an unknown name is reported with the list of commands."""
     name, _, argument = line[1:].partition(" ")
     command = COMMANDS.get(name.lower())
@@ -38,7 +69,7 @@ async def run_slash_command(app: ChatApp, line: str) -> None:
     await command.handler(app, argument.strip())
 
 
-async def _help(app: ChatApp, _: str) -> None:
+async def _help(app: CommandHost, _: str) -> None:
     rows = [f"  {c.usage:<18} {c.help}" for c in COMMANDS.values()]
     keys = (
         "Enter sends · Ctrl+J new line · ↑/↓ history · @ completes files and symbols\n"
@@ -47,73 +78,67 @@ async def _help(app: ChatApp, _: str) -> None:
     await app.chat_log.add_output("\n".join(["commands:", *rows, "", keys]))
 
 
-async def _add(app: ChatApp, argument: str) -> None:
+async def _add(app: CommandHost, argument: str) -> None:
     names = shlex.split(argument)
     if not names:
         raise ConfigError("/add needs one or more file paths", hint="e.g. /add src/app.py")
-    added = app.engine.add_files(names)
+    added = app.engine.conversation.add_files(names)
     await app.chat_log.add_notice(f"added: {', '.join(added) or 'nothing new'}")
 
 
-async def _drop(app: ChatApp, argument: str) -> None:
-    dropped = app.engine.drop_files(shlex.split(argument))
+async def _drop(app: CommandHost, argument: str) -> None:
+    dropped = app.engine.conversation.drop_files(shlex.split(argument))
     await app.chat_log.add_notice(f"dropped: {', '.join(dropped) or 'nothing'}")
 
 
-async def _files(app: ChatApp, _: str) -> None:
-    files = app.engine.context_files
+async def _files(app: CommandHost, _: str) -> None:
+    files = app.engine.conversation.context_files
     text = "\n".join(f"  {name}" for name in files) if files else "  (none: /add or @mention)"
     await app.chat_log.add_output(f"files in the context:\n{text}")
 
 
-async def _map(app: ChatApp, argument: str) -> None:
+async def _map(app: CommandHost, argument: str) -> None:
     tokens = int(argument) if argument.isdigit() else MAP_TOKENS
-    text = await asyncio.to_thread(
-        repo.repo_map, app.root, app.engine.settings, tokens, tuple(app.engine.context_files)
-    )
+    engine = app.engine
+    files = tuple(engine.conversation.context_files)
+    text = await asyncio.to_thread(repo.repo_map, engine.root, engine.settings, tokens, files)
     await app.chat_log.add_output(text or "(the repo map is empty)")
 
 
-async def _search(app: ChatApp, argument: str) -> None:
+async def _search(app: CommandHost, argument: str) -> None:
     if not argument:
         raise ConfigError("/search needs a query", hint="e.g. /search parse config")
-    lines = await asyncio.to_thread(repo.search, app.root, app.engine.settings, argument)
+    lines = await asyncio.to_thread(repo.search, app.engine.root, app.engine.settings, argument)
     await app.chat_log.add_output("\n".join(lines) or "no matches")
 
 
-async def _diff(app: ChatApp, _: str) -> None:
+async def _diff(app: CommandHost, _: str) -> None:
     diff = await asyncio.to_thread(app.engine.diff)
     if not diff:
         await app.chat_log.add_notice("no changes")
         return
-    from tui.widgets.diff_view import DiffView
-
     await app.chat_log.add(DiffView(diff, classes="diff"))
 
 
-async def _undo(app: ChatApp, _: str) -> None:
+async def _undo(app: CommandHost, _: str) -> None:
     _require_idle(app, "/undo")
-    from tui.widgets.undo_conflict import UndoCommandsDialog, UndoConflictDialog
-
     plan = await asyncio.to_thread(app.engine.undo_plan)
     restore = []
     for conflict in plan.conflicts:
-        if await app.push_screen_wait(UndoConflictDialog(conflict)):
+        if await app.ask(UndoConflictDialog(conflict)):
             restore.append((conflict.path, conflict.shown))
-    commands = bool(plan.command_paths) and await app.push_screen_wait(
-        UndoCommandsDialog(plan.command_paths)
-    )
+    commands = bool(plan.command_paths) and await app.ask(UndoCommandsDialog(plan.command_paths))
     message = await asyncio.to_thread(app.engine.undo, restore, commands)
     await app.chat_log.add_notice(message)
 
 
-async def _commit(app: ChatApp, argument: str) -> None:
+async def _commit(app: CommandHost, argument: str) -> None:
     _require_idle(app, "/commit")
     message = argument or "Changes made with assistant"
     await app.chat_log.add_notice(await asyncio.to_thread(app.engine.commit, message))
 
 
-async def _model(app: ChatApp, argument: str) -> None:
+async def _model(app: CommandHost, argument: str) -> None:
     if not argument:
         names = ", ".join(sorted(PROFILES))
         await app.chat_log.add_notice(
@@ -126,7 +151,7 @@ async def _model(app: ChatApp, argument: str) -> None:
     await app.chat_log.add_notice(f"now using {app.engine.model} (profile {settings.profile})")
 
 
-async def _mode(app: ChatApp, argument: str) -> None:
+async def _mode(app: CommandHost, argument: str) -> None:
     if not argument:
         modes = ", ".join(MODES)
         await app.chat_log.add_notice(f"mode: {app.engine.mode} (one of: {modes})")
@@ -135,39 +160,40 @@ async def _mode(app: ChatApp, argument: str) -> None:
     await app.chat_log.add_notice(f"permission mode: {argument}")
 
 
-async def _clear(app: ChatApp, _: str) -> None:
+async def _clear(app: CommandHost, _: str) -> None:
     _require_idle(app, "/clear")
-    app.engine.clear()
+    app.engine.conversation.clear()
     await app.chat_log.clear_log()
     await app.chat_log.add_notice("new conversation")
 
 
-async def _resume(app: ChatApp, _: str) -> None:
+async def _resume(app: CommandHost, _: str) -> None:
     _require_idle(app, "/resume")
-    count = app.engine.resume()
+    count = app.engine.conversation.resume()
     await app.chat_log.add_notice(f"resumed the last session ({count} messages)")
-    for message in app.engine.history:
+    for message in app.engine.conversation.history:
         if message.get("role") == "user":
             await app.chat_log.add_user(str(message.get("content") or ""))
         elif message.get("role") == "assistant" and message.get("content"):
             await app.chat_log.add_output(str(message["content"]), markdown=True)
 
 
-async def _cost(app: ChatApp, _: str) -> None:
-    usage = app.engine.usage
+async def _cost(app: CommandHost, _: str) -> None:
+    conversation = app.engine.conversation
+    usage = conversation.usage
     estimated = " (estimated)" if usage.estimated else ""
     await app.chat_log.add_notice(
         f"tokens this session{estimated}: {usage.prompt_tokens:,} in, "
-        f"{usage.completion_tokens:,} out; context now {app.engine.context_tokens:,} of "
+        f"{usage.completion_tokens:,} out; context now {conversation.context_tokens:,} of "
         f"{app.engine.settings.context_window:,}"
     )
 
 
-async def _quit(app: ChatApp, _: str) -> None:
+async def _quit(app: CommandHost, _: str) -> None:
     app.exit()
 
 
-def _require_idle(app: ChatApp, command: str) -> None:
+def _require_idle(app: CommandHost, command: str) -> None:
     if app.turn_running:
         raise ConfigError(f"{command} waits for the running turn", hint="Esc cancels it")
 

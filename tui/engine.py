@@ -1,4 +1,5 @@
-"""The chat's link to the core: the model connection, the conversation, the agent and git."""
+"""The chat's link to the core: the model connection, the permission mode, the conversation
+(`assistant.conversation`), and the git commands the chat offers."""
 
 from __future__ import annotations
 
@@ -6,30 +7,24 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import Any
 
 from assistant.agent import Agent, Approver
 from assistant.config import Settings, load_settings
+from assistant.conversation import Conversation
 from assistant.edits.undo import UndoJournal, UndoPlan, restore_anyway
 from assistant.errors import AssistantError, ConfigError
-from assistant.events import Event, UsageUpdate
+from assistant.events import Event
 from assistant.git import WorkTree
-from assistant.llm import ModelClient, Usage
+from assistant.llm import ModelClient
 from assistant.llm.connect import connect_model
 from assistant.paths import cache_root
 from assistant.permissions import MODES
-from assistant.prompt import read_repo_text
 from assistant.runner import build_agent, policy_for
 from assistant.security.secrets import is_secret_path
-from assistant.session import SessionLog, complete_exchanges, sessions_dir
-from assistant.workspace import is_secret_file
-from tui import repo
-
-MAX_CONTEXT_FILE_BYTES = 200_000
 
 
 class ChatEngine:
-    """One chat with one repository: owns the model client, history, mode and context files."""
+    """One chat with one repository: owns the model client, the mode and the conversation."""
 
     def __init__(
         self,
@@ -43,11 +38,7 @@ class ChatEngine:
         self.settings = settings
         self.mode = mode or settings.permission_mode
         self.notice = notice
-        self.history: list[dict[str, Any]] = []
-        self.context_files: list[str] = []
-        self.usage = Usage()
-        self.context_tokens = 0
-        self.session: SessionLog | None = None
+        self.conversation = Conversation(root, settings)
         self._client: ModelClient | None = None
         self._stack: AsyncExitStack | None = None
 
@@ -75,7 +66,7 @@ class ChatEngine:
         """Reconnect with another model profile; the conversation carries on."""
         settings = await asyncio.to_thread(load_settings, self.root, {"profile": profile})
         await self.close()
-        self.settings = settings
+        self.settings = self.conversation.settings = settings
         await self.open()
         return settings
 
@@ -87,85 +78,25 @@ class ChatEngine:
     # -- turns -------------------------------------------------------------------------------
 
     async def run_turn(self, task: str, approve: Approver) -> AsyncIterator[Event]:
-        """Run one task with the agent, keeping history, usage and the session log."""
+        """Run one task with the agent, carrying on the conversation."""
         if self._client is None:
             raise ConfigError("no model connection", hint="check the endpoint with /model")
         agent = await asyncio.to_thread(self._build_agent, self._client, task, approve)
-        try:
-            async for event in agent.run(task):
-                if isinstance(event, UsageUpdate):
-                    self.usage = self.usage + event.last
-                    self.context_tokens = event.context_tokens
-                yield event
-        finally:
-            settle_history(self.history)
+        async for event in self.conversation.run(agent, task):
+            yield event
 
     def _build_agent(self, client: ModelClient, task: str, approve: Approver) -> Agent:
         return build_agent(
             self.root, self.settings, client, task,
             policy=policy_for(self.settings, self.mode, headless=False, root=self.root),
-            approve=approve,
-            history=self.history, files=self._file_contents(), on_message=self._session().append,
+            approve=approve, conversation=self.conversation,
         )  # fmt: skip
-
-    def _session(self) -> SessionLog:
-        if self.session is None:
-            self.session = SessionLog.new(self._sessions_folder())
-        return self.session
-
-    def _sessions_folder(self) -> Path:
-        return sessions_dir(cache_root(self.settings), self.root)
-
-    # -- conversation state ------------------------------------------------------------------
 
     def set_mode(self, mode: str) -> None:
         """Switch the permission mode for the next turns."""
         if mode not in MODES:
             raise ConfigError(f"unknown mode {mode!r}", hint=f"choose one of: {', '.join(MODES)}")
         self.mode = mode
-
-    def clear(self) -> None:
-        """Forget the conversation and start a new session file on the next turn."""
-        self.history.clear()
-        self.session = None
-        self.context_tokens = 0
-
-    def resume(self) -> int:
-        """Continue the latest saved session of this repository; return its message count."""
-        latest = SessionLog.latest(self._sessions_folder())
-        if latest is None:
-            raise ConfigError("no saved session for this repository", hint="start chatting")
-        self.history[:] = latest.messages()
-        self.session = latest
-        return len(self.history)
-
-    def add_files(self, names: list[str]) -> list[str]:
-        """Add repository files to the context; return the ones that were added."""
-        added = []
-        for name in names:
-            path = repo.resolve_file(self.root, name)
-            if path is None:
-                raise ConfigError(f"no file {name!r} in the repository", hint="try @ completion")
-            if is_secret_file(self.root, path):
-                raise ConfigError(f"{name} is a secrets file; it never goes into a prompt")
-            if name not in self.context_files:
-                self.context_files.append(name)
-                added.append(name)
-        return added
-
-    def drop_files(self, names: list[str]) -> list[str]:
-        """Drop files from the context (all of them when `names` is empty)."""
-        dropped = [n for n in self.context_files if not names or n in names]
-        self.context_files = [n for n in self.context_files if n not in dropped]
-        return dropped
-
-    def _file_contents(self) -> tuple[tuple[str, str], ...]:
-        files = []
-        for name in self.context_files:
-            text = read_repo_text(self.root, name, MAX_CONTEXT_FILE_BYTES)
-            if text is not None:
-                files.append((name, text))
-        return tuple(files)
 
     # -- git ---------------------------------------------------------------------------------
 
@@ -206,8 +137,3 @@ class ChatEngine:
 
     def _journal(self) -> UndoJournal:
         return UndoJournal(self.root, cache_root(self.settings))
-
-
-def settle_history(history: list[dict[str, Any]]) -> None:
-    """Drop a trailing tool-call exchange whose results never came (a cancelled turn)."""
-    complete_exchanges(history)

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args, root)
     engine = ChatEngine(root, settings, mode=getattr(args, "mode", None))
     if getattr(args, "resume", False):
-        engine.resume()
+        engine.conversation.resume()
     theme = "textual-light" if getattr(args, "light", False) else "textual-dark"
     ChatApp(engine, theme=theme, index=not getattr(args, "no_index", False)).run()
     return 0

@@ -5,9 +5,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.cli.common import add_model_flags, add_repo_flag, repo_root, settings_from_args
+
+if TYPE_CHECKING:
+    from rich.progress import Progress as RichProgress
+    from rich.progress import TaskID
+
+    from assistant.batch import Plan
+    from assistant.batch_state import BatchState
+    from assistant.config import Settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,33 +49,19 @@ def run(args: argparse.Namespace) -> int:
     """Plan, then run or resume the batch, then print the report."""
     from assistant.batch import BatchOptions, BatchRun, make_plan
     from assistant.batch_report import render_json, render_markdown, write_reports
-    from assistant.batch_state import BatchState, latest_state, state_path
-    from assistant.batch_targets import select_targets
-    from assistant.errors import ConfigError
     from assistant.llm.connect import connect_model
     from assistant.paths import cache_root
 
     root = repo_root(args)
     settings = settings_from_args(args, root)
     cache = cache_root(settings)
-    if args.resume:
-        path = state_path(cache, root, args.branch) if args.branch else latest_state(cache, root)
-        if path is None or not path.is_file():
-            raise ConfigError("no batch to resume in this repository")
-        state = BatchState.load(path)
-        instruction, targets = state.instruction, list(state.targets)
-    else:
-        if not args.instruction:
-            raise ConfigError("an instruction is needed (or --resume)")
-        instruction = args.instruction
-        targets = select_targets(root, settings, args.files, args.files_from, args.symbol)
-        state = None
+    state, instruction, targets = _begin(args, root, settings, cache)
     plan = make_plan(root, targets)
     if args.dry_run:
         return _print_plan(plan, instruction, args.json)
     options = BatchOptions(
         instruction=instruction, jobs=args.jobs, branch=args.branch,
-        verify=args.verify if not args.resume else (args.verify or state.verify),  # type: ignore[union-attr]
+        verify=args.verify or (state.verify if state is not None else None),
         max_turns=args.max_turns, squash=args.squash,
     )  # fmt: skip
 
@@ -90,8 +86,28 @@ def run(args: argparse.Namespace) -> int:
     return 1 if final.counts()["failed"] or final.counts()["pending"] else 0
 
 
-def _print_plan(plan: object, instruction: str, as_json: bool) -> int:
-    targets, tokens = plan.targets, plan.estimated_tokens  # type: ignore[attr-defined]
+def _begin(
+    args: argparse.Namespace, root: Path, settings: Settings, cache: Path
+) -> tuple[BatchState | None, str, list[str]]:
+    """Return the batch to resume (None for a new one), its instruction and its targets."""
+    from assistant.batch_state import BatchState, latest_state, state_path
+    from assistant.batch_targets import select_targets
+    from assistant.errors import ConfigError
+
+    if args.resume:
+        path = state_path(cache, root, args.branch) if args.branch else latest_state(cache, root)
+        if path is None or not path.is_file():
+            raise ConfigError("no batch to resume in this repository")
+        state = BatchState.load(path)
+        return state, state.instruction, list(state.targets)
+    if not args.instruction:
+        raise ConfigError("an instruction is needed (or --resume)")
+    targets = select_targets(root, settings, args.files, args.files_from, args.symbol)
+    return None, args.instruction, targets
+
+
+def _print_plan(plan: Plan, instruction: str, as_json: bool) -> int:
+    targets, tokens = plan.targets, plan.estimated_tokens
     if as_json:
         data = {"instruction": instruction, "targets": list(targets), "estimated_tokens": tokens}
         print(json.dumps(data, indent=2))
@@ -108,9 +124,10 @@ class ProgressDisplay:
 
     def __init__(self, total: int) -> None:
         self.total = total
-        self.bar = None
+        self.bar: RichProgress | None = None
+        self.task: TaskID | None = None
 
-    def __enter__(self):  # type: ignore[no-untyped-def]
+    def __enter__(self) -> Callable[[BatchState], None]:
         if sys.stderr.isatty():
             from rich.progress import BarColumn, Progress, TextColumn
 
@@ -121,8 +138,9 @@ class ProgressDisplay:
             self.task = self.bar.add_task("refactor", total=self.total, info="")
         return self.show
 
-    def show(self, state) -> None:  # type: ignore[no-untyped-def]
-        if self.bar is None:
+    def show(self, state: BatchState) -> None:
+        """Show the batch's progress (nothing when not on a TTY)."""
+        if self.bar is None or self.task is None:
             return
         counts = state.counts()
         finished = counts["done"] + counts["failed"] + counts["unchanged"]

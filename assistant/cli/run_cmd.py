@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict
 
 from assistant.cli.common import add_model_flags, add_repo_flag, repo_root, settings_from_args
 
@@ -36,6 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the task and print its events and final diff."""
+    from assistant.cli.event_printers import JsonPrinter, TextPrinter
     from assistant.runner import RunOptions, run_headless
 
     root = repo_root(args)
@@ -44,20 +46,12 @@ def run(args: argparse.Namespace) -> int:
     options = RunOptions(
         mode=mode, max_turns=args.max_turns, resume=args.resume, commit=args.commit
     )
-    printer = _JsonPrinter() if args.json else _TextPrinter()
+    printer = JsonPrinter() if args.json else TextPrinter()
     import asyncio  # here, not at start-up: `assistant index` has no use for it
 
     outcome = asyncio.run(run_headless(root, settings, args.task, options, printer))
     if args.json:
-        summary = {
-            "event": "Outcome",
-            "reason": outcome.reason,
-            "refused": outcome.refused,
-            "edited": list(outcome.edited),
-            "diff": outcome.diff,
-            "commit": outcome.commit,
-        }
-        print(json.dumps(summary))
+        print(json.dumps({"event": "Outcome", **asdict(outcome)}))
     elif outcome.diff:
         print("\n" + outcome.diff)
     if outcome.commit:
@@ -65,34 +59,3 @@ def run(args: argparse.Namespace) -> int:
     if outcome.reason == "completed":
         return EXIT_REFUSED if outcome.refused else EXIT_DONE
     return EXIT_REFUSED if outcome.reason == "turn_limit" else EXIT_FAILED
-
-
-class _JsonPrinter:
-    def __call__(self, event: object) -> None:
-        from assistant.events import event_to_json
-
-        print(json.dumps(event_to_json(event), default=str), flush=True)  # type: ignore[arg-type]
-
-
-class _TextPrinter:
-    def __call__(self, event: object) -> None:
-        from assistant import events as ev
-
-        match event:
-            case ev.TextDelta(text=text):
-                sys.stdout.write(text)
-                sys.stdout.flush()
-            case ev.TextReset():
-                sys.stdout.write("\n[connection lost; the answer restarts]\n")
-            case ev.ToolCallStarted(name=name, arguments=arguments):
-                print(f"\n→ {name} {json.dumps(arguments)[:200]}", file=sys.stderr)
-            case ev.ToolResult(ok=False, output=output):
-                print(f"  ✗ {output.splitlines()[0][:200] if output else ''}", file=sys.stderr)
-            case ev.FileEdited(path=path, created=created):
-                print(f"  {'created' if created else 'edited'} {path}", file=sys.stderr)
-            case ev.ErrorEvent(message=message):
-                print(f"error: {message}", file=sys.stderr)
-            case ev.Done(reason=reason):
-                print(f"\n[{reason}]", file=sys.stderr)
-            case _:
-                pass

@@ -153,7 +153,7 @@ def test_add_refuses_a_secrets_file_in_the_chat(world):
     os.symlink(".env", world.repo / "innocent.txt")
     for name in (".env", "config/id_ecdsa", "innocent.txt", ".npmrc"):
         with pytest.raises(ConfigError, match="secrets file"):
-            engine.add_files([name])
-    engine.add_files(["settings.py"])
-    ((_, text),) = engine._file_contents()
+            engine.conversation.add_files([name])
+    engine.conversation.add_files(["settings.py"])
+    ((_, text),) = engine.conversation.file_contents()
     assert SECRETS["token"] not in text and PRIVATE_KEY not in text

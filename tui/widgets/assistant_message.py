@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.widgets import Markdown
 from textual.widgets._markdown import MarkdownStream
 
@@ -9,8 +11,8 @@ from textual.widgets._markdown import MarkdownStream
 class AssistantMessage(Markdown):
     """Markdown that grows as text deltas arrive (code blocks highlighted)."""
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__("", **kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("", **kwargs)
         self.text = ""
         self._stream: MarkdownStream | None = None
 

@@ -9,7 +9,7 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
 
-from assistant.events import ApprovalRequest
+from assistant.events import ApprovalRequest, ToolResult
 from tui.widgets.assistant_message import AssistantMessage
 from tui.widgets.diff_approval import DiffApproval
 from tui.widgets.diff_view import DiffView
@@ -19,8 +19,8 @@ from tui.widgets.tool_entry import ToolEntry
 class ChatLog(VerticalScroll):
     """A scrolling log that follows the newest entry."""
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.answer: AssistantMessage | None = None
 
     def on_mount(self) -> None:
@@ -59,11 +59,11 @@ class ChatLog(VerticalScroll):
         await self.end_answer()
         await self.add(ToolEntry(call_id, name, arguments))
 
-    def set_tool_result(self, call_id: str, ok: bool, output: str) -> bool:
+    def set_tool_result(self, result: ToolResult) -> bool:
         """Put a result on its tool call; return False when the call is not shown."""
         for entry in reversed(list(self.query(ToolEntry))):
-            if entry.call_id == call_id:
-                entry.set_result(ok, output)
+            if entry.call_id == result.call_id:
+                entry.set_result(result)
                 return True
         return False
 

@@ -9,14 +9,16 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from assistant.events import ApprovalRequest
+from tui.widgets.question import Question
 
 
-class CommandApproval(ModalScreen[bool]):
+class CommandApproval(Question):
     """Ask whether to run a command; dismisses with True (run) or False (refuse)."""
+
+    yes_id = "run"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Run"),
@@ -42,12 +44,3 @@ class CommandApproval(ModalScreen[bool]):
     def on_mount(self) -> None:
         """Focus Refuse, the safe answer."""
         self.query_one("#refuse", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        """Answer with the pressed button."""
-        event.stop()
-        self.dismiss(event.button.id == "run")
-
-    def action_answer(self, run: bool) -> None:
-        """Answer from the keyboard."""
-        self.dismiss(run)

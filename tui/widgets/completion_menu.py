@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import OptionList
@@ -18,8 +20,8 @@ class CompletionMenu(OptionList):
             super().__init__()
             self.value = value
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.can_focus = False
 
     def show(self, values: list[tuple[str, str]]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -24,8 +25,8 @@ class Composer(Vertical):
             super().__init__()
             self.text = text
 
-    def __init__(self, completer: Completer, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, completer: Completer, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.completer = completer
 
     def compose(self) -> ComposeResult:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -32,8 +32,8 @@ class DiffApproval(Vertical, can_focus=True):
             self.approved = approved
             self.all_for_turn = all_for_turn
 
-    def __init__(self, request: ApprovalRequest, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, request: ApprovalRequest, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.request = request
         self.decided = False
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.widgets import Static
 
@@ -25,5 +27,5 @@ def render_diff(diff: str) -> Text:
 class DiffView(Static):
     """Show one diff."""
 
-    def __init__(self, diff: str, **kwargs: object) -> None:
-        super().__init__(render_diff(diff), **kwargs)  # type: ignore[arg-type]
+    def __init__(self, diff: str, **kwargs: Any) -> None:
+        super().__init__(render_diff(diff), **kwargs)

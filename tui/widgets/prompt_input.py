@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from textual import events
 from textual.message import Message
@@ -40,7 +41,7 @@ class PromptInput(TextArea):
             super().__init__()
             self.key = key
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(
             soft_wrap=True,
             tab_behavior="focus",
@@ -48,7 +49,7 @@ class PromptInput(TextArea):
             highlight_cursor_line=False,
             compact=True,
             placeholder="Ask, or /help  (Enter sends, Ctrl+J new line, @ mentions a file)",
-            **kwargs,  # type: ignore[arg-type]
+            **kwargs,
         )
         self.sent: list[str] = []
         self._history_pos: int | None = None

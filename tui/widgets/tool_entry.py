@@ -7,6 +7,8 @@ from typing import Any
 
 from textual.widgets import Collapsible, Static
 
+from assistant.events import ToolResult
+
 ARGUMENT_CHARS = 60
 RESULT_CHARS = 4_000
 
@@ -32,12 +34,13 @@ class ToolEntry(Collapsible):
         )
         super().__init__(body, title=f"⚙ {self.call_title}", collapsed=True, classes="tool")
 
-    def set_result(self, ok: bool, output: str) -> None:
+    def set_result(self, result: ToolResult) -> None:
         """Show the result's first line in the title and all of it inside."""
-        first = next((line for line in output.splitlines() if line.strip()), "")
-        mark = "✓" if ok else "✗"
+        first = next((line for line in result.output.splitlines() if line.strip()), "")
+        mark = "✓" if result.ok else "✗"
         self.title = f"{mark} {self.call_title} — {first[:80]}"
-        self.add_class("ok" if ok else "failed")
+        self.add_class("ok" if result.ok else "failed")
+        self.set_class(result.refused, "refused")
         self.query_one(Collapsible.Contents).mount(
-            Static(output[:RESULT_CHARS], classes="output", markup=False)
+            Static(result.output[:RESULT_CHARS], classes="output", markup=False)
         )

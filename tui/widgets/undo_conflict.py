@@ -9,20 +9,20 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Label
 
 from assistant.edits import unified_diff
 from assistant.edits.undo import UndoConflict
 from tui.widgets.diff_view import DiffView
+from tui.widgets.question import Question
 
 
 def _text(data: bytes | None) -> str:
     return "" if data is None else data.decode("utf-8", "replace")
 
 
-class _UndoQuestion(ModalScreen[bool]):
+class _UndoQuestion(Question):
     """A question with Keep (the safe answer, focused) and Restore; dismisses True on Restore."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -30,6 +30,7 @@ class _UndoQuestion(ModalScreen[bool]):
         Binding("k,escape", "answer(False)", "Keep"),
     ]
     question = ""
+    yes_id = "restore"
 
     def body(self) -> Iterable[Widget]:
         """Return what the question shows between its title and its answers."""
@@ -48,15 +49,6 @@ class _UndoQuestion(ModalScreen[bool]):
     def on_mount(self) -> None:
         """Focus Keep, the answer that loses nothing."""
         self.query_one("#keep", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        """Answer with the pressed button."""
-        event.stop()
-        self.dismiss(event.button.id == "restore")
-
-    def action_answer(self, restore: bool) -> None:
-        """Answer from the keyboard."""
-        self.dismiss(restore)
 
 
 class UndoConflictDialog(_UndoQuestion):

@@ -1,0 +1,62 @@
+"""The run's events printed for a terminal or a script: text as it streams, or JSON lines."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from assistant.events import (
+    Done,
+    ErrorEvent,
+    Event,
+    EventHandler,
+    FileEdited,
+    TextDelta,
+    TextReset,
+    ToolCallStarted,
+    ToolResult,
+    event_to_json,
+)
+
+
+class JsonPrinter(EventHandler):
+    """Print every event as a JSON line."""
+
+    async def handle(self, event: Event) -> None:
+        """Print the event as one JSON line."""
+        print(json.dumps(event_to_json(event), default=str), flush=True)
+
+
+class TextPrinter(EventHandler):
+    """Stream the answer to stdout; tool calls, edits, errors and the end go to stderr."""
+
+    async def handle_text_delta(self, event: TextDelta) -> None:
+        """Write the piece of the answer to stdout."""
+        sys.stdout.write(event.text)
+        sys.stdout.flush()
+
+    async def handle_text_reset(self, event: TextReset) -> None:
+        """Say that the answer restarts."""
+        sys.stdout.write("\n[connection lost; the answer restarts]\n")
+
+    async def handle_tool_call(self, event: ToolCallStarted) -> None:
+        """Print the call and its arguments (cut short)."""
+        print(f"\n→ {event.name} {json.dumps(event.arguments)[:200]}", file=sys.stderr)
+
+    async def handle_tool_result(self, event: ToolResult) -> None:
+        """Print the first line of a failure."""
+        if not event.ok:
+            first = event.output.splitlines()[0][:200] if event.output else ""
+            print(f"  ✗ {first}", file=sys.stderr)
+
+    async def handle_file_edited(self, event: FileEdited) -> None:
+        """Print the file written."""
+        print(f"  {'created' if event.created else 'edited'} {event.path}", file=sys.stderr)
+
+    async def handle_error(self, event: ErrorEvent) -> None:
+        """Print the error."""
+        print(f"error: {event.message}", file=sys.stderr)
+
+    async def handle_done(self, event: Done) -> None:
+        """Print how the run ended."""
+        print(f"\n[{event.reason}]", file=sys.stderr)

@@ -1,0 +1,51 @@
+"""A turn's events shown in the chat log: one `handle_*` method for each event the chat shows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from assistant import events as ev
+from tui.widgets.chat_log import ChatLog
+
+
+class TurnView(ev.EventHandler):
+    """Turn the agent's events into entries of the log; usage goes to the status bar."""
+
+    def __init__(self, log: ChatLog, show_usage: Callable[[], None]) -> None:
+        self.log = log
+        self.show_usage = show_usage
+
+    async def handle_text_delta(self, event: ev.TextDelta) -> None:
+        """Stream the piece into the answer."""
+        await self.log.write_answer(event.text)
+
+    async def handle_text_reset(self, event: ev.TextReset) -> None:
+        """Throw the partial answer away and say why."""
+        await self.log.restart_answer()
+        await self.log.add_notice(f"connection lost ({event.reason}); the answer restarts")
+
+    async def handle_tool_call(self, event: ev.ToolCallStarted) -> None:
+        """Add the call to the log (collapsed)."""
+        await self.log.add_tool(event.call_id, event.name, event.arguments)
+
+    async def handle_tool_result(self, event: ev.ToolResult) -> None:
+        """Put the result on its call, or show it as an error."""
+        if not self.log.set_tool_result(event):
+            await self.log.add_error(f"{event.name}: {event.output}")
+
+    async def handle_file_edited(self, event: ev.FileEdited) -> None:
+        """Show the edit (its diff unless it was reviewed)."""
+        await self.log.add_edit(event.path, event.diff, event.created)
+
+    async def handle_usage(self, event: ev.UsageUpdate) -> None:
+        """Refresh the status bar."""
+        self.show_usage()
+
+    async def handle_error(self, event: ev.ErrorEvent) -> None:
+        """Show the error."""
+        await self.log.add_error(event.message)
+
+    async def handle_done(self, event: ev.Done) -> None:
+        """Say so when the turn limit ended the turn."""
+        if event.reason == "turn_limit":  # the others speak for themselves
+            await self.log.add_notice(f"turn ended: {event.reason}")
