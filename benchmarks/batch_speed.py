@@ -21,7 +21,7 @@ from harness import REPO, Table, add_json_out, make_git_repo, ratio
 
 sys.path.insert(0, str(REPO))
 
-from assistant.batch import BatchOptions, BatchRun, make_plan
+from assistant.batch.run import BatchOptions, BatchRun, make_plan
 from assistant.config import Settings
 from assistant.llm import ModelClient
 from assistant.testing import ScriptedServer

@@ -28,10 +28,10 @@ sys.path.insert(0, str(REPO))
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
-from assistant.completion import Budget, CompletionContext, Cursor, assemble
-from assistant.completion.live import LiveIndex
-from assistant.completion.overlay import IndexView
 from assistant.config import Settings
+from assistant.editor import Budget, CompletionContext, Cursor, assemble
+from assistant.editor.live import LiveIndex
+from assistant.editor.overlay import IndexView
 from assistant.testing import ScriptedServer
 
 

@@ -17,9 +17,9 @@ from typing import Any
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
-from assistant.completion.actions import TITLES, ActionRequest, ActionResult
+from assistant.config.paths import cache_root
+from assistant.editor.actions import TITLES, ActionRequest, ActionResult
 from assistant.errors import AssistantError
-from assistant.paths import cache_root
 from lsp.edits import workspace_edit
 from lsp.state import AssistantServer, Session, server
 

@@ -7,7 +7,7 @@ import re
 from lsprotocol import types
 from pygls.workspace import TextDocument
 
-from assistant.completion import Cursor, Suggestion
+from assistant.editor import Cursor, Suggestion
 from assistant.errors import EndpointError
 from lsp.state import AssistantServer, server
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
-from assistant.completion.actions import FileChange
+from assistant.editor.actions import FileChange
 
 Units = Callable[[str], int]  # the length of a string in the client's position units
 

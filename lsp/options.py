@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.completion import CompletionOptions
+from assistant.editor import CompletionOptions
 from assistant.errors import ConfigError
 
 DEFAULT_INSTRUCTIONS = (

@@ -20,10 +20,10 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from assistant import __version__
-from assistant.completion import CompletionEngine
-from assistant.completion.actions import ActionRunner
-from assistant.completion.live import LiveIndex
 from assistant.config import Settings, load_settings
+from assistant.editor import CompletionEngine
+from assistant.editor.actions import ActionRunner
+from assistant.editor.live import LiveIndex
 from assistant.llm import ModelClient
 from lsp.options import EditorOptions
 

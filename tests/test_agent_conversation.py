@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.conversation import Conversation
+from assistant.agent.conversation import Conversation
+from assistant.agent.events import RunSummary
+from assistant.agent.permissions import PermissionPolicy
+from assistant.agent.runner import build_agent, policy_for
 from assistant.errors import ConfigError
-from assistant.events import RunSummary
 from assistant.llm import ModelClient, RetryPolicy
-from assistant.permissions import PermissionPolicy
-from assistant.runner import build_agent, policy_for
 from tests.support import commit_files, settings_for
 
 USAGE = {"prompt_tokens": 100, "completion_tokens": 10}

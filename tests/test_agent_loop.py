@@ -7,8 +7,7 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
-from assistant.agent import Agent, AgentConfig
-from assistant.events import (
+from assistant.agent.events import (
     ApprovalRequest,
     Done,
     ErrorEvent,
@@ -18,8 +17,9 @@ from assistant.events import (
     ToolResult,
     UsageUpdate,
 )
+from assistant.agent.loop import Agent, AgentConfig
+from assistant.agent.permissions import PermissionPolicy
 from assistant.llm import ModelClient, RetryPolicy
-from assistant.permissions import PermissionPolicy
 from assistant.tools.run_command import RunCommand
 from tests.support import settings_for
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from assistant.budget import fit_to_budget, mechanical_summary, message_tokens
-from assistant.permissions import Decision, PermissionPolicy
-from assistant.prompt import PromptContext, read_rules, system_prompt
-from assistant.session import SessionLog, sessions_dir
+from assistant.agent.budget import fit_to_budget, mechanical_summary, message_tokens
+from assistant.agent.permissions import Decision, PermissionPolicy
+from assistant.agent.prompt import PromptContext, read_rules, system_prompt
+from assistant.agent.session import SessionLog, sessions_dir
 
 
 @pytest.mark.parametrize(

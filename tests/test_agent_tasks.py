@@ -8,12 +8,12 @@ from pathlib import Path
 
 import git
 
-from assistant.agent import Agent, AgentConfig
+from assistant.agent.events import Done, FileEdited, ToolResult
+from assistant.agent.loop import Agent, AgentConfig
+from assistant.agent.permissions import PermissionPolicy
+from assistant.agent.runner import turn_changes
 from assistant.edits.undo import UndoJournal
-from assistant.events import Done, FileEdited, ToolResult
 from assistant.llm import ModelClient, RetryPolicy
-from assistant.permissions import PermissionPolicy
-from assistant.runner import turn_changes
 from assistant.tools.files import EditFile, ReadFile, WriteFile
 from assistant.tools.run_command import RunCommand
 from tests.support import settings_for

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import git
 
-from assistant.batch import BatchOptions, BatchRun, make_plan
-from assistant.batch_state import BatchState
+from assistant.batch.run import BatchOptions, BatchRun, make_plan
+from assistant.batch.state import BatchState
 from assistant.llm import ModelClient, RetryPolicy
 from tests.support import settings_for
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from assistant.config import explain_settings, load_settings, mask_secret
+from assistant.config.profiles import DASHSCOPE_URLS
 from assistant.errors import ConfigError
-from assistant.profiles import DASHSCOPE_URLS
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.completion import (
+from assistant.editor import (
     Budget,
     CompletionEngine,
     Cursor,
@@ -15,7 +15,7 @@ from assistant.completion import (
     postprocess,
     wants_multiline,
 )
-from assistant.completion.overlay import IndexView, ParseCache
+from assistant.editor.overlay import IndexView, ParseCache
 from assistant.index import open_index
 from assistant.llm import ContextFile, ModelClient
 from assistant.llm.fim import FimRequest

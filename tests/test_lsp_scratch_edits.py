@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lsprotocol import types
 
-from assistant.completion.actions import ActionRequest, FileChange, task_for
-from assistant.completion.scratch import ScratchTree
+from assistant.editor.actions import ActionRequest, FileChange, task_for
+from assistant.editor.scratch import ScratchTree
 from lsp.edits import text_edits, workspace_edit
 from tests.lsp_support import apply_text_edits
 

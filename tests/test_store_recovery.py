@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from assistant.agent.session import SessionLog
 from assistant.config import Settings
 from assistant.errors import IndexStoreError
 from assistant.index import IndexCorrupted, IndexStore, db_path_for, open_index, query_index
 from assistant.index.faults import store_errors
 from assistant.index.indexer import update_index
-from assistant.session import SessionLog
 from tests.support import commit_files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -244,7 +244,7 @@ def test_a_session_log_that_cannot_write_keeps_the_conversation(tmp_path, caplog
     blocker.write_text("a file where the sessions folder should be")
     log = SessionLog.new(blocker / "sessions")
     messages = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
-    with caplog.at_level(logging.WARNING, logger="assistant.session"):
+    with caplog.at_level(logging.WARNING, logger="assistant.agent.session"):
         for message in messages:
             log.append(message)
     assert log.messages() == messages

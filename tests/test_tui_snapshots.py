@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from textual.pilot import Pilot
 
-from assistant.events import ApprovalRequest
+from assistant.agent.events import ApprovalRequest
 from tests.test_tui_app import (
     SIZE,
     call,

@@ -14,7 +14,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.worker import Worker, WorkerFailed, WorkerState
 
-from assistant import events as ev
+from assistant.agent import events as ev
 from assistant.errors import AssistantError
 from tui import repo
 from tui.commands import run_slash_command

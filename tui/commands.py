@@ -11,9 +11,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from assistant.agent.permissions import MODES
+from assistant.config.profiles import PROFILES
 from assistant.errors import ConfigError
-from assistant.permissions import MODES
-from assistant.profiles import PROFILES
 from tui import repo
 from tui.engine import ChatEngine
 from tui.widgets.chat_log import ChatLog

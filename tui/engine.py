@@ -8,18 +8,18 @@ from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import AsyncExitStack
 from pathlib import Path
 
-from assistant.agent import Agent, Approver
+from assistant.agent.conversation import Conversation
+from assistant.agent.events import Event
+from assistant.agent.loop import Agent, Approver
+from assistant.agent.permissions import MODES
+from assistant.agent.runner import build_agent, policy_for
 from assistant.config import Settings, load_settings
-from assistant.conversation import Conversation
+from assistant.config.paths import cache_root
 from assistant.edits.undo import UndoJournal, UndoPlan, restore_anyway
 from assistant.errors import AssistantError, ConfigError
-from assistant.events import Event
 from assistant.git import WorkTree
 from assistant.llm import ModelClient
 from assistant.llm.connect import connect_model
-from assistant.paths import cache_root
-from assistant.permissions import MODES
-from assistant.runner import build_agent, policy_for
 from assistant.security.secrets import is_secret_path
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from assistant import events as ev
+from assistant.agent import events as ev
 from tui.widgets.chat_log import ChatLog
 
 

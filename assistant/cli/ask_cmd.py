@@ -38,7 +38,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def run_ask(args: argparse.Namespace) -> int:
     """Index the repository, pick context, and stream the model's answer."""
-    from assistant.ask import answer, gather_context
+    from assistant.agent.ask import answer, gather_context
     from assistant.llm import StreamRestarted
     from assistant.llm.connect import connect_model
 

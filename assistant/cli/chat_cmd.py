@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from assistant.agent.permissions import MODES
 from assistant.cli.common import add_model_flags, add_repo_flag, repo_root, settings_from_args
-from assistant.permissions import MODES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

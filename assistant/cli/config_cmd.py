@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from assistant.config import SECRET_KEYS, explain_settings, mask_secret
-    from assistant.profiles import PROFILES
+    from assistant.config.profiles import PROFILES
 
     console = Console()
     if args.profiles:

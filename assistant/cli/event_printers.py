@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from assistant.events import (
+from assistant.agent.events import (
     Done,
     ErrorEvent,
     Event,

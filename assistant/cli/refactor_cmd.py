@@ -15,8 +15,8 @@ if TYPE_CHECKING:
     from rich.progress import Progress as RichProgress
     from rich.progress import TaskID
 
-    from assistant.batch import Plan
-    from assistant.batch_state import BatchState
+    from assistant.batch.run import Plan
+    from assistant.batch.state import BatchState
     from assistant.config import Settings
 
 
@@ -47,10 +47,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Plan, then run or resume the batch, then print the report."""
-    from assistant.batch import BatchOptions, BatchRun, make_plan
-    from assistant.batch_report import render_json, render_markdown, write_reports
+    from assistant.batch.report import render_json, render_markdown, write_reports
+    from assistant.batch.run import BatchOptions, BatchRun, make_plan
+    from assistant.config.paths import cache_root
     from assistant.llm.connect import connect_model
-    from assistant.paths import cache_root
 
     root = repo_root(args)
     settings = settings_from_args(args, root)
@@ -90,8 +90,8 @@ def _begin(
     args: argparse.Namespace, root: Path, settings: Settings, cache: Path
 ) -> tuple[BatchState | None, str, list[str]]:
     """Return the batch to resume (None for a new one), its instruction and its targets."""
-    from assistant.batch_state import BatchState, latest_state, state_path
-    from assistant.batch_targets import select_targets
+    from assistant.batch.state import BatchState, latest_state, state_path
+    from assistant.batch.targets import select_targets
     from assistant.errors import ConfigError
 
     if args.resume:

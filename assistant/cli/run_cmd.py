@@ -37,8 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the task and print its events and final diff."""
+    from assistant.agent.runner import RunOptions, run_headless
     from assistant.cli.event_printers import JsonPrinter, TextPrinter
-    from assistant.runner import RunOptions, run_headless
 
     root = repo_root(args)
     settings = settings_from_args(args, root)

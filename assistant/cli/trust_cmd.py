@@ -27,8 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Record (or remove) the trust, and show what the project config sets."""
     from assistant.config import user_config_path
+    from assistant.config.trust import project_config_path, trust_folder, untrust_folder
     from assistant.errors import ConfigError
-    from assistant.security.trust import project_config_path, trust_folder, untrust_folder
     from assistant.workspace import find_root
 
     root = Path(args.path).resolve() if args.path else find_root(Path.cwd())

@@ -35,8 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Undo, or say why not."""
+    from assistant.config.paths import cache_root
     from assistant.edits.undo import UndoJournal, UndoRefused
-    from assistant.paths import cache_root
 
     root = repo_root(args)
     journal = UndoJournal(root, cache_root(settings_from_args(args, root)))

@@ -28,7 +28,7 @@ Notice = Callable[[str], None]  # receives one line the user should see (default
 
 def db_path_for(root: Path, settings: Settings) -> Path:
     """Return where a repository's index lives: the user cache unless settings say otherwise."""
-    from assistant.paths import cache_root
+    from assistant.config.paths import cache_root
 
     root = Path(root).resolve()
     digest = hashlib.sha256(str(root).encode()).hexdigest()[:16]
@@ -46,7 +46,7 @@ def open_index(
 ) -> IndexStore:
     """Open a repository's index, brought up to date first unless `update` is False (damage
     found by the update is repaired); the caller closes it."""
-    from assistant.paths import cache_notice
+    from assistant.config.paths import cache_notice
 
     path = db_path_for(root, settings)
     if rebuild:
@@ -117,7 +117,7 @@ def query_index(
 
 def _open_store(path: Path, notice: Notice | None) -> IndexStore:
     """Open the store at `path`, or in the private temp folder when that cannot be written."""
-    from assistant.paths import private_temp_dir
+    from assistant.config.paths import private_temp_dir
 
     try:
         store = IndexStore(path)

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from assistant.config import Settings
+from assistant.config.paths import cache_root
 from assistant.llm.client import ModelClient
 from assistant.llm.local import DEMO_MODEL_NOTICE, server_for
-from assistant.paths import cache_root
 
 
 def needs_local_server(settings: Settings) -> bool:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Protocol
 
 from assistant.config import Settings, user_config_path
-from assistant.paths import cache_root
+from assistant.config.paths import cache_root
 from assistant.security.secrets import redact
 
 BWRAP = "bwrap"

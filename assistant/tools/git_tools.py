@@ -13,8 +13,8 @@ DIFF_BUDGET = 20_000
 
 
 def _work_tree(ctx: ToolContext) -> WorkTree:
+    from assistant.config.paths import cache_root
     from assistant.git import open_work_tree
-    from assistant.paths import cache_root
 
     if ctx.state.work_tree is None:
         ctx.state.work_tree = open_work_tree(ctx.root, cache_root(ctx.settings))

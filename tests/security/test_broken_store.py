@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
-from assistant.paths import cache_notice, cache_root, private_temp_dir
+from assistant.config.paths import cache_notice, cache_root, private_temp_dir
 from tests.support import commit_files
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,7 +96,7 @@ def test_the_cache_notice_is_logged_once_and_kept(tmp_path, monkeypatch, caplog)
     settings = Settings(cache_dir=tmp_path / "file" / "cache")
     assert cache_root(settings) == cache_root(settings) == tmp_path / f"assistant-{os.getuid()}"
     assert "is not writable" in cache_notice(settings)
-    warned = [r for r in caplog.records if r.name == "assistant.paths"]
+    warned = [r for r in caplog.records if r.name == "assistant.config.paths"]
     assert len(warned) == 1 and warned[0].getMessage() == cache_notice(settings)
     writable = Settings(cache_dir=tmp_path / "fine")
     assert (cache_root(writable), cache_notice(writable)) == (tmp_path / "fine", "")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.permissions import DEFAULT_ALLOW, Decision, PermissionPolicy
+from assistant.agent.permissions import DEFAULT_ALLOW, Decision, PermissionPolicy
 from assistant.security.command_policy import judge_command
 
 A, Q, D = Decision.ALLOW, Decision.ASK, Decision.DENY

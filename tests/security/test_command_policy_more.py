@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.permissions import DEFAULT_ALLOW, Decision
+from assistant.agent.permissions import DEFAULT_ALLOW, Decision
 from assistant.security.command_policy import Verdict, judge_command
 from assistant.security.globs import MAX_MATCHES, MAX_NAMES, Budget, expand_pattern
 from assistant.security.shell import parse_command_line

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from assistant.permissions import DEFAULT_ALLOW, Decision
+from assistant.agent.permissions import DEFAULT_ALLOW, Decision
 from assistant.security.command_policy import judge_command
 from assistant.security.globs import Budget, expand_pattern
 from assistant.security.shell import parse_command_line

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.agent import Agent, AgentConfig
-from assistant.events import Done, ErrorEvent, ToolResult
+from assistant.agent.events import Done, ErrorEvent, ToolResult
+from assistant.agent.loop import Agent, AgentConfig
+from assistant.agent.permissions import PermissionPolicy
 from assistant.llm import ContextFile, ModelClient, RetryPolicy
 from assistant.llm import fim as fim_tokens
 from assistant.llm.fim import FimRequest
-from assistant.permissions import PermissionPolicy
 from assistant.tools import default_tools
 from tests.support import commit_files, settings_for
 

@@ -176,7 +176,7 @@ def test_a_flood_of_command_output_is_read_with_bounded_memory(world, monkeypatc
 
 
 def test_an_open_secrets_buffer_never_enters_an_editor_actions_scratch_copy(tmp_path):
-    from assistant.completion.scratch import ScratchTree
+    from assistant.editor.scratch import ScratchTree
 
     world = make_world(tmp_path)
     scratch = ScratchTree(world.repo, world.cache)

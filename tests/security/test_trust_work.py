@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from harness import APP, USER_WORK, call, make_world, turns
 
-from assistant.agent import Agent, AgentConfig
-from assistant.events import ApprovalRequest, ToolResult
+from assistant.agent.events import ApprovalRequest, ToolResult
+from assistant.agent.loop import Agent, AgentConfig
+from assistant.agent.runner import policy_for, turn_changes
 from assistant.llm import ModelClient, RetryPolicy
-from assistant.runner import policy_for, turn_changes
 from assistant.tools import default_tools
 from tests.support import settings_for
 

@@ -9,7 +9,7 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
 
-from assistant.events import ApprovalRequest, ToolResult
+from assistant.agent.events import ApprovalRequest, ToolResult
 from tui.widgets.assistant_message import AssistantMessage
 from tui.widgets.diff_approval import DiffApproval
 from tui.widgets.diff_view import DiffView

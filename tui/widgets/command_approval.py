@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label, Static
 
-from assistant.events import ApprovalRequest
+from assistant.agent.events import ApprovalRequest
 from tui.widgets.question import Question
 
 

@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Label
 
-from assistant.events import ApprovalRequest
+from assistant.agent.events import ApprovalRequest
 from tui.widgets.diff_view import DiffView
 
 

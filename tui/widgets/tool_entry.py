@@ -7,7 +7,7 @@ from typing import Any
 
 from textual.widgets import Collapsible, Static
 
-from assistant.events import ToolResult
+from assistant.agent.events import ToolResult
 
 ARGUMENT_CHARS = 60
 RESULT_CHARS = 4_000

@@ -18,9 +18,9 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from assistant.completion.context import Budget, CompletionContext, Cursor, assemble
-from assistant.completion.live import LiveIndex
-from assistant.completion.postprocess import postprocess, stop_at_dedent
+from assistant.editor.context import Budget, CompletionContext, Cursor, assemble
+from assistant.editor.live import LiveIndex
+from assistant.editor.postprocess import postprocess, stop_at_dedent
 from assistant.llm.fim import FimRequest
 from assistant.security.secrets import is_secret_path
 

@@ -13,9 +13,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from assistant.completion.postprocess import wants_multiline
 from assistant.context.tokens import chars_for, estimate_tokens
 from assistant.context.words import CODE_WORDS
+from assistant.editor.postprocess import wants_multiline
 from assistant.index.model import Chunk, Symbol
 from assistant.index.tokens import code_tokens
 from assistant.llm.fim import ContextFile

@@ -14,10 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.budget import fit_to_budget, mechanical_summary
-from assistant.config import Settings
-from assistant.errors import AssistantError, EndpointError
-from assistant.events import (
+from assistant.agent.budget import fit_to_budget, mechanical_summary
+from assistant.agent.events import (
     ApprovalKind,
     ApprovalRequest,
     Done,
@@ -30,9 +28,11 @@ from assistant.events import (
     ToolResult,
     UsageUpdate,
 )
+from assistant.agent.permissions import Decision, PermissionPolicy
+from assistant.config import Settings
+from assistant.errors import AssistantError, EndpointError
 from assistant.llm import ChatResult, ModelClient, StreamRestarted, ToolCall, Usage
 from assistant.llm import TextDelta as ModelText
-from assistant.permissions import Decision, PermissionPolicy
 from assistant.security.secrets import Redactor
 from assistant.tools.base import (
     Grant,

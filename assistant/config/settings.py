@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import ConfigError
-from assistant.profiles import PROFILES, Profile
-from assistant.security.trust import (
+from assistant.config.profiles import PROFILES, Profile
+from assistant.config.trust import (
     TRUST_TABLE,
     project_config_path,
     project_trust,
     split_project_settings,
 )
+from assistant.errors import ConfigError
 
 
 @dataclass(frozen=True)

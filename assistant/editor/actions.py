@@ -14,13 +14,13 @@ from collections.abc import AsyncIterable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.completion.live import LiveIndex
-from assistant.completion.scratch import ScratchTree
+from assistant.agent.conversation import Conversation
+from assistant.agent.events import DoneReason, Event, FileEdited, RunSummary, ToolCallStarted
 from assistant.config import Settings
-from assistant.conversation import Conversation
-from assistant.events import DoneReason, Event, FileEdited, RunSummary, ToolCallStarted
+from assistant.config.paths import cache_root
+from assistant.editor.live import LiveIndex
+from assistant.editor.scratch import ScratchTree
 from assistant.llm import ModelClient
-from assistant.paths import cache_root
 from assistant.workspace import resolve_repo_path
 
 EDITING = ("fix", "tests", "docstrings", "refactor")
@@ -144,8 +144,8 @@ class ActionRunner:
     async def _run_agent(
         self, where: Path, task: str, progress: Progress, *, editing: bool
     ) -> RunSummary:
+        from assistant.agent.runner import build_agent, policy_for
         from assistant.index import open_index
-        from assistant.runner import build_agent, policy_for
 
         if self.index is not None:
             await self.index.opened.wait()  # two connections must not create the database at once

@@ -19,11 +19,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from assistant.batch_state import BatchState, TargetState, state_path
+from assistant.agent.events import RunSummary
+from assistant.batch.state import BatchState, TargetState, state_path
 from assistant.config import Settings
 from assistant.context.tokens import tokens_for
 from assistant.errors import AssistantError, GitError
-from assistant.events import RunSummary
 from assistant.git import GitRepository, ScratchWorktree
 from assistant.llm import ModelClient
 from assistant.tools.run_command import run_shell, sandbox_for
@@ -175,8 +175,8 @@ class BatchRun:
 
     async def _agent_on(self, scratch: Path, target: str) -> RunSummary:
         """Run the agent on one target in its scratch worktree; return what the run came to."""
-        from assistant.conversation import Conversation
-        from assistant.runner import build_agent, policy_for
+        from assistant.agent.conversation import Conversation
+        from assistant.agent.runner import build_agent, policy_for
 
         task = (
             f"{self.options.instruction}\n\nApply this to the file `{target}` only. Read it "
@@ -193,7 +193,7 @@ class BatchRun:
         return await RunSummary.collect(conversation.run(agent, task))
 
     async def _verify(self, scratch: Path, diff: str) -> str:
-        from assistant.verify import parse_errors
+        from assistant.edits.verify import parse_errors
 
         broken = await asyncio.to_thread(parse_errors, scratch, _changed_paths(diff))
         if broken:

@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from assistant.completion.overlay import IndexView, ParseCache
 from assistant.config import Settings
+from assistant.editor.overlay import IndexView, ParseCache
 
 if TYPE_CHECKING:
     from assistant.index import IndexStats, IndexStore

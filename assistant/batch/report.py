@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from assistant.batch_state import BatchState
+from assistant.batch.state import BatchState
 
 
 def render_json(state: BatchState) -> str:

@@ -12,17 +12,17 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.agent.events import Event, UsageUpdate
+from assistant.agent.prompt import read_repo_text
+from assistant.agent.session import SessionLog, complete_exchanges, sessions_dir
 from assistant.config import Settings
+from assistant.config.paths import cache_root
 from assistant.errors import ConfigError, PathOutsideRepository
-from assistant.events import Event, UsageUpdate
 from assistant.llm.types import Usage
-from assistant.paths import cache_root
-from assistant.prompt import read_repo_text
-from assistant.session import SessionLog, complete_exchanges, sessions_dir
 from assistant.workspace import is_secret_file, resolve_repo_path
 
 if TYPE_CHECKING:
-    from assistant.agent import Agent
+    from assistant.agent.loop import Agent
 
 MAX_CONTEXT_FILE_BYTES = 200_000
 

@@ -11,16 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.agent import Agent, AgentConfig, Approver
+from assistant.agent.conversation import Conversation
+from assistant.agent.events import DoneReason, EventHandler, RunSummary
+from assistant.agent.loop import Agent, AgentConfig, Approver
+from assistant.agent.permissions import DEFAULT_ALLOW, PermissionPolicy
+from assistant.agent.prompt import PromptContext, read_rules, system_prompt
 from assistant.config import Settings
-from assistant.conversation import Conversation
+from assistant.config.paths import cache_root
 from assistant.errors import AssistantError
-from assistant.events import DoneReason, EventHandler, RunSummary
 from assistant.llm import ModelClient
 from assistant.llm.connect import connect_model
-from assistant.paths import cache_root
-from assistant.permissions import DEFAULT_ALLOW, PermissionPolicy
-from assistant.prompt import PromptContext, read_rules, system_prompt
 from assistant.tools import default_tools
 from assistant.tools.changes import ChangeLog
 
@@ -79,7 +79,7 @@ def turn_changes(root: Path, settings: Settings) -> Callable[[str], ChangeLog]:
 def prompt_context(root: Path, settings: Settings, task: str) -> PromptContext:
     """Pick the repo map and snippets for a task; an index failure degrades to no context."""
     try:
-        from assistant.ask import gather_context
+        from assistant.agent.ask import gather_context
 
         return gather_context(root, settings, task, REPO_MAP_TOKENS)
     except AssistantError as error:

@@ -1,13 +1,13 @@
 """Editor assistance shared by front ends: completion context, post-processing, code actions."""
 
-from assistant.completion.context import Budget, CompletionContext, Cursor, assemble
-from assistant.completion.engine import (
+from assistant.editor.context import Budget, CompletionContext, Cursor, assemble
+from assistant.editor.engine import (
     CompletionEngine,
     CompletionOptions,
     FimSource,
     Suggestion,
 )
-from assistant.completion.postprocess import postprocess, wants_multiline
+from assistant.editor.postprocess import postprocess, wants_multiline
 
 __all__ = [
     "Budget",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from assistant.agent.prompt import ASK_ROLE, PromptContext, read_rules, system_prompt
 from assistant.config import Settings
 from assistant.llm import ModelClient, StreamRestarted, TextDelta
-from assistant.prompt import ASK_ROLE, PromptContext, read_rules, system_prompt
 from assistant.security.secrets import redact
 
 MAP_TOKENS = 1_024
