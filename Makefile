@@ -22,11 +22,12 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest -q
-	$(BIN)/ruff check .
+	$(MAKE) --no-print-directory lint
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff format .

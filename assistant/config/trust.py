@@ -111,7 +111,7 @@ def trust_folder(user_config: Path, root: Path) -> str:
         document[TRUST_TABLE] = tomlkit.table(is_super_table=True)
     entry = tomlkit.table()
     entry["config_sha256"] = digest
-    document[TRUST_TABLE][folder_key(root)] = entry  # type: ignore[index]
+    document[TRUST_TABLE][folder_key(root)] = entry
     _write_document(user_config, tomlkit.dumps(document))
     return digest
 
@@ -127,7 +127,7 @@ def untrust_folder(user_config: Path, root: Path) -> bool:
     key = folder_key(root)
     if not isinstance(table, Mapping) or key not in table:
         return False
-    del table[key]  # type: ignore[attr-defined]
+    del table[key]  # type: ignore[attr-defined]  # tomlkit tables are mutable mappings
     _write_document(user_config, tomlkit.dumps(document))
     return True
 

@@ -3,7 +3,13 @@ the user's repository read without writing in `.git`, shadow snapshots in the ca
 scratch worktrees batch runs and editor actions work in."""
 
 from assistant.git.command import git_bytes, run_git
-from assistant.git.repository import GitRepository, PlainDirectory, WorkTree, open_work_tree
+from assistant.git.repository import (
+    GitRepository,
+    PlainDirectory,
+    StatusEntry,
+    WorkTree,
+    open_work_tree,
+)
 from assistant.git.shadow import ShadowTree, TreeChange
 from assistant.git.worktrees import ScratchWorktree
 
@@ -12,6 +18,7 @@ __all__ = [
     "PlainDirectory",
     "ScratchWorktree",
     "ShadowTree",
+    "StatusEntry",
     "TreeChange",
     "WorkTree",
     "git_bytes",

@@ -12,12 +12,23 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from assistant.errors import GitError
 from assistant.git.command import neutralised_filters, run_git
 from assistant.git.shadow import EMPTY_TREE, ShadowTree
+
+
+@dataclass(frozen=True)
+class StatusEntry:
+    """One line of `git status`: its two-letter code (`M `, `??`, `R `...), the path, and for a
+    rename or copy the path it came from."""
+
+    code: str
+    path: str
+    old_path: str | None = None
 
 
 class WorkTree(Protocol):
@@ -64,20 +75,25 @@ class GitRepository:
         """Return `git status --short` (read-only: the index is not refreshed on disk)."""
         return self.git("status", "--short", "--untracked-files=all")
 
-    def changed_paths(self) -> list[str]:
-        """Return the paths of changed, added, deleted and untracked files."""
+    def status_entries(self) -> list[StatusEntry]:
+        """Return each changed, added, deleted and untracked file with its status code."""
         raw = self.git("status", "--porcelain=v1", "-z", "--untracked-files=all")
         fields = raw.split("\0")
-        paths, index = [], 0
+        entries, index = [], 0
         while index < len(fields):
             entry = fields[index]
             index += 1
             if len(entry) < 4:
                 continue
+            old = None
             if entry[0] in "RC":
-                index += 1  # the next field is the old name
-            paths.append(entry[3:])
-        return paths
+                old, index = fields[index], index + 1  # the next field is the old name
+            entries.append(StatusEntry(entry[:2], entry[3:], old))
+        return entries
+
+    def changed_paths(self) -> list[str]:
+        """Return the paths of changed, added, deleted and untracked files."""
+        return [entry.path for entry in self.status_entries()]
 
     def diff(self, paths: Sequence[str] | None = None) -> str:
         """Return the diff from HEAD to the work tree, new untracked files included."""

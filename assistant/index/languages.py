@@ -75,6 +75,6 @@ def _query_source(module: object, ref: str) -> str:
     if owner:
         module = importlib.import_module(f"tree_sitter_{owner}")
     if item.endswith(".scm"):
-        folder = Path(module.__file__).parent / "queries"  # type: ignore[attr-defined]
+        folder = Path(module.__file__).parent / "queries"  # type: ignore[attr-defined]  # grammar wheels ship no stubs
         return (folder / item).read_text()
     return str(getattr(module, item))

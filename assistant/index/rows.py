@@ -69,7 +69,7 @@ def write_file(
         "WHERE file_id = ? ORDER BY id",
         (file_id,),
     ):
-        old.setdefault(tuple(key), []).append((chunk_id, start, end))  # type: ignore[arg-type]
+        old.setdefault(tuple(key), []).append((chunk_id, start, end))
     moved: list[tuple[int, int, int]] = []
     fresh: list[NamedChunk] = []
     for chunk, names, extra in zip(result.chunks, *zip(*terms[1], strict=True), strict=True):

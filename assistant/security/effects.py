@@ -191,7 +191,7 @@ def _sed_script_unsafe(script: str) -> bool:
             end = _sed_substitution_end(script, i + 1)
             if end is None:
                 return True
-            flags = re.match(r"[gpiImMe0-9w]*", script[end:]).group(0)  # type: ignore[union-attr]
+            flags = re.match(r"[gpiImMe0-9w]*", script[end:]).group(0)  # type: ignore[union-attr]  # a `*` pattern always matches
             if char == "s" and ("w" in flags or "e" in flags):
                 return True
             i = end + len(flags)

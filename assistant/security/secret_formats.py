@@ -85,7 +85,7 @@ def private_key_spans(text: str) -> list[Span]:
         if i < len(ends) and ends[i] - begin.start() <= _KEY_MAX_CHARS:
             end = ends[i]
         else:
-            end = _KEY_TAIL.match(text, begin.end()).end()  # type: ignore[union-attr]
+            end = _KEY_TAIL.match(text, begin.end()).end()  # type: ignore[union-attr]  # a `*` pattern always matches
         spans.append((begin.start(), end))
         pos = end
     return spans
@@ -140,7 +140,7 @@ def token_spans(text: str) -> list[Span]:
                 spans.append(match.span())
                 skip = match.end()
             elif anchor == "eyJ":
-                skip = _JWT_SEGMENT.match(text, start).end()  # type: ignore[union-attr]
+                skip = _JWT_SEGMENT.match(text, start).end()  # type: ignore[union-attr]  # a `*` pattern always matches
     return spans
 
 

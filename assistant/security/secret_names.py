@@ -91,12 +91,12 @@ def assignment_spans(text: str) -> list[Span]:
     for hit in hits:
         if hit < done or hit < skip:
             continue
-        end = _NAME_RUN.match(text, hit).end()  # type: ignore[union-attr]
+        end = _NAME_RUN.match(text, hit).end()  # type: ignore[union-attr]  # a `*` pattern always matches
         if not _SEPARATOR.match(text, end):  # a name ends its run, right before `=` or `:`
             skip = end
             continue
         back = len(text) - hit
-        start = max(done, hit - (_NAME_RUN.match(reverse, back).end() - back))  # type: ignore[union-attr]
+        start = max(done, hit - (_NAME_RUN.match(reverse, back).end() - back))  # type: ignore[union-attr]  # a `*` pattern always matches
         if start > done and text[start - 1] in "\"'":
             start -= 1
         match = _ASSIGNED.match(text, start)

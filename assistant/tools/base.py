@@ -56,6 +56,11 @@ class ToolOutput:
     edit: EditRecord | None = None
     refused: bool = False
 
+    @classmethod
+    def refusal(cls, what: str) -> ToolOutput:
+        """Return the answer for an action the permission policy or the user refused."""
+        return cls(f"{what}: refused by the permission policy or the user", ok=False, refused=True)
+
 
 class Grant(Enum):
     """The answer to a tool's request for permission; false only when it was refused."""

@@ -130,11 +130,7 @@ class EditFile:
             return ToolOutput(f"{name}: the blocks change nothing", ok=False)
         diff = edits.unified_diff(name, before.text, after)
         if not await ctx.authorize("edit", f"edit {name}", diff):
-            return ToolOutput(
-                f"edit of {name} refused by the permission policy or the user",
-                ok=False,
-                refused=True,
-            )
+            return ToolOutput.refusal(f"edit of {name} not made")
         _write(ctx, path, after, before)
         return ToolOutput(f"edited {name}\n{diff}", edit=EditRecord(name, diff))
 
@@ -170,11 +166,7 @@ class WriteFile:
         before = ledger(ctx).check(path) if exists else None
         diff = edits.unified_diff(name, before.text if before else "", content)
         if not await ctx.authorize("edit", f"{'replace' if exists else 'create'} {name}", diff):
-            return ToolOutput(
-                f"writing {name} refused by the permission policy or the user",
-                ok=False,
-                refused=True,
-            )
+            return ToolOutput.refusal(f"{name} not written")
         _write(ctx, path, content, before)
         verb = "replaced" if exists else "created"
         return ToolOutput(f"{verb} {name}", edit=EditRecord(name, diff, created=not exists))

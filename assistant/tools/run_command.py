@@ -70,11 +70,7 @@ class RunCommand:
         detail = f"$ {command}\n(in {ctx.root})"
         grant = await ctx.authorize("command", command, detail)
         if not grant:
-            return ToolOutput(
-                f"command not run: refused by the permission policy: {command}",
-                ok=False,
-                refused=True,
-            )
+            return ToolOutput.refusal(f"command not run ({command})")
         policy = await asyncio.to_thread(sandbox_for, ctx.settings, ctx.root)
         notice = await self._notice_once(ctx)
         before = await asyncio.to_thread(ctx.changes.snapshot)
