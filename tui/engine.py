@@ -112,14 +112,7 @@ class ChatEngine:
         """Undo the agent's changes of the last turn. Conflicts are kept unless in `restore`
         as (path, the version shown); `commands` restores what its commands changed too."""
         result = self._journal().undo(restore_anyway(restore), commands=commands)
-        parts = [f"undid: {result.label}"]
-        if result.restored:
-            parts.append(f"restored {', '.join(result.restored)}")
-        if result.removed:
-            parts.append(f"removed {', '.join(result.removed)}")
-        if result.kept:
-            parts.append(f"kept as you changed them: {', '.join(result.kept)}")
-        return "; ".join(parts)
+        return result.to_text(one_line=True)
 
     def commit(self, message: str) -> str:
         """Commit every changed file with `message`; return the short commit id."""

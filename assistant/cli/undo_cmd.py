@@ -44,21 +44,10 @@ def run(args: argparse.Namespace) -> int:
         result = journal.undo(commands=True if args.commands else None)
     except UndoRefused as error:
         if args.json:
-            plan = journal.plan()
-            conflicts = [c.path for c in plan.conflicts]
-            print(json.dumps({"undone": False, "conflicts": conflicts,
-                              "command_paths": list(plan.command_paths),
-                              "reason": error.one_line()}))  # fmt: skip
+            print(json.dumps({"undone": False, "reason": error.one_line(),
+                              **journal.plan().to_json()}))  # fmt: skip
         else:
             print(f"error: {error.one_line()}")
         return EXIT_REFUSED
-    if args.json:
-        print(json.dumps({"undone": True, "label": result.label, "restored": result.restored,
-                          "removed": result.removed}))  # fmt: skip
-    else:
-        print(f"undid: {result.label}")
-        for path in result.restored:
-            print(f"  restored {path}")
-        for path in result.removed:
-            print(f"  removed {path}")
+    print(json.dumps({"undone": True, **result.to_json()}) if args.json else result.to_text())
     return EXIT_DONE

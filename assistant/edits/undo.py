@@ -58,6 +58,14 @@ class UndoPlan:
     conflicts: tuple[UndoConflict, ...]
     command_paths: tuple[str, ...]
 
+    def to_json(self) -> dict[str, object]:
+        """Return the plan for `--json` (paths and reasons; the versions stay on disk)."""
+        return {
+            "label": self.label,
+            "conflicts": [{"path": c.path, "reason": c.reason} for c in self.conflicts],
+            "command_paths": list(self.command_paths),
+        }
+
 
 @dataclass(frozen=True)
 class UndoResult:
@@ -67,6 +75,26 @@ class UndoResult:
     restored: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     kept: tuple[str, ...] = ()  # left as they are now, by decision
+
+    def to_json(self) -> dict[str, object]:
+        """Return the result for `--json`."""
+        return {"label": self.label, "restored": list(self.restored),
+                "removed": list(self.removed), "kept": list(self.kept)}  # fmt: skip
+
+    def to_text(self, *, one_line: bool = False) -> str:
+        """Return the result for a person: a line per file, or one line (the chat's log)."""
+        if one_line:
+            parts = [f"undid: {self.label}"]
+            for verb, paths in (("restored", self.restored), ("removed", self.removed),
+                                ("kept as you changed them:", self.kept)):  # fmt: skip
+                if paths:
+                    parts.append(f"{verb} {', '.join(paths)}")
+            return "; ".join(parts)
+        lines = [f"undid: {self.label}"]
+        lines += [f"  restored {path}" for path in self.restored]
+        lines += [f"  removed {path}" for path in self.removed]
+        lines += [f"  kept as it is now: {path}" for path in self.kept]
+        return "\n".join(lines)
 
 
 class UndoJournal:
