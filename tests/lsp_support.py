@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import git
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from assistant.testing import ScriptedServer
+from assistant.testing import ScriptedServer, cli_env, commit_files
 
 LOG = types.WINDOW_LOG_MESSAGE
 CART = '''class Cart:
@@ -39,23 +37,18 @@ APP = (
 CURSOR = types.Position(line=6, character=22)  # after "return subtotal + "
 
 
+SHOP = {
+    "shop/__init__.py": "",
+    "shop/cart.py": CART,
+    "shop/tax.py": TAX,
+    "shop/app.py": APP,
+    "tests/__init__.py": "",
+}
+
+
 def make_repo(root: Path) -> Path:
     """Create the example repository (a small shop) as a git repository with one commit."""
-    (root / "shop").mkdir(parents=True)
-    (root / "tests").mkdir()
-    files = {
-        "shop/__init__.py": "",
-        "shop/cart.py": CART,
-        "shop/tax.py": TAX,
-        "shop/app.py": APP,
-        "tests/__init__.py": "",
-    }
-    for name, text in files.items():
-        (root / name).write_text(text)
-    repo = git.Repo.init(root)
-    repo.git.add(A=True)
-    repo.git.commit(m="shop", author="T <t@example.com>")
-    return root
+    return commit_files(root, SHOP, "shop")
 
 
 def server_command(repo: Path, base_url: str) -> list[str]:
@@ -68,11 +61,8 @@ def server_command(repo: Path, base_url: str) -> list[str]:
 
 def server_env(tmp_path: Path) -> dict[str, str]:
     """Return an environment that keeps the server's cache and config inside `tmp_path`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
-    env["ASSISTANT_CACHE_DIR"] = str(tmp_path / "cache")
-    env["ASSISTANT_CONFIG"] = str(tmp_path / "no-user-config.toml")
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
-    return env
+    checkout = str(Path(__file__).resolve().parents[1])
+    return cli_env(tmp_path / "cache", tmp_path / "no-user-config.toml", PYTHONPATH=checkout)
 
 
 def capabilities() -> types.ClientCapabilities:

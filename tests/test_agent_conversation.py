@@ -12,13 +12,9 @@ from assistant.agent.permissions import PermissionPolicy
 from assistant.agent.runner import build_agent, policy_for
 from assistant.errors import ConfigError
 from assistant.llm import ModelClient, RetryPolicy
-from tests.support import commit_files, settings_for
+from assistant.testing import call, commit_files, settings_for
 
 USAGE = {"prompt_tokens": 100, "completion_tokens": 10}
-
-
-def call(name: str, **arguments: object) -> dict:
-    return {"name": name, "arguments": arguments}
 
 
 async def run_on(conversation: Conversation, server, task: str, **build: object) -> RunSummary:
@@ -38,9 +34,7 @@ async def run_on(conversation: Conversation, server, task: str, **build: object)
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    commit_files(root, {"app.py": "def add(a, b):\n    return a - b\n"})
-    return root
+    return commit_files(tmp_path / "repo", {"app.py": "def add(a, b):\n    return a - b\n"})
 
 
 async def test_the_summary_keeps_the_final_answer_refusals_edits_and_usage(

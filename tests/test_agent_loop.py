@@ -20,12 +20,8 @@ from assistant.agent.events import (
 from assistant.agent.loop import Agent, AgentConfig
 from assistant.agent.permissions import PermissionPolicy
 from assistant.llm import ModelClient, RetryPolicy
+from assistant.testing import call, settings_for, turns
 from assistant.tools.run_command import RunCommand
-from tests.support import settings_for
-
-
-def call(name: str, **arguments: object) -> dict:
-    return {"name": name, "arguments": arguments}
 
 
 async def run_agent(server, root: Path, task: str = "do it", **config: object) -> list:
@@ -73,9 +69,7 @@ async def test_a_tool_call_runs_and_its_output_goes_back_to_the_model(scripted_s
 async def test_unknown_tool_is_reported_to_the_model_and_the_loop_goes_on(
     scripted_server, tmp_path
 ):
-    server = scripted_server(
-        {"turns": [{"tool_calls": [call("launch_rockets", n=3)]}, {"text": "Sorry."}]}
-    )
+    server = scripted_server(turns(call("launch_rockets", n=3), text="Sorry."))
     events = await run_agent(server, tmp_path)
     result = next(e for e in events if isinstance(e, ToolResult))
     assert not result.ok and "unknown tool 'launch_rockets'" in result.output
@@ -105,16 +99,14 @@ async def test_malformed_arguments_go_back_as_an_error(scripted_server, tmp_path
 
 
 async def test_missing_argument_is_an_error_the_model_can_fix(scripted_server, tmp_path):
-    server = scripted_server({"turns": [{"tool_calls": [call("run_command")]}, {"text": "ok"}]})
+    server = scripted_server(turns(call("run_command"), text="ok"))
     events = await run_agent(server, tmp_path)
     result = next(e for e in events if isinstance(e, ToolResult))
     assert not result.ok and "'command'" in result.output
 
 
 async def test_headless_run_refuses_a_command_not_on_the_allowlist(scripted_server, tmp_path):
-    server = scripted_server(
-        {"turns": [{"tool_calls": [call("run_command", command="touch pwned")]}, {"text": "ok"}]}
-    )
+    server = scripted_server(turns(call("run_command", command="touch pwned"), text="ok"))
     policy = PermissionPolicy(mode="ask", allow=("pytest*",), headless=True)
     events = await run_agent(server, tmp_path, policy=policy)
     result = next(e for e in events if isinstance(e, ToolResult))
@@ -125,13 +117,11 @@ async def test_headless_run_refuses_a_command_not_on_the_allowlist(scripted_serv
 
 async def test_ask_mode_requests_approval_and_respects_a_no(scripted_server, tmp_path):
     server = scripted_server(
-        {
-            "turns": [
-                {"tool_calls": [call("run_command", command="touch made")]},
-                {"tool_calls": [call("run_command", command="touch other")]},
-                {"text": "ok"},
-            ]
-        }
+        turns(
+            call("run_command", command="touch made"),
+            call("run_command", command="touch other"),
+            text="ok",
+        )
     )
     asked: list[ApprovalRequest] = []
 
@@ -147,14 +137,7 @@ async def test_ask_mode_requests_approval_and_respects_a_no(scripted_server, tmp
 
 
 async def test_destructive_git_command_needs_approval_even_in_yolo(scripted_server, tmp_path):
-    server = scripted_server(
-        {
-            "turns": [
-                {"tool_calls": [call("run_command", command="git reset --hard")]},
-                {"text": "ok"},
-            ]
-        }
-    )
+    server = scripted_server(turns(call("run_command", command="git reset --hard"), text="ok"))
     asked = []
 
     async def approve(request: ApprovalRequest) -> bool:

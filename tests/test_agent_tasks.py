@@ -14,9 +14,17 @@ from assistant.agent.permissions import PermissionPolicy
 from assistant.agent.runner import turn_changes
 from assistant.edits.undo import UndoJournal
 from assistant.llm import ModelClient, RetryPolicy
+from assistant.testing import (
+    call,
+    commit_files,
+    edit,
+    settings_for,
+    stage_files,
+    turns,
+    work_tree_bytes,
+)
 from assistant.tools.files import EditFile, ReadFile, WriteFile
 from assistant.tools.run_command import RunCommand
-from tests.support import settings_for
 
 PRICING = '''"""Prices."""
 
@@ -49,30 +57,13 @@ def test_order_total():
 """
 
 
-def make_shop(root: Path) -> git.Repo:
-    (root / "shop").mkdir(parents=True)
-    (root / "shop" / "__init__.py").write_text("")
-    (root / "shop" / "pricing.py").write_text(PRICING)
-    (root / "shop" / "orders.py").write_text(ORDERS)
-    (root / "shop" / "report.py").write_text(REPORT)
-    (root / "test_shop.py").write_text(TEST)
-    repo = git.Repo.init(root)
-    with repo.config_writer() as config:
-        config.set_value("user", "name", "T")
-        config.set_value("user", "email", "t@example.com")
-    repo.index.add(
-        ["shop/__init__.py", "shop/pricing.py", "shop/orders.py", "shop/report.py", "test_shop.py"]
-    )
-    repo.index.commit("shop")
-    return repo
-
-
-def call(name: str, **arguments: object) -> dict:
-    return {"name": name, "arguments": arguments}
-
-
-def edit(path: str, search: str, replace: str) -> dict:
-    return call("edit_file", path=path, blocks=[{"search": search, "replace": replace}])
+SHOP = {
+    "shop/__init__.py": "",
+    "shop/pricing.py": PRICING,
+    "shop/orders.py": ORDERS,
+    "shop/report.py": REPORT,
+    "test_shop.py": TEST,
+}
 
 
 async def run(server, root: Path, task: str = "task", cache: Path | None = None) -> list:
@@ -93,9 +84,9 @@ async def run(server, root: Path, task: str = "task", cache: Path | None = None)
 
 
 async def test_rename_a_function_across_files_then_run_the_tests(scripted_server, tmp_path):
-    make_shop(tmp_path)
+    commit_files(tmp_path, SHOP, "shop")
     pytest_cmd = f"{sys.executable} -m pytest -q -p no:cacheprovider test_shop.py"
-    turns = [
+    answers = [
         {
             "text": "Reading the files.",
             "tool_calls": [
@@ -132,7 +123,7 @@ async def test_rename_a_function_across_files_then_run_the_tests(scripted_server
         {"tool_calls": [call("run_command", command=pytest_cmd)]},
         {"text": "Renamed compute_total to order_sum in 3 files; the tests pass."},
     ]
-    server = scripted_server({"turns": turns})
+    server = scripted_server({"turns": answers})
     events = await run(server, tmp_path)
     assert events[-1] == Done(
         "completed",
@@ -157,17 +148,14 @@ async def test_rename_a_function_across_files_then_run_the_tests(scripted_server
 async def test_an_edit_whose_search_text_does_not_match_returns_the_closest_region(
     scripted_server, tmp_path
 ):
-    make_shop(tmp_path)
-    turns = [
-        {"tool_calls": [call("read_file", path="shop/pricing.py")]},
-        {
-            "tool_calls": [
-                edit("shop/pricing.py", "def compute_totals(things, tax):\n    pass", "x")
-            ]
-        },
-        {"text": "I will re-read."},
-    ]
-    server = scripted_server({"turns": turns})
+    commit_files(tmp_path, SHOP, "shop")
+    server = scripted_server(
+        turns(
+            call("read_file", path="shop/pricing.py"),
+            edit("shop/pricing.py", "def compute_totals(things, tax):\n    pass", "x"),
+            text="I will re-read.",
+        )
+    )
     events = await run(server, tmp_path)
     failed = next(e for e in events if isinstance(e, ToolResult) and not e.ok)
     assert "closest region" in failed.output and "def compute_total(items):" in failed.output
@@ -178,8 +166,8 @@ async def test_an_edit_whose_search_text_does_not_match_returns_the_closest_regi
 async def test_a_file_changed_on_disk_between_read_and_edit_is_not_overwritten(
     scripted_server, tmp_path
 ):
-    make_shop(tmp_path)
-    turns = [
+    commit_files(tmp_path, SHOP, "shop")
+    answers = [
         {"tool_calls": [call("read_file", path="shop/pricing.py")]},
         {  # answered late, so the user's edit lands between the read and the edit
             "tool_calls": [
@@ -189,7 +177,7 @@ async def test_a_file_changed_on_disk_between_read_and_edit_is_not_overwritten(
         },
         {"text": "ok"},
     ]
-    server = scripted_server({"turns": turns})
+    server = scripted_server({"turns": answers})
 
     async def user_edits_file() -> None:  # after the agent has read the file
         await asyncio.to_thread(server.wait_for_requests, 2, 10)
@@ -205,9 +193,9 @@ async def test_a_file_changed_on_disk_between_read_and_edit_is_not_overwritten(
 
 async def test_paths_escaping_the_repository_are_refused(scripted_server, tmp_path):
     repo = tmp_path / "repo"
-    make_shop(repo)
+    commit_files(repo, SHOP, "shop")
     (tmp_path / "secret.txt").write_text("TOP-SECRET-CONTENT\n")
-    turns = [
+    answers = [
         {
             "tool_calls": [
                 call("read_file", path="../secret.txt"),
@@ -217,7 +205,7 @@ async def test_paths_escaping_the_repository_are_refused(scripted_server, tmp_pa
         },
         {"text": "ok"},
     ]
-    server = scripted_server({"turns": turns})
+    server = scripted_server({"turns": answers})
     events = await run(server, repo)
     results = [e for e in events if isinstance(e, ToolResult)]
     assert [r.ok for r in results] == [False, False, False]
@@ -227,24 +215,19 @@ async def test_paths_escaping_the_repository_are_refused(scripted_server, tmp_pa
 
 
 async def test_secrets_files_are_never_read_into_the_prompt(scripted_server, tmp_path):
-    make_shop(tmp_path)
+    commit_files(tmp_path, SHOP, "shop")
     (tmp_path / ".env").write_text("API_KEY=sk-very-secret\n")
-    server = scripted_server(
-        {"turns": [{"tool_calls": [call("read_file", path=".env")]}, {"text": "ok"}]}
-    )
+    server = scripted_server(turns(call("read_file", path=".env"), text="ok"))
     events = await run(server, tmp_path)
     assert not next(e for e in events if isinstance(e, ToolResult)).ok
     assert "sk-very-secret" not in str(server.chat_requests[1].body)
 
 
 async def test_undo_after_two_agent_turns_restores_bytes_and_staging(scripted_server, tmp_path):
-    repo = make_shop(tmp_path)
-    (tmp_path / "shop" / "orders.py").write_text(ORDERS + "# staged by the user\n")
-    repo.index.add(["shop/orders.py"])
+    repo = git.Repo(commit_files(tmp_path, SHOP, "shop"))
+    stage_files(tmp_path, {"shop/orders.py": ORDERS + "# staged by the user\n"})
     (tmp_path / "scratch.txt").write_text("untracked notes\n")
-    before = {
-        p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and ".git" not in p.parts
-    }
+    before = work_tree_bytes(tmp_path)
     staged_before = repo.git.diff("--cached")
     cache = tmp_path.parent / f"{tmp_path.name}-cache"
     journal = UndoJournal(tmp_path, cache)
@@ -272,20 +255,15 @@ async def test_undo_after_two_agent_turns_restores_bytes_and_staging(scripted_se
     assert (tmp_path / "scratch.txt").read_text() == "untracked notes\n"
     assert (tmp_path / "shop" / "tax.py").exists()
     journal.undo()
-    after = {
-        p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and ".git" not in p.parts
-    }
-    assert after == before
+    assert work_tree_bytes(tmp_path) == before
     assert repo.git.diff("--cached") == staged_before
 
 
 async def test_edited_files_are_reported_as_events(scripted_server, tmp_path):
-    make_shop(tmp_path)
-    turns = [
-        {"tool_calls": [call("write_file", path="shop/new.py", content="VALUE = 1\n")]},
-        {"text": "created"},
-    ]
-    server = scripted_server({"turns": turns})
+    commit_files(tmp_path, SHOP, "shop")
+    server = scripted_server(
+        turns(call("write_file", path="shop/new.py", content="VALUE = 1\n"), text="created")
+    )
     events = await run(server, tmp_path)
     (edited,) = [e for e in events if isinstance(e, FileEdited)]
     assert edited.path == "shop/new.py" and edited.created and "+VALUE = 1" in edited.diff

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,57 +12,31 @@ import git
 from assistant.batch.run import BatchOptions, BatchRun, make_plan
 from assistant.batch.state import BatchState
 from assistant.llm import ModelClient, RetryPolicy
-from tests.support import settings_for
+from assistant.testing import call, cli_env, commit_files, edit, settings_for, work_tree_bytes
 
 N_TARGETS = 22
 INSTRUCTION = "Rename the function old_XX to new_XX (XX is the file's number)."
+MODULES = {
+    **{f"mod_{n:02d}.py": f'"""Module {n}."""\n\n\ndef old_{n:02d}():\n    return {n}\n'
+       for n in range(N_TARGETS)},
+    "README.md": "modules\n",
+}  # fmt: skip
 
 
 def make_repo(root: Path) -> git.Repo:
-    root.mkdir(parents=True, exist_ok=True)
-    repo = git.Repo.init(root)
-    with repo.config_writer() as config:
-        config.set_value("user", "name", "T")
-        config.set_value("user", "email", "t@example.com")
-    for n in range(N_TARGETS):
-        (root / f"mod_{n:02d}.py").write_text(
-            f'"""Module {n}."""\n\n\ndef old_{n:02d}():\n    return {n}\n'
-        )
-    (root / "README.md").write_text("modules\n")
-    repo.index.add([f"mod_{n:02d}.py" for n in range(N_TARGETS)] + ["README.md"])
-    repo.index.commit("modules")
-    return repo
+    """Commit the modules the batch renames in, at `root`."""
+    return git.Repo(commit_files(root, MODULES, "modules"))
 
 
 def target_turns(n: int, broken: bool = False) -> list[dict]:
     path = f"mod_{n:02d}.py"
     new = "def new_{0:02d}(:" if broken else "def new_{0:02d}():"
-    block = {"search": f"def old_{n:02d}():", "replace": new.format(n)}
-    read = {"name": "read_file", "arguments": {"path": path}}
-    edit = {"name": "edit_file", "arguments": {"path": path, "blocks": [block]}}
+    rename = edit(path, f"def old_{n:02d}():", new.format(n))
     return [
-        {"match": f"`{path}`", "tool_calls": [read]},
-        {"match": f"`{path}`", "tool_calls": [edit]},
+        {"match": f"`{path}`", "tool_calls": [call("read_file", path=path)]},
+        {"match": f"`{path}`", "tool_calls": [rename]},
         {"match": f"`{path}`", "text": f"Renamed in {path}."},
     ]
-
-
-def work_tree_bytes(root: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(root).parts
-    }
-
-
-def clean_env(cache: Path) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("OPENAI", "DASHSCOPE", "ASSISTANT"))
-    }
-    env.update(ASSISTANT_CONFIG=os.devnull, ASSISTANT_CACHE_DIR=str(cache))
-    return env
 
 
 def test_a_refactor_over_many_files_lands_one_verified_commit_each(scripted_server, tmp_path):
@@ -79,7 +52,7 @@ def test_a_refactor_over_many_files_lands_one_verified_commit_each(scripted_serv
         "--json", "--repo", str(root), "--base-url", server.base_url, "--model", "qwen3-coder-plus",
     ]  # fmt: skip
     result = subprocess.run(
-        command, env=clean_env(cache), capture_output=True, text=True, timeout=300
+        command, env=cli_env(cache), capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout)
@@ -178,9 +151,7 @@ def test_dry_run_changes_nothing(tmp_path):
         sys.executable, "-m", "assistant", "refactor", INSTRUCTION, "--files", "mod_0*.py",
         "--dry-run", "--json", "--repo", str(root), "--base-url", "http://127.0.0.1:9/v1",
     ]  # fmt: skip
-    result = subprocess.run(
-        command, env=clean_env(cache), capture_output=True, text=True, timeout=60
-    )
+    result = subprocess.run(command, env=cli_env(cache), capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     plan = json.loads(result.stdout)
     assert plan["targets"] == [f"mod_{n:02d}.py" for n in range(10)]
@@ -192,18 +163,13 @@ def test_dry_run_changes_nothing(tmp_path):
 
 def test_symbol_targets_come_from_the_index(tmp_path):
     root, cache = tmp_path / "repo", tmp_path / "cache"
-    repo = make_repo(root)
-    (root / "caller.py").write_text(
-        "from mod_03 import old_03\n\n\ndef use():\n    return old_03()\n"
-    )
-    repo.index.add(["caller.py"])
-    repo.index.commit("caller")
+    caller = "from mod_03 import old_03\n\n\ndef use():\n    return old_03()\n"
+    commit_files(root, MODULES, "modules")
+    commit_files(root, {"caller.py": caller}, "caller")
     command = [
         sys.executable, "-m", "assistant", "refactor", INSTRUCTION, "--symbol", "old_03",
         "--dry-run", "--json", "--repo", str(root),
     ]  # fmt: skip
-    result = subprocess.run(
-        command, env=clean_env(cache), capture_output=True, text=True, timeout=60
-    )
+    result = subprocess.run(command, env=cli_env(cache), capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["targets"] == ["caller.py", "mod_03.py"]

@@ -11,7 +11,7 @@ from assistant.context import cache, graph, repo_map, search
 from assistant.context.repomap import ranked_symbols, shared_graph
 from assistant.index import open_index
 from assistant.index.indexer import update_paths
-from tests.support import commit_files
+from assistant.testing import commit_files
 
 FILES = {
     "app/core.py": "class Engine:\n    def start(self):\n        return make_config()\n\n\n"
@@ -50,9 +50,7 @@ def edges(g: graph.FileGraph) -> dict[tuple[str, str, str], float]:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    commit_files(root, FILES)
-    return root
+    return commit_files(tmp_path / "repo", FILES)
 
 
 def test_the_graph_map_and_search_after_edits_equal_a_fresh_build(repo, tmp_path, monkeypatch):

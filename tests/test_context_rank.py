@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import git
 import numpy as np
 import pytest
 
@@ -13,6 +12,7 @@ from assistant.context.graph import build_graph, graph_from_pairs
 from assistant.context.names import name_weight
 from assistant.context.rank import Focus, rank_definitions, rank_files
 from assistant.index import open_index
+from assistant.testing import commit_files
 
 CORE = '''"""The core engine."""
 
@@ -48,23 +48,12 @@ def twice():
 """
 
 
-def commit_files(root: Path, files: dict[str, str]) -> None:
-    """Write files and commit them in a fresh repository."""
-    repo = git.Repo.init(root)
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    repo.index.add(list(files))
-    repo.index.commit("initial", author=git.Actor("T", "t@example.com"))
-
-
 @pytest.fixture
 def store(tmp_path: Path):
     root = tmp_path / "repo"
     files = {"core.py": CORE, "leaf.py": LEAF, "calls_leaf.py": CALLS_LEAF}
     files.update({f"user_{n}.py": USER.format(n=n) for n in range(6)})
-    commit_files(root, files)
+    commit_files(root, files, "initial")
     with open_index(root, Settings(cache_dir=tmp_path / "cache")) as opened:
         yield opened
 

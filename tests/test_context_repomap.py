@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import git
 import pytest
 
 from assistant.config import Settings
 from assistant.context import estimate_tokens, repo_map
 from assistant.context.repomap import fit_map, ranked_symbols, render_map
 from assistant.index import open_index
+from assistant.testing import commit_files, init_repo
 
 STORE_PY = '''"""Persistence."""
 
@@ -49,23 +49,12 @@ class PluginRegistry:
 """
 
 
-def build_repo(root: Path, clients: int = 8) -> None:
-    """Commit a store module, many clients of it and an unrelated plugin module."""
-    repo = git.Repo.init(root)
-    files = {"store.py": STORE_PY, "plugins/plugin.py": PLUGIN}
-    files.update({f"handlers/h{n}.py": CLIENT.format(n=n) for n in range(clients)})
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    repo.index.add(list(files))
-    repo.index.commit("initial", author=git.Actor("T", "t@example.com"))
-
-
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    path = tmp_path / "repo"
-    build_repo(path)
-    return path
+    """Commit a store module, many clients of it and an unrelated plugin module."""
+    files = {"store.py": STORE_PY, "plugins/plugin.py": PLUGIN}
+    files.update({f"handlers/h{n}.py": CLIENT.format(n=n) for n in range(8)})
+    return commit_files(tmp_path / "repo", files, "initial")
 
 
 @pytest.fixture
@@ -146,18 +135,14 @@ def test_repeated_map_is_served_from_the_cache_and_edits_invalidate_it(root, set
 
 
 def test_empty_repository_gives_an_empty_map(tmp_path, settings):
-    root = tmp_path / "empty"
-    git.Repo.init(root)
+    root = init_repo(tmp_path / "empty")
     with open_index(root, settings) as store:
         assert repo_map(store, 500) == ""
 
 
 def test_a_repository_where_nothing_uses_anything_still_gets_a_map(tmp_path, settings):
-    root = tmp_path / "lonely"
-    repo = git.Repo.init(root)
-    (root / "greet.py").write_text("def greet(name):\n    return 'hi ' + name\n")
-    repo.index.add(["greet.py"])
-    repo.index.commit("one file", author=git.Actor("T", "t@example.com"))
+    greet = "def greet(name):\n    return 'hi ' + name\n"
+    root = commit_files(tmp_path / "lonely", {"greet.py": greet}, "one file")
     with open_index(root, settings) as store:
         assert repo_map(store, 500) == "greet.py:\n  def greet(name)\n"
 

@@ -7,7 +7,7 @@ import pytest
 from assistant.config import Settings
 from assistant.context import search, search_result_to_dict
 from assistant.index import open_index
-from tests.support import commit_files
+from assistant.testing import commit_files
 
 FILES = {
     "src/app/http/parser.py": '''"""Parse raw HTTP bytes."""

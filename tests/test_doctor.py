@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
 
 from assistant.llm import ModelClient
 from assistant.llm.doctor import run_checks
-from tests.support import settings_for
+from assistant.testing import call, cli_env, settings_for
 
 HEALTHY = {
-    "turns": [{"tool_calls": [{"name": "echo", "arguments": {"word": "ready"}}]}],
+    "turns": [{"tool_calls": [call("echo", word="ready")]}],
     "completions": [{"text": "a + b"}],
 }
-
-
-def clean_env() -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("OPENAI", "DASHSCOPE", "ASSISTANT"))
-    }
-    env["ASSISTANT_CONFIG"] = os.devnull
-    return env
 
 
 async def test_all_checks_pass_against_a_healthy_endpoint(scripted_server):
@@ -67,7 +56,7 @@ def test_doctor_command_passes_against_the_scripted_server(scripted_server):
             "--api-key",
             "k",
         ],
-        env=clean_env(),
+        env=cli_env(),
         capture_output=True,
         text=True,
         timeout=60,
@@ -82,7 +71,7 @@ def test_doctor_against_a_closed_port_fails_in_one_clear_line():
         port = sock.getsockname()[1]
     result = subprocess.run(
         [sys.executable, "-m", "assistant", "doctor", "--base-url", f"http://127.0.0.1:{port}/v1"],
-        env=clean_env(),
+        env=cli_env(),
         capture_output=True,
         text=True,
         timeout=60,

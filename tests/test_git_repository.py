@@ -8,7 +8,8 @@ import pytest
 
 from assistant.errors import GitError
 from assistant.git import GitRepository, PlainDirectory, ScratchWorktree, open_work_tree
-from tests.test_undo_journal import git_dir_bytes, make_repo
+from assistant.testing import stage_files, tree_digest
+from tests.test_undo_journal import make_repo
 
 
 def test_diff_includes_new_untracked_files_and_status_lists_them(tmp_path):
@@ -17,19 +18,18 @@ def test_diff_includes_new_untracked_files_and_status_lists_them(tmp_path):
     (root / "fresh.py").write_text("print('hi')\n")
     (root / "app.py").write_text("def main():\n    return 3\n")
     (root / ".env").write_text("API_TOKEN=abcdef0123456789\n")
-    before = git_dir_bytes(root)
+    before = tree_digest(root / ".git")
     work_tree = open_work_tree(root, tmp_path / "cache")
     diff = work_tree.diff(["fresh.py", "app.py"])
     assert "+print('hi')" in diff and "+    return 3" in diff
     assert "?? fresh.py" in work_tree.status()
     assert "abcdef0123456789" not in work_tree.diff()  # a secrets file's section is left out
-    assert git_dir_bytes(root) == before
+    assert tree_digest(root / ".git") == before
 
 
 def test_commit_takes_only_the_named_paths_and_leaves_the_users_staging(tmp_path):
     repo = make_repo(tmp_path)
-    (tmp_path / "util.py").write_text("X = 5  # the user's staged change\n")
-    repo.index.add(["util.py"])
+    stage_files(tmp_path, {"util.py": "X = 5  # the user's staged change\n"})
     (tmp_path / "app.py").write_text("def main():\n    return 42\n")
     commit = GitRepository(tmp_path).commit(["app.py"], "Make main return 42")
     assert repo.head.commit.hexsha == commit
@@ -61,10 +61,10 @@ def test_a_scratch_tree_whose_git_file_was_rewritten_never_touches_the_users_rep
     scratch.reset(head)
     # A hostile agent points the scratch tree's .git at the user's repository.
     (tmp_path / "wt" / ".git").write_text(f"gitdir: {tmp_path / 'repo' / '.git'}\n")
-    state = git_dir_bytes(tmp_path / "repo")
+    state = tree_digest(tmp_path / "repo" / ".git")
     scratch.reset(head)  # checkout -f and clean -x, in the scratch tree only
     assert (tmp_path / "repo" / "app.py").read_text() == "the user's uncommitted work\n"
-    assert git_dir_bytes(tmp_path / "repo") == state
+    assert tree_digest(tmp_path / "repo" / ".git") == state
     assert repo.active_branch.name == "master" or not repo.head.is_detached
 
 

@@ -10,23 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import git
 import pytest
 
 from assistant.config import Settings
 from assistant.index import db_path_for, open_index
 from assistant.index.schema import SCHEMA_VERSION
-from tests.support import commit_files
-
-
-def make_repo(root: Path, files: dict[str, str]) -> git.Repo:
-    """A git repository holding `files`, with an identity for the commits a test makes later."""
-    root.mkdir(parents=True, exist_ok=True)
-    repo = commit_files(root, files)
-    with repo.config_writer() as config:
-        config.set_value("user", "name", "T")
-        config.set_value("user", "email", "t@example.com")
-    return repo
+from assistant.testing import cli_env, commit_files, init_repo
 
 
 @pytest.fixture
@@ -43,7 +32,7 @@ FILES = {
 
 def test_first_index_then_only_changes_are_reparsed(tmp_path, settings):
     root = tmp_path / "repo"
-    make_repo(root, FILES)
+    commit_files(root, FILES)
     with open_index(root, settings) as store:
         assert store.last_stats.parsed == 3
         assert {s.name for s in store.symbols()} == {"compute", "run", "VALUE"}
@@ -64,7 +53,7 @@ def test_first_index_then_only_changes_are_reparsed(tmp_path, settings):
 def test_references_keep_every_line_of_a_name_used_many_times(tmp_path, settings):
     root = tmp_path / "repo"
     source = "from pkg.core import compute\n\nx = compute()\ny = compute() + compute()\n"
-    make_repo(root, {**FILES, "pkg/many.py": source})
+    commit_files(root, {**FILES, "pkg/many.py": source})
     with open_index(root, settings) as store:
         found = [(r.path, r.kind, r.line) for r in store.references(name="compute")]
         assert found == [
@@ -80,7 +69,7 @@ def test_references_keep_every_line_of_a_name_used_many_times(tmp_path, settings
 
 def test_a_rename_moves_the_symbols(tmp_path, settings):
     root = tmp_path / "repo"
-    make_repo(root, FILES)
+    commit_files(root, FILES)
     open_index(root, settings).close()
     (root / "pkg" / "core.py").rename(root / "pkg" / "engine.py")
     with open_index(root, settings) as store:
@@ -90,7 +79,7 @@ def test_a_rename_moves_the_symbols(tmp_path, settings):
 
 def test_search_finds_split_identifiers_and_symbols(tmp_path, settings):
     root = tmp_path / "repo"
-    make_repo(root, {"a.py": "def parseHttpResponse(raw):\n    return raw\n", "b.py": "x = 1\n"})
+    commit_files(root, {"a.py": "def parseHttpResponse(raw):\n    return raw\n", "b.py": "x = 1\n"})
     with open_index(root, settings) as store:
         (chunk, score), *_ = store.search_chunks("parse the http response")
         assert chunk.path == "a.py" and score > 0
@@ -114,7 +103,7 @@ def _reader(db: str, rounds: int, queue: multiprocessing.Queue) -> None:
 
 def test_a_concurrent_reader_never_sees_errors_or_half_state(tmp_path, settings):
     root = tmp_path / "repo"
-    make_repo(root, {f"m{n}.py": f"def f{n}():\n    return {n}\n" for n in range(150)})
+    commit_files(root, {f"m{n}.py": f"def f{n}():\n    return {n}\n" for n in range(150)})
     open_index(root, settings, update=False).close()
     queue: multiprocessing.Queue = multiprocessing.Queue()
     reader = multiprocessing.Process(
@@ -131,7 +120,7 @@ def test_a_concurrent_reader_never_sees_errors_or_half_state(tmp_path, settings)
 
 def test_bad_inputs_give_a_usable_index_of_everything_else(tmp_path, settings):
     root = tmp_path / "repo"
-    make_repo(root, {"good.py": "def good():\n    pass\n"})
+    commit_files(root, {"good.py": "def good():\n    pass\n"})
     (root / "latin.py").write_bytes(b"def caf\xe9():\n    pass\n")
     (root / "image.py").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00binary")
     (root / "broken.py").write_text("def ok():\n    pass\ndef broken(:\n")
@@ -159,7 +148,7 @@ def test_a_file_that_turns_binary_or_minified_leaves_the_index(
 
     root = tmp_path / "repo"
     files = {f"m{n}.py": f"def keep_{n}():\n    return {n}\n" for n in range(12)}
-    make_repo(root, files)
+    commit_files(root, files)
     with open_index(root, settings) as store:
         assert store.file("m3.py") is not None
     if bulk:  # every file changed, enough of them for the worker shards
@@ -181,7 +170,7 @@ def test_files_skipped_for_their_contents_do_not_look_new_on_the_next_update(
     from assistant.index import indexer
 
     root = tmp_path / "repo"
-    make_repo(root, {"good.py": "def good():\n    pass\n"})
+    commit_files(root, {"good.py": "def good():\n    pass\n"})
     for n in range(4):
         (root / f"blob{n}.py").write_bytes(b"\x00\x01" * 100)
     monkeypatch.setattr(indexer, "BULK_THRESHOLD", 2)  # four "new" files would take that path
@@ -199,7 +188,7 @@ def test_a_file_deleted_between_listing_and_parsing_is_skipped(tmp_path, setting
     from assistant.index import indexer
 
     root = tmp_path / "repo"
-    make_repo(root, FILES)
+    commit_files(root, FILES)
     real = indexer.list_files
 
     def listing_then_delete(*args, **kwargs):
@@ -222,14 +211,14 @@ def test_a_plain_directory_and_an_empty_repository_work(tmp_path, settings):
     with open_index(plain, settings) as store:
         assert [f.path for f in store.files()] == [".gitignore", "main.py"]
     empty = tmp_path / "empty"
-    make_repo(empty, {})
+    init_repo(empty)
     with open_index(empty, settings) as store:
         assert store.files() == [] and store.last_stats.files == 0
 
 
 def test_a_corrupt_or_old_database_is_rebuilt(tmp_path, settings, caplog):
     root = tmp_path / "repo"
-    make_repo(root, FILES)
+    commit_files(root, FILES)
     db = db_path_for(root, settings)
     db.parent.mkdir(parents=True)
     db.write_bytes(b"this is not a database" * 100)
@@ -252,7 +241,7 @@ def test_an_unwritable_cache_directory_falls_back_with_a_notice(tmp_path):
         cache = tmp_path / "ro"
         cache.mkdir(mode=0o500)
     root = tmp_path / "repo"
-    make_repo(root, FILES)
+    commit_files(root, FILES)
     with open_index(root, Settings(cache_dir=cache)) as store:
         assert len(store.files()) == 3
         assert "not writable" in store.notice
@@ -260,15 +249,10 @@ def test_an_unwritable_cache_directory_falls_back_with_a_notice(tmp_path):
 
 def test_index_command_prints_json(tmp_path):
     root = tmp_path / "repo"
-    make_repo(root, FILES)
-    env = {
-        **os.environ,
-        "ASSISTANT_CACHE_DIR": str(tmp_path / "cache"),
-        "ASSISTANT_CONFIG": os.devnull,
-    }
+    commit_files(root, FILES)
     out = subprocess.run(
         [sys.executable, "-m", "assistant", "index", "--json", "--repo", str(root)],
-        env=env, capture_output=True, text=True, check=True,
+        env=cli_env(tmp_path / "cache"), capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     data = json.loads(out)
     assert (data["files"], data["parsed"], data["symbols"]) == (3, 3, 3)
@@ -298,7 +282,7 @@ def test_two_processes_creating_the_same_new_database_both_succeed(tmp_path):
 
 def test_the_index_state_changes_with_content_only(tmp_path, settings):
     root = tmp_path / "repo"
-    make_repo(root, FILES)
+    commit_files(root, FILES)
     with open_index(root, settings) as store:
         first = store.state()
     with open_index(root, settings) as store:
@@ -320,7 +304,7 @@ def test_a_query_scores_only_the_rows_of_its_rarest_terms_within_the_budget(
     files["special.py"] = "def render_invoice(widget, sprocket):\n    return widget\n"
     for i in range(12):  # padding, so no term is common enough for the 20% rule
         files[f"pad{i}.py"] = f"def pad_{i}():\n    return {i}\n"
-    make_repo(tmp_path / "repo", files)
+    commit_files(tmp_path / "repo", files)
     with open_index(tmp_path / "repo", settings) as store:
         # invoice (1 chunk) + sprocket (4) fit 5 rows; widget (5 more) does not.
         assert store.terms.selective(["widget", "sprocket", "invoice"]) == ["sprocket", "invoice"]
@@ -335,7 +319,7 @@ def test_a_query_term_in_most_chunks_is_left_out_of_a_big_index(tmp_path, settin
     monkeypatch.setattr(fulltext, "PRUNE_FROM_CHUNKS", 1)
     files = {f"m{i}.py": f"def handler_{i}(request):\n    return request\n" for i in range(9)}
     files["special.py"] = "def render_invoice(request):\n    return request\n"
-    make_repo(tmp_path / "repo", files)
+    commit_files(tmp_path / "repo", files)
     with open_index(tmp_path / "repo", settings) as store:
         assert store.terms.selective(["request", "invoice"]) == ["invoice"]
         hits = store.search_chunks("request invoice")
@@ -377,7 +361,7 @@ def test_a_bulk_build_through_worker_shards_matches_a_file_by_file_one(
     files = {f"pkg/m{n}.py": f"def func_{n}():\n    return helperCall{n}()\n" for n in range(40)}
     files["pkg/shared.py"] = "class SharedThing:\n    def run(self):\n        pass\n"
     root = tmp_path / "repo"
-    make_repo(root, files)
+    commit_files(root, files)
     with open_index(root, Settings(cache_dir=tmp_path / "one-by-one")) as store:
         expected = (store.symbols(), store.references(), store.chunks())
     monkeypatch.setattr(indexer, "BULK_THRESHOLD", 10)
@@ -409,7 +393,7 @@ def test_a_bulk_build_through_worker_shards_matches_a_file_by_file_one(
 
 def test_incremental_writes_keep_the_text_index_consistent(tmp_path, settings):
     root = tmp_path / "repo"
-    make_repo(root, FILES)
+    commit_files(root, FILES)
     with open_index(root, settings) as store:
         assert fts_is_consistent(store)
     (root / "pkg" / "use.py").write_text("def run2():\n    return parseHttpResponse()\n")
@@ -424,7 +408,7 @@ def test_an_edit_rewrites_only_the_chunks_that_changed(tmp_path, settings):
     root = tmp_path / "repo"
     head = "def alpha_part():\n    return 1\n\n\n"
     tail = "\n\ndef gamma_part():\n    return 3\n\n\ndef gamma_part():\n    return 3\n"
-    make_repo(root, {"mod.py": head + "def beta_part():\n    return oldValueName\n" + tail})
+    commit_files(root, {"mod.py": head + "def beta_part():\n    return oldValueName\n" + tail})
 
     def chunk_ids(store) -> dict[str, list[int]]:
         rows = store.conn.execute("SELECT symbol, id FROM chunks ORDER BY start_line")

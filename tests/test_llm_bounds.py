@@ -20,9 +20,9 @@ from assistant.llm import (
     StreamRestarted,
     TextDelta,
 )
+from assistant.testing import call, settings_for
 from assistant.testing.server import RecordedRequest
 from tests.llm_support import HI, cancel_after
-from tests.support import settings_for
 
 
 async def drain(client: ModelClient, **options: Any) -> list[object]:
@@ -179,8 +179,8 @@ async def test_cut_stream_on_every_try_is_a_clear_failure(scripted_server, fast_
 
 
 async def test_cut_tool_call_is_never_run_as_if_whole(scripted_server):
-    call = {"name": "run_command", "arguments": {"command": "rm -rf build"}}
-    server = scripted_server({"turns": [{"tool_calls": [call], "fault": {"kind": "cut"}}]})
+    rm = call("run_command", command="rm -rf build")
+    server = scripted_server({"turns": [{"tool_calls": [rm], "fault": {"kind": "cut"}}]})
     settings = settings_for(server.base_url)
     async with ModelClient(settings, retry=RetryPolicy(max_retries=0)) as client:
         with pytest.raises(ReplyCut):

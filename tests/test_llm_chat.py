@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from assistant.llm import ChatResult, ModelClient, ToolCall, ToolCallError
+from assistant.testing import call, settings_for
 from tests.llm_support import chat_pieces
-from tests.support import settings_for
 
 READ_FILE_TOOL = {
     "type": "function",
@@ -59,7 +59,7 @@ async def test_usage_figures_are_collected(scripted_server):
 async def test_one_tool_call_split_across_chunks_is_assembled(scripted_server):
     args = {"path": "inventory/orders.py", "start_line": 10}
     server = scripted_server(
-        {"chunk_size": 2, "turns": [{"tool_calls": [{"name": "read_file", "arguments": args}]}]}
+        {"chunk_size": 2, "turns": [{"tool_calls": [call("read_file", **args)]}]}
     )
     async with ModelClient(settings_for(server.base_url)) as client:
         _, result = await collect(client, tools=[READ_FILE_TOOL])
@@ -72,9 +72,9 @@ async def test_one_tool_call_split_across_chunks_is_assembled(scripted_server):
 
 async def test_several_tool_calls_in_one_turn_keep_their_order(scripted_server):
     calls = [
-        {"name": "read_file", "arguments": {"path": "a.py"}},
-        {"name": "read_file", "arguments": {"path": "b.py"}},
-        {"name": "search_code", "arguments": {"query": "reserve stock"}},
+        call("read_file", path="a.py"),
+        call("read_file", path="b.py"),
+        call("search_code", query="reserve stock"),
     ]
     server = scripted_server(
         {"chunk_size": 3, "turns": [{"text": "Looking.", "tool_calls": calls}]}
@@ -89,8 +89,8 @@ async def test_several_tool_calls_in_one_turn_keep_their_order(scripted_server):
 
 
 async def test_xml_tool_calls_in_content_become_tool_calls_and_stay_hidden(scripted_server):
-    call = {"name": "read_file", "arguments": {"path": "a.py", "start_line": 3, "whole": True}}
-    turn = {"text": "I will read it.", "tool_calls": [call], "tool_call_format": "xml"}
+    read = call("read_file", path="a.py", start_line=3, whole=True)
+    turn = {"text": "I will read it.", "tool_calls": [read], "tool_call_format": "xml"}
     server = scripted_server({"chunk_size": 5, "turns": [turn]})
     async with ModelClient(settings_for(server.base_url)) as client:
         text, result = await collect(client, tools=[READ_FILE_TOOL])
@@ -104,14 +104,11 @@ async def test_xml_tool_calls_in_content_become_tool_calls_and_stay_hidden(scrip
 
 
 async def test_malformed_tool_arguments_become_an_error_for_the_model(scripted_server):
-    turns = [
-        {
-            "tool_calls": [{"name": "read_file", "arguments": {"path": "a.py"}}],
-            "fault": {"kind": "malformed_arguments"},
-        },
+    answers = [
+        {"tool_calls": [call("read_file", path="a.py")], "fault": {"kind": "malformed_arguments"}},
         {"text": "second turn still works"},
     ]
-    server = scripted_server({"turns": turns})
+    server = scripted_server({"turns": answers})
     async with ModelClient(settings_for(server.base_url)) as client:
         _, first = await collect(client)
         _, second = await collect(client)
@@ -125,8 +122,9 @@ async def test_malformed_tool_arguments_become_an_error_for_the_model(scripted_s
 
 
 async def test_non_streamed_chat_parses_tool_calls(scripted_server):
-    call = {"name": "read_file", "arguments": {"path": "x.py"}}
-    server = scripted_server({"turns": [{"text": "ok", "tool_calls": [call]}]})
+    server = scripted_server(
+        {"turns": [{"text": "ok", "tool_calls": [call("read_file", path="x.py")]}]}
+    )
     async with ModelClient(settings_for(server.base_url)) as client:
         result = await client.chat_once([{"role": "user", "content": "hi"}], [READ_FILE_TOOL])
     assert result.tool_calls[0].arguments == {"path": "x.py"}

@@ -17,8 +17,8 @@ from assistant.errors import (
     ServerFailed,
 )
 from assistant.llm import ChatResult, ModelClient, RetryPolicy, StreamRestarted, TextDelta
+from assistant.testing import settings_for
 from tests.llm_support import HI, cancel_after
-from tests.support import settings_for
 
 
 async def test_429_is_retried_after_the_retry_after_header(scripted_server, fast_retry):

@@ -6,7 +6,7 @@ import pytest
 
 from assistant.llm import ContextFile, ModelClient
 from assistant.llm.fim import build_prompt, cut_middle
-from tests.support import settings_for
+from assistant.testing import settings_for
 
 
 async def test_file_level_fim_request_shape(scripted_server):

@@ -19,7 +19,7 @@ from assistant.editor.overlay import IndexView, ParseCache
 from assistant.index import open_index
 from assistant.llm import ContextFile, ModelClient
 from assistant.llm.fim import FimRequest
-from tests.support import settings_for
+from assistant.testing import settings_for
 
 CART = '''"""Shopping carts."""
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.testing import call, edit, turns
 from tests.lsp_support import APP, make_repo, server_command, server_env
 
 SCRIPT = r"""
@@ -132,16 +133,12 @@ HEADER = "def checkout(cart: Cart):\n"
 
 def script_for_editor() -> dict:
     """Return the model's script: one completion, then an agent adding a docstring."""
-    blocks = [{"search": HEADER, "replace": HEADER + DOCSTRING}]
-    return {
-        "completions": [{"text": "tax_for(subtotal)"}],
-        "turns": [
-            {"tool_calls": [{"name": "read_file", "arguments": {"path": "shop/app.py"}}]},
-            {"tool_calls": [{"name": "edit_file",
-                             "arguments": {"path": "shop/app.py", "blocks": blocks}}]},
-            {"text": "Added a docstring to checkout."},
-        ],
-    }  # fmt: skip
+    script = turns(
+        call("read_file", path="shop/app.py"),
+        edit("shop/app.py", HEADER, HEADER + DOCSTRING),
+        text="Added a docstring to checkout.",
+    )
+    return {"completions": [{"text": "tax_for(subtotal)"}], **script}
 
 
 def check_session(output: str, repo: Path, prompt: str) -> None:

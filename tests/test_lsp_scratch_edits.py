@@ -12,6 +12,7 @@ from lsprotocol import types
 
 from assistant.editor.actions import ActionRequest, FileChange, task_for
 from assistant.editor.scratch import ScratchTree
+from assistant.testing import commit_files
 from lsp.edits import text_edits, workspace_edit
 from tests.lsp_support import apply_text_edits
 
@@ -22,13 +23,9 @@ def utf16(text: str) -> int:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    root.mkdir()
-    for name in ("a.py", "b.py", "d.py"):
-        (root / name).write_text(f"# {name}\n")
-    handle = git.Repo.init(root)
-    handle.git.add(A=True)
-    handle.git.commit(m="base", author="T <t@example.com>")
+    root = commit_files(
+        tmp_path / "repo", {name: f"# {name}\n" for name in ("a.py", "b.py", "d.py")}
+    )
     (root / "b.py").write_text("# b.py changed, not committed\n")
     (root / "c.py").write_text("# untracked\n")
     (root / "d.py").unlink()

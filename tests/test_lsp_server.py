@@ -16,6 +16,7 @@ from pygls.exceptions import JsonRpcRequestCancelled
 from pytest_lsp import LanguageClient
 from pytest_lsp.client import make_test_lsp_client
 
+from assistant.testing import call, edit, turns, wait_until_async
 from tests.lsp_support import (
     APP,
     CART,
@@ -183,18 +184,13 @@ async def test_endpoint_error_is_shown_once_not_per_keystroke(start_editor):
     assert len(editor.model.completion_requests) == 3
 
 
-def agent_turns(path: str, search: str, replace: str, *, create: str = "") -> list[dict]:
-    """Return scripted turns: read the file, edit it (or create a new one), then finish."""
+def agent_script(path: str, search: str, replace: str, *, create: str = "") -> dict:
+    """Return the model's script: read the file, edit it (or create a new one), then finish."""
     if create:
-        edit = {"name": "write_file", "arguments": {"path": create, "content": replace}}
+        change = call("write_file", path=create, content=replace)
     else:
-        blocks = [{"search": search, "replace": replace}]
-        edit = {"name": "edit_file", "arguments": {"path": path, "blocks": blocks}}
-    return [
-        {"tool_calls": [{"name": "read_file", "arguments": {"path": path}}]},
-        {"tool_calls": [edit]},
-        {"text": "Done."},
-    ]
+        change = edit(path, search, replace)
+    return turns(call("read_file", path=path), change, text="Done.")
 
 
 DOCSTRING = '    """Return the total price of the cart."""\n'
@@ -204,25 +200,25 @@ ACTIONS = {
     "assistant.fix": (
         "shop/cart.py",
         {"diagnostic": "sum() of an empty cart"},
-        agent_turns("shop/cart.py", "        return sum(", "        return 0 + sum("),
+        agent_script("shop/cart.py", "        return sum(", "        return 0 + sum("),
         {"shop/cart.py": CART.replace("        return sum(", "        return 0 + sum(")},
     ),
     "assistant.addDocstrings": (
         "shop/cart.py",
         {},
-        agent_turns("shop/cart.py", TOTAL, TOTAL + DOCSTRING),
+        agent_script("shop/cart.py", TOTAL, TOTAL + DOCSTRING),
         {"shop/cart.py": CART.replace(TOTAL, TOTAL + DOCSTRING)},
     ),
     "assistant.refactor": (
         "shop/tax.py",
         {"instruction": "rename amount to value"},
-        agent_turns("shop/tax.py", TAX, TAX.replace("amount", "value")),
+        agent_script("shop/tax.py", TAX, TAX.replace("amount", "value")),
         {"shop/tax.py": TAX.replace("amount", "value")},
     ),
     "assistant.writeTests": (
         "shop/tax.py",
         {},
-        agent_turns("shop/tax.py", "", TEST_FILE, create="tests/test_tax.py"),
+        agent_script("shop/tax.py", "", TEST_FILE, create="tests/test_tax.py"),
         {"tests/test_tax.py": TEST_FILE},
     ),
 }  # fmt: skip
@@ -230,16 +226,16 @@ ACTIONS = {
 
 @pytest.mark.parametrize("command", sorted(ACTIONS))
 async def test_code_action_produces_a_workspace_edit_that_applies_cleanly(start_editor, command):
-    path, extra, turns, expected = ACTIONS[command]
-    editor = await start_editor({"turns": turns})
+    path, extra, script, expected = ACTIONS[command]
+    editor = await start_editor(script)
     uri = editor.open(path)
     selection = {"start": {"line": 0, "character": 0}, "end": {"line": 3, "character": 0}}
     result = await editor.client.workspace_execute_command_async(
         types.ExecuteCommandParams(command, [{"uri": uri, "range": selection, **extra}])
     )
     assert result["applied"] is True
-    (edit,) = editor.applied
-    assert edit.document_changes
+    (applied,) = editor.applied
+    assert applied.document_changes
     for name, text in expected.items():
         assert editor.files[name] == text
     assert (editor.repo / path).read_text() == {"shop/cart.py": CART, "shop/tax.py": TAX}[path]
@@ -364,12 +360,17 @@ async def test_tcp_mode_serves_the_same_protocol(tmp_path: Path, scripted_server
     command = [*server_command(repo, model.base_url), "--tcp", str(port)]
     process = await asyncio.create_subprocess_exec(*command, env=server_env(tmp_path))
     client = make_test_lsp_client()
+
+    async def connected() -> bool:
+        """Connect once the server listens (a probe connection would end its session)."""
+        try:
+            await client.start_tcp("127.0.0.1", port)
+        except OSError:
+            return False
+        return True
+
     try:
-        for _ in range(100):
-            with contextlib.suppress(OSError):
-                await client.start_tcp("127.0.0.1", port)
-                break
-            await asyncio.sleep(0.1)
+        await wait_until_async(connected, timeout=10, what="the server listening on TCP")
         result = await client.initialize_session(
             types.InitializeParams(capabilities=capabilities(), root_uri=repo.as_uri())
         )

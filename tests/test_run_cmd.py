@@ -3,51 +3,37 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import git
 
+from assistant.testing import call, cli_env, commit_files, edit
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def make_repo(path: Path) -> git.Repo:
-    path.mkdir(parents=True)
-    repo = git.Repo.init(path)
-    with repo.config_writer() as config:
-        config.set_value("user", "name", "T")
-        config.set_value("user", "email", "t@example.com")
-    (path / "greet.py").write_text('def greet(name):\n    return "Hello " + name\n')
-    repo.index.add(["greet.py"])
-    repo.index.commit("greet")
-    return repo
+GREET = {"greet.py": 'def greet(name):\n    return "Hello " + name\n'}
 
 
 def run_cli(repo: Path, server, *args: str, cache: Path) -> subprocess.CompletedProcess:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("OPENAI", "DASHSCOPE", "ASSISTANT"))
-    }
-    env.update(ASSISTANT_CONFIG=os.devnull, ASSISTANT_CACHE_DIR=str(cache))
     endpoint = ["--base-url", server.base_url, "--model", "qwen3-coder-plus", "--api-key", "k"]
     command = [sys.executable, "-m", "assistant", "run", *args, "--repo", str(repo), *endpoint]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    return subprocess.run(
+        command, env=cli_env(cache), capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
 
 
-BLOCK = {"search": '"Hello " + name', "replace": 'f"Hello, {name}!"'}
 EDIT_TURNS = [
-    {"tool_calls": [{"name": "read_file", "arguments": {"path": "greet.py"}}]},
-    {"tool_calls": [{"name": "edit_file", "arguments": {"path": "greet.py", "blocks": [BLOCK]}}]},
+    {"tool_calls": [call("read_file", path="greet.py")]},
+    {"tool_calls": [edit("greet.py", '"Hello " + name', 'f"Hello, {name}!"')]},
     {"text": "greet now uses an f-string."},
 ]
 
 
 def test_headless_run_prints_json_events_and_exits_0(scripted_server, tmp_path):
-    repo_path = tmp_path / "repo"
-    make_repo(repo_path)
+    repo_path = commit_files(tmp_path / "repo", GREET, "greet")
     server = scripted_server({"turns": EDIT_TURNS})
     result = run_cli(
         repo_path, server, "Use an f-string in greet", "--yes", "--json", cache=tmp_path / "c"
@@ -67,8 +53,7 @@ def test_headless_run_prints_json_events_and_exits_0(scripted_server, tmp_path):
 
 
 def test_headless_run_without_edit_permission_is_refused_with_exit_2(scripted_server, tmp_path):
-    repo_path = tmp_path / "repo"
-    make_repo(repo_path)
+    repo_path = commit_files(tmp_path / "repo", GREET, "greet")
     server = scripted_server({"turns": [*EDIT_TURNS[:2], {"text": "I could not edit."}]})
     result = run_cli(repo_path, server, "Use an f-string", "--mode", "ask", cache=tmp_path / "c")
     assert result.returncode == 2, result.stderr
@@ -76,8 +61,8 @@ def test_headless_run_without_edit_permission_is_refused_with_exit_2(scripted_se
 
 
 def test_commit_flag_commits_with_the_models_message(scripted_server, tmp_path):
-    repo_path = tmp_path / "repo"
-    repo = make_repo(repo_path)
+    repo_path = commit_files(tmp_path / "repo", GREET, "greet")
+    repo = git.Repo(repo_path)
     message = {"text": "Use an f-string in greet\n\nReads better."}
     server = scripted_server({"turns": [*EDIT_TURNS, message]})
     result = run_cli(
@@ -89,8 +74,7 @@ def test_commit_flag_commits_with_the_models_message(scripted_server, tmp_path):
 
 
 def test_resume_continues_the_last_session(scripted_server, tmp_path):
-    repo_path = tmp_path / "repo"
-    make_repo(repo_path)
+    repo_path = commit_files(tmp_path / "repo", GREET, "greet")
     server = scripted_server({"turns": [{"text": "The answer is 42."}, {"text": "As I said, 42."}]})
     cache = tmp_path / "c"
     assert run_cli(repo_path, server, "What is the answer?", cache=cache).returncode == 0
@@ -102,9 +86,8 @@ def test_resume_continues_the_last_session(scripted_server, tmp_path):
 
 
 def test_turn_limit_exits_2(scripted_server, tmp_path):
-    repo_path = tmp_path / "repo"
-    make_repo(repo_path)
-    loop = {"tool_calls": [{"name": "read_file", "arguments": {"path": "greet.py"}}]}
+    repo_path = commit_files(tmp_path / "repo", GREET, "greet")
+    loop = {"tool_calls": [call("read_file", path="greet.py")]}
     server = scripted_server({"default_turn": loop})
     result = run_cli(repo_path, server, "loop", "--max-turns", "2", cache=tmp_path / "c")
     assert result.returncode == 2

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support import commit_files
+from assistant.testing import cli_env, commit_files
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,16 +28,12 @@ FILES = {
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("cli") / "repo"
-    commit_files(root, FILES, "initial")
-    return root
+    return commit_files(tmp_path_factory.mktemp("cli") / "repo", FILES, "initial")
 
 
 def assistant(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run the CLI in `repo` with a private index cache, as a tool would."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "ASSISTANT"))}
-    env.update(ASSISTANT_CONFIG=os.devnull, ASSISTANT_CACHE_DIR=str(repo.parent / "cache"))
-    env["PYTHONPATH"] = str(ROOT)
+    env = cli_env(repo.parent / "cache", PYTHONPATH=str(ROOT))
     return subprocess.run(
         [sys.executable, "-m", "assistant", *args],
         cwd=repo,
@@ -111,9 +106,7 @@ def test_search_does_not_import_front_ends_or_the_model_client(repo):
         "heavy = [m for m in ('textual', 'pygls', 'openai') if m in sys.modules]; "
         "print('HEAVY', heavy, file=sys.stderr)"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "ASSISTANT"))}
-    env.update(ASSISTANT_CONFIG=os.devnull, ASSISTANT_CACHE_DIR=str(repo.parent / "cache"))
-    env["PYTHONPATH"] = str(ROOT)
+    env = cli_env(repo.parent / "cache", PYTHONPATH=str(ROOT))
     result = subprocess.run(
         [sys.executable, "-c", probe], cwd=repo, env=env, capture_output=True, text=True
     )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -22,7 +21,7 @@ from assistant.errors import IndexStoreError
 from assistant.index import IndexCorrupted, IndexStore, db_path_for, open_index, query_index
 from assistant.index.faults import store_errors
 from assistant.index.indexer import update_index
-from tests.support import commit_files
+from assistant.testing import cli_env, commit_files
 
 ROOT = Path(__file__).resolve().parents[1]
 DAMAGE = b"\xff" * 64
@@ -42,12 +41,7 @@ def assistant(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run the CLI on tmp_path/repo with an empty user config and a cache in tmp_path."""
     config = tmp_path / "config.toml"
     config.touch()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "ASSISTANT"))}
-    env.update(
-        ASSISTANT_CONFIG=str(config),
-        ASSISTANT_CACHE_DIR=str(tmp_path / "cache"),
-        PYTHONPATH=str(ROOT),
-    )
+    env = cli_env(tmp_path / "cache", config, PYTHONPATH=str(ROOT))
     return subprocess.run(
         [sys.executable, "-m", "assistant", *args, "--repo", str(tmp_path / "repo")],
         env=env, capture_output=True, text=True, timeout=120,

@@ -4,32 +4,20 @@ a worker, while the loop (the TUI, the language server) keeps ticking."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import time
-from pathlib import Path
 
+from assistant.testing import commit_files, settings_for
 from assistant.tools.base import Grant, ToolContext
 from assistant.tools.code_search import FindSymbol, SearchCode
 from assistant.tools.git_tools import GitDiff, GitStatus
-from tests.support import settings_for
 
 FILES = 3_000
 
 
-def make_repository(root: Path) -> None:
-    for n in range(FILES):
-        path = root / f"pkg{n // 100}" / f"module_{n}.py"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(
-            "\n\n".join(
-                f"def handler_{n}_{k}(request):\n    return render(request, 'page_{k}', {n})"
-                for k in range(6)
-            )
-            + "\n"
-        )
-    git = ["git", "-C", str(root), "-c", "user.name=T", "-c", "user.email=t@example.com"]
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "files"]):
-        subprocess.run([*git, *args], check=True)
+def module(n: int) -> str:
+    """Return module `n`: six request handlers."""
+    handler = "def handler_{n}_{k}(request):\n    return render(request, 'page_{k}', {n})"
+    return "\n\n".join(handler.format(n=n, k=k) for k in range(6)) + "\n"
 
 
 async def allow(kind: str, summary: str, detail: str) -> Grant:
@@ -37,8 +25,8 @@ async def allow(kind: str, summary: str, detail: str) -> Grant:
 
 
 async def test_a_first_search_on_thousands_of_files_leaves_the_loop_responsive(tmp_path):
-    root = tmp_path / "repo"
-    make_repository(root)
+    files = {f"pkg{n // 100}/module_{n}.py": module(n) for n in range(FILES)}
+    root = commit_files(tmp_path / "repo", files)
     settings = settings_for("http://127.0.0.1:9/v1", cache_dir=tmp_path / "cache")
     ctx = ToolContext(root, settings, allow)
     loop = asyncio.get_running_loop()

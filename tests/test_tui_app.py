@@ -8,8 +8,7 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from assistant.testing import ScriptedServer
-from tests.support import settings_for
+from assistant.testing import ScriptedServer, call, commit_files, edit, settings_for, turns
 from tui.app import ChatApp
 from tui.engine import ChatEngine
 from tui.widgets.assistant_message import AssistantMessage
@@ -26,13 +25,7 @@ ORIGINAL = "def add(a, b):\n    return a - b\n\n\ndef sub(a, b):\n    return a +
 def make_project(base: Path) -> Path:
     """Create a small committed git repository named `project` under `base`."""
     root = base / "project"
-    root.mkdir()
-    (root / "app.py").write_text(ORIGINAL)
-    (root / "README.md").write_text("# Demo\n")
-    git = ["git", "-C", str(root), "-c", "user.name=Test", "-c", "user.email=test@example.com"]
-    subprocess.run([*git, "init", "-q"], check=True)
-    subprocess.run([*git, "add", "."], check=True)
-    subprocess.run([*git, "commit", "-q", "-m", "initial"], check=True)
+    commit_files(root, {"app.py": ORIGINAL, "README.md": "# Demo\n"}, "initial")
     return root
 
 
@@ -86,14 +79,6 @@ def log_text(app: ChatApp) -> str:
     return "\n".join(parts)
 
 
-def call(name: str, **arguments: object) -> dict:
-    return {"name": name, "arguments": arguments}
-
-
-def edit(search: str, replace: str) -> dict:
-    return call("edit_file", path="app.py", blocks=[{"search": search, "replace": replace}])
-
-
 async def test_a_turn_streams_markdown_and_shows_the_tool_call(scripted_server, tmp_path):
     root = make_project(tmp_path)
     answer = "The function `add` **subtracts**:\n\n```python\nreturn a - b\n```\n"
@@ -123,14 +108,12 @@ async def test_a_turn_streams_markdown_and_shows_the_tool_call(scripted_server, 
 async def test_an_approved_edit_is_written_and_a_rejected_one_is_not(scripted_server, tmp_path):
     root = make_project(tmp_path)
     server = scripted_server(
-        {
-            "turns": [
-                {"tool_calls": [call("read_file", path="app.py")]},
-                {"tool_calls": [edit("return a - b", "return a + b")]},
-                {"tool_calls": [edit("def sub(a, b):\n    return a + b", "def sub(a, b): ...")]},
-                {"text": "Done."},
-            ]
-        }
+        turns(
+            call("read_file", path="app.py"),
+            edit("app.py", "return a - b", "return a + b"),
+            edit("app.py", "def sub(a, b):\n    return a + b", "def sub(a, b): ..."),
+            text="Done.",
+        )
     )
     app = make_app(server, root)
     async with app.run_test(size=SIZE) as pilot:
@@ -153,14 +136,12 @@ async def test_an_approved_edit_is_written_and_a_rejected_one_is_not(scripted_se
 async def test_approve_all_applies_the_turns_later_edits_without_asking(scripted_server, tmp_path):
     root = make_project(tmp_path)
     server = scripted_server(
-        {
-            "turns": [
-                {"tool_calls": [call("read_file", path="app.py")]},
-                {"tool_calls": [edit("return a - b", "return a + b")]},
-                {"tool_calls": [edit("return a + b\n\n\ndef sub", "return a + b\n\n\ndef minus")]},
-                {"text": "Done."},
-            ]
-        }
+        turns(
+            call("read_file", path="app.py"),
+            edit("app.py", "return a - b", "return a + b"),
+            edit("app.py", "return a + b\n\n\ndef sub", "return a + b\n\n\ndef minus"),
+            text="Done.",
+        )
     )
     app = make_app(server, root)
     async with app.run_test(size=SIZE) as pilot:
@@ -177,13 +158,11 @@ async def test_approve_all_applies_the_turns_later_edits_without_asking(scripted
 async def test_undo_restores_the_files_the_last_turn_edited(scripted_server, tmp_path):
     root = make_project(tmp_path)
     server = scripted_server(
-        {
-            "turns": [
-                {"tool_calls": [call("read_file", path="app.py")]},
-                {"tool_calls": [edit("return a - b", "return a + b")]},
-                {"text": "Fixed."},
-            ]
-        }
+        turns(
+            call("read_file", path="app.py"),
+            edit("app.py", "return a - b", "return a + b"),
+            text="Fixed.",
+        )
     )
     app = make_app(server, root, permission_mode="auto-edit")
     async with app.run_test(size=SIZE) as pilot:
@@ -201,9 +180,8 @@ async def test_undo_asks_before_reverting_a_file_the_user_changed_since(scripted
     script = {
         "turns": [
             {"tool_calls": [call("read_file", path="app.py"), call("read_file", path="README.md")]},
-            {"tool_calls": [edit("return a - b", "return a + b"),
-                            call("edit_file", path="README.md",
-                                 blocks=[{"search": "# Demo", "replace": "# Agent"}])]},
+            {"tool_calls": [edit("app.py", "return a - b", "return a + b"),
+                            edit("README.md", "# Demo", "# Agent")]},
             {"text": "Fixed."},
         ]
     }  # fmt: skip
@@ -304,12 +282,7 @@ async def test_a_command_needs_approval_in_a_modal_and_refusal_reaches_the_model
 ):
     root = make_project(tmp_path)
     server = scripted_server(
-        {
-            "turns": [
-                {"tool_calls": [call("run_command", command="touch made-by-agent")]},
-                {"text": "It was refused."},
-            ]
-        }
+        turns(call("run_command", command="touch made-by-agent"), text="It was refused.")
     )
     app = make_app(server, root)
     async with app.run_test(size=SIZE) as pilot:
@@ -327,12 +300,7 @@ async def test_a_command_needs_approval_in_a_modal_and_refusal_reaches_the_model
 async def test_an_approved_command_runs_in_the_repository(scripted_server, tmp_path):
     root = make_project(tmp_path)
     server = scripted_server(
-        {
-            "turns": [
-                {"tool_calls": [call("run_command", command="touch made-by-agent")]},
-                {"text": "Made it."},
-            ]
-        }
+        turns(call("run_command", command="touch made-by-agent"), text="Made it.")
     )
     app = make_app(server, root)
     async with app.run_test(size=SIZE) as pilot:
@@ -508,7 +476,7 @@ async def test_escape_during_an_edit_approval_cancels_and_leaves_the_file(
         {
             "turns": [
                 {"tool_calls": [call("read_file", path="app.py")]},
-                {"tool_calls": [edit("return a - b", "return a + b")]},
+                {"tool_calls": [edit("app.py", "return a - b", "return a + b")]},
             ]
         }
     )

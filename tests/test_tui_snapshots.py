@@ -9,10 +9,9 @@ from __future__ import annotations
 from textual.pilot import Pilot
 
 from assistant.agent.events import ApprovalRequest
+from assistant.testing import call, edit
 from tests.test_tui_app import (
     SIZE,
-    call,
-    edit,
     finish_turn,
     make_app,
     make_project,
@@ -65,7 +64,7 @@ def test_edit_waiting_for_approval(snap_compare, scripted_server, tmp_path):
         {
             "turns": [
                 {"tool_calls": [call("read_file", path="app.py")], "usage": USAGE},
-                {"tool_calls": [edit("return a - b", "return a + b")], "usage": USAGE},
+                {"tool_calls": [edit("app.py", "return a - b", "return a + b")], "usage": USAGE},
                 {"text": "Fixed.", "usage": USAGE},
             ]
         }

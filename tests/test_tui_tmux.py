@@ -8,13 +8,13 @@ import shlex
 import shutil
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from assistant.testing import wait_until
 from tests.test_tui_app import make_project
 
 ANSWER = "The add function returns a minus b, which is a bug."
@@ -61,14 +61,15 @@ class Terminal:
 
     def wait_for(self, text: str) -> str:
         """Wait until `text` is on the screen; return the screen."""
-        deadline = time.monotonic() + WAIT_SECONDS
-        screen = ""
-        while time.monotonic() < deadline:
+
+        def showing() -> str:
             screen = self.screen()
-            if text in screen:
-                return screen
-            time.sleep(0.2)
-        raise AssertionError(f"{text!r} never appeared; the screen shows:\n{screen}")
+            return screen if text in screen else ""
+
+        try:
+            return wait_until(showing, timeout=WAIT_SECONDS, what=f"{text!r} on the screen")
+        except TimeoutError as error:
+            raise AssertionError(f"{error}; the screen shows:\n{self.screen()}") from None
 
     def alive(self) -> bool:
         """Return whether the session still runs."""
@@ -135,10 +136,7 @@ def test_assistant_chat_answers_a_typed_question_on_screen(terminal, endpoint, t
     assert "qwen3-coder-plus" in screen
     terminal.keys("C-c")
     terminal.keys("C-c")
-    deadline = time.monotonic() + WAIT_SECONDS
-    while terminal.alive() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not terminal.alive()
+    wait_until(lambda: not terminal.alive(), timeout=WAIT_SECONDS, what="the chat quitting")
 
 
 def test_bare_assistant_in_a_terminal_opens_the_chat(terminal, endpoint, tmp_path):

@@ -3,7 +3,6 @@ agent changed, never the user's later work, and nothing written in `.git`."""
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 from pathlib import Path
 
@@ -13,36 +12,15 @@ import pytest
 from assistant.edits.undo import UndoJournal, UndoRefused
 from assistant.errors import EditError
 from assistant.git import ShadowTree
+from assistant.testing import commit_files, init_repo, stage_files, tree_digest, work_tree_bytes
 from assistant.tools.changes import TurnChanges
+
+PROJECT = {"app.py": "def main():\n    return 1\n", "util.py": "X = 1\n", ".gitignore": "*.log\n"}
 
 
 def make_repo(path: Path) -> git.Repo:
-    repo = git.Repo.init(path)
-    with repo.config_writer() as config:
-        config.set_value("user", "name", "Test")
-        config.set_value("user", "email", "test@example.com")
-    (path / "app.py").write_text("def main():\n    return 1\n")
-    (path / "util.py").write_text("X = 1\n")
-    (path / ".gitignore").write_text("*.log\n")
-    repo.index.add(["app.py", "util.py", ".gitignore"])
-    repo.index.commit("initial")
-    return repo
-
-
-def snapshot(path: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(path).as_posix(): p.read_bytes()
-        for p in sorted(path.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(path).parts
-    }
-
-
-def git_dir_bytes(path: Path) -> dict[str, str]:
-    return {
-        p.relative_to(path).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted((path / ".git").rglob("*"))
-        if p.is_file()
-    }
+    """Commit the project the undo tests work in, at `path`."""
+    return git.Repo(commit_files(path, PROJECT, "initial"))
 
 
 def agent_writes(turn: TurnChanges, root: Path, rel: str, data: bytes | None) -> None:
@@ -63,32 +41,32 @@ def begin(root: Path, cache: Path, label: str) -> TurnChanges:
 
 def test_undo_after_two_turns_restores_exact_bytes_and_never_touches_git(tmp_path):
     root, cache = tmp_path / "repo", tmp_path / "cache"
-    repo = make_repo(root)
+    make_repo(root)
     # The user's own work in progress: a staged change, an unstaged one, an untracked file.
-    (root / "util.py").write_text("X = 2  # staged\n")
-    repo.index.add(["util.py"])
+    stage_files(root, {"util.py": "X = 2  # staged\n"})
     (root / "app.py").write_text("def main():\n    return 2  # unstaged\n")
     (root / "notes.txt").write_bytes(b"untracked \x00 bytes\r\n")
     (root / "debug.log").write_text("ignored, and edited by the agent below\n")
-    before, git_before = snapshot(root), git_dir_bytes(root)
+    before, git_before = work_tree_bytes(root), tree_digest(root / ".git")
 
     first = begin(root, cache, "turn 1")
     agent_writes(first, root, "app.py", b"changed by turn 1\n")
     agent_writes(first, root, "new_module.py", b"created by turn 1\n")
     agent_writes(first, root, "debug.log", b"gitignored, still journaled\n")
-    after_turn_1 = snapshot(root)
+    after_turn_1 = work_tree_bytes(root)
     second = begin(root, cache, "turn 2")
     agent_writes(second, root, "util.py", b"changed by turn 2\n")
     agent_writes(second, root, "pkg/deep.py", b"created by turn 2\n")
 
     journal = UndoJournal(root, cache)
     assert journal.undo().label.startswith("turn 2")
-    assert snapshot(root) == after_turn_1
+    assert work_tree_bytes(root) == after_turn_1
     assert not (root / "pkg").exists()
     result = journal.undo()
     assert result.label.startswith("turn 1") and result.removed == ("new_module.py",)
-    assert snapshot(root) == before
-    assert git_dir_bytes(root) == git_before  # index, HEAD, refs, objects: not a byte written
+    assert work_tree_bytes(root) == before
+    # The index, HEAD, refs, objects: not a byte written.
+    assert tree_digest(root / ".git") == git_before
     with pytest.raises(EditError, match="nothing to undo"):
         journal.undo()
 
@@ -122,7 +100,7 @@ def test_a_commands_changes_are_journaled_and_undone(tmp_path):
     root, cache = tmp_path / "repo", tmp_path / "cache"
     make_repo(root)
     (root / "notes.txt").write_text("user notes\n")
-    before, git_before = snapshot(root), git_dir_bytes(root)
+    before, git_before = work_tree_bytes(root), tree_digest(root / ".git")
     turn = begin(root, cache, "turn")
     mark = turn.snapshot()
     subprocess.run(
@@ -133,13 +111,13 @@ def test_a_commands_changes_are_journaled_and_undone(tmp_path):
     with pytest.raises(UndoRefused, match="while the agent's commands ran"):
         UndoJournal(root, cache).undo()  # headless: a command's changes need --commands
     UndoJournal(root, cache).undo(commands=True)
-    assert snapshot(root) == before
-    assert git_dir_bytes(root) == git_before
+    assert work_tree_bytes(root) == before
+    assert tree_digest(root / ".git") == git_before
 
 
 def test_journal_survives_garbage_collection_and_works_in_an_empty_repository(tmp_path):
     root, cache = tmp_path / "repo", tmp_path / "cache"
-    git.Repo.init(root)
+    init_repo(root, identity=False)
     (root / "only_here.txt").write_text("precious\n")
     turn = begin(root, cache, "turn")
     agent_writes(turn, root, "only_here.txt", None)
@@ -152,11 +130,11 @@ def test_a_plain_folder_gets_the_same_undo(tmp_path):
     folder, cache = tmp_path / "plain", tmp_path / "cache"
     folder.mkdir()
     (folder / "a.py").write_text("a = 1\n")
-    before = snapshot(folder)
+    before = work_tree_bytes(folder)
     turn = begin(folder, cache, "turn")
     agent_writes(turn, folder, "a.py", b"a = 2\n")
     mark = turn.snapshot()
     (folder / "b.py").write_text("b = 1\n")  # a command's output
     assert turn.record_since(mark) == ["b.py"]
     UndoJournal(folder, cache).undo(commands=True)
-    assert snapshot(folder) == before
+    assert work_tree_bytes(folder) == before

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant.edits.undo import UndoJournal, UndoRefused
+from assistant.testing import commit_files
 from tests.test_undo_journal import agent_writes, begin, make_repo
 
 
@@ -107,10 +108,8 @@ def test_links_modes_nested_repositories_and_folders_come_back_or_are_reported(t
 
 def test_a_tracked_file_a_gitignore_matches_is_still_recorded(tmp_path):
     root, cache = tmp_path / "repo", tmp_path / "cache"
-    repo = make_repo(root)
-    (root / "golden.log").write_text("expected output\n")
-    repo.git.add("-f", "golden.log")
-    repo.index.commit("golden")
+    make_repo(root)
+    commit_files(root, {"golden.log": "expected output\n"}, "golden")  # tracked, though ignored
     turn = begin(root, cache, "turn")
     assert run(turn, root, "echo regenerated > golden.log") == ["golden.log"]
     UndoJournal(root, cache).undo(commands=True)

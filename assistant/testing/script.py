@@ -29,6 +29,7 @@ import yaml
 
 from assistant.errors import ConfigError
 
+DEFAULT_MODEL = "qwen3-coder-plus"
 FAULT_KINDS = ("delay", "status", "drop", "malformed_arguments", "endless", "cut")
 ENDLESS_CHANNELS = ("content", "arguments", "reasoning", "empty")
 
@@ -81,7 +82,7 @@ class Turn:
 class Script:
     """A whole script: the models served, the chat turns and completion answers, in order."""
 
-    models: tuple[str, ...] = ("qwen3-coder-plus",)
+    models: tuple[str, ...] = (DEFAULT_MODEL,)
     api_key: str | None = None
     context_window: int | None = None
     chunk_size: int = 8
@@ -94,7 +95,7 @@ class Script:
     def from_dict(cls, data: Mapping[str, Any]) -> Script:
         """Build a script from its JSON/YAML structure, refusing unknown keys."""
         _check_keys(data, _SCRIPT_KEYS, "script")
-        models = data.get("models", ["qwen3-coder-plus"])
+        models = data.get("models", [DEFAULT_MODEL])
         if isinstance(models, str):
             models = [models]
         default = data.get("default_turn")

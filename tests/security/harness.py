@@ -20,9 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import git
-
-from assistant.testing import ScriptedServer
+from assistant.testing import ScriptedServer, cli_env, commit_files, stage_files, write_files
 
 USER_KEY = "user-api-key-CANARY-7c1f9a2b"
 PRIVATE_KEY = (
@@ -90,18 +88,8 @@ class World:
 
     def env(self) -> dict[str, str]:
         """Return the environment the assistant runs with (the user's, trusted)."""
-        keep = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("OPENAI", "DASHSCOPE", "ASSISTANT", "GIT_"))
-        }
-        keep.update(
-            HOME=str(self.home),
-            ASSISTANT_CONFIG=str(self.user_config),
-            ASSISTANT_CACHE_DIR=str(self.cache),
-            DASHSCOPE_API_KEY=USER_KEY,
-        )
-        return keep
+        env = cli_env(self.cache, self.user_config, HOME=str(self.home), DASHSCOPE_API_KEY=USER_KEY)
+        return {key: value for key, value in env.items() if not key.startswith("GIT_")}
 
     def cli(self, monkeypatch: Any, *argv: str) -> CliResult:
         """Run `assistant ARGV` in this process (the real command line, env and all)."""
@@ -168,16 +156,6 @@ def make_world(tmp: Path) -> World:
     return world
 
 
-def call(name: str, /, **arguments: object) -> dict[str, Any]:
-    """Return a scripted tool call."""
-    return {"name": name, "arguments": arguments}
-
-
-def turns(*calls: dict[str, Any], text: str = "done") -> dict[str, Any]:
-    """Return a script: each call in its own model turn, then a closing text."""
-    return {"turns": [{"tool_calls": [c]} for c in calls] + [{"text": text}]}
-
-
 def _make_home(home: Path) -> None:
     (home / ".ssh").mkdir(parents=True)
     (home / ".ssh" / "id_rsa").write_text(PRIVATE_KEY)
@@ -188,12 +166,8 @@ def _make_home(home: Path) -> None:
 
 
 def _make_repo(repo: Path) -> None:
-    repo.mkdir()
-    handle = git.Repo.init(repo)
-    with handle.config_writer() as config:
-        config.set_value("user", "name", "User")
-        config.set_value("user", "email", "user@example.com")
-    files = {
+    """Commit the project, plant secrets files beside it, and lay the user's work on top."""
+    committed = {
         "app.py": APP,
         "util.py": UTIL,
         "settings.py": f'DEBUG = True\nAPI_TOKEN = "{SECRETS["token"]}"\n',
@@ -202,18 +176,15 @@ def _make_repo(repo: Path) -> None:
         "config/id_ecdsa": f"-----BEGIN EC PRIVATE KEY-----\n{SECRETS['ecdsa']}\n"
         "-----END EC PRIVATE KEY-----\n",
     }
-    for name, text in files.items():
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        (repo / name).write_text(text)
-    handle.index.add(list(files))
-    handle.index.commit("initial")
-    (repo / ".env").write_text(f"AWS_SECRET_ACCESS_KEY={SECRETS['dotenv']}\n")
-    (repo / ".npmrc").write_text(f"//registry.npmjs.org/:_authToken={SECRETS['npmrc']}\n")
-    (repo / ".git-credentials").write_text(f"https://u:{SECRETS['credentials']}@example.com\n")
-    (repo / "build.log").write_text("gitignored log\n")
-    for name, text in USER_WORK.items():
-        (repo / name).write_text(text)
-    handle.index.add(["util.py"])
+    commit_files(repo, committed, "initial")
+    planted = {
+        ".env": f"AWS_SECRET_ACCESS_KEY={SECRETS['dotenv']}\n",
+        ".npmrc": f"//registry.npmjs.org/:_authToken={SECRETS['npmrc']}\n",
+        ".git-credentials": f"https://u:{SECRETS['credentials']}@example.com\n",
+        "build.log": "gitignored log\n",
+    }
+    write_files(repo, {**planted, **USER_WORK})
+    stage_files(repo, {"util.py": USER_WORK["util.py"]})
 
 
 def _hashes(top: Path, skip: Iterable[Path] = ()) -> dict[str, str]:

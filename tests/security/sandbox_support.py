@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
 from pathlib import Path
 
-import git
 import pytest
 
 from assistant.config import Settings
@@ -14,6 +11,7 @@ from assistant.security.sandbox import available, unavailable_reason
 from assistant.tools.run_command import run_shell, sandbox_for
 
 CANARY = "canary-7f3a9c1e5b"
+REPO_FILES = {"a.txt": "a\n"}  # what the sandbox tests' repository commits (with an identity)
 needs_bwrap = pytest.mark.skipif(
     not available(), reason=f"no bubblewrap sandbox here: {unavailable_reason()}"
 )
@@ -32,19 +30,6 @@ def make_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (home / ".gitconfig").write_text("# visible-home-marker\n")
     monkeypatch.setenv("HOME", str(home))
     return home
-
-
-def make_repo(root: Path) -> git.Repo:
-    """Make a git repository at `root` with one commit and a committer identity."""
-    root.mkdir(parents=True, exist_ok=True)
-    repo = git.Repo.init(root)
-    with repo.config_writer() as config:
-        config.set_value("user", "name", "T")
-        config.set_value("user", "email", "t@example.com")
-    (root / "a.txt").write_text("a\n")
-    repo.index.add(["a.txt"])
-    repo.index.commit("first")
-    return repo
 
 
 def settings(home: Path, mode: str = "workspace-write", **changes: object) -> Settings:
@@ -68,12 +53,3 @@ async def sh(
     )
     assert not timed_out
     return code, output
-
-
-def tree_digest(folder: Path) -> dict[str, str]:
-    """Return every file under `folder` with the SHA-256 of its bytes."""
-    return {
-        os.path.relpath(path, folder): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }

@@ -15,7 +15,7 @@ import pytest
 
 from assistant.config import Settings
 from assistant.config.paths import cache_notice, cache_root, private_temp_dir
-from tests.support import commit_files
+from assistant.testing import cli_env, commit_files
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = {
@@ -42,13 +42,7 @@ def blocked(tmp_path: Path) -> dict[str, Path]:
 
 def assistant(paths: dict[str, Path], *args: str) -> subprocess.CompletedProcess[str]:
     """Run the CLI with the unwritable cache dir and the test's own temp dir."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "ASSISTANT"))}
-    env.update(
-        ASSISTANT_CONFIG=str(paths["config"]),
-        ASSISTANT_CACHE_DIR=str(paths["cache"]),
-        TMPDIR=str(paths["tmp"]),
-        PYTHONPATH=str(ROOT),
-    )
+    env = cli_env(paths["cache"], paths["config"], TMPDIR=str(paths["tmp"]), PYTHONPATH=str(ROOT))
     command = [sys.executable, "-m", "assistant", *args, "--repo", str(paths["repo"])]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 
 from assistant.agent.permissions import DEFAULT_ALLOW, Decision, PermissionPolicy
 from assistant.security.command_policy import judge_command
+from assistant.testing import init_repo
 
 A, Q, D = Decision.ALLOW, Decision.ASK, Decision.DENY
 USER_ALLOW = ("pytest*", "npm test", "make", "sed *")
@@ -21,7 +21,7 @@ ALLOW = (*DEFAULT_ALLOW, *USER_ALLOW)
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Return a real git repository with a secrets file, a link to it and a build folder."""
     root = tmp_path_factory.mktemp("repo")
-    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    init_repo(root)
     (root / "app.py").write_text("print('hi')\n")
     (root / "notes.txt").write_text("notes\n")
     (root / ".env").write_text("API_KEY=sk-not-a-real-key-000000000000\n")

@@ -7,7 +7,6 @@ a real repository, and the policy does not let it run unasked.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from pathlib import Path
@@ -18,31 +17,18 @@ from assistant.agent.permissions import DEFAULT_ALLOW, Decision
 from assistant.security.command_policy import Verdict, judge_command
 from assistant.security.globs import MAX_MATCHES, MAX_NAMES, Budget, expand_pattern
 from assistant.security.shell import parse_command_line
+from assistant.testing import commit_files, git_env, run_git
 
 A, Q, D = Decision.ALLOW, Decision.ASK, Decision.DENY
 ALLOW = (*DEFAULT_ALLOW, "uniq *", "cd *")
 CANARY = "CANARYHISTORYKEY0000"
 PRIVATE_KEY = f"-----BEGIN OPENSSH PRIVATE KEY-----\n{CANARY}\n-----END OPENSSH PRIVATE KEY-----\n"
-GIT_ENV = {
-    **os.environ,
-    "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
-    "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org",
-    "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1", "LC_ALL": "C",
-}  # fmt: skip
-
-
-def git(root: Path, *args: str) -> str:
-    """Run git in `root` and return what it printed."""
-    done = subprocess.run(
-        ["git", *args], cwd=root, env=GIT_ENV, capture_output=True, text=True, check=True
-    )
-    return done.stdout
 
 
 def bash(root: Path, line: str) -> str:
     """Run `line` with bash in `root`, as the run_command tool does; return stdout and stderr."""
     done = subprocess.run(
-        ["bash", "--noprofile", "--norc", "-c", line], cwd=root, env=GIT_ENV,
+        ["bash", "--noprofile", "--norc", "-c", line], cwd=root, env=git_env(),
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     return done.stdout + done.stderr
@@ -53,25 +39,13 @@ def judge(line: str, root: Path | None, mode: str = "ask", headless: bool = Fals
     return judge_command(line, allow=ALLOW, root=root, mode=mode, headless=headless)
 
 
-def make_repo(root: Path, files: dict[str, str]) -> Path:
-    """Make a git repository in `root` holding `files`, all committed."""
-    root.mkdir(parents=True, exist_ok=True)
-    git(root, "init", "-q")
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "first")
-    return root
-
-
 # --- 1. A file named like an option turns a glob into a write ------------------------------
 
 
 @pytest.fixture
 def options_repo(tmp_path: Path) -> Path:
     """Return a repository that ships files named `--output=app.py` and `-oapp.py`."""
-    root = make_repo(tmp_path / "repo", {"app.py": "print('hi')\n", "b.py": "zzz\n"})
+    root = commit_files(tmp_path / "repo", {"app.py": "print('hi')\n", "b.py": "zzz\n"})
     (root / "--output=app.py").write_text("")
     (root / "-oapp.py").write_text("")
     (root / "src").mkdir()
@@ -80,7 +54,7 @@ def options_repo(tmp_path: Path) -> Path:
 
 
 def test_the_option_named_files_really_overwrite_app_py(tmp_path):
-    root = make_repo(tmp_path / "a", {"app.py": "print('hi')\n"})
+    root = commit_files(tmp_path / "a", {"app.py": "print('hi')\n"})
     (root / "--output=app.py").write_text("")
     bash(root, "git log *")
     assert (root / "app.py").read_text().startswith("commit ")
@@ -113,7 +87,7 @@ def test_quoted_globs_and_globs_that_cannot_start_with_a_dash_still_run(options_
 
 
 def test_the_glob_is_expanded_where_cd_leads(tmp_path):
-    root = make_repo(tmp_path / "repo", {"app.py": "", "sub/keep.txt": ""})
+    root = commit_files(tmp_path / "repo", {"app.py": "", "sub/keep.txt": ""})
     (root / "sub" / "-onotes.txt").write_text("")
     assert judge("sort *", root).decision is A
     verdict = judge("cd sub && sort *", root)
@@ -123,7 +97,7 @@ def test_the_glob_is_expanded_where_cd_leads(tmp_path):
 
 def test_cd_through_a_glob_that_matches_the_parent_is_seen(tmp_path):
     # Before bash 5.2 `.[.]` matches `..`: `rm -rf work` then removes the neighbour's work.
-    root = make_repo(tmp_path / "repo", {"app.py": ""})
+    root = commit_files(tmp_path / "repo", {"app.py": ""})
     (tmp_path / "work").mkdir()
     assert judge("rm -rf work", root, mode="yolo", headless=True).decision is A
     verdict = judge("cd .[.] && rm -rf work", root, mode="yolo", headless=True)
@@ -131,7 +105,7 @@ def test_cd_through_a_glob_that_matches_the_parent_is_seen(tmp_path):
 
 
 def test_destructive_rules_run_on_the_expanded_words_in_yolo(tmp_path):
-    root = make_repo(tmp_path / "repo", {"work.txt": "committed\n"})
+    root = commit_files(tmp_path / "repo", {"work.txt": "committed\n"})
     (root / "work.txt").write_text("unstaged work\n")
     (root / "checkout").write_text("")
     assert bash(root, "echo git *").strip() == "git checkout work.txt"
@@ -141,7 +115,7 @@ def test_destructive_rules_run_on_the_expanded_words_in_yolo(tmp_path):
 
 
 def test_uniq_of_a_glob_that_matches_two_files_writes_the_second(tmp_path):
-    root = make_repo(tmp_path / "repo", {"a.txt": "a\n", "b.txt": "precious\n"})
+    root = commit_files(tmp_path / "repo", {"a.txt": "a\n", "b.txt": "precious\n"})
     assert judge("uniq a.txt", root).decision is A
     bash(root, "uniq *")
     assert (root / "b.txt").read_text() == "a\n"
@@ -151,7 +125,7 @@ def test_uniq_of_a_glob_that_matches_two_files_writes_the_second(tmp_path):
 
 
 def test_the_names_a_glob_becomes_are_checked_for_secrets(tmp_path):
-    root = make_repo(tmp_path / "repo", {"app.py": "", "id_rsa": "key\n", ".env": "K=v\n"})
+    root = commit_files(tmp_path / "repo", {"app.py": "", "id_rsa": "key\n", ".env": "K=v\n"})
     (root / "HEAD:.env").write_text("")
     assert "names a secrets file: id_rsa" in judge("cat *", root).reasons
     assert judge("cat *.pem", root).decision is Q  # no match: the word itself names a key file
@@ -201,16 +175,16 @@ def test_judging_a_glob_over_as_many_names_as_allowed_stays_under_five_milliseco
 @pytest.fixture(scope="module")
 def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     """Return a repository whose first commit holds a private key, and names for its objects."""
-    root = make_repo(
+    root = commit_files(
         tmp_path_factory.mktemp("history"),
         {"app.py": "print(1)\n", "config/id_ecdsa": PRIVATE_KEY, "src/lib.py": "x = 1\n"},
     )
     (root / "app.py").write_text("print(2)\n")
-    git(root, "commit", "-qam", "second")
+    run_git(root, "commit", "-qam", "second")
     names = {
-        "blob": git(root, "rev-parse", "--short", "HEAD:config/id_ecdsa").strip(),
-        "other": git(root, "rev-parse", "--short", "HEAD:app.py").strip(),
-        "first": git(root, "rev-parse", "--short", "HEAD~1").strip(),
+        "blob": run_git(root, "rev-parse", "--short", "HEAD:config/id_ecdsa").strip(),
+        "other": run_git(root, "rev-parse", "--short", "HEAD:app.py").strip(),
+        "first": run_git(root, "rev-parse", "--short", "HEAD~1").strip(),
     }
     return root, names
 
@@ -298,7 +272,7 @@ ALSO_DESTRUCTIVE = [
 
 @pytest.mark.parametrize("line", OVERWRITES_WORK)
 def test_plumbing_that_overwrites_unstaged_work_asks_in_yolo(tmp_path, line):
-    root = make_repo(tmp_path / "repo", {"app.py": "committed\n"})
+    root = commit_files(tmp_path / "repo", {"app.py": "committed\n"})
     (root / "app.py").write_text("unstaged work\n")
     bash(root, line)
     assert (root / "app.py").read_bytes() != b"unstaged work\n"
@@ -335,7 +309,7 @@ def test_an_ampersand_redirection_is_read_as_bash_reads_it(tmp_path):
     [command] = parse_command_line("ls &>/dev/null rm notes.txt").commands
     assert command.argv == ("ls", "rm", "notes.txt")
     assert [(r.op, r.target) for r in command.redirects] == [("&>", "/dev/null")]
-    root = make_repo(tmp_path / "repo", {"notes.txt": "keep\n"})
+    root = commit_files(tmp_path / "repo", {"notes.txt": "keep\n"})
     bash(root, "ls &>/dev/null rm notes.txt")
     assert (root / "notes.txt").read_text() == "keep\n"
     assert judge("ls &>/dev/null rm notes.txt", root).decision is A

@@ -18,6 +18,7 @@ from assistant.agent.permissions import DEFAULT_ALLOW, Decision
 from assistant.security.command_policy import judge_command
 from assistant.security.globs import Budget, expand_pattern
 from assistant.security.shell import parse_command_line
+from assistant.testing import init_repo
 
 USER_ALLOW = ("pytest*", "npm test", "make")
 ALLOW = (*DEFAULT_ALLOW, *USER_ALLOW)
@@ -69,7 +70,7 @@ WRAPPERS = [
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Return a real git repository with the files the generated commands name."""
     root = tmp_path_factory.mktemp("repo")
-    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    init_repo(root)
     for name in ("app.py", "notes.txt"):
         (root / name).write_text("x\n")
     (root / "src").mkdir()

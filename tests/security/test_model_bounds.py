@@ -4,7 +4,6 @@ reaches a model through the client, whatever the caller forgot to redact."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,8 +16,8 @@ from assistant.agent.permissions import PermissionPolicy
 from assistant.llm import ContextFile, ModelClient, RetryPolicy
 from assistant.llm import fim as fim_tokens
 from assistant.llm.fim import FimRequest
+from assistant.testing import call, cli_env, commit_files, settings_for, turns
 from assistant.tools import default_tools
-from tests.support import commit_files, settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
 USER_KEY = "user-own-key-7Hq2Lm9Xz4Pw"
@@ -187,15 +186,8 @@ async def test_a_key_body_read_without_its_begin_line_never_reaches_the_model(
     ]
     key = "-----BEGIN OPENSSH PRIVATE KEY-----\n" + "\n".join(body)
     commit_files(tmp_path, {"docs/deploy.txt": f"{key}\n-----END OPENSSH PRIVATE KEY-----\n"})
-    read = {"path": "docs/deploy.txt", "start_line": 2, "end_line": 4}
-    server = scripted_server(
-        {
-            "turns": [
-                {"tool_calls": [{"name": "read_file", "arguments": read}]},
-                {"text": "Done."},
-            ]
-        }
-    )
+    read = call("read_file", path="docs/deploy.txt", start_line=2, end_line=4)
+    server = scripted_server(turns(read, text="Done."))
     events = await run_agent(server, tmp_path, "show me lines 2 to 4 of docs/deploy.txt")
     assert events[-1] == Done("completed", "Done.", ())
     assert any(isinstance(e, ToolResult) and e.ok for e in events)
@@ -207,18 +199,7 @@ async def test_a_key_body_read_without_its_begin_line_never_reaches_the_model(
 
 async def test_the_users_key_in_the_task_never_reaches_the_model(scripted_server, tmp_path):
     commit_files(tmp_path, {"notes.txt": f"deploy with {AWS_KEY}\n{PRIVATE_KEY}\n"})
-    server = scripted_server(
-        {
-            "turns": [
-                {
-                    "tool_calls": [
-                        {"name": "run_command", "arguments": {"command": "cat notes.txt"}}
-                    ]
-                },
-                {"text": "Done."},
-            ]
-        }
-    )
+    server = scripted_server(turns(call("run_command", command="cat notes.txt"), text="Done."))
     events = await run_agent(server, tmp_path, f"deploy; the key is {USER_KEY}")
     assert events[-1] == Done("completed", "Done.", ())
     assert any(isinstance(e, ToolResult) and e.ok for e in events)
@@ -249,20 +230,13 @@ async def test_a_slow_endless_model_is_stopped_by_the_time_cap(scripted_server, 
 
 
 def test_headless_run_against_a_cut_stream_exits_non_zero(scripted_server, tmp_path):
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    commit_files(repo, {"a.py": "x = 1\n"})
+    repo = commit_files(tmp_path / "repo", {"a.py": "x = 1\n"})
     server = scripted_server(
         {"default_turn": {"text": "The answer is half a sen", "fault": {"kind": "cut"}}}
     )
     config = tmp_path / "config.toml"
     config.write_text("")
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("OPENAI", "DASHSCOPE", "ASSISTANT"))
-    }
-    env.update(ASSISTANT_CONFIG=str(config), ASSISTANT_CACHE_DIR=str(tmp_path / "cache"))
+    env = cli_env(tmp_path / "cache", config)
     command = [
         *(sys.executable, "-m", "assistant", "run", "explain a.py", "--json"),
         *("--base-url", server.base_url, "--model", "qwen3-coder-plus", "--repo", str(repo)),

@@ -12,15 +12,15 @@ from pathlib import Path
 import git
 import pytest
 
+from assistant.testing import commit_files, tree_digest
 from assistant.tools.run_command import sandbox_for
 from tests.security.sandbox_support import (
     CANARY,
+    REPO_FILES,
     make_home,
-    make_repo,
     needs_bwrap,
     settings,
     sh,
-    tree_digest,
 )
 
 pytestmark = needs_bwrap
@@ -33,8 +33,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    make_repo(tmp_path / "repo")
-    return tmp_path / "repo"
+    return commit_files(tmp_path / "repo", REPO_FILES, "first")
 
 
 @pytest.fixture
@@ -83,8 +82,7 @@ async def test_a_command_cannot_read_the_users_secrets(root, home):
 
 async def test_secrets_folders_in_the_repository_stay_hidden(tmp_path, monkeypatch):
     # A home inside the repository: the hidden folders are then in a writable tree.
-    root = tmp_path / "repo"
-    make_repo(root)
+    root = commit_files(tmp_path / "repo", REPO_FILES, "first")
     home = make_home(root, monkeypatch)
     _, output = await sh("cat home/.ssh/id_rsa; rm -rf home/.ssh; cat ~/.aws/*", root, home)
     assert CANARY not in output
@@ -117,7 +115,7 @@ async def test_a_command_cannot_write_into_git(root, home):
         code, output = await sh(command, root, home)
         assert code != 0, (command, output)
     assert tree_digest(root / ".git") == before
-    assert [c.message for c in git.Repo(root).iter_commits()] == ["first"]
+    assert [c.message.strip() for c in git.Repo(root).iter_commits()] == ["first"]
 
 
 async def test_git_writable_lets_a_commit_through(root, home):

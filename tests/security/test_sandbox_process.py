@@ -16,9 +16,10 @@ import pytest
 
 from assistant.security import sandbox
 from assistant.security.sandbox import command_env, sandbox_notice
+from assistant.testing import commit_files
 from assistant.tools.base import Grant, ToolContext
 from assistant.tools.run_command import RunCommand, run_shell, sandbox_for
-from tests.security.sandbox_support import CANARY, make_home, make_repo, needs_bwrap, settings, sh
+from tests.security.sandbox_support import CANARY, REPO_FILES, make_home, needs_bwrap, settings, sh
 
 
 @pytest.fixture
@@ -28,8 +29,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    make_repo(tmp_path / "repo")
-    return tmp_path / "repo"
+    return commit_files(tmp_path / "repo", REPO_FILES, "first")
 
 
 def find_process(marker: str) -> int | None:
@@ -172,7 +172,7 @@ async def test_a_policy_allowed_command_gets_a_read_only_git(root, home):
     assert out.text.startswith("exit code ")
     assert "in .git only when the user approved that very command" in out.text
     assert (root / "b.txt").read_text() == "b\n"
-    assert [c.message for c in git.Repo(root).iter_commits()] == ["first"]
+    assert [c.message.strip() for c in git.Repo(root).iter_commits()] == ["first"]
 
 
 @needs_bwrap

@@ -4,7 +4,9 @@ completed run; and a broken index or cache does not crash it. The world stays un
 from __future__ import annotations
 
 import pytest
-from harness import call, make_world, turns
+from harness import make_world
+
+from assistant.testing import call, turns
 
 
 @pytest.fixture

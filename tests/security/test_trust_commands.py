@@ -5,7 +5,9 @@ work, `.git` and everything outside the repository stay byte-identical."""
 from __future__ import annotations
 
 import pytest
-from harness import call, make_world, turns
+from harness import make_world
+
+from assistant.testing import call, turns
 
 SLIPPED_PAST_THE_ALLOWLIST = [
     "ls\nrm -f notes.txt",

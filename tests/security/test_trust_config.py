@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from harness import USER_KEY, call, make_world, turns
+from harness import USER_KEY, make_world
 
 from assistant.security.sandbox import available
-from assistant.testing import ScriptedServer
+from assistant.testing import ScriptedServer, call, turns
 
 HOSTILE_KEYS = [
     'permission_mode = "yolo"',

@@ -9,9 +9,10 @@ import sys
 
 import git
 import pytest
-from harness import call, make_world, turns
+from harness import make_world
 
 from assistant.security.sandbox import available
+from assistant.testing import call, edit, turns
 
 
 @pytest.fixture
@@ -42,22 +43,11 @@ def test_no_tool_writes_under_git_however_the_path_is_spelled(
     world.freeze()
     path = path.format(repo=world.repo)
     server = scripted_server(
-        {
-            "turns": [
-                {"tool_calls": [call("read_file", path=path)]},
-                {"tool_calls": [call("write_file", path=path, content=FSMONITOR, overwrite=True)]},
-                {
-                    "tool_calls": [
-                        call(
-                            "edit_file",
-                            path=path,
-                            blocks=[{"search": "[core]", "replace": FSMONITOR}],
-                        )
-                    ]
-                },
-                {"text": "done"},
-            ]
-        }
+        turns(
+            call("read_file", path=path),
+            call("write_file", path=path, content=FSMONITOR, overwrite=True),
+            edit(path, "[core]", FSMONITOR),
+        )
     )
     result = world.run(monkeypatch, server, "--mode", "yolo")
     outputs = result.tool_outputs()
@@ -126,15 +116,7 @@ def test_a_hostile_git_config_runs_nothing_on_the_assistants_own_git_calls(
         {
             "turns": [
                 {"tool_calls": [call("read_file", path="README.md")]},
-                {
-                    "tool_calls": [
-                        call(
-                            "edit_file",
-                            path="README.md",
-                            blocks=[{"search": "# demo", "replace": "# demo app"}],
-                        )
-                    ]
-                },
+                {"tool_calls": [edit("README.md", "# demo", "# demo app")]},
                 {"tool_calls": [call("git_status"), call("git_diff")]},
                 {"text": "done"},
             ]

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import os
 import resource
-import subprocess
 
 import git
 import pytest
-from harness import SECRETS, call, make_world, turns
+from harness import SECRETS, make_world
 
 from assistant.security.sandbox import available
+from assistant.testing import call, init_repo, settings_for, turns
 
 needs_bwrap = pytest.mark.skipif(not available(), reason="bubblewrap cannot run here")
 
@@ -83,8 +83,7 @@ def test_shell_histories_and_build_tool_credentials_in_the_home_are_hidden(
 @needs_bwrap
 def test_a_nested_repositorys_git_folder_is_read_only(world, monkeypatch, scripted_server):
     nested = world.repo / "vendor_src" / "lib"
-    nested.mkdir(parents=True)
-    subprocess.run(["git", "init", "-q", str(nested)], check=True)
+    init_repo(nested, identity=False)
     config = (nested / ".git" / "config").read_bytes()
     world.freeze()
     attack = "printf '[core]\\n\\tfsmonitor = touch ../pwned\\n' >> vendor_src/lib/.git/config"
@@ -189,7 +188,6 @@ def test_a_file_replaced_by_a_link_out_of_the_repository_leaves_the_index(tmp_pa
     from assistant.context import search
     from assistant.index import open_index
     from assistant.index.indexer import update_paths
-    from tests.support import settings_for
 
     world = make_world(tmp_path)
     (world.repo / "docs").mkdir()

@@ -6,9 +6,10 @@ from __future__ import annotations
 import os
 
 import pytest
-from harness import PRIVATE_KEY, SECRETS, USER_KEY, call, make_world, turns
+from harness import PRIVATE_KEY, SECRETS, USER_KEY, make_world
 
 from assistant.security.sandbox import available
+from assistant.testing import call, turns
 
 
 @pytest.fixture

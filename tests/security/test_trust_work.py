@@ -9,14 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from harness import APP, USER_WORK, call, make_world, turns
+from harness import APP, USER_WORK, make_world
 
 from assistant.agent.events import ApprovalRequest, ToolResult
 from assistant.agent.loop import Agent, AgentConfig
 from assistant.agent.runner import policy_for, turn_changes
 from assistant.llm import ModelClient, RetryPolicy
+from assistant.testing import call, edit, settings_for, turns
 from assistant.tools import default_tools
-from tests.support import settings_for
 
 
 @pytest.fixture
@@ -44,21 +44,7 @@ async def test_an_edit_approved_while_the_user_changed_the_file_is_not_written(
     world, scripted_server
 ):
     server = scripted_server(
-        {
-            "turns": [
-                {"tool_calls": [call("read_file", path="README.md")]},
-                {
-                    "tool_calls": [
-                        call(
-                            "edit_file",
-                            path="README.md",
-                            blocks=[{"search": "# demo", "replace": "# agent's title"}],
-                        )
-                    ]
-                },
-                {"text": "done"},
-            ]
-        }
+        turns(call("read_file", path="README.md"), edit("README.md", "# demo", "# agent's title"))
     )
 
     async def approve(request: ApprovalRequest) -> bool:
@@ -99,16 +85,8 @@ async def test_undo_restores_only_the_agents_changes_and_never_the_users_later_w
                 },
                 {
                     "tool_calls": [
-                        call(
-                            "edit_file",
-                            path="README.md",
-                            blocks=[{"search": "# demo", "replace": "# agent"}],
-                        ),
-                        call(
-                            "edit_file",
-                            path="build.log",
-                            blocks=[{"search": "gitignored log", "replace": "agent log"}],
-                        ),
+                        edit("README.md", "# demo", "# agent"),
+                        edit("build.log", "gitignored log", "agent log"),
                         call("write_file", path="pkg/created.py", content="x = 1\n"),
                         call("run_command", command="echo generated > gen.txt"),
                     ]
@@ -147,18 +125,8 @@ async def test_a_fuzzy_match_never_edits_code_with_other_numbers_or_names(world,
                 {"tool_calls": [call("read_file", path="calc.py")]},
                 {
                     "tool_calls": [
-                        call(
-                            "edit_file",
-                            path="calc.py",
-                            blocks=[
-                                {"search": "x = compute(9)\ny = compute(3)", "replace": "gone"}
-                            ],
-                        ),
-                        call(
-                            "edit_file",
-                            path="calc.py",
-                            blocks=[{"search": "y = compute(3)\nz = totals(4)", "replace": "gone"}],
-                        ),
+                        edit("calc.py", "x = compute(9)\ny = compute(3)", "gone"),
+                        edit("calc.py", "y = compute(3)\nz = totals(4)", "gone"),
                     ]
                 },
                 {"text": "done"},
