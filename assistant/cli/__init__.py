@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "assistant.cli.map_cmd",
     "assistant.cli.trust_cmd",
     "assistant.cli.undo_cmd",
+    "assistant.cli.mcp_cmd",
 )
 
 
