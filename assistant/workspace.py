@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import pathspec
@@ -194,9 +196,31 @@ def _skip_reason(root: Path, rel: str, max_bytes: int, ignore: pathspec.PathSpec
         return "unreadable"
     if not stat.S_ISREG(status.st_mode):
         return "not a file"
+    if status.st_nlink > 1 and (status.st_dev, status.st_ino) in _secret_inodes(str(root)):
+        return "secret"  # a hard link to a secrets file is that file under another name
     if status.st_size > max_bytes:
         return "too large"
     return None
+
+
+@lru_cache(maxsize=8)
+def _secret_inodes_at(root: str, _moment: int) -> frozenset[tuple[int, int]]:
+    from assistant.protected_paths import protected_paths
+
+    found = set()
+    for path in protected_paths(Path(root)).secrets:
+        try:
+            info = os.stat(path)
+        except OSError:
+            continue
+        found.add((info.st_dev, info.st_ino))
+    return frozenset(found)
+
+
+def _secret_inodes(root: str) -> frozenset[tuple[int, int]]:
+    """Return the repository's secrets files as (device, inode), found once per few seconds
+    (only asked about files with more than one name, which are rare)."""
+    return _secret_inodes_at(root, int(time.monotonic() // 5))
 
 
 def _sniffed_reason(path: str) -> str | None:

@@ -201,3 +201,11 @@ def test_a_file_replaced_by_a_link_out_of_the_repository_leaves_the_index(tmp_pa
         update_paths(store, world.repo, ["docs/notes.md"], settings.max_file_bytes)
         found = search(store, "secretkeyword", limit=5)
     assert not found.chunks and not found.files
+
+
+def test_a_hard_link_to_a_secrets_file_is_never_indexed(world, monkeypatch):
+    os.link(world.repo / ".env", world.repo / "notes_copy.txt")
+    world.freeze()
+    found = world.cli(monkeypatch, "search", SECRETS["dotenv"], "--json", "--repo", str(world.repo))
+    assert SECRETS["dotenv"] not in found.out.replace(f'"{SECRETS["dotenv"]}"', "")
+    assert "notes_copy.txt" not in found.out
