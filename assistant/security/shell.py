@@ -127,6 +127,12 @@ def _language() -> tree_sitter.Language:
 
 
 _local = threading.local()
+# tree-sitter-bash 0.25 reads out of bounds, and can crash the process, on `{` followed later by
+# a character outside the Basic Multilingual Plane (its issue #337). The parser is shown such a
+# character as four `_` instead: the same byte length, so every node's span still indexes the
+# real text; bash's parser treats both as plain word characters (only `$😀` becomes a variable
+# to the policy, which makes it more cautious, never less).
+_FOUR_BYTE_CHAR = re.compile(rb"[\xf0-\xf7][\x80-\xbf]{3}")
 
 
 def _parse(source: str) -> tuple[tree_sitter.Tree, bytes]:
@@ -135,7 +141,7 @@ def _parse(source: str) -> tuple[tree_sitter.Tree, bytes]:
     if parser is None:
         parser = _local.parser = tree_sitter.Parser(_language())
     data = source.encode("utf-8", "surrogatepass")
-    return parser.parse(data), data
+    return parser.parse(_FOUR_BYTE_CHAR.sub(b"____", data)), data
 
 
 @dataclass

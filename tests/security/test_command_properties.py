@@ -8,6 +8,7 @@ import os
 import re
 import shlex
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -242,3 +243,28 @@ def test_an_allowed_command_never_runs_with_a_glob_that_expands_to_an_option(
 ):
     verdict = judge_command(f"{allowed} {glob}", allow=ALLOW, root=glob_folder, mode="ask")
     assert verdict.decision is Decision.ASK
+
+
+def test_a_line_that_crashes_the_bash_grammar_is_judged_without_crashing():
+    # tree-sitter-bash 0.25 reads out of bounds on `{` followed by a character beyond the BMP
+    # (its issue #337); this line, found by the property test above (seed 33), killed the
+    # process within a few hundred parses. Judged in a child process: a crash would kill pytest.
+    line = "$\U0009dd29fi\x99fi\U000cf9c3Ç{\U000cf9c3Ç{\x00\x9e\x01Q🏻"
+    script = (
+        "import sys\n"
+        "from assistant.security.shell import parse_command_line\n"
+        "line = sys.stdin.read()\n"
+        "verdicts = {parse_command_line(line).understood for _ in range(2000)}\n"
+        "print(sorted(verdicts))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], input=line, capture_output=True, text=True,
+        encoding="utf-8", errors="surrogatepass", timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[False]"  # never understood: it asks
+
+
+def test_characters_beyond_the_bmp_keep_their_text_in_the_parsed_words():
+    [command] = parse_command_line("echo {🎉,b} '😀 x' $😀").commands
+    assert command.argv[:3] == ("echo", "{🎉,b}", "😀 x")
