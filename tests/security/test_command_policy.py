@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -296,18 +295,3 @@ def test_user_patterns_keep_fnmatch_semantics(repo):
     assert policy.for_command("pytest -q tests/") is A
     assert policy.for_command("pytest-watch") is A
     assert policy.for_command("pytest -q && curl example.org") is D
-
-
-def test_judging_a_command_takes_well_under_five_milliseconds(repo):
-    lines = [
-        "rg foo src | head",
-        "git log --oneline -n 5 -- src/app.py",
-        "cd src && rm -rf build && find . -name '*.pyc' -delete",
-        "bash -lc 'git status; git diff HEAD~1 -- .' 2>&1 | tail -20",
-    ]
-    judge_command("ls", allow=ALLOW, root=repo)
-    start = time.perf_counter()
-    for _ in range(25):
-        for line in lines:
-            judge_command(line, allow=ALLOW, root=repo)
-    assert (time.perf_counter() - start) / (25 * len(lines)) < 0.005

@@ -8,7 +8,6 @@ a real repository, and the policy does not let it run unasked.
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -155,18 +154,6 @@ def test_a_character_class_is_not_understood_when_the_folder_is_known(options_re
 def test_without_a_root_a_glob_is_judged_as_written():
     # Nothing on disk to expand against: the rules see `sort *.py`, as the module docstring says.
     assert judge("sort *.py", None).decision is A
-
-
-def test_judging_a_glob_over_as_many_names_as_allowed_stays_under_five_milliseconds(tmp_path):
-    for index in range(MAX_MATCHES - 6):
-        (tmp_path / f"module_{index}.py").write_text("")
-    lines = ["ls *", "wc -l *.py", "git diff -- *.py", "grep -n x module_1*"]
-    judge("ls", tmp_path)
-    start = time.perf_counter()
-    for _ in range(10):
-        for line in lines:
-            judge(line, tmp_path)
-    assert (time.perf_counter() - start) / (10 * len(lines)) < 0.005
 
 
 # --- 2. Committed secrets leak through history commands ------------------------------------
