@@ -4,7 +4,9 @@
   uses), every nested repository's and submodule's `.git`, the `core.hooksPath` folder, and
   config files the repository's git config includes from the work tree (`include.path`):
   a tool or command that writes there makes the user's own git run its programs.
-- The project's assistant config, `.assistant/config.toml` (trust is checked by hash anyway).
+- The project's assistant config, `.assistant/config.toml`, and its MCP server lists
+  (`.mcp.json`, `.assistant/mcp.toml`): trust is checked by hash anyway, but a model should not
+  be the one to change what a trusted folder may set or start.
 - Secrets files inside the repository (never shown to a sandboxed command the policy let run).
 
 Tools refuse these paths (workspace.resolve_repo_path); the sandbox binds them read-only or
@@ -19,13 +21,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.config.trust import PROJECT_CONFIG, PROJECT_MCP_FILES
 from assistant.errors import GitError
 from assistant.git.command import config_value, git_bytes, run_git
 from assistant.security.secrets import SECRET_DIRS, is_secret_path
 
 SKIPPED_DIRS = frozenset({"node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache",
                           ".pytest_cache", "site-packages", "dist", "build", "target"})  # fmt: skip
-PROJECT_CONFIG = ".assistant/config.toml"
+# The project's own assistant files: tools may read them, never write them.
+PROJECT_FILES = (PROJECT_CONFIG, *PROJECT_MCP_FILES)
 MAX_FOLDERS = 20_000  # a walk of more folders stops there (the top ones are the likely ones)
 FRESH_SECONDS = 5.0
 
@@ -60,7 +64,7 @@ def protected_paths(root: Path, *, walk: bool = True) -> ProtectedPaths:
     nested, secrets = _walk(root) if walk else ([], [])
     git = [*git_folders(root), *nested, *(_submodule_git(root) if walk else [])]
     hooks = _hooks(root)
-    config = [root / PROJECT_CONFIG, *hooks, *_included_configs(root)]
+    config = [*(root / name for name in PROJECT_FILES), *hooks, *_included_configs(root)]
     found = ProtectedPaths(_unique(git), _unique(config), _unique(secrets), _unique(hooks))
     _cache[(root, walk)] = (time.monotonic(), found)
     return found

@@ -253,9 +253,9 @@ def resolve_repo_path(root: Path, name: str | os.PathLike[str], *, for_write: bo
     Refuses paths outside the root (`..`, absolute paths elsewhere, links leading out, link
     loops) and anything in git internals (`.git` at any level, the hooks folder, config files
     git includes from the work tree); `for_write` also refuses the project's assistant config
-    (see assistant/protected_paths.py). The file itself need not exist.
+    and MCP server lists (see assistant/protected_paths.py). The file itself need not exist.
     """
-    from assistant.protected_paths import PROJECT_CONFIG, protected_paths
+    from assistant.protected_paths import PROJECT_FILES, protected_paths
 
     root = Path(root).resolve()
     text = os.fspath(name)
@@ -277,7 +277,8 @@ def resolve_repo_path(root: Path, name: str | os.PathLike[str], *, for_write: bo
             f"path {text!r} is inside the git directory; git internals are off limits",
             hint="use git through the assistant's own commands",
         )
-    if guarded.forbids_write(resolved) and (for_write or resolved != root / PROJECT_CONFIG):
+    readable = any(resolved == root / name for name in PROJECT_FILES)
+    if guarded.forbids_write(resolved) and (for_write or not readable):
         raise PathOutsideRepository(
             f"path {text!r} is git's or the assistant's own configuration; it is off limits",
             hint="change it yourself if it needs changing",

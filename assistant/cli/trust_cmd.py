@@ -1,4 +1,5 @@
-"""`assistant trust [PATH]`: let a repository's own .assistant/config.toml set every setting."""
+"""`assistant trust [PATH]`: let a repository's own config set every setting and its own MCP
+server lists (.mcp.json, .assistant/mcp.toml) start servers."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `trust` subcommand."""
     parser = subparsers.add_parser(
         "trust",
-        help="trust a folder's project config (.assistant/config.toml) as it is now",
+        help="trust a folder's project config and MCP server lists as they are now",
         description=(
-            "A repository's .assistant/config.toml may only set harmless keys unless you trust "
-            "the folder. Trust is recorded in your user config with the file's SHA-256: any "
-            "change to the file drops it until you run this again."
+            "A repository's .assistant/config.toml may only set harmless keys, and its MCP "
+            "server lists (.mcp.json, .assistant/mcp.toml) start nothing, unless you trust the "
+            "folder. Trust is recorded in your user config with the files' SHA-256: any change "
+            "to one of them drops it until you run this again."
         ),
     )
     parser.add_argument("path", nargs="?", type=Path, default=None, help="folder (default: .)")
@@ -27,8 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Record (or remove) the trust, and show what the project config sets."""
     from assistant.config import user_config_path
-    from assistant.config.trust import project_config_path, trust_folder, untrust_folder
+    from assistant.config.trust import trust_folder, untrust_folder
     from assistant.errors import ConfigError
+    from assistant.security.terminal import without_controls
     from assistant.workspace import find_root
 
     root = Path(args.path).resolve() if args.path else find_root(Path.cwd())
@@ -38,17 +41,34 @@ def run(args: argparse.Namespace) -> int:
         _say(args, {"folder": str(root), "trusted": False, "was_trusted": removed},
              f"{root}: {'no longer trusted' if removed else 'was not trusted'}")  # fmt: skip
         return 0
-    config = project_config_path(root)
-    if not config.is_file():
-        raise ConfigError(f"{root} has no {config.relative_to(root)}", hint="nothing to trust")
+    files = [path for path in _project_files(root) if path.is_file()]
+    if not files:
+        names = ", ".join(str(path.relative_to(root)) for path in _project_files(root))
+        raise ConfigError(f"{root} has none of {names}", hint="nothing to trust")
     digest = trust_folder(user_config, root)
-    shown = config.read_text(encoding="utf-8", errors="replace")
+    shown = "\n".join(
+        f"--- {path.relative_to(root)} ---\n{without_controls(path.read_text('utf-8', 'replace'))}"
+        for path in files
+    )
     message = (
-        f"trusted {root} with {config.relative_to(root)} as it is now "
+        f"trusted {root} with these files as they are now "
         f"(sha256 {digest[:12]}…, recorded in {user_config}):\n{shown}"
     )
-    _say(args, {"folder": str(root), "trusted": True, "config_sha256": digest}, message)
+    data: dict[str, object] = {
+        "folder": str(root),
+        "trusted": True,
+        "config_sha256": digest,
+        "files": [str(path.relative_to(root)) for path in files],
+    }
+    _say(args, data, message)
     return 0
+
+
+def _project_files(root: Path) -> list[Path]:
+    """Return the files trust covers: the project config, then the MCP server lists."""
+    from assistant.config.trust import PROJECT_MCP_FILES, project_config_path
+
+    return [project_config_path(root), *(root / name for name in PROJECT_MCP_FILES)]
 
 
 def _say(args: argparse.Namespace, data: dict[str, object], text: str) -> None:

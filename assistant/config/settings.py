@@ -16,6 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.config.mcp_servers import (
+    MCP_TABLE,
+    McpServerConfig,
+    merge_servers,
+    project_mcp_servers,
+    user_mcp_servers,
+)
 from assistant.config.profiles import PROFILES, Profile
 from assistant.config.trust import (
     TRUST_TABLE,
@@ -64,6 +71,8 @@ class Settings:
     max_reply_seconds: float = 600.0
     max_reply_chars: int = 400_000
     extra: dict[str, str] = field(default_factory=dict)
+    # The MCP servers whose tools the agent may use: the user's own, then a trusted project's.
+    mcp_servers: tuple[McpServerConfig, ...] = ()
     # Not a setting: one line for each thing the user should know about how these were loaded.
     notices: tuple[str, ...] = ()
 
@@ -87,7 +96,10 @@ class SettingSource:
     source: str
 
 
-FIELDS = {f.name: f for f in dataclasses.fields(Settings) if f.name != "notices"}
+# `mcp_servers` is a table of tables, read on its own (assistant/config/mcp_servers.py).
+FIELDS = {
+    f.name: f for f in dataclasses.fields(Settings) if f.name not in ("notices", "mcp_servers")
+}
 SANDBOX_MODES = ("workspace-write", "read-only", "off")
 SECRET_KEYS = ("api_key", "completion_api_key")
 # Environment variables, in the order they are read (later ones win).
@@ -127,7 +139,12 @@ def load_settings(
     """Return the effective settings for a repository (see the module docstring)."""
     notices: list[str] = []
     explained = explain_settings(repo_root, overrides, env, user_config, notices)
-    return Settings(**{item.key: item.value for item in explained}, notices=tuple(notices))
+    servers = _mcp_servers(repo_root, user_config or user_config_path(env), notices)
+    return Settings(
+        **{item.key: item.value for item in explained},
+        mcp_servers=servers,
+        notices=tuple(notices),
+    )
 
 
 def explain_settings(
@@ -157,6 +174,22 @@ def explain_settings(
     layers.append(("env", _from_env(env)))
     layers.append(("flag", {k: v for k, v in (overrides or {}).items() if v is not None}))
     return _resolve(layers, profiles, env)
+
+
+def _mcp_servers(
+    repo_root: Path | None, user_path: Path, notices: list[str]
+) -> tuple[McpServerConfig, ...]:
+    """Return the user's MCP servers and, in a folder the user trusted, the project's."""
+    user_data = _read_toml(user_path) if user_path.is_file() else {}
+    user = user_mcp_servers(user_data, user_path)
+    project: list[McpServerConfig] = []
+    if repo_root is not None:
+        trust = project_trust(user_data, Path(repo_root))
+        project, said = project_mcp_servers(Path(repo_root), trust.trusted, trust.reason)
+        notices.extend(said)
+    servers, said = merge_servers(user, project)
+    notices.extend(said)
+    return servers
 
 
 def _resolve(
@@ -277,7 +310,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _settings_table(data: Mapping[str, Any], path: Path) -> dict[str, Any]:
-    values = {k: v for k, v in data.items() if k not in ("profiles", TRUST_TABLE)}
+    values = {k: v for k, v in data.items() if k not in ("profiles", TRUST_TABLE, MCP_TABLE)}
     unknown = sorted(set(values) - set(FIELDS))
     if unknown:
         raise ConfigError(

@@ -4,8 +4,9 @@ A repository is data, and data never widens permissions, picks an endpoint or a 
 a cache path, hooks or tool servers. So a project config may set only the keys in
 `SAFE_PROJECT_KEYS`; any other key is ignored with a one-line notice, unless the user trusted
 the folder with `assistant trust [PATH]`. Trust is recorded in the user's own config file with
-the SHA-256 of the project config as it was then: any change to that file (by a `git pull`, or
-by a model) drops the trust until the user confirms it again.
+the SHA-256 of the project config as it was then, and of the project's MCP server lists
+(`.mcp.json`, `.assistant/mcp.toml`), which only a trusted folder may start: any change to one
+of these files (by a `git pull`, or by a model) drops the trust until the user confirms again.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from typing import Any
 from assistant.errors import ConfigError
 
 PROJECT_CONFIG = Path(".assistant") / "config.toml"
+# A project's own MCP server lists: the files Claude Code and Qwen Code read, and ours.
+PROJECT_MCP_FILES = (Path(".mcp.json"), Path(".assistant") / "mcp.toml")
 TRUST_TABLE = "trusted_projects"
 # What a project may set whoever wrote it: sampling and how big a file the index reads.
 SAFE_PROJECT_KEYS = frozenset({"temperature", "top_p", "max_file_bytes"})
@@ -49,6 +52,21 @@ def config_digest(path: Path) -> str:
         return ""
 
 
+def trust_digest(root: Path) -> str:
+    """Return the digest trust is recorded with: the project config's own SHA-256 when the
+    folder has no MCP server list (so trust recorded before lists existed still holds), else
+    the SHA-256 over the config's and each list's digest (adding or removing a list counts)."""
+    base = config_digest(project_config_path(root))
+    lists = [(name, Path(root) / name) for name in PROJECT_MCP_FILES]
+    present = [(name, path) for name, path in lists if path.exists() or path.is_symlink()]
+    if not present:
+        return base
+    combined = hashlib.sha256(f"{PROJECT_CONFIG.as_posix()} {base}\n".encode())
+    for name, path in present:
+        combined.update(f"{name.as_posix()} {config_digest(path)}\n".encode())
+    return combined.hexdigest()
+
+
 def folder_key(root: Path) -> str:
     """Return the name a folder is recorded under: its resolved absolute path."""
     return str(Path(root).resolve())
@@ -61,8 +79,10 @@ def project_trust(user_data: Mapping[str, Any], root: Path) -> ProjectTrust:
     if not isinstance(entry, Mapping):
         return ProjectTrust(False, "the folder is not trusted")
     recorded = entry.get("config_sha256")
-    if recorded != config_digest(project_config_path(root)):
-        return ProjectTrust(False, "the project config changed since you trusted the folder")
+    if recorded != trust_digest(root):
+        return ProjectTrust(
+            False, "the project config or MCP server list changed since you trusted the folder"
+        )
     return ProjectTrust(True)
 
 
@@ -99,14 +119,15 @@ def _safe_value(key: str, value: Any) -> float | int | None:
 
 
 def trust_folder(user_config: Path, root: Path) -> str:
-    """Record in the user config that `root` and its project config as it is now are trusted.
+    """Record in the user config that `root`, its project config and its MCP server lists as
+    they are now are trusted.
 
     Return the recorded digest. The rest of the user's file (comments, order) is kept.
     """
     import tomlkit
 
     document = _read_document(user_config)
-    digest = config_digest(project_config_path(root))
+    digest = trust_digest(root)
     if TRUST_TABLE not in document:
         document[TRUST_TABLE] = tomlkit.table(is_super_table=True)
     entry = tomlkit.table()
