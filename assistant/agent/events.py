@@ -15,7 +15,7 @@ from assistant.llm.types import Usage
 
 DoneReason = Literal["completed", "turn_limit", "failed"]
 ErrorKind = Literal["endpoint", "turn_limit"]
-ApprovalKind = Literal["edit", "command"]
+ApprovalKind = Literal["edit", "command", "mcp"]
 
 
 @dataclass(frozen=True)

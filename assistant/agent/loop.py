@@ -1,7 +1,8 @@
 """The one agent loop: ask the model, run the tools it calls, repeat; yield events throughout.
 
 Front ends drive it the same way: `async for event in agent.run(task)`, with an `approve`
-callback for the decisions the permission policy leaves to a person.
+callback for the decisions the permission policy leaves to a person. The session's MCP servers
+(if any) start on the first run and their tools join the agent's.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from assistant.config import Settings
 from assistant.errors import AssistantError, EndpointError
 from assistant.llm import ChatResult, ModelClient, StreamRestarted, ToolCall, Usage
 from assistant.llm import TextDelta as ModelText
+from assistant.mcp.client_tools import McpTool
+from assistant.mcp.registry import McpRegistry
 from assistant.security.secrets import Redactor
 from assistant.tools.base import (
     Grant,
@@ -72,6 +75,7 @@ class AgentConfig:
     max_turns: int = 30
     on_message: Callable[[dict[str, Any]], None] | None = None  # e.g. the session log
     index: IndexStore | None = None  # lent to the search tools (editor actions); never closed
+    mcp: McpRegistry | None = None  # the session's MCP servers; started here, closed by the owner
 
 
 class Agent:
@@ -89,6 +93,8 @@ class Agent:
 
     async def run(self, task: str) -> AsyncIterator[Event]:
         """Work on `task` until the model stops, the turn limit, or cancellation."""
+        if self.config.mcp is not None:
+            await self._join_mcp(self.config.mcp)
         edited: list[str] = []
         state = RunState(index=self.config.index)
         factory = self.config.changes
@@ -102,6 +108,12 @@ class Agent:
         finally:
             changes.close()  # one small manifest write: fine on the loop, and safe at aclose
             state.close()
+
+    async def _join_mcp(self, registry: McpRegistry) -> None:
+        """Start the MCP servers (once per session) and offer their tools to the model."""
+        await registry.start()
+        for tool in registry.tools():
+            self.tools.setdefault(tool.spec.name, tool)
 
     async def _turns(
         self, edited: list[str], state: RunState, changes: ChangeLog
@@ -185,8 +197,15 @@ class Agent:
         self, call: ToolCall, kind: str, summary: str, detail: str, events: asyncio.Queue[Event]
     ) -> Grant:
         policy = self.config.policy
-        approval: ApprovalKind = "edit" if kind == "edit" else "command"
-        decision = policy.for_edit() if approval == "edit" else policy.for_command(summary)
+        approval: ApprovalKind = "edit" if kind == "edit" else "mcp" if kind == "mcp" else "command"
+        if approval == "mcp":
+            tool = self.tools.get(call.name)
+            server, remote = (tool.server, tool.remote) if isinstance(tool, McpTool) else ("", "")
+            decision = policy.for_mcp(server, remote) if server else Decision.DENY
+        elif approval == "edit":
+            decision = policy.for_edit()
+        else:
+            decision = policy.for_command(summary)
         if decision is Decision.ALLOW:
             return Grant.POLICY
         if decision is Decision.DENY or self.config.approve is None:

@@ -5,14 +5,17 @@ Modes: `ask` (edits and commands need approval), `auto-edit` (edits run, command
 command line runs without asking only when every simple command in it is on the allow list and
 only reads (assistant.security.command_policy explains the rules); a deny pattern matching any
 of them refuses the line. Destructive commands (git reset --hard, clean, push --force, rm -rf
-outside the repository, ...) always ask, whatever the mode. A headless run has no one to ask:
-what would need approval is refused. Nothing in the repository can change the policy: it is
-built only from settings and flags.
+outside the repository, ...) always ask, whatever the mode. An MCP server's tool asks in ask
+and auto-edit modes (it may do anything its server can) unless the user's own config allows
+that server's tools (`allow = ["*"]`) or that tool; yolo runs it. A headless run has no one to
+ask: what would need approval is refused. Nothing in the repository can change the policy: it
+is built only from settings and flags.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.security.command_policy import DEFAULT_ALLOW, Decision, Verdict, judge_command
@@ -31,10 +34,19 @@ class PermissionPolicy:
     deny: tuple[str, ...] = ()
     headless: bool = False
     root: Path | None = None
+    # MCP tools the user's config lets run without asking: server name -> tool names ("*": all).
+    mcp_allow: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def for_edit(self) -> Decision:
         """Return the decision for writing a file in the repository."""
         if self.mode in ("auto-edit", "yolo"):
+            return Decision.ALLOW
+        return Decision.DENY if self.headless else Decision.ASK
+
+    def for_mcp(self, server: str, tool: str) -> Decision:
+        """Return the decision for calling `tool` of the MCP server `server`."""
+        allowed = self.mcp_allow.get(server, ())
+        if self.mode == "yolo" or "*" in allowed or tool in allowed:
             return Decision.ALLOW
         return Decision.DENY if self.headless else Decision.ASK
 

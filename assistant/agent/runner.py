@@ -21,6 +21,7 @@ from assistant.config.paths import cache_root
 from assistant.errors import AssistantError
 from assistant.llm import ModelClient
 from assistant.llm.connect import connect_model
+from assistant.mcp.registry import McpRegistry
 from assistant.tools import default_tools
 from assistant.tools.changes import ChangeLog
 
@@ -62,6 +63,8 @@ def policy_for(
         deny=settings.command_deny,
         headless=headless,
         root=root,
+        # Only servers of the user's own config have an allow list (a project's is dropped).
+        mcp_allow={server.name: server.allow for server in settings.mcp_servers if server.allow},
     )
 
 
@@ -102,6 +105,7 @@ def build_agent(
     tools: Collection[str] | None = None,
     prompt_root: Path | None = None,
     index: IndexStore | None = None,
+    mcp: McpRegistry | None = None,
 ) -> Agent:
     """Return an agent working in `root`: the one place an agent is put together.
 
@@ -110,7 +114,8 @@ def build_agent(
     `checkpoint` journals every change for undo (runs in scratch copies need neither);
     `tools` names the default tools to offer (all by default); `prompt_root` is the
     repository the prompt describes when `root` is a scratch copy of it; `index` is lent to
-    the search tools instead of opening the index of `root`.
+    the search tools instead of opening the index of `root`; `mcp` holds the session's MCP
+    servers, whose tools the agent offers once they start (the caller closes it).
     """
     if checkpoint:
         _sweep_once(root)
@@ -134,6 +139,7 @@ def build_agent(
             max_turns=max_turns,
             on_message=conversation.record,
             index=index,
+            mcp=mcp,
         )
     )
 
@@ -152,10 +158,13 @@ async def run_headless(
         conversation.resume(missing_ok=True)
     policy = policy_for(settings, options.mode, headless=True, root=root)
     summary = RunSummary()
-    async with connect_model(settings, notice=notice) as client:
+    async with (
+        connect_model(settings, notice=notice) as client,
+        McpRegistry(root, settings, notice=notice) as mcp,
+    ):
         agent = build_agent(
             root, settings, client, task, policy=policy, conversation=conversation,
-            max_turns=options.max_turns,
+            max_turns=options.max_turns, mcp=mcp,
         )  # fmt: skip
         async for event in conversation.run(agent, task):
             summary.add(event)

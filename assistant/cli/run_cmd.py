@@ -7,7 +7,13 @@ import json
 import sys
 from dataclasses import asdict
 
-from assistant.cli.common import add_model_flags, add_repo_flag, repo_root, settings_from_args
+from assistant.cli.common import (
+    add_model_flags,
+    add_repo_flag,
+    print_notice,
+    repo_root,
+    settings_from_args,
+)
 
 EXIT_DONE, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 
@@ -49,7 +55,9 @@ def run(args: argparse.Namespace) -> int:
     printer = JsonPrinter() if args.json else TextPrinter()
     import asyncio  # here, not at start-up: `assistant index` has no use for it
 
-    outcome = asyncio.run(run_headless(root, settings, args.task, options, printer))
+    outcome = asyncio.run(
+        run_headless(root, settings, args.task, options, printer, notice=print_notice)
+    )
     if args.json:
         print(json.dumps({"event": "Outcome", **asdict(outcome)}))
     elif outcome.diff:

@@ -102,7 +102,8 @@ class ToolContext:
     """Everything a tool may use: the repository, settings, and the agent's gatekeepers.
 
     `authorize(kind, summary, detail)` asks the permission policy (and, when it says so, the
-    user) before an edit or a command; `changes` records every file the turn changes, for
+    user) before an edit ("edit"), a command ("command") or an MCP server's tool ("mcp");
+    `changes` records every file the turn changes, for
     undo. `state` holds per-run objects tools share (the read ledger, the open index).
     """
 

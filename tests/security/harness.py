@@ -11,16 +11,15 @@ API key (the scripted servers record every request).
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 from collections.abc import Iterable, Iterator
-from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from assistant.testing import ScriptedServer, cli_env, commit_files, stage_files, write_files
+from tests.cli_run import CliResult, run_cli
 
 USER_KEY = "user-api-key-CANARY-7c1f9a2b"
 PRIVATE_KEY = (
@@ -48,33 +47,6 @@ USER_WORK = {
 
 
 @dataclass
-class CliResult:
-    """What an in-process run of the command line gave."""
-
-    code: int
-    out: str
-    err: str
-
-    @property
-    def events(self) -> list[dict[str, Any]]:
-        """Return the JSON lines printed with --json."""
-        return [json.loads(line) for line in self.out.splitlines() if line.startswith("{")]
-
-    @property
-    def outcome(self) -> dict[str, Any]:
-        """Return the final Outcome line of `assistant run --json`."""
-        return next(e for e in reversed(self.events) if e.get("event") == "Outcome")
-
-    def tool_outputs(self, name: str | None = None) -> list[str]:
-        """Return the outputs of the tools that ran (of one tool, if named)."""
-        return [
-            e["output"]
-            for e in self.events
-            if e.get("event") == "ToolResult" and (name is None or e["name"] == name)
-        ]
-
-
-@dataclass
 class World:
     """The user's machine, as far as a test can make one."""
 
@@ -93,16 +65,7 @@ class World:
 
     def cli(self, monkeypatch: Any, *argv: str) -> CliResult:
         """Run `assistant ARGV` in this process (the real command line, env and all)."""
-        from assistant.cli import main
-
-        for key in [k for k in os.environ if k not in self.env()]:
-            monkeypatch.delenv(key, raising=False)
-        for key, value in self.env().items():
-            monkeypatch.setenv(key, value)
-        out, err = io.StringIO(), io.StringIO()
-        with redirect_stdout(out), redirect_stderr(err):
-            code = main(list(argv))
-        return CliResult(code, out.getvalue(), err.getvalue())
+        return run_cli(monkeypatch, self.env(), *argv)
 
     def run(
         self, monkeypatch: Any, server: ScriptedServer, *flags: str, task: str = "do the task"
