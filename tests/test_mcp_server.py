@@ -185,7 +185,8 @@ async def test_secrets_files_and_git_internals_are_refused(repo):
         assert hits["files"] == [] and hits["chunks"] == []  # the secrets match nothing shown
     assert symbol.structured_content["definitions"] == []
     assert "zebra_credentials" not in text(mapped) and "class Ranker" in text(mapped)
-    assert status.structured_content["files"] == len(FILES) + 2  # the links: indexed, unshown
+    # Neither link is indexed: one leads into .git, the other is a hard link to a secrets file.
+    assert status.structured_content["files"] == len(FILES)
 
 
 async def test_every_answer_is_redacted(repo):

@@ -220,6 +220,7 @@ class ChatApp(App[None]):
             if self.index_on_start and _running(self._indexing):
                 await log.add_notice("waiting for the index to finish…")
                 await self._wait_for(self._indexing)
+            task = await self._attach_resources(task)
             view = TurnView(log, self.update_status)
             async for event in self.engine.run_turn(task, self._approve):
                 await view.handle(event)
@@ -233,6 +234,15 @@ class ChatApp(App[None]):
             self.turn = None
             self.update_status()
 
+    async def _attach_resources(self, text: str) -> str:
+        """Attach the MCP resources the message mentions (`@server:resource`) to it."""
+        attachments = await self.engine.attach_resources(text)
+        if attachments.attached:
+            await self.chat_log.add_notice(f"attached: {', '.join(attachments.attached)}")
+        for failure in attachments.failed:
+            await self.chat_log.add_error(f"not attached: {failure}")
+        return attachments.text
+
     async def _wait_for(self, worker: Worker[None] | None) -> None:
         """Wait for background work the turn needs (the connection, the index)."""
         if worker is not None and _running(worker):
@@ -240,11 +250,11 @@ class ChatApp(App[None]):
                 await worker.wait()
 
     async def _approve(self, request: ev.ApprovalRequest) -> bool:
-        """Ask the user about an edit (inline diff) or a command (modal)."""
+        """Ask the user about an edit (inline diff), a command or an MCP tool call (modal)."""
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._pending[request.call_id] = future
         try:
-            if request.kind == "command":
+            if request.kind != "edit":
                 self.push_screen(
                     CommandApproval(request, self.engine.root),
                     callback=lambda ok: _resolve(future, bool(ok)),

@@ -14,6 +14,7 @@ from typing import Protocol
 from assistant.agent.permissions import MODES
 from assistant.config.profiles import PROFILES
 from assistant.errors import ConfigError
+from assistant.mcp.listing import format_status
 from tui import repo
 from tui.engine import ChatEngine
 from tui.widgets.chat_log import ChatLog
@@ -189,6 +190,14 @@ async def _cost(app: CommandHost, _: str) -> None:
     )
 
 
+async def _mcp(app: CommandHost, _: str) -> None:
+    registry = app.engine.mcp
+    if registry.names and not registry.started:
+        await app.chat_log.add_notice("starting the MCP servers…")
+    statuses = await app.engine.mcp_status()
+    await app.chat_log.add_output(format_status(statuses))
+
+
 async def _quit(app: CommandHost, _: str) -> None:
     app.exit()
 
@@ -213,5 +222,6 @@ COMMANDS: dict[str, SlashCommand] = {
     "clear": SlashCommand("/clear", "start a new conversation", _clear),
     "resume": SlashCommand("/resume", "continue the last saved conversation", _resume),
     "cost": SlashCommand("/cost", "tokens used in this session", _cost),
+    "mcp": SlashCommand("/mcp", "MCP servers: state, tools, resources (@server:name)", _mcp),
     "quit": SlashCommand("/quit", "leave", _quit),
 }

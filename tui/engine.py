@@ -1,5 +1,5 @@
 """The chat's link to the core: the model connection, the permission mode, the conversation
-(`assistant.conversation`), and the git commands the chat offers."""
+(`assistant.conversation`), the session's MCP servers, and the git commands the chat offers."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from assistant.errors import AssistantError, ConfigError
 from assistant.git import WorkTree
 from assistant.llm import ModelClient
 from assistant.llm.connect import connect_model
+from assistant.mcp.client_resources import Attachments, attach_resources
+from assistant.mcp.registry import McpRegistry, ServerStatus
 from assistant.security.secrets import is_secret_path
 
 
@@ -39,6 +41,8 @@ class ChatEngine:
         self.mode = mode or settings.permission_mode
         self.notice = notice
         self.conversation = Conversation(root, settings)
+        # Started on the first turn (or by /mcp), stopped by close().
+        self.mcp = McpRegistry(root, settings, notice=self._mcp_notice)
         self._client: ModelClient | None = None
         self._stack: AsyncExitStack | None = None
 
@@ -57,7 +61,11 @@ class ChatEngine:
         self._stack = stack
 
     async def close(self) -> None:
-        """Close the model connection."""
+        """Close the model connection and stop the MCP servers."""
+        await self._close_model()
+        await self.mcp.close()
+
+    async def _close_model(self) -> None:
         stack, self._stack, self._client = self._stack, None, None
         if stack is not None:
             await stack.aclose()
@@ -65,7 +73,7 @@ class ChatEngine:
     async def switch_profile(self, profile: str) -> Settings:
         """Reconnect with another model profile; the conversation carries on."""
         settings = await asyncio.to_thread(load_settings, self.root, {"profile": profile})
-        await self.close()
+        await self._close_model()
         self.settings = self.conversation.settings = settings
         await self.open()
         return settings
@@ -89,8 +97,23 @@ class ChatEngine:
         return build_agent(
             self.root, self.settings, client, task,
             policy=policy_for(self.settings, self.mode, headless=False, root=self.root),
-            approve=approve, conversation=self.conversation,
+            approve=approve, conversation=self.conversation, mcp=self.mcp,
         )  # fmt: skip
+
+    # -- MCP servers -------------------------------------------------------------------------
+
+    async def mcp_status(self) -> list[ServerStatus]:
+        """Start the MCP servers if they are not yet, and say where each stands."""
+        await self.mcp.start()
+        return self.mcp.status()
+
+    async def attach_resources(self, text: str) -> Attachments:
+        """Return the message with the MCP resources it mentions (`@server:resource`) attached."""
+        return await attach_resources(self.mcp, text, self.settings)
+
+    def _mcp_notice(self, text: str) -> None:
+        if self.notice is not None:
+            self.notice(text)
 
     def set_mode(self, mode: str) -> None:
         """Switch the permission mode for the next turns."""
