@@ -23,6 +23,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -86,6 +87,8 @@ class ContextEngine:
         self._notices: list[str] = []
         self._hidden: frozenset[str] = frozenset()  # indexed files that are secrets files
         self._background: set[asyncio.Task[None]] = set()
+        # The watch's check runs here while the index answers (see _fresh).
+        self._checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tree-watch")
 
     async def start(self) -> None:
         """Open the index and bring it up to date in the background: the first calls wait for
@@ -97,6 +100,7 @@ class ContextEngine:
         for task in list(self._background):
             task.cancel()
         await self._in_thread(self._close)
+        self._checker.shutdown(wait=False)
 
     async def search(self, query: str, limit: int) -> SearchResult:
         """Return ranked files and chunks for `query`, none of them in a secrets file."""
@@ -203,12 +207,24 @@ class ContextEngine:
             self._update(force=True)
 
     def _fresh(self, work: Callable[[IndexStore], T]) -> T:
-        """Update the index when the watch saw a change, then run `work` (rebuilding a damaged
-        database and running it again, through query_index)."""
+        """Run `work` on an up-to-date index (rebuilding a damaged database and running it
+        again, through query_index). The watch's check (stats, mostly waiting on the system)
+        runs in a second thread while `work` runs on the index as it is (SQLite, mostly
+        outside the GIL too); only when the check saw a change is the index brought up to
+        date and `work` run again on it."""
         self._open()
-        assert self._store is not None
-        self._update(force=False)
-        return query_index(self._store, self.root, self.settings, work, notice=self._notice)
+        store, watch = self._store, self._watch
+        assert store is not None
+        if watch is None:
+            self._update(force=False)
+            return query_index(store, self.root, self.settings, work, notice=self._notice)
+        checked = self._checker.submit(watch.edited)
+        result = query_index(store, self.root, self.settings, work, notice=self._notice)
+        edited = checked.result()
+        if edited == []:
+            return result
+        self._bring_up_to_date(edited)
+        return query_index(store, self.root, self.settings, work, notice=self._notice)
 
     def _update(self, *, force: bool) -> None:
         """Bring the index up to date: nothing when the watch saw no change (unless forced),
@@ -216,10 +232,16 @@ class ContextEngine:
         if self._store is None:
             return
         edited = self._watch.edited() if self._watch is not None and not force else None
+        self._bring_up_to_date(edited)
+
+    def _bring_up_to_date(self, edited: list[str] | None) -> None:
+        """Act on what the watch saw: nothing ([]), re-index the edited files alone, or (None,
+        or an edited file that left the index) a full update."""
         if edited == [] or (edited and self._reindex(edited)):
             return
         before = self._watch.restamped() if self._watch is not None else None
         store = self._store
+        assert store is not None
         query_index(store, self.root, self.settings, _nothing, update=True, notice=self._notice)
         skipped = store.last_stats.skipped if store.last_stats else {}
         records = store.files()
