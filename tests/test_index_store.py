@@ -87,6 +87,16 @@ def test_search_finds_split_identifiers_and_symbols(tmp_path, settings):
         assert [s.name for s in store.search_symbols("parseHttpRespons")] == ["parseHttpResponse"]
 
 
+def test_warming_the_cache_runs_on_the_current_schema_and_changes_no_answer(tmp_path, settings):
+    root = tmp_path / "repo"
+    commit_files(root, {"a.py": "def parseHttpResponse(raw):\n    return raw\n", **FILES})
+    with open_index(root, settings) as store:
+        before = [(c.path, c.start_line) for c, _ in store.search_chunks("parse http compute")]
+        store.warm_cache()  # INDEXED BY fails loudly if an index it names is gone
+        after = [(c.path, c.start_line) for c, _ in store.search_chunks("parse http compute")]
+    assert before == after and before
+
+
 def _reader(db: str, rounds: int, queue: multiprocessing.Queue) -> None:
     errors = []
     conn = sqlite3.connect(db, timeout=30)

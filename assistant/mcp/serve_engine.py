@@ -205,6 +205,7 @@ class ContextEngine:
         if self._store is None:
             self._store = open_index(self.root, self.settings, update=False, notice=self._notice)
             self._update(force=True)
+            self._store.warm_cache()
 
     def _fresh(self, work: Callable[[IndexStore], T]) -> T:
         """Run `work` on an up-to-date index (rebuilding a damaged database and running it
