@@ -122,14 +122,14 @@ async def test_an_agent_built_with_a_tool_subset_and_a_prompt_root(scripted_serv
     try:
         agent = build_agent(
             copy, settings, client, "go", policy=policy, conversation=conversation,
-            tools=("read_file", "edit_file"), prompt_root=repo, with_context=False,
+            tools=("read_file", "edit"), prompt_root=repo, with_context=False,
             checkpoint=False,
         )  # fmt: skip
         await RunSummary.collect(conversation.run(agent, "go"))
     finally:
         await client.aclose()
     body = server.chat_requests[0].body
-    assert [t["function"]["name"] for t in body["tools"]] == ["read_file", "edit_file"]
+    assert [t["function"]["name"] for t in body["tools"]] == ["read_file", "edit"]
     assert "user's repository (repo)" in body["messages"][0]["content"]
     assert agent.config.root == copy and agent.config.changes is None
 

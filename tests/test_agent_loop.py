@@ -21,7 +21,7 @@ from assistant.agent.loop import Agent, AgentConfig
 from assistant.agent.permissions import PermissionPolicy
 from assistant.llm import ModelClient, RetryPolicy
 from assistant.testing import call, settings_for, turns
-from assistant.tools.run_command import RunCommand
+from assistant.tools.run_command import RunShellCommand
 
 
 async def run_agent(server, root: Path, task: str = "do it", **config: object) -> list:
@@ -31,7 +31,7 @@ async def run_agent(server, root: Path, task: str = "do it", **config: object) -
         "root": root,
         "settings": settings,
         "client": client,
-        "tools": [RunCommand()],
+        "tools": [RunShellCommand()],
         "policy": PermissionPolicy(mode="yolo"),
         "system_prompt": "You are a test agent.",
     }
@@ -73,7 +73,7 @@ async def test_unknown_tool_is_reported_to_the_model_and_the_loop_goes_on(
     events = await run_agent(server, tmp_path)
     result = next(e for e in events if isinstance(e, ToolResult))
     assert not result.ok and "unknown tool 'launch_rockets'" in result.output
-    assert "run_command" in result.output
+    assert "run_shell_command" in result.output
     assert isinstance(events[-1], Done) and events[-1].reason == "completed"
     assert "unknown tool" in server.chat_requests[1].body["messages"][-1]["content"]
 

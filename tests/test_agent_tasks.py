@@ -23,8 +23,9 @@ from assistant.testing import (
     turns,
     work_tree_bytes,
 )
-from assistant.tools.files import EditFile, ReadFile, WriteFile
-from assistant.tools.run_command import RunCommand
+from assistant.tools.edit import Edit
+from assistant.tools.files import ReadFile, WriteFile
+from assistant.tools.run_command import RunShellCommand
 
 PRICING = '''"""Prices."""
 
@@ -72,7 +73,7 @@ async def run(server, root: Path, task: str = "task", cache: Path | None = None)
     agent = Agent(
         AgentConfig(
             root=root, settings=settings, client=client,
-            tools=[ReadFile(), EditFile(), WriteFile(), RunCommand()],
+            tools=[ReadFile(), Edit(), WriteFile(), RunShellCommand()],
             policy=PermissionPolicy(mode="yolo"), system_prompt="test",
             changes=turn_changes(root, settings) if cache is not None else None,
         )
@@ -186,7 +187,7 @@ async def test_a_file_changed_on_disk_between_read_and_edit_is_not_overwritten(
     watcher = asyncio.create_task(user_edits_file())
     events = await run(server, tmp_path)
     await watcher
-    failed = next(e for e in events if isinstance(e, ToolResult) and e.name == "edit_file")
+    failed = next(e for e in events if isinstance(e, ToolResult) and e.name == "edit")
     assert not failed.ok and "changed on disk" in failed.output
     assert (tmp_path / "shop" / "pricing.py").read_text() == PRICING + "\n# the user's edit\n"
 

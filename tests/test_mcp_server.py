@@ -158,10 +158,11 @@ async def test_read_pages_a_file_like_the_agents_read_file(repo):
         page = text(await client.call_tool("read_file", {"path": "pkg/ranker.py", "end_line": 4}))
         rest = text(await client.call_tool("read_file", {"path": "pkg/ranker.py", "start_line": 5}))
         missing = await client.call_tool("read_file", {"path": "pkg/nothing.py"})
-    assert page.splitlines()[0] == "pkg/ranker.py (6 lines)"
-    assert "    4  class Ranker:" in page and "start_line=5" in page
-    assert "    6          return sorted(split_words(text))" in rest
-    assert missing.is_error and "no file 'pkg/nothing.py'" in text(missing)
+    assert page.splitlines()[0] == "Showing lines 1-4 of 6 total lines. Read on with start_line=5."
+    assert page.endswith("\nclass Ranker:")
+    assert rest.startswith("Showing lines 5-6 of 6 total lines.")
+    assert rest.endswith("\n        return sorted(split_words(text))")
+    assert missing.is_error and "File not found: pkg/nothing.py" in text(missing)
 
 
 async def test_secrets_files_and_git_internals_are_refused(repo):

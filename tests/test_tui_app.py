@@ -99,7 +99,7 @@ async def test_a_turn_streams_markdown_and_shows_the_tool_call(scripted_server, 
         assert answers == ["Reading it.", answer]
         entry = app.query_one(ToolEntry)
         assert str(entry.title).startswith("✓ read_file(path=app.py)")
-        assert "app.py (6 lines)" in str(entry.title)
+        assert f"— {ORIGINAL.splitlines()[0]}" in str(entry.title)  # the file's first line
         assert len(app.query("AssistantMessage MarkdownFence")) == 1
     assert all(request.stream for request in server.chat_requests)
     assert server.chat_requests[0].body["messages"][-1]["content"] == "what does add do?"

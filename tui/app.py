@@ -26,6 +26,7 @@ from tui.widgets.composer import Composer
 from tui.widgets.diff_approval import DiffApproval
 from tui.widgets.question import Question
 from tui.widgets.status_bar import StatusBar, StatusInfo
+from tui.widgets.todo_list import TodoList
 
 logger = logging.getLogger(__name__)
 QUIT_WINDOW_SECONDS = 3.0
@@ -68,8 +69,13 @@ class ChatApp(App[None]):
     def compose(self) -> ComposeResult:
         """Lay out the log, the prompt and the status bar."""
         yield ChatLog(id="log")
+        yield TodoList(id="todos")
         yield Composer(self._complete, id="composer")
         yield StatusBar(id="status")
+
+    def show_todos(self) -> None:
+        """Show the conversation's todo list above the prompt (hidden when empty)."""
+        self.query_one(TodoList).show(self.engine.conversation.todos)
 
     @property
     def chat_log(self) -> ChatLog:
@@ -221,7 +227,7 @@ class ChatApp(App[None]):
                 await log.add_notice("waiting for the index to finish…")
                 await self._wait_for(self._indexing)
             task = await self._attach_resources(task)
-            view = TurnView(log, self.update_status)
+            view = TurnView(log, self.update_status, self.show_todos)
             async for event in self.engine.run_turn(task, self._approve):
                 await view.handle(event)
         except asyncio.CancelledError:

@@ -48,6 +48,10 @@ class CommandHost(Protocol):
         """Quit the app."""
         ...
 
+    def show_todos(self) -> None:
+        """Show the conversation's todo list (hidden when empty)."""
+        ...
+
 
 Handler = Callable[[CommandHost, str], Awaitable[None]]
 
@@ -164,6 +168,7 @@ async def _mode(app: CommandHost, argument: str) -> None:
 async def _clear(app: CommandHost, _: str) -> None:
     _require_idle(app, "/clear")
     app.engine.conversation.clear()
+    app.show_todos()
     await app.chat_log.clear_log()
     await app.chat_log.add_notice("new conversation")
 
@@ -171,6 +176,7 @@ async def _clear(app: CommandHost, _: str) -> None:
 async def _resume(app: CommandHost, _: str) -> None:
     _require_idle(app, "/resume")
     count = app.engine.conversation.resume()
+    app.show_todos()
     await app.chat_log.add_notice(f"resumed the last session ({count} messages)")
     for message in app.engine.conversation.history:
         if message.get("role") == "user":

@@ -11,9 +11,12 @@ from tui.widgets.chat_log import ChatLog
 class TurnView(ev.EventHandler):
     """Turn the agent's events into entries of the log; usage goes to the status bar."""
 
-    def __init__(self, log: ChatLog, show_usage: Callable[[], None]) -> None:
+    def __init__(
+        self, log: ChatLog, show_usage: Callable[[], None], show_todos: Callable[[], None]
+    ) -> None:
         self.log = log
         self.show_usage = show_usage
+        self.show_todos = show_todos
 
     async def handle_text_delta(self, event: ev.TextDelta) -> None:
         """Stream the piece into the answer."""
@@ -36,6 +39,10 @@ class TurnView(ev.EventHandler):
     async def handle_file_edited(self, event: ev.FileEdited) -> None:
         """Show the edit (its diff unless it was reviewed)."""
         await self.log.add_edit(event.path, event.diff, event.created)
+
+    async def handle_todos(self, event: ev.TodoUpdated) -> None:
+        """Refresh the checklist above the prompt."""
+        self.show_todos()
 
     async def handle_usage(self, event: ev.UsageUpdate) -> None:
         """Refresh the status bar."""

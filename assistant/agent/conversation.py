@@ -8,6 +8,7 @@ agent's events through while keeping usage and leaving the history fit to send a
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,8 @@ from assistant.config import Settings
 from assistant.config.paths import cache_root
 from assistant.errors import ConfigError, PathOutsideRepository
 from assistant.llm.types import Usage
+from assistant.tools.base import TodoItem, ToolError
+from assistant.tools.todo import parse_todos
 from assistant.workspace import is_secret_file, resolve_repo_path
 
 if TYPE_CHECKING:
@@ -43,6 +46,7 @@ class Conversation:
         self.context_files: list[str] = []
         self.usage = Usage()  # of every turn so far
         self.context_tokens = 0  # the prompt size of the last request
+        self.todos: list[TodoItem] = []  # the model's todo list (todo_write), for every turn
 
     # -- turns -------------------------------------------------------------------------------
 
@@ -79,6 +83,7 @@ class Conversation:
             raise ConfigError("no saved session for this repository", hint="start chatting")
         self.history[:] = latest.messages()
         self.session = latest
+        self.todos[:] = last_todo_list(self.history)
         return len(self.history)
 
     def clear(self) -> None:
@@ -86,6 +91,7 @@ class Conversation:
         self.history.clear()
         self.session = None
         self.context_tokens = 0
+        self.todos.clear()
 
     def _sessions_folder(self) -> Path:
         return sessions_dir(cache_root(self.settings), self.root)
@@ -128,3 +134,17 @@ class Conversation:
         if not path.is_file():
             raise missing
         return path
+
+
+def last_todo_list(history: list[dict[str, Any]]) -> list[TodoItem]:
+    """Return the todo list the last valid todo_write call of a session set ([] if none)."""
+    for message in reversed(history):
+        for call in reversed(message.get("tool_calls") or []):
+            function = call.get("function") or {}
+            if function.get("name") != "todo_write":
+                continue
+            try:
+                return parse_todos(json.loads(function.get("arguments") or "{}").get("todos"))
+            except (ToolError, ValueError, AttributeError):
+                continue
+    return []

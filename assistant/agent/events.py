@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from assistant.llm.types import Usage
+from assistant.tools.base import TodoItem
 
 DoneReason = Literal["completed", "turn_limit", "failed"]
 ErrorKind = Literal["endpoint", "turn_limit"]
@@ -73,6 +74,13 @@ class FileEdited:
 
 
 @dataclass(frozen=True)
+class TodoUpdated:
+    """The model's todo list changed (todo_write): the whole list, in its order."""
+
+    todos: tuple[TodoItem, ...]
+
+
+@dataclass(frozen=True)
 class UsageUpdate:
     """Token usage of the last request, and of the whole run so far."""
 
@@ -106,6 +114,7 @@ Event = (
     | ApprovalRequest
     | ToolResult
     | FileEdited
+    | TodoUpdated
     | UsageUpdate
     | ErrorEvent
     | Done
@@ -177,6 +186,8 @@ class EventHandler:
                 await self.handle_tool_result(event)
             case FileEdited():
                 await self.handle_file_edited(event)
+            case TodoUpdated():
+                await self.handle_todos(event)
             case UsageUpdate():
                 await self.handle_usage(event)
             case ErrorEvent():
@@ -201,6 +212,9 @@ class EventHandler:
 
     async def handle_file_edited(self, event: FileEdited) -> None:
         """Show an edit that was applied."""
+
+    async def handle_todos(self, event: TodoUpdated) -> None:
+        """Show the todo list."""
 
     async def handle_usage(self, event: UsageUpdate) -> None:
         """Show token usage."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,13 +25,14 @@ from assistant.agent.events import (
     FileEdited,
     TextDelta,
     TextReset,
+    TodoUpdated,
     ToolCallStarted,
     ToolResult,
     UsageUpdate,
 )
 from assistant.agent.permissions import Decision, PermissionPolicy
 from assistant.config import Settings
-from assistant.errors import AssistantError, EndpointError
+from assistant.errors import EndpointError
 from assistant.llm import ChatResult, ModelClient, StreamRestarted, ToolCall, Usage
 from assistant.llm import TextDelta as ModelText
 from assistant.mcp.client_tools import McpTool
@@ -40,13 +41,15 @@ from assistant.security.secrets import Redactor
 from assistant.tools.base import (
     Grant,
     RunState,
+    TodoItem,
     Tool,
     ToolContext,
-    ToolError,
     ToolOutput,
     cut_middle,
+    run_guarded,
 )
 from assistant.tools.changes import ChangeLog, NoChangeLog
+from assistant.tools.legacy import legacy_tool
 
 if TYPE_CHECKING:
     from assistant.index import IndexStore
@@ -76,6 +79,8 @@ class AgentConfig:
     on_message: Callable[[dict[str, Any]], None] | None = None  # e.g. the session log
     index: IndexStore | None = None  # lent to the search tools (editor actions); never closed
     mcp: McpRegistry | None = None  # the session's MCP servers; started here, closed by the owner
+    # todo_write's list: the conversation's, so it outlives this agent (one is built per turn)
+    todos: list[TodoItem] = field(default_factory=list)
 
 
 class Agent:
@@ -96,7 +101,7 @@ class Agent:
         if self.config.mcp is not None:
             await self._join_mcp(self.config.mcp)
         edited: list[str] = []
-        state = RunState(index=self.config.index)
+        state = RunState(index=self.config.index, todos=self.config.todos)
         factory = self.config.changes
         changes = (
             factory(task.splitlines()[0][:60] if task else "turn") if factory else NoChangeLog()
@@ -165,7 +170,7 @@ class Agent:
         self, call: ToolCall, state: RunState, changes: ChangeLog
     ) -> AsyncIterator[Event]:
         yield ToolCallStarted(call.id, call.name, call.arguments)
-        tool = self.tools.get(call.name)
+        tool = self.tools.get(call.name) or legacy_tool(call.name, self.tools)
         if tool is None:
             known = ", ".join(sorted(self.tools))
             output = ToolOutput(f"unknown tool {call.name!r}; the tools are: {known}", ok=False)
@@ -180,7 +185,7 @@ class Agent:
                 changes=changes,
                 state=state,
             )
-            task = asyncio.ensure_future(_guarded(tool, call.arguments, ctx))
+            task = asyncio.ensure_future(run_guarded(tool, call.arguments, ctx))
             try:
                 async for event in _drain(events, task):
                     yield event
@@ -189,6 +194,8 @@ class Agent:
             output = task.result()
         if output.edit is not None:
             yield FileEdited(output.edit.path, output.edit.diff, output.edit.created)
+        if output.todos is not None:
+            yield TodoUpdated(output.todos)
         text = cut_middle(self.redactor.redact(output.text), TOOL_OUTPUT_CHARS)
         yield ToolResult(call.id, call.name, output.ok, text, refused=output.refused)
         self._append(_tool_message(call.id, text))
@@ -234,17 +241,6 @@ class Agent:
         self.history.append(message)
         if self.config.on_message is not None:
             self.config.on_message(message)
-
-
-async def _guarded(tool: Tool, args: Mapping[str, Any], ctx: ToolContext) -> ToolOutput:
-    """Run a tool; turn its failures into outputs for the model, never a crash of the loop."""
-    try:
-        return await tool.run(args, ctx)
-    except (ToolError, AssistantError) as error:
-        text = error.one_line() if isinstance(error, AssistantError) else str(error)
-        return ToolOutput(f"error: {text}", ok=False)
-    except OSError as error:
-        return ToolOutput(f"error: {error.strerror or error} ({error.filename or ''})", ok=False)
 
 
 async def _drain(events: asyncio.Queue[Event], task: asyncio.Future[Any]) -> AsyncIterator[Event]:

@@ -132,7 +132,7 @@ def build_agent(
             client=client,
             tools=offered,
             policy=policy,
-            system_prompt=system_prompt(described, context, read_rules(described)),
+            system_prompt=system_prompt(described, context, read_rules(described), work_root=root),
             approve=approve,
             changes=turn_changes(root, settings) if checkpoint else None,
             history=conversation.history,
@@ -140,6 +140,7 @@ def build_agent(
             on_message=conversation.record,
             index=index,
             mcp=mcp,
+            todos=conversation.todos,
         )
     )
 

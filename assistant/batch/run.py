@@ -180,7 +180,7 @@ class BatchRun:
 
         task = (
             f"{self.options.instruction}\n\nApply this to the file `{target}` only. Read it "
-            "first, make the change with edit_file, and stop when it is done."
+            "first, make the change with edit, and stop when it is done."
         )
         settings = replace(self.settings, permission_mode="auto-edit")
         conversation = Conversation(scratch, settings, saved=False)

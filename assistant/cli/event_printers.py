@@ -13,6 +13,7 @@ from assistant.agent.events import (
     FileEdited,
     TextDelta,
     TextReset,
+    TodoUpdated,
     ToolCallStarted,
     ToolResult,
     event_to_json,
@@ -42,6 +43,12 @@ class TextPrinter(EventHandler):
     async def handle_tool_call(self, event: ToolCallStarted) -> None:
         """Print the call and its arguments (cut short)."""
         print(f"\n→ {event.name} {json.dumps(event.arguments)[:200]}", file=sys.stderr)
+
+    async def handle_todos(self, event: TodoUpdated) -> None:
+        """Print the todo list (stderr), one task a line."""
+        marks = {"pending": "[ ]", "in_progress": "[~]", "completed": "[x]"}
+        lines = [f"  {marks[item.status]} {item.content}" for item in event.todos]
+        print("\ntodo:\n" + "\n".join(lines) if lines else "\ntodo: (empty)", file=sys.stderr)
 
     async def handle_tool_result(self, event: ToolResult) -> None:
         """Print the first line of a failure."""

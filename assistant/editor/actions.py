@@ -21,6 +21,8 @@ from assistant.config.paths import cache_root
 from assistant.editor.live import LiveIndex
 from assistant.editor.scratch import ScratchTree
 from assistant.llm import ModelClient
+from assistant.tools import READ_ONLY_TOOLS
+from assistant.tools.base import PATH_KEYS
 from assistant.workspace import resolve_repo_path
 
 EDITING = ("fix", "tests", "docstrings", "refactor")
@@ -35,8 +37,8 @@ TITLES = {
     "ask": "Ask about the code",
 }
 MAX_TURNS = 16
-READ_TOOLS = ("read_file", "list_files", "search_code", "find_symbol")
-EDIT_TOOLS = (*READ_TOOLS, "edit_file", "write_file", "run_command")
+READ_TOOLS = READ_ONLY_TOOLS
+EDIT_TOOLS = (*READ_TOOLS, "edit", "write_file", "run_shell_command")
 _TASKS = {
     "explain": "Explain what the selected code does, how it fits in the repository, and "
     "anything surprising about it. Do not change any file.",
@@ -185,7 +187,8 @@ async def _drive(events: AsyncIterable[Event], progress: Progress) -> RunSummary
         summary.add(event)
         match event:
             case ToolCallStarted(name=name, arguments=arguments):
-                target = arguments.get("path") or arguments.get("query") or ""
+                keys = (*PATH_KEYS, "pattern", "query")
+                target = next((str(arguments[k]) for k in keys if arguments.get(k)), "")
                 progress(f"{name} {target}".strip())
             case FileEdited(path=path):
                 progress(f"edited {path}")

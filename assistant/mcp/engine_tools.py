@@ -53,8 +53,8 @@ REPO_MAP = (
     "map around the files you work on, mentioned (identifiers) to rank toward names."
 )
 READ_FILE = (
-    f"Read a text file of the repository with line numbers, whole or a line range, at most "
-    f"{READ_LINE_LIMIT} lines a call; a longer file's answer says where to read on. Paths "
+    f"Read a text file of the repository, whole or a line range, at most {READ_LINE_LIMIT} "
+    "lines a call; a partial answer starts with the lines it shows and where to read on. Paths "
     "are relative to the repository root. Secrets files (.env, keys, credentials) and git "
     "internals are refused, and secret-looking values are shown as [REDACTED]."
 )
@@ -187,7 +187,7 @@ class EngineTools:
         start_line: Annotated[int, Field(ge=1, description="first line (1-based)")] = 1,
         end_line: Annotated[int | None, Field(ge=1, description="last line, inclusive")] = None,
     ) -> str:
-        """Answer a page of a file, numbered, redacted."""
+        """Answer a page of a file, redacted."""
         arguments: dict[str, Any] = {"path": path, "start_line": start_line}
         if end_line is not None:
             arguments["end_line"] = end_line

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+_READ_ON = re.compile(r"Read on with offset=(\d+)\.")
 RESCAN_SECONDS = 10.0  # the longest a change the cheap check cannot see goes unnoticed
 MAX_NOTICES = 10
 
@@ -147,7 +149,8 @@ class ContextEngine:
         output = await asyncio.to_thread(_run_to_end, ReadFile().run(arguments, context))
         if not output.ok:
             raise ToolError(output.text)
-        return output.text
+        # The agent's tool pages by a 0-based offset; this server's read_file by start_line.
+        return _READ_ON.sub(lambda m: f"Read on with start_line={int(m[1]) + 1}.", output.text, 1)
 
     async def status(self) -> EngineStatus:
         """Return what the index holds now (after bringing it up to date)."""

@@ -34,8 +34,8 @@ def call(name: str, /, **arguments: Any) -> ToolCallSpec:
 
 
 def edit(path: str, search: str, replace: str) -> ToolCallSpec:
-    """Return an `edit_file` call with one block that replaces `search` by `replace` in `path`."""
-    return call("edit_file", path=path, blocks=[{"search": search, "replace": replace}])
+    """Return an `edit` call (Qwen Code's arguments) replacing `search` by `replace` in `path`."""
+    return call("edit", file_path=path, old_string=search, new_string=replace)
 
 
 def turns(*calls: ToolCallSpec, text: str = "done") -> dict[str, Any]:

@@ -1,28 +1,55 @@
-"""The tools the model may call, one module each, with their JSON schemas."""
+"""The tools the model may call, one module each, with their JSON schemas.
+
+The built-in tools carry Qwen Code's names and argument schemas (the dialect Qwen3-Coder was
+trained on): read_file, write_file, edit, run_shell_command, list_directory, glob and
+grep_search, todo_write; ours add the index-backed search_code and find_symbol, and
+git_status/git_diff.
+Older names are still understood (assistant/tools/legacy.py).
+"""
 
 from __future__ import annotations
 
 from assistant.tools.base import Tool, ToolContext, ToolError, ToolOutput, ToolSpec
 
+# What a read-only run may use (editor questions, plan mode, sub-agents).
+READ_ONLY_TOOLS = (
+    "read_file", "list_directory", "glob", "grep_search", "search_code", "find_symbol",
+    "git_status", "git_diff", "todo_write",
+)  # fmt: skip
+
 
 def default_tools() -> list[Tool]:
     """Return every tool the agent offers the model."""
-    from assistant.tools.code_search import FindSymbol, ListFiles, SearchCode
-    from assistant.tools.files import EditFile, ReadFile, WriteFile
+    from assistant.tools.code_search import FindSymbol, SearchCode
+    from assistant.tools.edit import Edit
+    from assistant.tools.files import ReadFile, WriteFile
+    from assistant.tools.find import Glob, GrepSearch, ListDirectory
     from assistant.tools.git_tools import GitDiff, GitStatus
-    from assistant.tools.run_command import RunCommand
+    from assistant.tools.run_command import RunShellCommand
+    from assistant.tools.todo import TodoWrite
 
     return [
         ReadFile(),
-        ListFiles(),
+        ListDirectory(),
+        Glob(),
+        GrepSearch(),
         SearchCode(),
         FindSymbol(),
-        EditFile(),
+        Edit(),
         WriteFile(),
-        RunCommand(),
+        RunShellCommand(),
         GitStatus(),
         GitDiff(),
+        TodoWrite(),
     ]
 
 
-__all__ = ["Tool", "ToolContext", "ToolError", "ToolOutput", "ToolSpec", "default_tools"]
+__all__ = [
+    "READ_ONLY_TOOLS",
+    "Tool",
+    "ToolContext",
+    "ToolError",
+    "ToolOutput",
+    "ToolSpec",
+    "default_tools",
+]

@@ -6,10 +6,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from assistant.config import Settings
 from assistant.edits.text import ReadLedger
+from assistant.errors import AssistantError
 from assistant.tools.changes import ChangeLog, NoChangeLog
 
 if TYPE_CHECKING:
@@ -46,15 +47,29 @@ class EditRecord:
     created: bool = False
 
 
+TodoStatus = Literal["pending", "in_progress", "completed"]
+
+
+@dataclass(frozen=True)
+class TodoItem:
+    """One task of the model's todo list (Qwen Code's todo_write item)."""
+
+    id: str
+    content: str
+    status: TodoStatus
+
+
 @dataclass(frozen=True)
 class ToolOutput:
     """A tool's answer to the model; `ok` is False for errors and refusals, `refused` is True
-    when the permission policy or the user said no."""
+    when the permission policy or the user said no; `todos` is the whole todo list when the
+    tool changed it."""
 
     text: str
     ok: bool = True
     edit: EditRecord | None = None
     refused: bool = False
+    todos: tuple[TodoItem, ...] | None = None
 
     @classmethod
     def refusal(cls, what: str) -> ToolOutput:
@@ -88,6 +103,8 @@ class RunState:
     index: IndexStore | None = None  # the repository's index, opened by the first search
     work_tree: WorkTree | None = None
     sandbox_notice_shown: bool = False
+    # The todo list: the agent's own, lent to each run so it outlives the run.
+    todos: list[TodoItem] = field(default_factory=list)
     owns_index: bool = False  # False when the index was lent by the caller (editor actions)
 
     def close(self) -> None:
@@ -124,12 +141,37 @@ class Tool(Protocol):
         ...
 
 
+async def run_guarded(tool: Tool, args: Mapping[str, Any], ctx: ToolContext) -> ToolOutput:
+    """Run a tool; turn its failures into outputs for the model, never a crash of the caller."""
+    try:
+        return await tool.run(args, ctx)
+    except (ToolError, AssistantError) as error:
+        text = error.one_line() if isinstance(error, AssistantError) else str(error)
+        return ToolOutput(f"error: {text}", ok=False)
+    except OSError as error:
+        return ToolOutput(f"error: {error.strerror or error} ({error.filename or ''})", ok=False)
+
+
 def require_str(args: Mapping[str, Any], key: str) -> str:
     """Return a required string argument, or raise a ToolError the model can act on."""
     value = args.get(key)
     if not isinstance(value, str) or not value:
         raise ToolError(f"missing or empty string argument {key!r}")
     return value
+
+
+# The names models give a file argument: Qwen Code's (absolute_path for reads, file_path for
+# writes), Gemini CLI's and our own earlier `path`. Any of them is taken, whichever a tool asks.
+PATH_KEYS = ("absolute_path", "file_path", "path")
+
+
+def path_arg(args: Mapping[str, Any], key: str) -> str:
+    """Return the file argument `key` (or its other spelling in PATH_KEYS), required."""
+    for name in (key, *PATH_KEYS):
+        value = args.get(name)
+        if isinstance(value, str) and value:
+            return value
+    raise ToolError(f"missing or empty string argument {key!r}")
 
 
 def optional_int(args: Mapping[str, Any], key: str, default: int | None = None) -> int | None:

@@ -1,6 +1,6 @@
 """What one agent turn changes, recorded for undo: files written by tools and by commands.
 
-Tools that write call `before_write` and `after_write` around each write; `run_command` takes
+Tools that write call `before_write` and `after_write` around each write; `run_shell_command` takes
 a shadow capture of the work tree before and after the command and records every file the
 command changed with its earlier bytes. Both land in the turn's undo journal in the cache.
 """

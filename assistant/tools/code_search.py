@@ -1,15 +1,13 @@
-"""search_code, find_symbol and list_files: finding things through the index and the workspace."""
+"""search_code and find_symbol: finding code through the index."""
 
 from __future__ import annotations
 
 import asyncio
-import fnmatch
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from assistant.tools.base import (
     ToolContext,
-    ToolError,
     ToolOutput,
     ToolSpec,
     optional_int,
@@ -20,7 +18,6 @@ if TYPE_CHECKING:
     from assistant.index import IndexStore
 
 T = TypeVar("T")
-MAX_FILES_LISTED = 400
 
 
 def on_index(ctx: ToolContext, work: Callable[[IndexStore], T]) -> T:
@@ -89,30 +86,3 @@ class FindSymbol:
         lines.append(f"references ({len(references)}):")
         lines += [f"  {r.path}:{r.line}  ({r.kind})" for r in references[:100]]
         return ToolOutput("\n".join(lines))
-
-
-class ListFiles:
-    """List the repository's files, optionally filtered by a glob."""
-
-    spec = ToolSpec(
-        name="list_files",
-        description="List the repository's files (as git sees them), optionally filtered by "
-        "a glob such as 'src/**/*.py'.",
-        parameters={
-            "type": "object",
-            "properties": {"pattern": {"type": "string", "description": "glob (optional)"}},
-        },
-    )
-
-    async def run(self, args: Mapping[str, Any], ctx: ToolContext) -> ToolOutput:
-        """Return the matching paths, one per line."""
-        pattern = args.get("pattern") or "*"
-        if not isinstance(pattern, str):
-            raise ToolError("argument 'pattern' must be a string")
-        paths = await asyncio.to_thread(on_index, ctx, lambda s: [f.path for f in s.files()])
-        matched = [
-            p for p in paths if fnmatch.fnmatch(p, pattern) or fnmatch.fnmatch(p, f"**/{pattern}")
-        ]
-        shown = matched[:MAX_FILES_LISTED]
-        more = f"\n[{len(matched) - len(shown)} more]" if len(matched) > len(shown) else ""
-        return ToolOutput("\n".join(shown) + more if shown else f"no files match {pattern!r}")

@@ -1,10 +1,14 @@
-"""read_file, edit_file and write_file: the model's hands on the repository's files.
+"""read_file and write_file, under Qwen Code's names and argument schemas, and what every tool
+that writes a file shares.
 
-Paths resolve inside the repository and never into git internals; secrets files are never
-read. A read answers at most READ_BYTE_LIMIT bytes and READ_LINE_LIMIT lines and says where
-to read on. A write is approved on its diff, recorded in the turn's undo journal, and made
-only if the file still holds what the model read (an edit the user made while the approval
-waited is never overwritten).
+The model names a file by its absolute path (Qwen Code's `absolute_path` / `file_path`) or by
+a path relative to the repository; both resolve inside the repository and never into git
+internals, and secrets files are never read. A read answers at most READ_LINE_LIMIT lines and
+READ_CHAR_LIMIT characters, plain (no line numbers, as Qwen Code reads), with a header saying
+which lines it shows when it does not show them all. A write is approved on its diff,
+recorded in the turn's undo journal, and made only if the file still holds what the model read
+(an edit the user made while the approval waited is never overwritten); an existing file is
+replaced only after the model has read it.
 """
 
 from __future__ import annotations
@@ -22,13 +26,14 @@ from assistant.tools.base import (
     ToolOutput,
     ToolSpec,
     optional_int,
-    require_str,
+    path_arg,
 )
 from assistant.workspace import is_secret_file, relative_posix, resolve_repo_path
 
-READ_LINE_LIMIT = 800
-READ_BYTE_LIMIT = 64_000
+READ_LINE_LIMIT = 1_000
+READ_CHAR_LIMIT = 25_000
 LINE_CHAR_LIMIT = 2_000  # a minified line is shown cut, not whole
+PATH_HELP = "absolute path of the file (a path relative to the repository root works too)"
 
 
 def ledger(ctx: ToolContext) -> edits.ReadLedger:
@@ -45,134 +50,116 @@ def repo_file(ctx: ToolContext, name: str, *, write: bool = False) -> Path:
 
 
 class ReadFile:
-    """Show a file (or a line range) with line numbers."""
+    """Show a text file, or a page of its lines."""
 
     spec = ToolSpec(
         name="read_file",
         description=(
-            "Read a text file of the repository, with line numbers. Use start_line/end_line "
-            "for a range of a long file."
+            "Reads and returns the content of a specified file. If the file is large, the "
+            "content will be truncated; the response then says which lines it shows and how "
+            "to read more with the 'offset' and 'limit' parameters."
         ),
         parameters={
             "type": "object",
             "properties": {
-                "path": {"type": "string", "description": "path relative to the repo root"},
-                "start_line": {"type": "integer", "description": "first line (1-based)"},
-                "end_line": {"type": "integer", "description": "last line (inclusive)"},
-                "offset": {"type": "integer", "description": "lines to skip (0-based start)"},
-                "limit": {"type": "integer", "description": "how many lines to read"},
-            },
-            "required": ["path"],
-        },
-    )
-
-    async def run(self, args: Mapping[str, Any], ctx: ToolContext) -> ToolOutput:
-        """Read the file, remember its state for later edits, and number a page of its lines."""
-        name = require_str(args, "path")
-        path = repo_file(ctx, name)
-        if not path.is_file():
-            raise ToolError(f"no file {name!r} (list_files or search_code can find paths)")
-        if path.stat().st_size > ctx.settings.max_file_bytes * 64:
-            raise ToolError(f"{name} is too large to read ({path.stat().st_size:,} bytes)")
-        content = edits.read_text(path)
-        ledger(ctx).remember(path, content)
-        lines = content.text.splitlines()
-        start, end = _page(args, len(lines))
-        numbered, end = _numbered(lines, start, end)
-        more = f"\n[{len(lines) - end} more lines; read on with start_line={end + 1}]"
-        return ToolOutput(
-            f"{name} ({len(lines)} lines)\n{numbered}{more if end < len(lines) else ''}"
-        )
-
-
-class EditFile:
-    """Apply search/replace blocks to a file the model has read."""
-
-    spec = ToolSpec(
-        name="edit_file",
-        description=(
-            "Edit a file with search/replace blocks. Each search text must be copied from the "
-            "file as you read it (a few lines of context make it unique); all blocks apply or "
-            "none. Read the file first."
-        ),
-        parameters={
-            "type": "object",
-            "properties": {
-                "path": {"type": "string"},
-                "blocks": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "properties": {
-                            "search": {"type": "string"},
-                            "replace": {"type": "string"},
-                        },
-                        "required": ["search", "replace"],
-                    },
+                "absolute_path": {"type": "string", "description": PATH_HELP},
+                "offset": {
+                    "type": "number",
+                    "description": "Optional: the 0-based line number to start reading from.",
+                },
+                "limit": {
+                    "type": "number",
+                    "description": "Optional: maximum number of lines to read.",
                 },
             },
-            "required": ["path", "blocks"],
+            "required": ["absolute_path"],
         },
     )
 
     async def run(self, args: Mapping[str, Any], ctx: ToolContext) -> ToolOutput:
-        """Apply the blocks, ask for approval with the diff, write atomically."""
-        name = require_str(args, "path")
-        path = repo_file(ctx, name, write=True)
-        blocks = _blocks(args)
+        """Read the file, remember its state for later edits, and return a page of it."""
+        name = path_arg(args, "absolute_path")
+        path = repo_file(ctx, name)
+        rel = relative_posix(ctx.root, path)
+        if path.is_dir():
+            raise ToolError(f"Path is a directory, not a file: {rel}")
         if not path.is_file():
-            raise ToolError(f"no file {name!r}; use write_file to create a new file")
-        before = ledger(ctx).check(path)
-        after = before.text
-        for search, replace in blocks:
-            after = edits.apply_search_replace(after, search, replace).text
-        if after == before.text:
-            return ToolOutput(f"{name}: the blocks change nothing", ok=False)
-        diff = edits.unified_diff(name, before.text, after)
-        if not await ctx.authorize("edit", f"edit {name}", diff):
-            return ToolOutput.refusal(f"edit of {name} not made")
-        _write(ctx, path, after, before)
-        return ToolOutput(f"edited {name}\n{diff}", edit=EditRecord(name, diff))
+            raise ToolError(f"File not found: {rel} (glob or search_code can find paths)")
+        if path.stat().st_size > ctx.settings.max_file_bytes * 64:
+            raise ToolError(f"{rel} is too large to read ({path.stat().st_size:,} bytes)")
+        try:
+            content = edits.read_text(path)
+        except EditError:
+            return ToolOutput(f"Cannot display content of binary file: {rel}", ok=False)
+        ledger(ctx).remember(path, content)
+        lines = content.text.splitlines()
+        offset, limit = _window(args)
+        shown, cut = _page(lines, offset, limit)
+        end = offset + len(shown)
+        text = "\n".join(shown)
+        if offset == 0 and end >= len(lines) and not cut:
+            return ToolOutput(text)
+        header = f"Showing lines {offset + 1}-{end} of {len(lines)} total lines."
+        if end < len(lines):
+            header += f" Read on with offset={end}."
+        return ToolOutput(f"{header}\n\n---\n\n{text}")
 
 
 class WriteFile:
-    """Create a new file (or, when asked, replace a small one whole)."""
+    """Write a whole file: create it, or replace one the model has read."""
 
     spec = ToolSpec(
         name="write_file",
-        description="Create a new file with the given content. Fails if the file exists, "
-        "unless overwrite is true (then read it first).",
+        description=(
+            "Writes content to a specified file in the repository, creating it (and its "
+            "folders) or replacing it whole. Read an existing file before replacing it; for "
+            "a change to part of a file use edit."
+        ),
         parameters={
             "type": "object",
             "properties": {
-                "path": {"type": "string"},
-                "content": {"type": "string"},
-                "overwrite": {"type": "boolean"},
+                "file_path": {"type": "string", "description": PATH_HELP},
+                "content": {"type": "string", "description": "The content to write to the file."},
             },
-            "required": ["path", "content"],
+            "required": ["file_path", "content"],
         },
     )
 
     async def run(self, args: Mapping[str, Any], ctx: ToolContext) -> ToolOutput:
         """Write the file atomically after approval."""
-        name = require_str(args, "path")
+        name = path_arg(args, "file_path")
         content = args.get("content")
         if not isinstance(content, str):
             raise ToolError("argument 'content' must be a string")
         path = repo_file(ctx, name, write=True)
+        rel = relative_posix(ctx.root, path)
+        if path.is_dir():
+            raise ToolError(f"Path is a directory, not a file: {rel}")
         exists = path.exists() or path.is_symlink()
-        if exists and not args.get("overwrite"):
-            raise ToolError(f"{name} exists; edit it with edit_file (or pass overwrite=true)")
         before = ledger(ctx).check(path) if exists else None
-        diff = edits.unified_diff(name, before.text if before else "", content)
-        if not await ctx.authorize("edit", f"{'replace' if exists else 'create'} {name}", diff):
-            return ToolOutput.refusal(f"{name} not written")
-        _write(ctx, path, content, before)
-        verb = "replaced" if exists else "created"
-        return ToolOutput(f"{verb} {name}", edit=EditRecord(name, diff, created=not exists))
+        if before is not None and before.text == content:
+            return ToolOutput(f"No changes to apply: {rel} already holds this content.", ok=False)
+        return await write_reviewed(ctx, path, content, before, "write_file")
 
 
-def _write(ctx: ToolContext, path: Path, text: str, before: edits.FileText | None) -> None:
+async def write_reviewed(
+    ctx: ToolContext, path: Path, text: str, before: edits.FileText | None, tool: str
+) -> ToolOutput:
+    """Ask for approval with the diff, then write `text` to `path` (a file the model read as
+    `before`, or a new file); return what the model is told."""
+    rel = relative_posix(ctx.root, path)
+    diff = edits.unified_diff(rel, before.text if before else "", text)
+    verb = "update" if before is not None else "create"
+    if not await ctx.authorize("edit", f"{verb} {rel}", diff):
+        return ToolOutput.refusal(f"{tool} of {rel} not made")
+    write_checked(ctx, path, text, before)
+    record = EditRecord(rel, diff, created=before is None)
+    if before is None:
+        return ToolOutput(f"Successfully created and wrote to new file: {rel}.", edit=record)
+    return ToolOutput(f"Successfully overwrote file: {rel}.", edit=record)
+
+
+def write_checked(ctx: ToolContext, path: Path, text: str, before: edits.FileText | None) -> None:
     """Journal the file, then write it only if it still holds what the model read."""
     rel = relative_posix(ctx.root, path)
     expect = before.fingerprint.sha256 if before is not None else edits.ABSENT
@@ -192,49 +179,35 @@ def _write(ctx: ToolContext, path: Path, text: str, before: edits.FileText | Non
     ledger(ctx).remember(path, edits.read_text(path))
 
 
-def _page(args: Mapping[str, Any], total: int) -> tuple[int, int]:
-    """Return the first and last line (1-based, inclusive) a read asks for."""
+def _window(args: Mapping[str, Any]) -> tuple[int, int]:
+    """Return the 0-based first line and the number of lines a read asks for (Qwen Code's
+    offset/limit; our earlier start_line/end_line, 1-based and inclusive, still understood)."""
     offset = optional_int(args, "offset")
-    start = offset + 1 if offset is not None else optional_int(args, "start_line", 1) or 1
-    start = max(1, start)
+    start_line = optional_int(args, "start_line")
+    if offset is None:
+        offset = start_line - 1 if start_line else 0
     limit = optional_int(args, "limit")
-    end = start + limit - 1 if limit else optional_int(args, "end_line")
-    end = end or start + READ_LINE_LIMIT - 1
-    return start, min(end, total, start + READ_LINE_LIMIT - 1)
+    end_line = optional_int(args, "end_line")
+    if limit is None and end_line is not None:
+        limit = end_line - offset
+    return max(0, offset), max(1, min(limit or READ_LINE_LIMIT, READ_LINE_LIMIT))
 
 
-def _numbered(lines: list[str], start: int, end: int) -> tuple[str, int]:
-    """Return lines start..end numbered, stopping at the byte limit; and the last line shown."""
-    out: list[str] = []
+def _page(lines: list[str], offset: int, limit: int) -> tuple[list[str], bool]:
+    """Return lines offset.. (at most `limit`, within READ_CHAR_LIMIT characters, long lines
+    cut) and whether a line was cut or the character limit stopped the page."""
+    shown: list[str] = []
     size = 0
-    last = start - 1
-    for number in range(start, end + 1):
-        line = lines[number - 1]
+    cut = False
+    for line in lines[offset : offset + limit]:
         if len(line) > LINE_CHAR_LIMIT:
             line = f"{line[:LINE_CHAR_LIMIT]} [... {len(line) - LINE_CHAR_LIMIT} characters cut]"
-        entry = f"{number:>5}  {line}"
-        if out and size + len(entry) > READ_BYTE_LIMIT:
-            break
-        out.append(entry)
-        size += len(entry) + 1
-        last = number
-    return "\n".join(out), last
+            cut = True
+        if shown and size + len(line) + 1 > READ_CHAR_LIMIT:
+            return shown, True
+        shown.append(line)
+        size += len(line) + 1
+    return shown, cut
 
 
-def _blocks(args: Mapping[str, Any]) -> list[tuple[str, str]]:
-    raw = args.get("blocks")
-    if isinstance(raw, Mapping):
-        raw = [raw]
-    if not isinstance(raw, list) or not raw:
-        raise ToolError("argument 'blocks' must be a non-empty list of {search, replace}")
-    blocks = []
-    for i, block in enumerate(raw):
-        if not isinstance(block, Mapping) or not isinstance(block.get("search"), str):
-            raise ToolError(f"blocks[{i}] needs string 'search' and 'replace'")
-        if not isinstance(block.get("replace"), str):
-            raise ToolError(f"blocks[{i}] needs a string 'replace'")
-        blocks.append((block["search"], block["replace"]))
-    return blocks
-
-
-__all__ = ["EditError", "EditFile", "ReadFile", "WriteFile", "repo_file"]
+__all__ = ["EditError", "ReadFile", "WriteFile", "repo_file", "write_checked", "write_reviewed"]

@@ -1,8 +1,12 @@
-"""run_command: run a shell command in the repository, with a timeout and a bounded output.
+"""run_shell_command: run a shell command in the repository, with a time-out and a bounded
+output, under Qwen Code's name and arguments (command, description, directory, timeout in
+milliseconds); the answer is Qwen Code's Command / Directory / Output / Exit Code block.
 
 Commands run in the sandbox the settings ask for (assistant/security/sandbox.py): the
 repository writable, `.git` read-only unless a person approved this very command, no network,
-and never with the assistant's keys or other credentials in their environment.
+and never with the assistant's keys or other credentials in their environment. A command for
+another folder of the repository is judged, shown and run as `cd -- DIR && COMMAND`, so the
+permission policy sees where it runs.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shlex
 import shutil
 import signal
 from collections.abc import Mapping
@@ -22,87 +27,155 @@ from assistant.security.secrets import redact
 from assistant.tools.base import (
     Grant,
     ToolContext,
+    ToolError,
     ToolOutput,
     ToolSpec,
     cut_middle,
-    optional_int,
     require_str,
 )
+from assistant.workspace import relative_posix, resolve_repo_path
 
 OUTPUT_BUDGET = 12_000
 KEEP_BYTES = 256_000  # of a command's output's start, and as much of its end
 CHANGED_SHOWN = 20
-DEFAULT_TIMEOUT = 120
-MAX_TIMEOUT = 900
+DEFAULT_TIMEOUT_MS = 120_000
+MAX_TIMEOUT_MS = 600_000
 READ_ONLY_HINT = (
     "\n[sandbox: commands may write only in the repository, and in .git only when the user "
     "approved that very command]\n"
 )
 
 
-class RunCommand:
-    """Run a shell command in the repository root once the policy (or the user) allows it."""
+class RunShellCommand:
+    """Run a shell command in the repository once the policy (or the user) allows it."""
 
     spec = ToolSpec(
-        name="run_command",
+        name="run_shell_command",
         description=(
-            "Run a shell command in the repository root (tests, linters, builds). Output is "
-            "cut to its head and tail when long. Needs approval unless allowed by the settings. "
-            "It may run in a sandbox: only the repository is writable, .git is read-only, "
-            "there is no network and the home folder's secrets are hidden."
+            "Executes a given shell command as `bash -c <command>` in the repository (tests, "
+            "linters, builds) and returns its combined output (cut to its head and tail when "
+            "long) and exit code. Needs approval unless the settings allow it. It may run in "
+            "a sandbox: only the repository is writable, .git is read-only, there is no "
+            "network and the home folder's secrets are hidden. Use read_file, glob and "
+            "grep_search rather than cat, find and grep. Long-running servers are not "
+            "supported (no background commands)."
         ),
         parameters={
             "type": "object",
             "properties": {
-                "command": {"type": "string", "description": "the command line to run"},
-                "timeout": {"type": "integer", "description": "seconds (default 120)"},
+                "command": {"type": "string", "description": "Exact bash command to execute"},
+                "description": {
+                    "type": "string",
+                    "description": "Brief description of the command for the user.",
+                },
+                "directory": {
+                    "type": "string",
+                    "description": "(OPTIONAL) The directory to run the command in (absolute, "
+                    "or relative to the repository root); default the repository root.",
+                },
+                "timeout": {
+                    "type": "number",
+                    "description": "Optional timeout in milliseconds (max 600000)",
+                },
             },
             "required": ["command"],
         },
     )
 
     async def run(self, args: Mapping[str, Any], ctx: ToolContext) -> ToolOutput:
-        """Run the command if authorized; report exit code and output."""
-        command = require_str(args, "command")
-        timeout = min(
-            optional_int(args, "timeout", DEFAULT_TIMEOUT) or DEFAULT_TIMEOUT, MAX_TIMEOUT
-        )
-        detail = f"$ {command}\n(in {ctx.root})"
-        grant = await ctx.authorize("command", command, detail)
-        if not grant:
-            return ToolOutput.refusal(f"command not run ({command})")
-        policy = await asyncio.to_thread(sandbox_for, ctx.settings, ctx.root)
-        notice = await self._notice_once(ctx)
-        before = await asyncio.to_thread(ctx.changes.snapshot)
-        changed: list[str] = []
-        try:
-            # Only a person who saw this very command may let it write git's own files.
-            person = grant is Grant.PERSON
-            code, output, timed_out = await run_shell(
-                command, ctx.root, timeout, sandbox=policy, git_writable=person,
-                show_secrets=person,
-            )  # fmt: skip
-        finally:  # what the command changed goes in the turn's undo journal, even if stopped
-            changed = await asyncio.to_thread(ctx.changes.record_since, before)
-        # Redacted whole, before the cut: a cut could leave a key's body without its BEGIN line.
-        text = cut_middle(redact(output, _keys(ctx)), OUTPUT_BUDGET)
-        text += _changed_note(ctx, before, changed)
-        if code != 0 and policy.enabled and "Read-only file system" in output:
-            text += READ_ONLY_HINT
-        if timed_out:
-            return ToolOutput(
-                f"{notice}timed out after {timeout}s and was stopped\n{text}", ok=False
+        """Run the command if authorized; report Qwen Code's block of its outcome."""
+        given = require_str(args, "command")
+        if args.get("is_background") in (True, "true"):
+            raise ToolError(
+                "background commands are not supported here; run the command in the "
+                "foreground (with a timeout), or ask the user to start it in their terminal"
             )
-        return ToolOutput(f"{notice}exit code {code}\n{text}", ok=code == 0)
+        timeout_ms = _timeout_ms(args.get("timeout"))
+        directory = _directory(ctx, args.get("directory"))
+        command = f"cd -- {shlex.quote(directory)} && {given}" if directory != "." else given
+        return await run_authorized(ctx, command, timeout_ms / 1000, shown_dir=directory)
 
-    @staticmethod
-    async def _notice_once(ctx: ToolContext) -> str:
-        """Return the no-sandbox notice line for the run's first command, else ""."""
-        if ctx.state.sandbox_notice_shown:
-            return ""
-        notice = await asyncio.to_thread(sandbox_notice, ctx.settings)
-        ctx.state.sandbox_notice_shown = True
-        return f"{notice}\n" if notice else ""
+
+async def run_authorized(
+    ctx: ToolContext, command: str, timeout: float, *, shown_dir: str = "."
+) -> ToolOutput:
+    """Ask the policy (and maybe the user) about `command`, run it in the repository root and
+    return Qwen Code's Command / Directory / Output / Error / Exit Code block."""
+    detail = f"$ {command}\n(in {ctx.root})"
+    grant = await ctx.authorize("command", command, detail)
+    if not grant:
+        return ToolOutput.refusal(f"command not run ({command})")
+    policy = await asyncio.to_thread(sandbox_for, ctx.settings, ctx.root)
+    notice = await _notice_once(ctx)
+    before = await asyncio.to_thread(ctx.changes.snapshot)
+    changed: list[str] = []
+    try:
+        # Only a person who saw this very command may let it write git's own files.
+        person = grant is Grant.PERSON
+        code, output, timed_out = await run_shell(
+            command, ctx.root, timeout, sandbox=policy, git_writable=person,
+            show_secrets=person,
+        )  # fmt: skip
+    finally:  # what the command changed goes in the turn's undo journal, even if stopped
+        changed = await asyncio.to_thread(ctx.changes.record_since, before)
+    # Redacted whole, before the cut: a cut could leave a key's body without its BEGIN line.
+    text = cut_middle(redact(output, _keys(ctx)), OUTPUT_BUDGET)
+    notes = _changed_note(ctx, before, changed)
+    if code != 0 and policy.enabled and "Read-only file system" in output:
+        notes += READ_ONLY_HINT
+    if timed_out:
+        said = (
+            f"Below is the output before it timed out:\n{text}"
+            if text.strip()
+            else ("There was no output before it timed out.")
+        )
+        ms = round(timeout * 1000)
+        return ToolOutput(
+            f"{notice}Command timed out after {ms}ms before it could complete. {said}{notes}",
+            ok=False,
+        )
+    block = "\n".join([
+        f"Command: {command}",
+        f"Directory: {'(root)' if shown_dir == '.' else shown_dir}",
+        f"Output: {text.rstrip() if text.strip() else '(empty)'}",
+        "Error: (none)",
+        f"Exit Code: {code}",
+    ])  # fmt: skip
+    return ToolOutput(f"{notice}{block}{notes}", ok=code == 0)
+
+
+def _timeout_ms(value: object) -> float:
+    """Return the time-out in milliseconds (Qwen Code's unit), default 2 minutes, at most 10."""
+    if value is None:
+        return DEFAULT_TIMEOUT_MS
+    try:
+        timeout = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ToolError("Timeout must be an integer number of milliseconds.") from None
+    if timeout <= 0:
+        raise ToolError("Timeout must be a positive number.")
+    return min(timeout, MAX_TIMEOUT_MS)
+
+
+def _directory(ctx: ToolContext, value: object) -> str:
+    """Return the folder a command runs in, relative to the repository root ("." for it)."""
+    if value is None or value == "":
+        return "."
+    if not isinstance(value, str):
+        raise ToolError("argument 'directory' must be a string")
+    path = resolve_repo_path(ctx.root, value)
+    if not path.is_dir():
+        raise ToolError(f"Directory '{value}' is not a folder of the repository.")
+    return relative_posix(ctx.root, path) or "."
+
+
+async def _notice_once(ctx: ToolContext) -> str:
+    """Return the no-sandbox notice line for the run's first command, else ""."""
+    if ctx.state.sandbox_notice_shown:
+        return ""
+    notice = await asyncio.to_thread(sandbox_notice, ctx.settings)
+    ctx.state.sandbox_notice_shown = True
+    return f"{notice}\n" if notice else ""
 
 
 def sandbox_for(settings: Settings, root: Path) -> SandboxPolicy:

@@ -186,13 +186,13 @@ async def test_a_key_body_read_without_its_begin_line_never_reaches_the_model(
     ]
     key = "-----BEGIN OPENSSH PRIVATE KEY-----\n" + "\n".join(body)
     commit_files(tmp_path, {"docs/deploy.txt": f"{key}\n-----END OPENSSH PRIVATE KEY-----\n"})
-    read = call("read_file", path="docs/deploy.txt", start_line=2, end_line=4)
+    read = call("read_file", absolute_path=str(tmp_path / "docs/deploy.txt"), offset=1, limit=3)
     server = scripted_server(turns(read, text="Done."))
     events = await run_agent(server, tmp_path, "show me lines 2 to 4 of docs/deploy.txt")
     assert events[-1] == Done("completed", "Done.", ())
     assert any(isinstance(e, ToolResult) and e.ok for e in events)
     shown = server.chat_requests[1].body["messages"][-1]["content"]
-    assert "    2  [REDACTED]" in shown
+    assert shown.startswith("Showing lines 2-4 of 5 total lines.") and "[REDACTED]" in shown
     leaked = [line[:24] for line in body if line[:24] in sent(server)]
     assert not leaked, f"sent to the model: {leaked}"
 

@@ -1,4 +1,4 @@
-"""The sandbox around processes: killing whole trees, the environment, RunCommand's grants."""
+"""The sandbox around processes: killing whole trees, the environment, a command's grants."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from assistant.security import sandbox
 from assistant.security.sandbox import command_env, sandbox_notice
 from assistant.testing import commit_files
 from assistant.tools.base import Grant, ToolContext
-from assistant.tools.run_command import RunCommand, run_shell, sandbox_for
+from assistant.tools.run_command import RunShellCommand, run_shell, sandbox_for
 from tests.security.sandbox_support import CANARY, REPO_FILES, make_home, needs_bwrap, settings, sh
 
 
@@ -164,12 +164,12 @@ def context(root: Path, home: Path, grant: Grant, mode: str = "workspace-write")
 
 @needs_bwrap
 async def test_a_policy_allowed_command_gets_a_read_only_git(root, home):
-    out = await RunCommand().run(
+    out = await RunShellCommand().run(
         {"command": "echo b > b.txt && git add b.txt && git commit -qm agent"},
         context(root, home, Grant.POLICY),
     )
     assert not out.ok
-    assert out.text.startswith("exit code ")
+    assert out.text.startswith("Command: echo b > b.txt") and "\nExit Code: 128" in out.text
     assert "in .git only when the user approved that very command" in out.text
     assert (root / "b.txt").read_text() == "b\n"
     assert [c.message.strip() for c in git.Repo(root).iter_commits()] == ["first"]
@@ -177,7 +177,7 @@ async def test_a_policy_allowed_command_gets_a_read_only_git(root, home):
 
 @needs_bwrap
 async def test_a_command_a_person_approved_may_commit(root, home):
-    out = await RunCommand().run(
+    out = await RunShellCommand().run(
         {"command": "echo b > b.txt && git add b.txt && git commit -qm approved"},
         context(root, home, Grant.PERSON),
     )
@@ -186,7 +186,7 @@ async def test_a_command_a_person_approved_may_commit(root, home):
 
 
 async def test_a_refused_command_does_not_run(root, home):
-    out = await RunCommand().run({"command": "touch ran"}, context(root, home, Grant.REFUSED))
+    out = await RunShellCommand().run({"command": "touch ran"}, context(root, home, Grant.REFUSED))
     assert out.refused and not out.ok
     assert not (root / "ran").exists()
 
@@ -204,16 +204,21 @@ def no_bwrap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 async def test_without_bwrap_the_first_command_output_says_so(root, home, no_bwrap):
     ctx = context(root, home, Grant.POLICY)
-    first = await RunCommand().run({"command": "echo one"}, ctx)
-    second = await RunCommand().run({"command": "echo two"}, ctx)
+    first = await RunShellCommand().run({"command": "echo one"}, ctx)
+    second = await RunShellCommand().run({"command": "echo two"}, ctx)
     assert first.text.splitlines() == [
         "commands run without a sandbox: bwrap (bubblewrap) is not installed; install "
         'bubblewrap or set sandbox = "off" to silence this',
-        "exit code 0",
-        "one",
+        "Command: echo one",
+        "Directory: (root)",
+        "Output: one",
+        "Error: (none)",
+        "Exit Code: 0",
     ]
-    assert second.text == "exit code 0\ntwo\n"
-    off = await RunCommand().run(
+    assert second.text.splitlines()[0] == "Command: echo two"  # the notice comes once
+    off = await RunShellCommand().run(
         {"command": "echo three"}, context(root, home, Grant.POLICY, "off")
     )
-    assert off.text == "exit code 0\nthree\n"
+    assert off.text.splitlines()[:3] == [
+        "Command: echo three", "Directory: (root)", "Output: three"
+    ]  # fmt: skip
