@@ -127,11 +127,9 @@ def _language() -> tree_sitter.Language:
 
 
 _local = threading.local()
-# tree-sitter-bash 0.25 reads out of bounds, and can crash the process, on `{` followed later by
-# a character outside the Basic Multilingual Plane (its issue #337). The parser is shown such a
-# character as four `_` instead: the same byte length, so every node's span still indexes the
-# real text; bash's parser treats both as plain word characters (only `$😀` becomes a variable
-# to the policy, which makes it more cautious, never less).
+# tree-sitter-bash 0.25 can crash on `{` then a character beyond the BMP (its issue #337): the
+# parser sees such a character as `____` (same byte length, so spans index the real text; both
+# are word characters to bash, and `$😀` reads as a variable: more cautious, never less).
 _FOUR_BYTE_CHAR = re.compile(rb"[\xf0-\xf7][\x80-\xbf]{3}")
 
 
