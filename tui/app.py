@@ -24,6 +24,7 @@ from tui.widgets.chat_log import ChatLog
 from tui.widgets.command_approval import CommandApproval
 from tui.widgets.composer import Composer
 from tui.widgets.diff_approval import DiffApproval
+from tui.widgets.plan_approval import PlanApproval
 from tui.widgets.question import Question
 from tui.widgets.status_bar import StatusBar, StatusInfo
 from tui.widgets.todo_list import TodoList
@@ -227,7 +228,7 @@ class ChatApp(App[None]):
                 await log.add_notice("waiting for the index to finish…")
                 await self._wait_for(self._indexing)
             task = await self._attach_resources(task)
-            view = TurnView(log, self.update_status, self.show_todos)
+            view = TurnView(log, self.update_status, self.show_todos, self.engine.set_mode)
             async for event in self.engine.run_turn(task, self._approve):
                 await view.handle(event)
         except asyncio.CancelledError:
@@ -260,7 +261,11 @@ class ChatApp(App[None]):
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._pending[request.call_id] = future
         try:
-            if request.kind != "edit":
+            if request.kind == "plan":
+                self.push_screen(
+                    PlanApproval(request), callback=lambda ok: _resolve(future, bool(ok))
+                )
+            elif request.kind != "edit":
                 self.push_screen(
                     CommandApproval(request, self.engine.root),
                     callback=lambda ok: _resolve(future, bool(ok)),

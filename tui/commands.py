@@ -165,6 +165,14 @@ async def _mode(app: CommandHost, argument: str) -> None:
     await app.chat_log.add_notice(f"permission mode: {argument}")
 
 
+async def _plan(app: CommandHost, _: str) -> None:
+    _require_idle(app, "/plan")
+    app.engine.set_mode("plan")
+    await app.chat_log.add_notice(
+        "plan mode: the agent only reads and searches, then asks you to approve its plan"
+    )
+
+
 async def _clear(app: CommandHost, _: str) -> None:
     _require_idle(app, "/clear")
     app.engine.conversation.clear()
@@ -224,7 +232,8 @@ COMMANDS: dict[str, SlashCommand] = {
     "undo": SlashCommand("/undo", "undo the agent's changes of the last turn", _undo),
     "commit": SlashCommand("/commit [MESSAGE]", "commit the changes", _commit),
     "model": SlashCommand("/model [PROFILE]", "show or switch the model profile", _model),
-    "mode": SlashCommand("/mode [MODE]", "permission mode: ask, auto-edit or yolo", _mode),
+    "mode": SlashCommand("/mode [MODE]", "permission mode: ask, auto-edit, yolo or plan", _mode),
+    "plan": SlashCommand("/plan", "plan first: read only until you approve the plan", _plan),
     "clear": SlashCommand("/clear", "start a new conversation", _clear),
     "resume": SlashCommand("/resume", "continue the last saved conversation", _resume),
     "cost": SlashCommand("/cost", "tokens used in this session", _cost),

@@ -39,6 +39,7 @@ class ChatEngine:
         self.root = root
         self.settings = settings
         self.mode = mode or settings.permission_mode
+        self.mode_before_plan = self.mode if self.mode != "plan" else "ask"
         self.notice = notice
         self.conversation = Conversation(root, settings)
         # Started on the first turn (or by /mcp), stopped by close().
@@ -96,7 +97,10 @@ class ChatEngine:
     def _build_agent(self, client: ModelClient, task: str, approve: Approver) -> Agent:
         return build_agent(
             self.root, self.settings, client, task,
-            policy=policy_for(self.settings, self.mode, headless=False, root=self.root),
+            policy=policy_for(
+                self.settings, self.mode, headless=False, root=self.root,
+                after_plan=self.mode_before_plan,
+            ),
             approve=approve, conversation=self.conversation, mcp=self.mcp,
         )  # fmt: skip
 
@@ -119,6 +123,8 @@ class ChatEngine:
         """Switch the permission mode for the next turns."""
         if mode not in MODES:
             raise ConfigError(f"unknown mode {mode!r}", hint=f"choose one of: {', '.join(MODES)}")
+        if mode == "plan" and self.mode != "plan":
+            self.mode_before_plan = self.mode  # what an approved plan goes back to
         self.mode = mode
 
     # -- git ---------------------------------------------------------------------------------

@@ -12,11 +12,16 @@ class TurnView(ev.EventHandler):
     """Turn the agent's events into entries of the log; usage goes to the status bar."""
 
     def __init__(
-        self, log: ChatLog, show_usage: Callable[[], None], show_todos: Callable[[], None]
+        self,
+        log: ChatLog,
+        show_usage: Callable[[], None],
+        show_todos: Callable[[], None],
+        set_mode: Callable[[str], None],
     ) -> None:
         self.log = log
         self.show_usage = show_usage
         self.show_todos = show_todos
+        self.set_mode = set_mode
 
     async def handle_text_delta(self, event: ev.TextDelta) -> None:
         """Stream the piece into the answer."""
@@ -43,6 +48,12 @@ class TurnView(ev.EventHandler):
     async def handle_todos(self, event: ev.TodoUpdated) -> None:
         """Refresh the checklist above the prompt."""
         self.show_todos()
+
+    async def handle_mode(self, event: ev.ModeChanged) -> None:
+        """Follow the mode the agent switched to (a plan was approved), and say so."""
+        self.set_mode(event.mode)
+        self.show_usage()
+        await self.log.add_notice(f"plan approved: permission mode {event.mode}")
 
     async def handle_usage(self, event: ev.UsageUpdate) -> None:
         """Refresh the status bar."""

@@ -16,7 +16,7 @@ from assistant.tools.base import TodoItem
 
 DoneReason = Literal["completed", "turn_limit", "failed"]
 ErrorKind = Literal["endpoint", "turn_limit"]
-ApprovalKind = Literal["edit", "command", "mcp"]
+ApprovalKind = Literal["edit", "command", "mcp", "plan"]
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,13 @@ class TodoUpdated:
 
 
 @dataclass(frozen=True)
+class ModeChanged:
+    """The permission mode changed during the run (the user approved a plan)."""
+
+    mode: str
+
+
+@dataclass(frozen=True)
 class UsageUpdate:
     """Token usage of the last request, and of the whole run so far."""
 
@@ -115,6 +122,7 @@ Event = (
     | ToolResult
     | FileEdited
     | TodoUpdated
+    | ModeChanged
     | UsageUpdate
     | ErrorEvent
     | Done
@@ -188,6 +196,8 @@ class EventHandler:
                 await self.handle_file_edited(event)
             case TodoUpdated():
                 await self.handle_todos(event)
+            case ModeChanged():
+                await self.handle_mode(event)
             case UsageUpdate():
                 await self.handle_usage(event)
             case ErrorEvent():
@@ -215,6 +225,9 @@ class EventHandler:
 
     async def handle_todos(self, event: TodoUpdated) -> None:
         """Show the todo list."""
+
+    async def handle_mode(self, event: ModeChanged) -> None:
+        """Show the new permission mode."""
 
     async def handle_usage(self, event: UsageUpdate) -> None:
         """Show token usage."""

@@ -8,6 +8,7 @@ callback for the decisions the permission policy leaves to a person. The session
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -23,6 +24,7 @@ from assistant.agent.events import (
     ErrorEvent,
     Event,
     FileEdited,
+    ModeChanged,
     TextDelta,
     TextReset,
     TodoUpdated,
@@ -30,7 +32,7 @@ from assistant.agent.events import (
     ToolResult,
     UsageUpdate,
 )
-from assistant.agent.permissions import Decision, PermissionPolicy
+from assistant.agent.permissions import PLAN_REMINDER, Decision, PermissionPolicy
 from assistant.config import Settings
 from assistant.errors import EndpointError
 from assistant.llm import ChatResult, ModelClient, StreamRestarted, ToolCall, Usage
@@ -55,6 +57,7 @@ if TYPE_CHECKING:
     from assistant.index import IndexStore
 
 log = logging.getLogger(__name__)
+APPROVAL_KINDS: dict[str, ApprovalKind] = {"edit": "edit", "mcp": "mcp", "plan": "plan"}
 
 Approver = Callable[[ApprovalRequest], Awaitable[bool]]
 # Every tool output is cut to this before it joins the conversation (the latest one too).
@@ -196,6 +199,12 @@ class Agent:
             yield FileEdited(output.edit.path, output.edit.diff, output.edit.created)
         if output.todos is not None:
             yield TodoUpdated(output.todos)
+        policy = self.config.policy
+        if output.plan_approved and policy.planning:
+            self.config.policy = dataclasses.replace(policy, mode=policy.after_plan)
+            yield ModeChanged(policy.after_plan)
+        elif output.refused and policy.planning and call.name != "exit_plan_mode":
+            output = dataclasses.replace(output, text=f"{output.text}\n{PLAN_REMINDER}")
         text = cut_middle(self.redactor.redact(output.text), TOOL_OUTPUT_CHARS)
         yield ToolResult(call.id, call.name, output.ok, text, refused=output.refused)
         self._append(_tool_message(call.id, text))
@@ -204,8 +213,10 @@ class Agent:
         self, call: ToolCall, kind: str, summary: str, detail: str, events: asyncio.Queue[Event]
     ) -> Grant:
         policy = self.config.policy
-        approval: ApprovalKind = "edit" if kind == "edit" else "mcp" if kind == "mcp" else "command"
-        if approval == "mcp":
+        approval: ApprovalKind = APPROVAL_KINDS.get(kind, "command")
+        if approval == "plan":
+            decision = policy.for_plan()
+        elif approval == "mcp":
             tool = self.tools.get(call.name)
             server, remote = (tool.server, tool.remote) if isinstance(tool, McpTool) else ("", "")
             decision = policy.for_mcp(server, remote) if server else Decision.DENY

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.agent.permissions import PLAN_REMINDER
 from assistant.errors import PathOutsideRepository
 from assistant.security.secrets import redact
 from assistant.workspace import is_secret_file, resolve_repo_path
@@ -98,10 +99,13 @@ def system_prompt(
     rules: Sequence[tuple[str, str]],
     role: str = ROLE,
     work_root: Path | None = None,
+    planning: bool = False,
 ) -> str:
     """Return the whole system prompt for the repository at `root` (`role` has `{repo}`, its
     name, and `{root}`, the folder the tools work in: `work_root`, a scratch copy, if given)."""
     parts = [role.format(repo=root.name, root=work_root or root)]
+    if planning:
+        parts.append(f"# Plan mode\n{PLAN_REMINDER}")
     if rules:
         text = "\n\n".join(f"## {name}\n{body.strip()}" for name, body in rules)
         parts.append(f"# Project rules\n{text[:MAX_RULES_CHARS]}")

@@ -24,6 +24,7 @@ from assistant.llm.connect import connect_model
 from assistant.mcp.registry import McpRegistry
 from assistant.tools import default_tools
 from assistant.tools.changes import ChangeLog
+from assistant.tools.plan import ExitPlanMode
 
 if TYPE_CHECKING:
     from assistant.index import IndexStore
@@ -54,9 +55,16 @@ class Outcome:
 
 
 def policy_for(
-    settings: Settings, mode: str, headless: bool, root: Path | None = None
+    settings: Settings,
+    mode: str,
+    headless: bool,
+    root: Path | None = None,
+    after_plan: str | None = None,
 ) -> PermissionPolicy:
-    """Return the permission policy from settings and the chosen mode (never from the repo)."""
+    """Return the permission policy from settings and the chosen mode (never from the repo);
+    `after_plan` is the mode an approved plan switches to (default: the configured mode, or
+    ask when that is plan)."""
+    configured = settings.permission_mode if settings.permission_mode != "plan" else "ask"
     return PermissionPolicy(
         mode=mode,
         allow=(*DEFAULT_ALLOW, *settings.command_allow),
@@ -65,6 +73,7 @@ def policy_for(
         root=root,
         # Only servers of the user's own config have an allow list (a project's is dropped).
         mcp_allow={server.name: server.allow for server in settings.mcp_servers if server.allow},
+        after_plan=after_plan or configured,
     )
 
 
@@ -125,6 +134,8 @@ def build_agent(
     context = prompt_context(described, settings, task) if with_context else PromptContext()
     context = dataclasses.replace(context, files=conversation.file_contents())
     offered = [t for t in default_tools() if tools is None or t.spec.name in tools]
+    if policy.planning:
+        offered.append(ExitPlanMode())
     return Agent(
         AgentConfig(
             root=root,
@@ -132,7 +143,13 @@ def build_agent(
             client=client,
             tools=offered,
             policy=policy,
-            system_prompt=system_prompt(described, context, read_rules(described), work_root=root),
+            system_prompt=system_prompt(
+                described,
+                context,
+                read_rules(described),
+                work_root=root,
+                planning=policy.planning,
+            ),
             approve=approve,
             changes=turn_changes(root, settings) if checkpoint else None,
             history=conversation.history,

@@ -27,7 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("task", help="what the agent should do")
     parser.add_argument(
-        "--mode", choices=("ask", "auto-edit", "yolo"), help="permission mode (headless never asks)"
+        "--mode",
+        choices=("ask", "auto-edit", "yolo", "plan"),
+        help="permission mode (headless never asks; plan: read only, the answer is the plan)",
     )
     parser.add_argument("--yes", action="store_true", help="allow edits without asking (auto-edit)")
     parser.add_argument("--json", action="store_true", help="print events as JSON lines")

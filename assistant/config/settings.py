@@ -230,7 +230,7 @@ def _resolve(
 
 
 def _check_choices(result: list[SettingSource]) -> None:
-    choices = {"sandbox": SANDBOX_MODES, "permission_mode": ("ask", "auto-edit", "yolo")}
+    choices = {"sandbox": SANDBOX_MODES, "permission_mode": ("ask", "auto-edit", "yolo", "plan")}
     for item in result:
         allowed = choices.get(item.key)
         if allowed is not None and item.value not in allowed:

@@ -63,13 +63,14 @@ class TodoItem:
 class ToolOutput:
     """A tool's answer to the model; `ok` is False for errors and refusals, `refused` is True
     when the permission policy or the user said no; `todos` is the whole todo list when the
-    tool changed it."""
+    tool changed it; `plan_approved` ends plan mode."""
 
     text: str
     ok: bool = True
     edit: EditRecord | None = None
     refused: bool = False
     todos: tuple[TodoItem, ...] | None = None
+    plan_approved: bool = False  # exit_plan_mode: the user approved the plan
 
     @classmethod
     def refusal(cls, what: str) -> ToolOutput:
