@@ -36,6 +36,10 @@ class TurnView(ev.EventHandler):
         """Add the call to the log (collapsed)."""
         await self.log.add_tool(event.call_id, event.name, event.arguments)
 
+    async def handle_tool_progress(self, event: ev.ToolProgress) -> None:
+        """Show the step under its call (a sub-agent's, nested and collapsible)."""
+        self.log.add_tool_progress(event.call_id, event.text)
+
     async def handle_tool_result(self, event: ev.ToolResult) -> None:
         """Put the result on its call, or show it as an error."""
         if not self.log.set_tool_result(event):

@@ -54,6 +54,14 @@ class ApprovalRequest:
 
 
 @dataclass(frozen=True)
+class ToolProgress:
+    """A line of a running tool's work (a sub-agent's step), shown under its call."""
+
+    call_id: str
+    text: str
+
+
+@dataclass(frozen=True)
 class ToolResult:
     """What a tool returned (or why it did not run); the same text goes back to the model."""
 
@@ -119,6 +127,7 @@ Event = (
     | TextReset
     | ToolCallStarted
     | ApprovalRequest
+    | ToolProgress
     | ToolResult
     | FileEdited
     | TodoUpdated
@@ -190,6 +199,8 @@ class EventHandler:
                 await self.handle_tool_call(event)
             case ApprovalRequest():
                 await self.handle_approval_request(event)
+            case ToolProgress():
+                await self.handle_tool_progress(event)
             case ToolResult():
                 await self.handle_tool_result(event)
             case FileEdited():
@@ -216,6 +227,9 @@ class EventHandler:
 
     async def handle_approval_request(self, event: ApprovalRequest) -> None:
         """Show that a decision is asked for (the approval callback takes the answer)."""
+
+    async def handle_tool_progress(self, event: ToolProgress) -> None:
+        """Show a step of a running tool."""
 
     async def handle_tool_result(self, event: ToolResult) -> None:
         """Show a tool's result."""

@@ -29,6 +29,7 @@ from assistant.agent.events import (
     TextReset,
     TodoUpdated,
     ToolCallStarted,
+    ToolProgress,
     ToolResult,
     UsageUpdate,
 )
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
     from assistant.index import IndexStore
 
 log = logging.getLogger(__name__)
+PARALLEL_TOOL = "task"  # sub-agents only read: several run side by side
 APPROVAL_KINDS: dict[str, ApprovalKind] = {"edit": "edit", "mcp": "mcp", "plan": "plan"}
 
 Approver = Callable[[ApprovalRequest], Awaitable[bool]]
@@ -94,6 +96,7 @@ class Agent:
         self.tools = {tool.spec.name: tool for tool in config.tools}
         self.history = config.history
         self.usage = Usage()
+        self._context_tokens = 0  # the prompt size of the last request
         settings = config.settings
         self.redactor = Redactor(
             tuple(k for k in (settings.api_key, settings.completion_api_key) if k)
@@ -143,8 +146,8 @@ class Agent:
             for error in result.tool_call_errors:
                 yield ToolResult(error.id, error.name, False, error.message)
                 self._append(_tool_message(error.id, f"error: {error.message}"))
-            for call in result.tool_calls:
-                async for event in self._run_tool(call, state, changes):
+            for batch in tool_batches(result.tool_calls):
+                async for event in self._run_batch(batch, state, changes):
                     if isinstance(event, FileEdited) and event.path not in edited:
                         edited.append(event.path)
                     yield event
@@ -164,10 +167,43 @@ class Agent:
                     yield TextReset(event.reason)
                 else:
                     self.usage = self.usage + event.usage
+                    self._context_tokens = event.usage.prompt_tokens
                     yield UsageUpdate(event.usage, self.usage, event.usage.prompt_tokens)
                     yield event
         except EndpointError as error:
             yield ErrorEvent(error.one_line(), kind="endpoint", fatal=True)
+
+    async def _run_batch(
+        self, calls: Sequence[ToolCall], state: RunState, changes: ChangeLog
+    ) -> AsyncIterator[Event]:
+        """Run one call, or several sub-agents (`task`) side by side, passing events on."""
+        if len(calls) == 1:
+            async for event in self._run_tool(calls[0], state, changes):
+                yield event
+            return
+        queue: asyncio.Queue[Event | None] = asyncio.Queue()
+
+        async def pump(call: ToolCall) -> None:
+            try:
+                async for event in self._run_tool(call, state, changes):
+                    queue.put_nowait(event)
+            finally:
+                queue.put_nowait(None)
+
+        pumps = [asyncio.ensure_future(pump(call)) for call in calls]
+        try:
+            finished = 0
+            while finished < len(pumps):
+                item = await queue.get()
+                if item is None:
+                    finished += 1
+                else:
+                    yield item
+            for done in pumps:
+                done.result()  # a failure of the loop itself is not swallowed
+        finally:
+            for running in pumps:
+                running.cancel()
 
     async def _run_tool(
         self, call: ToolCall, state: RunState, changes: ChangeLog
@@ -187,6 +223,7 @@ class Agent:
                 ),
                 changes=changes,
                 state=state,
+                progress=lambda line: events.put_nowait(ToolProgress(call.id, line)),
             )
             task = asyncio.ensure_future(run_guarded(tool, call.arguments, ctx))
             try:
@@ -199,6 +236,9 @@ class Agent:
             yield FileEdited(output.edit.path, output.edit.diff, output.edit.created)
         if output.todos is not None:
             yield TodoUpdated(output.todos)
+        if output.usage is not None:  # a sub-agent's tokens count in the run's
+            self.usage = self.usage + output.usage
+            yield UsageUpdate(output.usage, self.usage, self._context_tokens)
         policy = self.config.policy
         if output.plan_approved and policy.planning:
             self.config.policy = dataclasses.replace(policy, mode=policy.after_plan)
@@ -270,3 +310,15 @@ def _tool_message(call_id: str, text: str) -> dict[str, Any]:
 
 
 __all__ = ["Agent", "AgentConfig", "Approver"]
+
+
+def tool_batches(calls: Sequence[ToolCall]) -> list[list[ToolCall]]:
+    """Group a turn's calls: consecutive sub-agent calls (`task`) run together, the rest one
+    at a time in order (an edit must not race the read it depends on)."""
+    batches: list[list[ToolCall]] = []
+    for call in calls:
+        if call.name == PARALLEL_TOOL and batches and batches[-1][0].name == PARALLEL_TOOL:
+            batches[-1].append(call)
+        else:
+            batches.append([call])
+    return batches

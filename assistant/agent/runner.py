@@ -16,6 +16,7 @@ from assistant.agent.events import DoneReason, EventHandler, RunSummary
 from assistant.agent.loop import Agent, AgentConfig, Approver
 from assistant.agent.permissions import DEFAULT_ALLOW, PermissionPolicy
 from assistant.agent.prompt import PromptContext, read_rules, system_prompt
+from assistant.agent.subagent import TaskTool
 from assistant.config import Settings
 from assistant.config.paths import cache_root
 from assistant.errors import AssistantError
@@ -134,6 +135,8 @@ def build_agent(
     context = prompt_context(described, settings, task) if with_context else PromptContext()
     context = dataclasses.replace(context, files=conversation.file_contents())
     offered = [t for t in default_tools() if tools is None or t.spec.name in tools]
+    if tools is None or "task" in tools:
+        offered.append(TaskTool(client, settings, described))
     if policy.planning:
         offered.append(ExitPlanMode())
     return Agent(

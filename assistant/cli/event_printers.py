@@ -15,6 +15,7 @@ from assistant.agent.events import (
     TextReset,
     TodoUpdated,
     ToolCallStarted,
+    ToolProgress,
     ToolResult,
     event_to_json,
 )
@@ -43,6 +44,10 @@ class TextPrinter(EventHandler):
     async def handle_tool_call(self, event: ToolCallStarted) -> None:
         """Print the call and its arguments (cut short)."""
         print(f"\n→ {event.name} {json.dumps(event.arguments)[:200]}", file=sys.stderr)
+
+    async def handle_tool_progress(self, event: ToolProgress) -> None:
+        """Print a step of a running tool (a sub-agent's), indented, on stderr."""
+        print(f"    {event.text}", file=sys.stderr)
 
     async def handle_todos(self, event: TodoUpdated) -> None:
         """Print the todo list (stderr), one task a line."""

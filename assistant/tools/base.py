@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from assistant.config import Settings
 from assistant.edits.text import ReadLedger
 from assistant.errors import AssistantError
+from assistant.llm.types import Usage
 from assistant.tools.changes import ChangeLog, NoChangeLog
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ class ToolOutput:
     refused: bool = False
     todos: tuple[TodoItem, ...] | None = None
     plan_approved: bool = False  # exit_plan_mode: the user approved the plan
+    usage: Usage | None = None  # model tokens the tool spent itself (a sub-agent's)
 
     @classmethod
     def refusal(cls, what: str) -> ToolOutput:
@@ -122,7 +124,8 @@ class ToolContext:
     `authorize(kind, summary, detail)` asks the permission policy (and, when it says so, the
     user) before an edit ("edit"), a command ("command") or an MCP server's tool ("mcp");
     `changes` records every file the turn changes, for
-    undo. `state` holds per-run objects tools share (the read ledger, the open index).
+    undo. `state` holds per-run objects tools share (the read ledger, the open index);
+    `progress` shows a line of a long tool's work as it happens (a sub-agent's steps).
     """
 
     root: Path
@@ -130,6 +133,7 @@ class ToolContext:
     authorize: Authorize
     changes: ChangeLog = field(default_factory=NoChangeLog)
     state: RunState = field(default_factory=RunState)
+    progress: Callable[[str], None] = field(default=lambda line: None)  # a line to show now
 
 
 class Tool(Protocol):

@@ -59,6 +59,14 @@ class ChatLog(VerticalScroll):
         await self.end_answer()
         await self.add(ToolEntry(call_id, name, arguments))
 
+    def add_tool_progress(self, call_id: str, text: str) -> bool:
+        """Show a step of a running tool under its call; False when the call is not shown."""
+        for entry in reversed(list(self.query(ToolEntry))):
+            if entry.call_id == call_id:
+                entry.add_progress(text)
+                return True
+        return False
+
     def set_tool_result(self, result: ToolResult) -> bool:
         """Put a result on its tool call; return False when the call is not shown."""
         for entry in reversed(list(self.query(ToolEntry))):

@@ -34,6 +34,12 @@ class ToolEntry(Collapsible):
         )
         super().__init__(body, title=f"⚙ {self.call_title}", collapsed=True, classes="tool")
 
+    def add_progress(self, text: str) -> None:
+        """Show a step of the running tool (a sub-agent's call) inside the entry, and the
+        latest one in its title."""
+        self.title = f"⚙ {self.call_title} — {text[:80]}"
+        self.query_one(Collapsible.Contents).mount(Static(text, classes="progress", markup=False))
+
     def set_result(self, result: ToolResult) -> None:
         """Show the result's first line in the title and all of it inside."""
         first = next((line for line in result.output.splitlines() if line.strip()), "")
