@@ -16,6 +16,8 @@ Message = dict[str, Any]
 MESSAGE_OVERHEAD = 4
 SHORT_TOOL_OUTPUT = 600
 KEEP_RECENT_TOOL_OUTPUTS = 4
+SUMMARY_MARK = "[Summary of the earlier conversation]"
+VERBATIM_REQUEST_CHARS = 4_000
 
 
 def message_tokens(messages: Sequence[Message]) -> int:
@@ -58,9 +60,15 @@ Summarizer = Callable[[Sequence[Message]], Awaitable[str]]
 
 
 async def fit_to_budget(
-    messages: list[Message], budget: int, summarize: Summarizer, keep_tail: int = 6
+    messages: list[Message],
+    budget: int,
+    summarize: Summarizer,
+    keep_tail: int = 6,
+    pinned: str = "",
 ) -> list[Message]:
-    """Return messages within `budget` tokens: shorten old tool outputs, then summarise."""
+    """Return messages within `budget` tokens: shorten old tool outputs, then summarise. A
+    summary never loses what must survive verbatim: the user's requests it replaces and
+    `pinned` (the state of the work: task, todo list, files changed)."""
     if message_tokens(messages) <= budget:
         return messages
     fitted = list(messages)
@@ -74,7 +82,17 @@ async def fit_to_budget(
     if end - start < 2:
         return fitted
     summary = await summarize(fitted[start:end])
-    note = {"role": "user", "content": f"[Summary of the earlier conversation]\n{summary}"}
+    asked = [
+        str(m.get("content") or "")[:VERBATIM_REQUEST_CHARS]
+        for m in fitted[start:end]
+        if m.get("role") == "user" and not str(m.get("content") or "").startswith(SUMMARY_MARK)
+    ]
+    parts = [f"{SUMMARY_MARK}\n{summary}"]
+    if asked:
+        parts.append("[The user's earlier requests, verbatim]\n" + "\n---\n".join(asked))
+    if pinned:
+        parts.append(f"[The state of the work, verbatim]\n{pinned}")
+    note = {"role": "user", "content": "\n\n".join(parts)}
     return [*fitted[:start], note, *fitted[end:]]
 
 

@@ -97,6 +97,8 @@ class Agent:
         self.history = config.history
         self.usage = Usage()
         self._context_tokens = 0  # the prompt size of the last request
+        self._task = ""  # the run's task and the files it changed: kept through compaction
+        self._edited: list[str] = []
         settings = config.settings
         self.redactor = Redactor(
             tuple(k for k in (settings.api_key, settings.completion_api_key) if k)
@@ -107,6 +109,7 @@ class Agent:
         if self.config.mcp is not None:
             await self._join_mcp(self.config.mcp)
         edited: list[str] = []
+        self._task, self._edited = task, edited
         state = RunState(index=self.config.index, todos=self.config.todos)
         factory = self.config.changes
         changes = (
@@ -157,7 +160,9 @@ class Agent:
 
     async def _ask_model(self) -> AsyncIterator[Event | ChatResult]:
         budget = self.config.settings.context_window - self.config.settings.max_output_tokens
-        messages = await fit_to_budget(self._messages(), max(budget, 1024), self._summarize)
+        messages = await fit_to_budget(
+            self._messages(), max(budget, 1024), self._summarize, pinned=self._work_state()
+        )
         tools = [tool.spec.to_openai() for tool in self.tools.values()]
         try:
             async for event in self.config.client.stream_chat(messages, tools):
@@ -284,6 +289,17 @@ class Agent:
             log.warning("summary by the model failed (%s); summarising mechanically", error)
             return mechanical_summary(messages)
         return result.text or mechanical_summary(messages)
+
+    def _work_state(self) -> str:
+        """Return what a compaction must keep verbatim: the task, the todo list, the files
+        changed (the rules are in the system prompt, which is never compacted)."""
+        lines = [f"Current task: {self._task}"] if self._task else []
+        if self.config.todos:
+            lines.append("Todo list:")
+            lines += [f"- [{t.status}] {t.content}" for t in self.config.todos]
+        if self._edited:
+            lines.append(f"Files changed in this run: {', '.join(self._edited)}")
+        return "\n".join(lines)
 
     def _messages(self) -> list[dict[str, Any]]:
         return [{"role": "system", "content": self.config.system_prompt}, *self.history]
