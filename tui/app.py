@@ -265,12 +265,12 @@ class ChatApp(App[None]):
                 self.push_screen(
                     PlanApproval(request), callback=lambda ok: _resolve(future, bool(ok))
                 )
-            elif request.kind != "edit":
+            elif request.kind not in ("edit", "memory"):
                 self.push_screen(
                     CommandApproval(request, self.engine.root),
                     callback=lambda ok: _resolve(future, bool(ok)),
                 )
-            elif self._approve_all:
+            elif self._approve_all and request.kind == "edit":  # never the user's memory
                 await self.chat_log.add_notice(f"✎ {request.summary}: approved (all this turn)")
                 return True
             else:

@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from assistant.agent.permissions import MODES
+from assistant.agent.prompt import read_user_memory
+from assistant.config.paths import memory_path
 from assistant.config.profiles import PROFILES
 from assistant.errors import ConfigError
 from assistant.mcp.listing import format_status
+from assistant.tools.memory import remember
 from tui import repo
 from tui.engine import ChatEngine
 from tui.widgets.chat_log import ChatLog
@@ -165,6 +168,20 @@ async def _mode(app: CommandHost, argument: str) -> None:
     await app.chat_log.add_notice(f"permission mode: {argument}")
 
 
+async def _memory(app: CommandHost, argument: str) -> None:
+    path = memory_path(app.engine.settings)
+    command, _, fact = argument.partition(" ")
+    if command == "add" and fact.strip():
+        await asyncio.to_thread(remember, path, " ".join(fact.split()))
+        await app.chat_log.add_notice(f"remembered in {path}: {fact.strip()}")
+        return
+    if argument.strip():
+        raise ConfigError("usage: /memory, or /memory add FACT")
+    text = await asyncio.to_thread(read_user_memory, path)
+    shown = text.strip() or "(empty: /memory add FACT, or ask the agent to remember something)"
+    await app.chat_log.add_output(f"Your memory ({path}):\n\n{shown}", markdown=True)
+
+
 async def _plan(app: CommandHost, _: str) -> None:
     _require_idle(app, "/plan")
     app.engine.set_mode("plan")
@@ -234,6 +251,9 @@ COMMANDS: dict[str, SlashCommand] = {
     "model": SlashCommand("/model [PROFILE]", "show or switch the model profile", _model),
     "mode": SlashCommand("/mode [MODE]", "permission mode: ask, auto-edit, yolo or plan", _mode),
     "plan": SlashCommand("/plan", "plan first: read only until you approve the plan", _plan),
+    "memory": SlashCommand(
+        "/memory [add FACT]", "show your memory (joined to every prompt), or add a fact", _memory
+    ),
     "clear": SlashCommand("/clear", "start a new conversation", _clear),
     "resume": SlashCommand("/resume", "continue the last saved conversation", _resume),
     "cost": SlashCommand("/cost", "tokens used in this session", _cost),

@@ -16,7 +16,7 @@ from assistant.tools.base import TodoItem
 
 DoneReason = Literal["completed", "turn_limit", "failed"]
 ErrorKind = Literal["endpoint", "turn_limit"]
-ApprovalKind = Literal["edit", "command", "mcp", "plan"]
+ApprovalKind = Literal["edit", "command", "mcp", "plan", "memory"]
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 PARALLEL_TOOL = "task"  # sub-agents only read: several run side by side
-APPROVAL_KINDS: dict[str, ApprovalKind] = {"edit": "edit", "mcp": "mcp", "plan": "plan"}
+APPROVAL_KINDS: dict[str, ApprovalKind] = {
+    "edit": "edit", "mcp": "mcp", "plan": "plan", "memory": "memory",
+}  # fmt: skip
 
 Approver = Callable[[ApprovalRequest], Awaitable[bool]]
 # Every tool output is cut to this before it joins the conversation (the latest one too).
@@ -261,6 +263,8 @@ class Agent:
         approval: ApprovalKind = APPROVAL_KINDS.get(kind, "command")
         if approval == "plan":
             decision = policy.for_plan()
+        elif approval == "memory":
+            decision = policy.for_user_memory()
         elif approval == "mcp":
             tool = self.tools.get(call.name)
             server, remote = (tool.server, tool.remote) if isinstance(tool, McpTool) else ("", "")

@@ -55,6 +55,11 @@ class PermissionPolicy:
             return Decision.ALLOW
         return Decision.DENY if self.headless or self.planning else Decision.ASK
 
+    def for_user_memory(self) -> Decision:
+        """Return the decision for writing the user's own memory (it joins every prompt in
+        every repository): a person decides, whatever the mode."""
+        return Decision.DENY if self.headless or self.planning else Decision.ASK
+
     def for_plan(self) -> Decision:
         """Return the decision for leaving plan mode with a plan: a person must approve it."""
         return Decision.DENY if self.headless or not self.planning else Decision.ASK

@@ -14,6 +14,7 @@ from assistant.workspace import is_secret_file, resolve_repo_path
 RULES_FILES = ("AGENTS.md", "QWEN.md", "CLAUDE.md")
 RULES_DIR = Path(".assistant") / "rules"
 MAX_RULES_CHARS = 20_000
+MAX_MEMORY_CHARS = 10_000
 
 ROLE = """You are a coding agent working in the user's repository ({repo}), at {root}.
 
@@ -70,6 +71,16 @@ def read_rules(root: Path) -> list[tuple[str, str]]:
     return found
 
 
+def read_user_memory(path: Path) -> str:
+    """Return the user's memory file (capped, redacted), "" when there is none."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_MEMORY_CHARS * 4)
+    except OSError:
+        return ""
+    return redact(data.decode("utf-8", "replace")[:MAX_MEMORY_CHARS])
+
+
 def read_repo_text(root: Path, name: str, limit: int) -> str | None:
     """Return up to `limit` characters of a repository file, redacted; None when it is not a
     readable file inside the repository, or is a secrets file or git internals."""
@@ -100,12 +111,15 @@ def system_prompt(
     role: str = ROLE,
     work_root: Path | None = None,
     planning: bool = False,
+    memory: str = "",
 ) -> str:
     """Return the whole system prompt for the repository at `root` (`role` has `{repo}`, its
     name, and `{root}`, the folder the tools work in: `work_root`, a scratch copy, if given)."""
     parts = [role.format(repo=root.name, root=work_root or root)]
     if planning:
         parts.append(f"# Plan mode\n{PLAN_REMINDER}")
+    if memory.strip():
+        parts.append(f"# Memory (facts the user asked you to keep)\n{memory.strip()}")
     if rules:
         text = "\n\n".join(f"## {name}\n{body.strip()}" for name, body in rules)
         parts.append(f"# Project rules\n{text[:MAX_RULES_CHARS]}")

@@ -15,10 +15,10 @@ from assistant.agent.conversation import Conversation
 from assistant.agent.events import DoneReason, EventHandler, RunSummary
 from assistant.agent.loop import Agent, AgentConfig, Approver
 from assistant.agent.permissions import DEFAULT_ALLOW, PermissionPolicy
-from assistant.agent.prompt import PromptContext, read_rules, system_prompt
+from assistant.agent.prompt import PromptContext, read_rules, read_user_memory, system_prompt
 from assistant.agent.subagent import TaskTool
 from assistant.config import Settings
-from assistant.config.paths import cache_root
+from assistant.config.paths import cache_root, memory_path
 from assistant.errors import AssistantError
 from assistant.llm import ModelClient
 from assistant.llm.connect import connect_model
@@ -152,6 +152,7 @@ def build_agent(
                 read_rules(described),
                 work_root=root,
                 planning=policy.planning,
+                memory=read_user_memory(memory_path(settings)),
             ),
             approve=approve,
             changes=turn_changes(root, settings) if checkpoint else None,

@@ -32,6 +32,16 @@ class CacheDir:
     notice: str = ""
 
 
+def memory_path(settings: Settings) -> Path:
+    """Return the user's memory file (the `memory_file` setting, or memory.md in the
+    assistant's config folder)."""
+    if settings.memory_file is not None:
+        return Path(settings.memory_file)
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("assistant")) / "memory.md"
+
+
 def cache_root(settings: Settings) -> Path:
     """Return the assistant's cache directory: the settings', the platform's, or the fallback."""
     return cache_dir(settings).path

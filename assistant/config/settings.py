@@ -59,6 +59,9 @@ class Settings:
     temperature: float = 0.7
     top_p: float = 0.8
     cache_dir: Path | None = None
+    # The user's own memory (save_memory's global scope), joined to every system prompt;
+    # None: memory.md in the assistant's config folder.
+    memory_file: Path | None = None
     max_file_bytes: int = 1_048_576
     permission_mode: str = "ask"
     command_allow: tuple[str, ...] = ()
@@ -115,6 +118,7 @@ ENV_VARS: dict[str, str] = {
     "ASSISTANT_COMPLETION_API_KEY": "completion_api_key",
     "ASSISTANT_LOCAL_GGUF": "local_gguf",
     "ASSISTANT_CACHE_DIR": "cache_dir",
+    "ASSISTANT_MEMORY_FILE": "memory_file",
     "ASSISTANT_PERMISSION_MODE": "permission_mode",
     "ASSISTANT_SANDBOX": "sandbox",
 }

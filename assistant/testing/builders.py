@@ -53,6 +53,7 @@ def settings_for(base_url: str, **changes: Any) -> Settings:
         model=DEFAULT_MODEL,
         request_timeout=10.0,
         connect_timeout=2.0,
+        memory_file=Path(os.devnull),  # never the machine's own memory
     )
     return dataclasses.replace(base, **changes)
 
@@ -65,6 +66,8 @@ def cli_env(
     the cache in `cache` (when given), and `extra` variables on top."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(_MACHINE_VARS)}
     env["ASSISTANT_CONFIG"] = str(config)
+    # The user's memory file: never the machine's own (it joins every prompt).
+    env["ASSISTANT_MEMORY_FILE"] = str(cache / "memory.md") if cache is not None else os.devnull
     if cache is not None:
         env["ASSISTANT_CACHE_DIR"] = str(cache)
     env.update(extra)

@@ -2,7 +2,7 @@
 
 The built-in tools carry Qwen Code's names and argument schemas (the dialect Qwen3-Coder was
 trained on): read_file, write_file, edit, run_shell_command, list_directory, glob and
-grep_search, todo_write; ours add the index-backed search_code and find_symbol, and
+grep_search, todo_write, save_memory; ours add the index-backed search_code and find_symbol, and
 git_status/git_diff.
 Older names are still understood (assistant/tools/legacy.py).
 """
@@ -25,6 +25,7 @@ def default_tools() -> list[Tool]:
     from assistant.tools.files import ReadFile, WriteFile
     from assistant.tools.find import Glob, GrepSearch, ListDirectory
     from assistant.tools.git_tools import GitDiff, GitStatus
+    from assistant.tools.memory import SaveMemory
     from assistant.tools.run_command import RunShellCommand
     from assistant.tools.todo import TodoWrite
 
@@ -41,6 +42,7 @@ def default_tools() -> list[Tool]:
         GitStatus(),
         GitDiff(),
         TodoWrite(),
+        SaveMemory(),
     ]
 
 

@@ -39,12 +39,15 @@ class DiffApproval(Vertical, can_focus=True):
 
     def compose(self) -> ComposeResult:
         """Lay out title, diff and buttons."""
-        yield Label(f"✎ {self.request.summary}: apply this edit?", classes="title")
+        memory = self.request.kind == "memory"  # the user's own memory: one answer at a time
+        question = "save it?" if memory else "apply this edit?"
+        yield Label(f"✎ {self.request.summary}: {question}", classes="title")
         yield DiffView(self.request.detail, classes="diff")
         with Horizontal(classes="buttons"):
             yield Button("Approve (y)", id="approve", variant="success", compact=True)
             yield Button("Reject (n)", id="reject", variant="error", compact=True)
-            yield Button("Approve all this turn (a)", id="approve-all", compact=True)
+            if not memory:
+                yield Button("Approve all this turn (a)", id="approve-all", compact=True)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         """Turn a button press into a decision."""
@@ -56,6 +59,7 @@ class DiffApproval(Vertical, can_focus=True):
         """Answer once, then show the answer instead of the buttons."""
         if self.decided:
             return
+        all_for_turn = all_for_turn and self.request.kind != "memory"
         self.decided = True
         self.can_focus = False
         self.query_one(".buttons").remove()
