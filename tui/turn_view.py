@@ -59,6 +59,14 @@ class TurnView(ev.EventHandler):
         self.show_usage()
         await self.log.add_notice(f"plan approved: permission mode {event.mode}")
 
+    async def handle_check(self, event: ev.CheckResult) -> None:
+        """Show a lint or test run after the edits: one line, the output when it failed."""
+        mark = "✓" if event.ok else "✗"
+        after = f" (after fix {event.round})" if event.round else ""
+        await self.log.add_notice(f"{mark} {event.kind}{after}: {event.command}")
+        if not event.ok:
+            await self.log.add_output(f"```\n{event.output[-4000:]}\n```", markdown=True)
+
     async def handle_usage(self, event: ev.UsageUpdate) -> None:
         """Refresh the status bar."""
         self.show_usage()

@@ -14,8 +14,9 @@ from typing import Any, Literal
 from assistant.llm.types import Usage
 from assistant.tools.base import TodoItem
 
-DoneReason = Literal["completed", "turn_limit", "failed"]
-ErrorKind = Literal["endpoint", "turn_limit"]
+DoneReason = Literal["completed", "turn_limit", "failed", "checks_failed"]
+ErrorKind = Literal["endpoint", "turn_limit", "checks"]
+CheckKind = Literal["lint", "test"]
 ApprovalKind = Literal["edit", "command", "mcp", "plan", "memory"]
 
 
@@ -96,6 +97,17 @@ class ModeChanged:
 
 
 @dataclass(frozen=True)
+class CheckResult:
+    """A lint or test command the user configured, run after the agent's edits."""
+
+    kind: CheckKind
+    command: str
+    ok: bool
+    output: str
+    round: int  # 0: after the task; n: after the model's n-th fix
+
+
+@dataclass(frozen=True)
 class UsageUpdate:
     """Token usage of the last request, and of the whole run so far."""
 
@@ -132,6 +144,7 @@ Event = (
     | FileEdited
     | TodoUpdated
     | ModeChanged
+    | CheckResult
     | UsageUpdate
     | ErrorEvent
     | Done
@@ -209,6 +222,8 @@ class EventHandler:
                 await self.handle_todos(event)
             case ModeChanged():
                 await self.handle_mode(event)
+            case CheckResult():
+                await self.handle_check(event)
             case UsageUpdate():
                 await self.handle_usage(event)
             case ErrorEvent():
@@ -242,6 +257,9 @@ class EventHandler:
 
     async def handle_mode(self, event: ModeChanged) -> None:
         """Show the new permission mode."""
+
+    async def handle_check(self, event: CheckResult) -> None:
+        """Show a lint or test run."""
 
     async def handle_usage(self, event: UsageUpdate) -> None:
         """Show token usage."""

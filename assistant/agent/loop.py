@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.agent.budget import fit_to_budget, mechanical_summary
+from assistant.agent.checks import configured_checks, failure_message, run_check
 from assistant.agent.events import (
     ApprovalKind,
     ApprovalRequest,
@@ -119,7 +120,7 @@ class Agent:
         )
         self._append({"role": "user", "content": task})
         try:
-            async for event in self._turns(edited, state, changes):
+            async for event in self._checked_turns(edited, state, changes):
                 yield event
         finally:
             changes.close()  # one small manifest write: fine on the loop, and safe at aclose
@@ -130,6 +131,43 @@ class Agent:
         await registry.start()
         for tool in registry.tools():
             self.tools.setdefault(tool.spec.name, tool)
+
+    async def _checked_turns(
+        self, edited: list[str], state: RunState, changes: ChangeLog
+    ) -> AsyncIterator[Event]:
+        """Run the turns; when they edited files, run the user's lint and test commands and
+        give the model `fix_rounds` tries at what fails (assistant/agent/checks.py)."""
+        checks = configured_checks(self.config.settings)
+        rounds = max(0, self.config.settings.fix_rounds)
+        for round_ in range(rounds + 1):
+            done: Done | None = None
+            async for event in self._turns(edited, state, changes):
+                if isinstance(event, Done):
+                    done = event
+                else:
+                    yield event
+            if done is None or done.reason != "completed" or not checks or not edited:
+                if done is not None:
+                    yield done
+                return
+            failed = None
+            for kind, command in checks:
+                result = await run_check(
+                    self.config.root, self.config.settings, kind, command, round_
+                )
+                yield result
+                if not result.ok:
+                    failed = result
+                    break
+            if failed is None:
+                yield done
+                return
+            if round_ == rounds:
+                message = f"the {failed.kind} command still fails after {rounds} fix rounds"
+                yield ErrorEvent(message, kind="checks")
+                yield Done("checks_failed", done.text, done.edited)
+                return
+            self._append({"role": "user", "content": failure_message(failed, rounds - round_ - 1)})
 
     async def _turns(
         self, edited: list[str], state: RunState, changes: ChangeLog

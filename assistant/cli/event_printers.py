@@ -6,6 +6,7 @@ import json
 import sys
 
 from assistant.agent.events import (
+    CheckResult,
     Done,
     ErrorEvent,
     Event,
@@ -48,6 +49,13 @@ class TextPrinter(EventHandler):
     async def handle_tool_progress(self, event: ToolProgress) -> None:
         """Print a step of a running tool (a sub-agent's), indented, on stderr."""
         print(f"    {event.text}", file=sys.stderr)
+
+    async def handle_check(self, event: CheckResult) -> None:
+        """Print a lint or test run on stderr (its output when it failed)."""
+        status = "passed" if event.ok else "FAILED"
+        print(f"\n{event.kind} {status}: {event.command}", file=sys.stderr)
+        if not event.ok:
+            print(event.output, file=sys.stderr)
 
     async def handle_todos(self, event: TodoUpdated) -> None:
         """Print the todo list (stderr), one task a line."""

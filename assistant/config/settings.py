@@ -70,6 +70,10 @@ class Settings:
     # rest read-only, secrets folders hidden), "read-only" or "off".
     sandbox: str = "workspace-write"
     sandbox_network: bool = False  # let sandboxed commands use the network
+    # Run after a turn that edited files; a failure goes back to the model, fix_rounds times.
+    lint_command: str = ""
+    test_command: str = ""
+    fix_rounds: int = 2
     # Bounds on one model reply, whatever the server does.
     max_reply_seconds: float = 600.0
     max_reply_chars: int = 400_000
