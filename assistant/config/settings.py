@@ -80,7 +80,9 @@ class Settings:
     extra: dict[str, str] = field(default_factory=dict)
     # The MCP servers whose tools the agent may use: the user's own, then a trusted project's.
     mcp_servers: tuple[McpServerConfig, ...] = ()
-    # Not a setting: one line for each thing the user should know about how these were loaded.
+    # Not settings: whether the user trusted this repository's own config (assistant trust),
+    # and one line for each thing the user should know about how these were loaded.
+    project_trusted: bool = False
     notices: tuple[str, ...] = ()
 
     @property
@@ -105,7 +107,9 @@ class SettingSource:
 
 # `mcp_servers` is a table of tables, read on its own (assistant/config/mcp_servers.py).
 FIELDS = {
-    f.name: f for f in dataclasses.fields(Settings) if f.name not in ("notices", "mcp_servers")
+    f.name: f
+    for f in dataclasses.fields(Settings)
+    if f.name not in ("notices", "mcp_servers", "project_trusted")
 }
 SANDBOX_MODES = ("workspace-write", "read-only", "off")
 SECRET_KEYS = ("api_key", "completion_api_key")
@@ -147,10 +151,15 @@ def load_settings(
     """Return the effective settings for a repository (see the module docstring)."""
     notices: list[str] = []
     explained = explain_settings(repo_root, overrides, env, user_config, notices)
-    servers = _mcp_servers(repo_root, user_config or user_config_path(env), notices)
+    user_path = user_config or user_config_path(env)
+    servers = _mcp_servers(repo_root, user_path, notices)
+    trusted = (
+        repo_root is not None and project_trust(_user_data(user_path), Path(repo_root)).trusted
+    )
     return Settings(
         **{item.key: item.value for item in explained},
         mcp_servers=servers,
+        project_trusted=trusted,
         notices=tuple(notices),
     )
 
@@ -184,11 +193,15 @@ def explain_settings(
     return _resolve(layers, profiles, env)
 
 
+def _user_data(user_path: Path) -> dict[str, Any]:
+    return _read_toml(user_path) if user_path.is_file() else {}
+
+
 def _mcp_servers(
     repo_root: Path | None, user_path: Path, notices: list[str]
 ) -> tuple[McpServerConfig, ...]:
     """Return the user's MCP servers and, in a folder the user trusted, the project's."""
-    user_data = _read_toml(user_path) if user_path.is_file() else {}
+    user_data = _user_data(user_path)
     user = user_mcp_servers(user_data, user_path)
     project: list[McpServerConfig] = []
     if repo_root is not None:
