@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import explain_settings, load_settings, mask_secret
+from assistant.config import explain_settings, load_settings
 from assistant.config.profiles import DASHSCOPE_URLS
 from assistant.errors import ConfigError
+from assistant.security.secrets import mask_secret
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from assistant.llm.types import Usage
 from assistant.tools.base import TodoItem
 
 DoneReason = Literal["completed", "turn_limit", "failed", "checks_failed"]
-ErrorKind = Literal["endpoint", "turn_limit", "checks"]
+ErrorKind = Literal["endpoint", "turn_limit", "checks", "hook"]
 CheckKind = Literal["lint", "test"]
 ApprovalKind = Literal["edit", "command", "mcp", "plan", "memory"]
 

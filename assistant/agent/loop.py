@@ -34,6 +34,7 @@ from assistant.agent.events import (
     ToolResult,
     UsageUpdate,
 )
+from assistant.agent.hooks import HookOutcome, Hooks
 from assistant.agent.permissions import PLAN_REMINDER, Decision, PermissionPolicy
 from assistant.config import Settings
 from assistant.errors import EndpointError
@@ -103,9 +104,9 @@ class Agent:
         self._task = ""  # the run's task and the files it changed: kept through compaction
         self._edited: list[str] = []
         settings = config.settings
-        self.redactor = Redactor(
-            tuple(k for k in (settings.api_key, settings.completion_api_key) if k)
-        )
+        keys = tuple(k for k in (settings.api_key, settings.completion_api_key) if k)
+        self.redactor = Redactor(keys)
+        self.hooks = Hooks(config.root, settings.hooks, keys)
 
     async def run(self, task: str) -> AsyncIterator[Event]:
         """Work on `task` until the model stops, the turn limit, or cancellation."""
@@ -121,6 +122,9 @@ class Agent:
         self._append({"role": "user", "content": task})
         try:
             async for event in self._checked_turns(edited, state, changes):
+                if isinstance(event, Done):
+                    for notice in (await self.hooks.turn_end(event.reason, event.edited)).notices:
+                        yield ErrorEvent(notice, kind="hook")
                 yield event
         finally:
             changes.close()  # one small manifest write: fine on the loop, and safe at aclose
@@ -255,9 +259,15 @@ class Agent:
     ) -> AsyncIterator[Event]:
         yield ToolCallStarted(call.id, call.name, call.arguments)
         tool = self.tools.get(call.name) or legacy_tool(call.name, self.tools)
+        hooked = await self.hooks.before_tool(call.name, call.arguments) if tool else HookOutcome()
+        for notice in hooked.notices:
+            yield ErrorEvent(notice, kind="hook")
         if tool is None:
             known = ", ".join(sorted(self.tools))
             output = ToolOutput(f"unknown tool {call.name!r}; the tools are: {known}", ok=False)
+        elif hooked.blocked is not None:
+            said = f"blocked by the user's hook: {hooked.blocked}"
+            output = ToolOutput(said, ok=False, refused=True)
         else:
             events: asyncio.Queue[Event] = asyncio.Queue()
             ctx = ToolContext(
@@ -279,6 +289,9 @@ class Agent:
             output = task.result()
         if output.edit is not None:
             yield FileEdited(output.edit.path, output.edit.diff, output.edit.created)
+            edit = output.edit
+            for notice in (await self.hooks.after_edit(edit.path, edit.diff, edit.created)).notices:
+                yield ErrorEvent(notice, kind="hook")
         if output.todos is not None:
             yield TodoUpdated(output.todos)
         if output.usage is not None:  # a sub-agent's tokens count in the run's

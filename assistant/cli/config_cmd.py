@@ -25,8 +25,9 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from assistant.config import SECRET_KEYS, explain_settings, mask_secret
+    from assistant.config import SECRET_KEYS, explain_settings
     from assistant.config.profiles import PROFILES
+    from assistant.security.secrets import mask_secret
 
     console = Console()
     if args.profiles:

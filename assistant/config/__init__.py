@@ -6,7 +6,6 @@ from assistant.config.settings import (
     Settings,
     explain_settings,
     load_settings,
-    mask_secret,
     user_config_path,
 )
 
@@ -15,6 +14,5 @@ __all__ = [
     "Settings",
     "explain_settings",
     "load_settings",
-    "mask_secret",
     "user_config_path",
 ]

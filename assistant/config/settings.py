@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.config.hooks import HOOKS_TABLE, HookConfig, user_hooks
 from assistant.config.mcp_servers import (
     MCP_TABLE,
     McpServerConfig,
@@ -62,6 +63,7 @@ class Settings:
     # The user's own memory (save_memory's global scope), joined to every system prompt;
     # None: memory.md in the assistant's config folder.
     memory_file: Path | None = None
+    commands_dir: Path | None = None  # the user's custom /commands; None: the config folder's
     max_file_bytes: int = 1_048_576
     permission_mode: str = "ask"
     command_allow: tuple[str, ...] = ()
@@ -80,6 +82,7 @@ class Settings:
     extra: dict[str, str] = field(default_factory=dict)
     # The MCP servers whose tools the agent may use: the user's own, then a trusted project's.
     mcp_servers: tuple[McpServerConfig, ...] = ()
+    hooks: tuple[HookConfig, ...] = ()  # the user's own [[hooks]] (assistant/config/hooks.py)
     # Not settings: whether the user trusted this repository's own config (assistant trust),
     # and one line for each thing the user should know about how these were loaded.
     project_trusted: bool = False
@@ -109,7 +112,7 @@ class SettingSource:
 FIELDS = {
     f.name: f
     for f in dataclasses.fields(Settings)
-    if f.name not in ("notices", "mcp_servers", "project_trusted")
+    if f.name not in ("notices", "mcp_servers", "project_trusted", "hooks")
 }
 SANDBOX_MODES = ("workspace-write", "read-only", "off")
 SECRET_KEYS = ("api_key", "completion_api_key")
@@ -127,6 +130,7 @@ ENV_VARS: dict[str, str] = {
     "ASSISTANT_LOCAL_GGUF": "local_gguf",
     "ASSISTANT_CACHE_DIR": "cache_dir",
     "ASSISTANT_MEMORY_FILE": "memory_file",
+    "ASSISTANT_COMMANDS_DIR": "commands_dir",
     "ASSISTANT_PERMISSION_MODE": "permission_mode",
     "ASSISTANT_SANDBOX": "sandbox",
 }
@@ -152,13 +156,12 @@ def load_settings(
     notices: list[str] = []
     explained = explain_settings(repo_root, overrides, env, user_config, notices)
     user_path = user_config or user_config_path(env)
-    servers = _mcp_servers(repo_root, user_path, notices)
-    trusted = (
-        repo_root is not None and project_trust(_user_data(user_path), Path(repo_root)).trusted
-    )
+    user_data = _user_data(user_path)
+    trusted = repo_root is not None and project_trust(user_data, Path(repo_root)).trusted
     return Settings(
         **{item.key: item.value for item in explained},
-        mcp_servers=servers,
+        mcp_servers=_mcp_servers(repo_root, user_path, notices),
+        hooks=user_hooks(user_data, user_path),
         project_trusted=trusted,
         notices=tuple(notices),
     )
@@ -331,7 +334,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _settings_table(data: Mapping[str, Any], path: Path) -> dict[str, Any]:
-    values = {k: v for k, v in data.items() if k not in ("profiles", TRUST_TABLE, MCP_TABLE)}
+    values = {
+        k: v for k, v in data.items() if k not in ("profiles", TRUST_TABLE, MCP_TABLE, HOOKS_TABLE)
+    }
     unknown = sorted(set(values) - set(FIELDS))
     if unknown:
         raise ConfigError(
@@ -391,12 +396,3 @@ def _boolean(value: Any) -> bool:
     if text in ("0", "false", "no", "off", ""):
         return False
     raise ValueError(value)
-
-
-def mask_secret(value: str) -> str:
-    """Return an API key with all but its first three and last four characters hidden."""
-    if not value:
-        return ""
-    if len(value) <= 8:
-        return "…" * 3
-    return f"{value[:3]}…{value[-4:]}"

@@ -181,3 +181,12 @@ def _replaced(text: str, spans: list[Span]) -> str:
         done = end
     parts.append(text[done:])
     return "".join(parts)
+
+
+def mask_secret(value: str) -> str:
+    """Return an API key with all but its first three and last four characters hidden."""
+    if not value:
+        return ""
+    if len(value) <= 8:
+        return "…" * 3
+    return f"{value[:3]}…{value[-4:]}"
