@@ -15,9 +15,11 @@ from textual.binding import Binding, BindingType
 from textual.worker import Worker, WorkerFailed, WorkerState
 
 from assistant.agent import events as ev
+from assistant.config.custom_commands import CommandSet, discover_commands
+from assistant.config.paths import commands_path
 from assistant.errors import AssistantError
 from tui import repo
-from tui.commands import run_slash_command
+from tui.commands import COMMANDS, complete_command, run_slash_command
 from tui.engine import ChatEngine
 from tui.turn_view import TurnView
 from tui.widgets.chat_log import ChatLog
@@ -56,6 +58,8 @@ class ChatApp(App[None]):
         self.index_on_start = index
         self.engine = engine
         self.catalog = repo.RepoCatalog()
+        self.custom_commands = CommandSet()  # as last read: what / completion offers
+        self._said: set[str] = set()  # the custom commands' notices already shown
         self.turn: Worker[None] | None = None
         self._connecting: Worker[None] | None = None
         self._indexing: Worker[None] | None = None
@@ -108,6 +112,7 @@ class ChatApp(App[None]):
             await self.chat_log.add_notice(f"resumed the last session ({count} messages)")
         self._connecting = self.connect()
         self._indexing = self.load_catalog()
+        self.refresh_commands()
 
     async def on_unmount(self) -> None:
         """Close the model connection."""
@@ -164,7 +169,28 @@ class ChatApp(App[None]):
     def _progress(self, done: int, total: int) -> None:  # called from the indexing thread
         self.call_from_thread(self.status.show_progress, done, total)
 
-    def _complete(self, prefix: str) -> list[tuple[str, str]]:
+    @work(exclusive=True, group="commands", exit_on_error=False)
+    async def refresh_commands(self) -> None:
+        """Read the custom commands again, for the / completion."""
+        await self.load_custom_commands()
+
+    async def load_custom_commands(self) -> CommandSet:
+        """Read the custom commands as they are on disk now; show each new notice once."""
+        settings = self.engine.settings
+        root, trusted, folder = self.engine.root, settings.project_trusted, commands_path(settings)
+        found = await asyncio.to_thread(discover_commands, root, trusted, folder, COMMANDS)
+        self.custom_commands = found
+        for notice in found.notices:
+            if notice not in self._said:
+                self._said.add(notice)
+                await self.chat_log.add_notice(notice)
+        return found
+
+    def _complete(self, trigger: str, prefix: str) -> list[tuple[str, str]]:
+        if trigger == "/":
+            if not prefix:  # a command is being started: catch the templates' latest
+                self.refresh_commands()
+            return complete_command(prefix, self.custom_commands)
         return [(c.value, c.detail) for c in repo.complete(self.catalog, prefix)]
 
     # -- input -------------------------------------------------------------------------------
@@ -176,10 +202,15 @@ class ChatApp(App[None]):
             await self.chat_log.add_user(text)
             self.run_slash(text)
             return
+        await self.send_prompt(text, show=True)
+
+    async def send_prompt(self, text: str, *, show: bool = False) -> None:
+        """Send `text` to the agent as the user's message (shown in the log when `show`)."""
         if self.turn_running:
             await self.chat_log.add_notice("the agent is still working: Esc cancels the turn")
             return
-        await self.chat_log.add_user(text)
+        if show:
+            await self.chat_log.add_user(text)
         await self._add_mentions(text)
         self.turn = self.run_turn(text)
         self.update_status()

@@ -1,11 +1,14 @@
 """Slash commands: each parses its argument, calls the engine or the repository, shows a result.
 
-Commands see the app only through `CommandHost`, the little they need of it.
+Commands see the app only through `CommandHost`, the little they need of it. Besides the
+built-ins, the user's (and a trusted project's) Markdown templates are commands too
+(assistant/config/custom_commands.py): one sends its template, filled in, as the user's message.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import shlex
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -13,7 +16,14 @@ from typing import Protocol
 
 from assistant.agent.permissions import MODES
 from assistant.agent.prompt import read_user_memory
-from assistant.config.paths import memory_path
+from assistant.config.custom_commands import (
+    CommandSet,
+    CustomCommand,
+    load_command,
+    render,
+    untrusted_notice,
+)
+from assistant.config.paths import commands_path, memory_path
 from assistant.config.profiles import PROFILES
 from assistant.errors import ConfigError
 from assistant.mcp.listing import format_status
@@ -26,6 +36,8 @@ from tui.widgets.question import Question
 from tui.widgets.undo_conflict import UndoCommandsDialog, UndoConflictDialog
 
 MAP_TOKENS = 1_024
+MAX_COMPLETIONS = 12
+_COMMAND_LINE = re.compile(r"/(\S*)\s*(.*)", re.S)
 
 
 class CommandHost(Protocol):
@@ -55,6 +67,14 @@ class CommandHost(Protocol):
         """Show the conversation's todo list (hidden when empty)."""
         ...
 
+    async def load_custom_commands(self) -> CommandSet:
+        """Read the custom commands as they are on disk now (new notices shown once)."""
+        ...
+
+    async def send_prompt(self, text: str) -> None:
+        """Send `text` to the agent as the user's message."""
+        ...
+
 
 Handler = Callable[[CommandHost, str], Awaitable[None]]
 
@@ -69,16 +89,53 @@ class SlashCommand:
 
 
 async def run_slash_command(app: CommandHost, line: str) -> None:
-    """Run `/name argument`; an unknown name is reported with the list of commands."""
-    name, _, argument = line[1:].partition(" ")
+    """Run `/name argument`: a built-in, else a custom command; an unknown name is reported."""
+    match = _COMMAND_LINE.match(line)
+    name, argument = (match.group(1), match.group(2)) if match else (line[1:], "")
     command = COMMANDS.get(name.lower())
-    if command is None:
+    if command is not None:
+        await command.handler(app, argument.strip())
+        return
+    custom = (await app.load_custom_commands()).get(name.lower())
+    if custom is None:
         raise ConfigError(f"unknown command /{name}", hint="/help lists the commands")
-    await command.handler(app, argument.strip())
+    await _run_custom(app, custom, argument)
+
+
+def complete_command(prefix: str, custom: CommandSet) -> list[tuple[str, str]]:
+    """Return the commands (built-ins, then custom) whose names match `prefix`, as (name,
+    what it does) pairs: the exact name first, then those starting with it, then the rest."""
+    entries = [(name, command.help) for name, command in COMMANDS.items()]
+    entries += [(c.name, _custom_detail(c)) for c in custom.commands]
+    needle = prefix.lower()
+    exact = [e for e in entries if e[0] == needle]
+    starts = [e for e in entries if e[0].startswith(needle) and e not in exact]
+    contains = [e for e in entries if needle in e[0] and e not in exact and e not in starts]
+    return (exact + starts + contains)[:MAX_COMPLETIONS]
+
+
+async def _run_custom(app: CommandHost, command: CustomCommand, argument: str) -> None:
+    """Send the command's template, read now and filled in with `argument`, to the agent."""
+    folder = commands_path(app.engine.settings)
+    body = await asyncio.to_thread(load_command, command, app.engine.root, folder)
+    message = render(body, argument)
+    if not message:
+        raise ConfigError(f"/{command.name} sends nothing: {command.path} is empty")
+    await app.send_prompt(message)
+
+
+def _custom_detail(command: CustomCommand) -> str:
+    return f"{command.description} ({command.scope})".lstrip()
 
 
 async def _help(app: CommandHost, _: str) -> None:
     rows = [f"  {c.usage:<18} {c.help}" for c in COMMANDS.values()]
+    found = await app.load_custom_commands()
+    if found.commands:
+        rows += ["", "custom commands:"]
+        rows += [f"  {'/' + c.name:<18} {_custom_detail(c)}" for c in found.commands]
+    if found.untrusted_project:
+        rows += ["", untrusted_notice(app.engine.root)]
     keys = (
         "Enter sends · Ctrl+J new line · ↑/↓ history · @ completes files and symbols\n"
         "Esc or Ctrl+C cancels a turn · Ctrl+C twice quits · Ctrl+T light/dark theme"

@@ -65,10 +65,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _project_files(root: Path) -> list[Path]:
-    """Return the files trust covers: the project config, then the MCP server lists."""
-    from assistant.config.trust import PROJECT_MCP_FILES, project_config_path
+    """Return the files trust covers: the project config, the MCP server lists, the custom
+    commands."""
+    from assistant.config.trust import PROJECT_COMMANDS, PROJECT_MCP_FILES, project_config_path
 
-    return [project_config_path(root), *(root / name for name in PROJECT_MCP_FILES)]
+    commands = sorted((root / PROJECT_COMMANDS).rglob("*.md"))
+    return [project_config_path(root), *(root / name for name in PROJECT_MCP_FILES), *commands]
 
 
 def _say(args: argparse.Namespace, data: dict[str, object], text: str) -> None:

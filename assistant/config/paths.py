@@ -42,6 +42,16 @@ def memory_path(settings: Settings) -> Path:
     return Path(platformdirs.user_config_dir("assistant")) / "memory.md"
 
 
+def commands_path(settings: Settings) -> Path:
+    """Return the user's custom commands folder (the `commands_dir` setting, or commands/ in
+    the assistant's config folder)."""
+    if settings.commands_dir is not None:
+        return Path(settings.commands_dir)
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("assistant")) / "commands"
+
+
 def cache_root(settings: Settings) -> Path:
     """Return the assistant's cache directory: the settings', the platform's, or the fallback."""
     return cache_dir(settings).path

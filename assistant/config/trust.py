@@ -4,9 +4,10 @@ A repository is data, and data never widens permissions, picks an endpoint or a 
 a cache path, hooks or tool servers. So a project config may set only the keys in
 `SAFE_PROJECT_KEYS`; any other key is ignored with a one-line notice, unless the user trusted
 the folder with `assistant trust [PATH]`. Trust is recorded in the user's own config file with
-the SHA-256 of the project config as it was then, and of the project's MCP server lists
-(`.mcp.json`, `.assistant/mcp.toml`), which only a trusted folder may start: any change to one
-of these files (by a `git pull`, or by a model) drops the trust until the user confirms again.
+the SHA-256 of the project config as it was then, of the project's MCP server lists
+(`.mcp.json`, `.assistant/mcp.toml`), which only a trusted folder may start, and of its custom
+commands (`.assistant/commands/*.md`): any change to one of these files (by a `git pull`, or
+by a model) drops the trust until the user confirms again.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from assistant.errors import ConfigError
 PROJECT_CONFIG = Path(".assistant") / "config.toml"
 # A project's own MCP server lists: the files Claude Code and Qwen Code read, and ours.
 PROJECT_MCP_FILES = (Path(".mcp.json"), Path(".assistant") / "mcp.toml")
+PROJECT_COMMANDS = Path(".assistant") / "commands"  # a trusted project's custom /commands
 TRUST_TABLE = "trusted_projects"
 # What a project may set whoever wrote it: sampling and how big a file the index reads.
 SAFE_PROJECT_KEYS = frozenset({"temperature", "top_p", "max_file_bytes"})
@@ -59,6 +61,9 @@ def trust_digest(root: Path) -> str:
     base = config_digest(project_config_path(root))
     lists = [(name, Path(root) / name) for name in PROJECT_MCP_FILES]
     present = [(name, path) for name, path in lists if path.exists() or path.is_symlink()]
+    commands = Path(root) / PROJECT_COMMANDS
+    if commands.is_dir() and not commands.is_symlink():
+        present += [(path.relative_to(root), path) for path in sorted(commands.rglob("*.md"))]
     if not present:
         return base
     combined = hashlib.sha256(f"{PROJECT_CONFIG.as_posix()} {base}\n".encode())

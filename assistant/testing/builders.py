@@ -54,6 +54,7 @@ def settings_for(base_url: str, **changes: Any) -> Settings:
         request_timeout=10.0,
         connect_timeout=2.0,
         memory_file=Path(os.devnull),  # never the machine's own memory
+        commands_dir=Path(os.devnull) / "commands",  # nor its own custom commands
     )
     return dataclasses.replace(base, **changes)
 
@@ -68,6 +69,7 @@ def cli_env(
     env["ASSISTANT_CONFIG"] = str(config)
     # The user's memory file: never the machine's own (it joins every prompt).
     env["ASSISTANT_MEMORY_FILE"] = str(cache / "memory.md") if cache is not None else os.devnull
+    env["ASSISTANT_COMMANDS_DIR"] = str(Path(env["ASSISTANT_MEMORY_FILE"]).parent / "commands")
     if cache is not None:
         env["ASSISTANT_CACHE_DIR"] = str(cache)
     env.update(extra)

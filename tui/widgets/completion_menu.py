@@ -1,4 +1,4 @@
-"""The @ completion menu: files and symbols that match what follows the @."""
+"""The completion menu: files and symbols for an @ mention, commands for a leading /."""
 
 from __future__ import annotations
 
@@ -14,22 +14,23 @@ class CompletionMenu(OptionList):
     """A small list under the prompt; the prompt keeps focus and forwards keys to it."""
 
     class Chosen(Message):
-        """The user picked a completion."""
+        """The user picked a completion (with Enter: `submit`, with Tab or a click: not)."""
 
-        def __init__(self, value: str) -> None:
+        def __init__(self, value: str, submit: bool = False) -> None:
             super().__init__()
             self.value = value
+            self.submit = submit
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.can_focus = False
 
-    def show(self, values: list[tuple[str, str]]) -> None:
-        """Offer `(value, detail)` pairs, or hide when there are none."""
+    def show(self, values: list[tuple[str, str]], label: str = "") -> None:
+        """Offer `(value, detail)` pairs, each shown after `label`, or hide when there are none."""
         self.clear_options()
         self.add_options(
             [
-                Option(Text.assemble(value, ("  " + detail, "dim")), id=value)
+                Option(Text.assemble(label + value, ("  " + detail, "dim")), id=value)
                 for value, detail in values
             ]
         )
@@ -50,7 +51,7 @@ class CompletionMenu(OptionList):
             self.action_cursor_up()
         elif key in ("tab", "enter") and self.highlighted is not None:
             option = self.get_option_at_index(self.highlighted)
-            self.post_message(self.Chosen(str(option.id)))
+            self.post_message(self.Chosen(str(option.id), submit=key == "enter"))
         else:
             self.hide()
 

@@ -1,4 +1,4 @@
-"""The input area: the prompt with its @ completion menu above it."""
+"""The input area: the prompt with its completion menu (@ mentions, /commands) above it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from textual.message import Message
 from tui.widgets.completion_menu import CompletionMenu
 from tui.widgets.prompt_input import PromptInput
 
-Completer = Callable[[str], list[tuple[str, str]]]
+# (trigger, prefix) -> (value, detail) pairs; the trigger is "@" (a mention) or "/" (a command).
+Completer = Callable[[str, str], list[tuple[str, str]]]
 
 
 class Composer(Vertical):
@@ -53,10 +54,10 @@ class Composer(Vertical):
         self.post_message(self.Submitted(event.text))
 
     def on_prompt_input_mention_changed(self, event: PromptInput.MentionChanged) -> None:
-        """Offer completions for the @ mention being typed."""
+        """Offer completions for the @ mention or the /command name being typed."""
         event.stop()
-        values = self.completer(event.prefix) if event.prefix is not None else []
-        self.menu.show(values)
+        values = self.completer(event.trigger, event.prefix) if event.prefix is not None else []
+        self.menu.show(values, label="/" if event.trigger == "/" else "")
         self.prompt.completing = bool(values)
 
     def on_prompt_input_menu_key(self, event: PromptInput.MenuKey) -> None:
@@ -67,10 +68,13 @@ class Composer(Vertical):
             self.prompt.completing = False
 
     def on_completion_menu_chosen(self, event: CompletionMenu.Chosen) -> None:
-        """Put the chosen completion into the prompt."""
+        """Put the chosen completion into the prompt; a command chosen with Enter runs."""
         event.stop()
+        command = self.prompt.trigger == "/"
         self.prompt.accept_completion(event.value)
         self._close_menu()
+        if command and event.submit:
+            self.prompt.submit()
 
     def _close_menu(self) -> None:
         self.menu.hide()

@@ -1,4 +1,5 @@
-"""The prompt: multi-line entry, Enter sends, history on Up/Down, @ mentions for completion."""
+"""The prompt: multi-line entry, Enter sends, history on Up/Down, completion of @ mentions
+and of the /command name a prompt starts with."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from textual.reactive import reactive
 from textual.widgets import TextArea
 
 MENTION = re.compile(r"@([\w./\-]*)$")
+SLASH = re.compile(r"^/([\w:\-]*)$")  # the command name, while the cursor is still in it
 NEWLINE_KEYS = ("shift+enter", "ctrl+j", "alt+enter", "ctrl+n")
 MENU_KEYS = ("tab", "enter", "up", "down", "escape")
 
@@ -28,11 +30,13 @@ class PromptInput(TextArea):
             self.text = text
 
     class MentionChanged(Message):
-        """The word at the cursor is an @ mention (prefix) or stopped being one (None)."""
+        """The word at the cursor is an @ mention or a /command name (prefix, after its
+        `trigger` character) or stopped being one (None)."""
 
-        def __init__(self, prefix: str | None) -> None:
+        def __init__(self, prefix: str | None, trigger: str = "@") -> None:
             super().__init__()
             self.prefix = prefix
+            self.trigger = trigger
 
     class MenuKey(Message):
         """A key meant for the open completion menu."""
@@ -54,6 +58,7 @@ class PromptInput(TextArea):
         self.sent: list[str] = []
         self._history_pos: int | None = None
         self._draft = ""
+        self.trigger = "@"  # what the word being completed starts with: "@" or "/"
 
     async def _on_key(self, event: events.Key) -> None:
         key = event.key
@@ -90,19 +95,25 @@ class PromptInput(TextArea):
         self.post_message(self.Submitted(text))
 
     def accept_completion(self, value: str) -> None:
-        """Replace the @ mention before the cursor with `@value `."""
-        row, col = self.cursor_location
-        line = self.document.get_line(row)
-        match = MENTION.search(line[:col])
+        """Replace the @ mention or /command name before the cursor with the chosen `value`."""
+        match = self._word_at_cursor()
         if match is None:
             return
-        self.replace(f"@{value} ", (row, match.start()), (row, col))
+        row, col = self.cursor_location
+        self.replace(f"{self.trigger}{value} ", (row, match.start()), (row, col))
         self.completing = False
 
     def _on_text_area_changed(self, event: TextArea.Changed) -> None:
+        match = self._word_at_cursor()
+        self.post_message(self.MentionChanged(match.group(1) if match else None, self.trigger))
+
+    def _word_at_cursor(self) -> re.Match[str] | None:
+        """Find the /command name or @ mention being typed; remember which one it is."""
         row, col = self.cursor_location
-        match = MENTION.search(self.document.get_line(row)[:col])
-        self.post_message(self.MentionChanged(match.group(1) if match else None))
+        before = self.document.get_line(row)[:col]
+        command = SLASH.match(before) if row == 0 else None
+        self.trigger = "/" if command else "@"
+        return command or MENTION.search(before)
 
     def _recall(self, step: int) -> bool:
         """Move through the history; return whether the text changed."""
