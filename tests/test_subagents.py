@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from assistant.agent.loop import tool_batches
+from assistant.agent.parallel import tool_batches
 from assistant.llm import ToolCall
 from assistant.testing import call, cli_env, commit_files
 from tests.test_tui_app import SIZE, finish_turn, make_app, make_project, send

@@ -18,6 +18,7 @@ from assistant.agent import events as ev
 from assistant.config.custom_commands import CommandSet, discover_commands
 from assistant.config.paths import commands_path
 from assistant.errors import AssistantError
+from assistant.llm.pricing import format_cost
 from tui import repo
 from tui.commands import COMMANDS, complete_command, run_slash_command
 from tui.engine import ChatEngine
@@ -128,6 +129,9 @@ class ChatApp(App[None]):
             context_window=engine.settings.context_window,
             tokens_in=conversation.usage.prompt_tokens,
             tokens_out=conversation.usage.completion_tokens,
+            cost=format_cost(conversation.cost, conversation.currency)
+            if conversation.usage.total_tokens
+            else "",
             busy=self.turn_running,
         )
 

@@ -45,6 +45,8 @@ class Conversation:
         self.session: SessionLog | None = None
         self.context_files: list[str] = []
         self.usage = Usage()  # of every turn so far
+        self.cost: float | None = 0.0  # in money, every turn so far (None: a price is unknown)
+        self.currency = ""
         self.context_tokens = 0  # the prompt size of the last request
         self.todos: list[TodoItem] = []  # the model's todo list (todo_write), for every turn
 
@@ -58,6 +60,11 @@ class Conversation:
             async for event in agent.run(task):
                 if isinstance(event, UsageUpdate):
                     self.usage = self.usage + event.last
+                    if event.cost is None or self.cost is None:
+                        self.cost = None
+                    else:
+                        self.cost += event.cost
+                    self.currency = event.currency
                     self.context_tokens = event.context_tokens
                 yield event
         finally:

@@ -14,8 +14,8 @@ from typing import Any, Literal
 from assistant.llm.types import Usage
 from assistant.tools.base import TodoItem
 
-DoneReason = Literal["completed", "turn_limit", "failed", "checks_failed"]
-ErrorKind = Literal["endpoint", "turn_limit", "checks", "hook"]
+DoneReason = Literal["completed", "turn_limit", "failed", "checks_failed", "budget"]
+ErrorKind = Literal["endpoint", "turn_limit", "checks", "hook", "budget"]
 CheckKind = Literal["lint", "test"]
 ApprovalKind = Literal["edit", "command", "mcp", "plan", "memory"]
 
@@ -114,6 +114,8 @@ class UsageUpdate:
     last: Usage
     total: Usage
     context_tokens: int = 0
+    cost: float | None = None  # of the last request(s), in `currency`; None: price unknown
+    currency: str = ""
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,7 @@ class RunSummary:
     edited: list[str] = field(default_factory=list)
     refused: bool = False  # the policy or the user refused at least one tool
     usage: Usage = field(default_factory=Usage)
+    cost: float | None = 0.0  # in money (None once any request's price was unknown)
     context_tokens: int = 0  # the prompt size of the last request
     error: str = ""  # why the run failed, when it did
     endpoint_failed: bool = False
@@ -188,9 +191,10 @@ class RunSummary:
                 self.refused = self.refused or refused
             case FileEdited(path=path) if path not in self.edited:
                 self.edited.append(path)
-            case UsageUpdate(last=last, context_tokens=tokens):
+            case UsageUpdate(last=last, context_tokens=tokens, cost=cost):
                 self.usage = self.usage + last
                 self.context_tokens = tokens
+                self.cost = None if cost is None or self.cost is None else self.cost + cost
             case ErrorEvent(message=message, kind=kind, fatal=True):
                 self.error, self.endpoint_failed = message, kind == "endpoint"
             case Done(reason=reason, text=text):

@@ -35,11 +35,13 @@ from assistant.agent.events import (
     UsageUpdate,
 )
 from assistant.agent.hooks import HookOutcome, Hooks
+from assistant.agent.parallel import merged, tool_batches
 from assistant.agent.permissions import PLAN_REMINDER, Decision, PermissionPolicy
 from assistant.config import Settings
 from assistant.errors import EndpointError
 from assistant.llm import ChatResult, ModelClient, StreamRestarted, ToolCall, Usage
 from assistant.llm import TextDelta as ModelText
+from assistant.llm.pricing import pricing_for
 from assistant.mcp.client_tools import McpTool
 from assistant.mcp.registry import McpRegistry
 from assistant.security.secrets import Redactor
@@ -60,7 +62,6 @@ if TYPE_CHECKING:
     from assistant.index import IndexStore
 
 log = logging.getLogger(__name__)
-PARALLEL_TOOL = "task"  # sub-agents only read: several run side by side
 APPROVAL_KINDS: dict[str, ApprovalKind] = {
     "edit": "edit", "mcp": "mcp", "plan": "plan", "memory": "memory",
 }  # fmt: skip
@@ -90,6 +91,7 @@ class AgentConfig:
     mcp: McpRegistry | None = None  # the session's MCP servers; started here, closed by the owner
     # todo_write's list: the conversation's, so it outlives this agent (one is built per turn)
     todos: list[TodoItem] = field(default_factory=list)
+    spent_before: float = 0.0  # what the session spent before this agent (for the budget)
 
 
 class Agent:
@@ -107,6 +109,9 @@ class Agent:
         keys = tuple(k for k in (settings.api_key, settings.completion_api_key) if k)
         self.redactor = Redactor(keys)
         self.hooks = Hooks(config.root, settings.hooks, keys)
+        self.pricing = pricing_for(settings)
+        self._money = self.pricing.currency if self.pricing else ""
+        self.cost: float | None = 0.0  # of this agent's requests (None once a price is unknown)
 
     async def run(self, task: str) -> AsyncIterator[Event]:
         """Work on `task` until the model stops, the turn limit, or cancellation."""
@@ -177,6 +182,10 @@ class Agent:
         self, edited: list[str], state: RunState, changes: ChangeLog
     ) -> AsyncIterator[Event]:
         for _turn in range(self.config.max_turns):
+            if why := self._over_budget():
+                yield ErrorEvent(why, kind="budget", fatal=True)
+                yield Done("budget", edited=tuple(edited))
+                return
             result: ChatResult | None = None
             async for event in self._ask_model():
                 if isinstance(event, ChatResult):
@@ -217,42 +226,19 @@ class Agent:
                 else:
                     self.usage = self.usage + event.usage
                     self._context_tokens = event.usage.prompt_tokens
-                    yield UsageUpdate(event.usage, self.usage, event.usage.prompt_tokens)
+                    cost = self._spend(self.pricing.cost(event.usage) if self.pricing else None)
+                    yield UsageUpdate(
+                        event.usage, self.usage, self._context_tokens, cost, self._money
+                    )
                     yield event
         except EndpointError as error:
             yield ErrorEvent(error.one_line(), kind="endpoint", fatal=True)
 
-    async def _run_batch(
+    def _run_batch(
         self, calls: Sequence[ToolCall], state: RunState, changes: ChangeLog
     ) -> AsyncIterator[Event]:
         """Run one call, or several sub-agents (`task`) side by side, passing events on."""
-        if len(calls) == 1:
-            async for event in self._run_tool(calls[0], state, changes):
-                yield event
-            return
-        queue: asyncio.Queue[Event | None] = asyncio.Queue()
-
-        async def pump(call: ToolCall) -> None:
-            try:
-                async for event in self._run_tool(call, state, changes):
-                    queue.put_nowait(event)
-            finally:
-                queue.put_nowait(None)
-
-        pumps = [asyncio.ensure_future(pump(call)) for call in calls]
-        try:
-            finished = 0
-            while finished < len(pumps):
-                item = await queue.get()
-                if item is None:
-                    finished += 1
-                else:
-                    yield item
-            for done in pumps:
-                done.result()  # a failure of the loop itself is not swallowed
-        finally:
-            for running in pumps:
-                running.cancel()
+        return merged([self._run_tool(call, state, changes) for call in calls])
 
     async def _run_tool(
         self, call: ToolCall, state: RunState, changes: ChangeLog
@@ -296,7 +282,8 @@ class Agent:
             yield TodoUpdated(output.todos)
         if output.usage is not None:  # a sub-agent's tokens count in the run's
             self.usage = self.usage + output.usage
-            yield UsageUpdate(output.usage, self.usage, self._context_tokens)
+            cost = self._spend(output.cost)
+            yield UsageUpdate(output.usage, self.usage, self._context_tokens, cost, self._money)
         policy = self.config.policy
         if output.plan_approved and policy.planning:
             self.config.policy = dataclasses.replace(policy, mode=policy.after_plan)
@@ -345,6 +332,19 @@ class Agent:
             return mechanical_summary(messages)
         return result.text or mechanical_summary(messages)
 
+    def _spend(self, cost: float | None) -> float | None:
+        """Add a request's cost to this agent's; return it."""
+        self.cost = None if cost is None or self.cost is None else self.cost + cost
+        return cost
+
+    def _over_budget(self) -> str:
+        """Return why the session's budget stops the run, or ""."""
+        limit = self.config.settings.max_session_cost
+        spent = self.config.spent_before + (self.cost or 0.0)
+        if limit <= 0 or spent < limit:
+            return ""
+        return f"the session budget ({limit:g} {self._money}) is spent: {spent:.4f} {self._money}"
+
     def _work_state(self) -> str:
         """Return what a compaction must keep verbatim: the task, the todo list, the files
         changed (the rules are in the system prompt, which is never compacted)."""
@@ -381,15 +381,3 @@ def _tool_message(call_id: str, text: str) -> dict[str, Any]:
 
 
 __all__ = ["Agent", "AgentConfig", "Approver"]
-
-
-def tool_batches(calls: Sequence[ToolCall]) -> list[list[ToolCall]]:
-    """Group a turn's calls: consecutive sub-agent calls (`task`) run together, the rest one
-    at a time in order (an edit must not race the read it depends on)."""
-    batches: list[list[ToolCall]] = []
-    for call in calls:
-        if call.name == PARALLEL_TOOL and batches and batches[-1][0].name == PARALLEL_TOOL:
-            batches[-1].append(call)
-        else:
-            batches.append([call])
-    return batches

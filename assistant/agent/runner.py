@@ -53,6 +53,8 @@ class Outcome:
     edited: tuple[str, ...]
     diff: str
     commit: str = ""
+    cost: float | None = 0.0  # in `currency`; None when a price is unknown
+    currency: str = ""
 
 
 def policy_for(
@@ -162,6 +164,7 @@ def build_agent(
             index=index,
             mcp=mcp,
             todos=conversation.todos,
+            spent_before=conversation.cost or 0.0,
         )
     )
 
@@ -196,7 +199,8 @@ async def run_headless(
         commit = ""
         if options.commit and edited and summary.reason == "completed":
             commit = await commit_edits(root, client, task, edited, diff)
-    return Outcome(summary.reason, summary.refused, edited, diff, commit)
+    money = conversation.currency
+    return Outcome(summary.reason, summary.refused, edited, diff, commit, conversation.cost, money)
 
 
 _swept: set[Path] = set()

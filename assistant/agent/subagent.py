@@ -111,8 +111,8 @@ class TaskTool:
             text = f"Failed to run subagent: {why}" + (
                 f"\nWhat it had so far:\n{report}" if report else ""
             )
-            return ToolOutput(text, ok=False, usage=agent.usage)
-        return ToolOutput(report, usage=agent.usage)
+            return ToolOutput(text, ok=False, usage=agent.usage, cost=agent.cost)
+        return ToolOutput(report, usage=agent.usage, cost=agent.cost)
 
 
 def _step(event: ToolCallStarted) -> str:

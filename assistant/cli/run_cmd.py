@@ -47,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the task and print its events and final diff."""
     from assistant.agent.runner import RunOptions, run_headless
     from assistant.cli.event_printers import JsonPrinter, TextPrinter
+    from assistant.llm.pricing import format_cost
 
     root = repo_root(args)
     settings = settings_from_args(args, root)
@@ -66,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
         print("\n" + outcome.diff)
     if outcome.commit:
         print(f"committed {outcome.commit[:10]}", file=sys.stderr)
+    if not args.json:
+        print(f"cost: {format_cost(outcome.cost, outcome.currency)}", file=sys.stderr)
     if outcome.reason == "completed":
         return EXIT_REFUSED if outcome.refused else EXIT_DONE
-    return EXIT_REFUSED if outcome.reason == "turn_limit" else EXIT_FAILED
+    return EXIT_REFUSED if outcome.reason in ("turn_limit", "budget") else EXIT_FAILED

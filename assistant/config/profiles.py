@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from assistant.errors import ConfigError
 
 DASHSCOPE_URLS = {
     "intl": "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
@@ -87,3 +90,24 @@ PROFILES: dict[str, Profile] = {
         ),
     )
 }
+
+
+def user_profiles(
+    data: Mapping[str, Any], path: Path, known: Collection[str]
+) -> dict[str, Profile]:
+    """Return the `[profiles.NAME]` tables of a config file (`known`: the setting names)."""
+    result = {}
+    for name, table in (data.get("profiles") or {}).items():
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"{path}: [profiles.{name}] must be a table")
+        unknown = sorted(set(table) - set(known) - {"api_key_env", "description"})
+        if unknown:
+            raise ConfigError(f"{path}: [profiles.{name}] has unknown key(s) {', '.join(unknown)}")
+        fixed = {k: v for k, v in table.items() if k in known}
+        result[name] = Profile(
+            name,
+            table.get("description", f"user profile from {path}"),
+            fixed,
+            table.get("api_key_env"),
+        )
+    return result

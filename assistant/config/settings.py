@@ -24,7 +24,7 @@ from assistant.config.mcp_servers import (
     project_mcp_servers,
     user_mcp_servers,
 )
-from assistant.config.profiles import PROFILES, Profile
+from assistant.config.profiles import PROFILES, Profile, user_profiles
 from assistant.config.trust import (
     TRUST_TABLE,
     project_config_path,
@@ -76,6 +76,11 @@ class Settings:
     lint_command: str = ""
     test_command: str = ""
     fix_rounds: int = 2
+    # Money: prices per million tokens (-1: the profile's published ones, 0 for local models)
+    # and a per-session budget that stops the run (0: none).
+    price_input_per_mtok: float = -1.0
+    price_output_per_mtok: float = -1.0
+    max_session_cost: float = 0.0
     # Bounds on one model reply, whatever the server does.
     max_reply_seconds: float = 600.0
     max_reply_chars: int = 400_000
@@ -183,7 +188,7 @@ def explain_settings(
     user_data: dict[str, Any] = {}
     if user_path.is_file():
         user_data = _read_toml(user_path)
-        profiles.update(_user_profiles(user_data, user_path))
+        profiles.update(user_profiles(user_data, user_path, FIELDS))
         layers.append((str(user_path), _settings_table(user_data, user_path)))
     if repo_root is not None:
         project, project_profiles, said = _project_layer(Path(repo_root), user_data)
@@ -315,7 +320,7 @@ def _project_layer(
                 notices.append(f"ignored {key!r} in {path}: {error.one_line()}")
                 del values[key]
         try:
-            return values, _user_profiles(data, path), notices
+            return values, user_profiles(data, path, FIELDS), notices
         except ConfigError as error:
             return values, {}, [*notices, f"ignored profiles in {path}: {error.one_line()}"]
     if "profiles" in data:
@@ -344,24 +349,6 @@ def _settings_table(data: Mapping[str, Any], path: Path) -> dict[str, Any]:
             hint=f"known settings: {', '.join(FIELDS)}",
         )
     return values
-
-
-def _user_profiles(data: Mapping[str, Any], path: Path) -> dict[str, Profile]:
-    result = {}
-    for name, table in (data.get("profiles") or {}).items():
-        if not isinstance(table, Mapping):
-            raise ConfigError(f"{path}: [profiles.{name}] must be a table")
-        unknown = sorted(set(table) - set(FIELDS) - {"api_key_env", "description"})
-        if unknown:
-            raise ConfigError(f"{path}: [profiles.{name}] has unknown key(s) {', '.join(unknown)}")
-        fixed = {k: v for k, v in table.items() if k in FIELDS}
-        result[name] = Profile(
-            name,
-            table.get("description", f"user profile from {path}"),
-            fixed,
-            table.get("api_key_env"),
-        )
-    return result
 
 
 def _coerce(name: str, value: Any) -> Any:

@@ -73,6 +73,7 @@ class ToolOutput:
     todos: tuple[TodoItem, ...] | None = None
     plan_approved: bool = False  # exit_plan_mode: the user approved the plan
     usage: Usage | None = None  # model tokens the tool spent itself (a sub-agent's)
+    cost: float | None = None  # and what they cost (None: unknown)
 
     @classmethod
     def refusal(cls, what: str) -> ToolOutput:

@@ -29,6 +29,7 @@ class StatusInfo:
     context_window: int = 0
     tokens_in: int = 0
     tokens_out: int = 0
+    cost: str = ""  # the session's spend, e.g. "$0.0123" ("" before the first request)
     busy: bool = False
 
     def line(self) -> str:
@@ -38,6 +39,7 @@ class StatusInfo:
             f"{'● ' if self.busy else ''}{self.model or 'no model'} │ {self.mode} │ "
             f"ctx {short_count(self.context_tokens)}/{window} │ "
             f"↑{short_count(self.tokens_in)} ↓{short_count(self.tokens_out)} │ "
+            + (f"{self.cost} │ " if self.cost else "")
         )
 
 
