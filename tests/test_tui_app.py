@@ -330,7 +330,8 @@ async def test_slash_commands_change_mode_list_files_and_report_mistakes(scripte
         assert "files in the context:\n  README.md" in text
         assert "unknown command /frobnicate" in text
         assert "unknown mode 'reckless'" in text
-        assert "tokens this session: 0 in, 0 out" in text
+        assert "this session: $0.0000; tokens: 0 in, 0 out" in text
+        assert "prices: USD per million tokens in/out by input size: ≤32,000: 1/5" in text
         await send(pilot, "/drop")
         await pilot.pause()
         assert app.engine.conversation.context_files == []

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from assistant.agent.permissions import MODES
 from assistant.agent.prompt import read_user_memory
+from assistant.agent.review import collect_target, format_markdown, run_review
 from assistant.config.custom_commands import (
     CommandSet,
     CustomCommand,
@@ -26,6 +27,7 @@ from assistant.config.custom_commands import (
 from assistant.config.paths import commands_path, memory_path
 from assistant.config.profiles import PROFILES
 from assistant.errors import ConfigError
+from assistant.llm.pricing import format_cost, pricing_for
 from assistant.mcp.listing import format_status
 from assistant.tools.memory import remember
 from tui import repo
@@ -36,6 +38,7 @@ from tui.widgets.question import Question
 from tui.widgets.undo_conflict import UndoCommandsDialog, UndoConflictDialog
 
 MAP_TOKENS = 1_024
+CONNECT_WAIT_SECONDS = 30.0
 MAX_COMPLETIONS = 12
 _COMMAND_LINE = re.compile(r"/(\S*)\s*(.*)", re.S)
 
@@ -203,6 +206,27 @@ async def _commit(app: CommandHost, argument: str) -> None:
     await app.chat_log.add_notice(await asyncio.to_thread(app.engine.commit, message))
 
 
+async def _review(app: CommandHost, argument: str) -> None:
+    """Review the uncommitted changes (or a commit range) with the model, read only."""
+    _require_idle(app, "/review")
+    engine, log = app.engine, app.chat_log
+    target = await asyncio.to_thread(collect_target, engine.root, engine.settings, argument or None)
+    for name in target.secrets:
+        await log.add_notice(f"a secrets file changed; not shown to the model: {name}")
+    if target.empty:
+        await log.add_notice("nothing to review")
+        return
+    count = len(target.files)
+    await log.add_notice(f"reviewing {count} file{'' if count == 1 else 's'}…")
+    client = await engine.connected_client(CONNECT_WAIT_SECONDS)
+
+    async def progress(text: str) -> None:
+        await log.add_notice(f"  {text}")
+
+    review = await run_review(target.root, engine.settings, client, target, progress)
+    await log.add_output(format_markdown(review), markdown=True)
+
+
 async def _model(app: CommandHost, argument: str) -> None:
     if not argument:
         names = ", ".join(sorted(PROFILES))
@@ -239,6 +263,32 @@ async def _memory(app: CommandHost, argument: str) -> None:
     await app.chat_log.add_output(f"Your memory ({path}):\n\n{shown}", markdown=True)
 
 
+async def _cost(app: CommandHost, _: str) -> None:
+    conversation, settings = app.engine.conversation, app.engine.settings
+    usage, pricing = conversation.usage, pricing_for(settings)
+    spent = format_cost(
+        conversation.cost, conversation.currency or (pricing.currency if pricing else "")
+    )
+    prices = "unknown for this model (set price_input_per_mtok / price_output_per_mtok)"
+    if pricing is not None:
+        tiers = ", ".join(f"≤{t[0]:,}: {t[1]:g}/{t[2]:g}" for t in pricing.tiers[:4])
+        prices = (
+            "free (a local model)"
+            if not pricing.currency
+            else f"{pricing.currency} per million tokens in/out by input size: {tiers}"
+        )
+    budget = settings.max_session_cost
+    estimated = " (estimated)" if usage.estimated else ""
+    lines = [
+        f"this session: {spent}; tokens{estimated}: {usage.prompt_tokens:,} in, "
+        f"{usage.completion_tokens:,} out; context now {conversation.context_tokens:,} of "
+        f"{settings.context_window:,}",
+        f"prices: {prices}",
+        f"budget: {budget:g} per session" if budget > 0 else "budget: none (max_session_cost)",
+    ]
+    await app.chat_log.add_output("\n".join(lines))
+
+
 async def _plan(app: CommandHost, _: str) -> None:
     _require_idle(app, "/plan")
     app.engine.set_mode("plan")
@@ -265,17 +315,6 @@ async def _resume(app: CommandHost, _: str) -> None:
             await app.chat_log.add_user(str(message.get("content") or ""))
         elif message.get("role") == "assistant" and message.get("content"):
             await app.chat_log.add_output(str(message["content"]), markdown=True)
-
-
-async def _cost(app: CommandHost, _: str) -> None:
-    conversation = app.engine.conversation
-    usage = conversation.usage
-    estimated = " (estimated)" if usage.estimated else ""
-    await app.chat_log.add_notice(
-        f"tokens this session{estimated}: {usage.prompt_tokens:,} in, "
-        f"{usage.completion_tokens:,} out; context now {conversation.context_tokens:,} of "
-        f"{app.engine.settings.context_window:,}"
-    )
 
 
 async def _mcp(app: CommandHost, _: str) -> None:
@@ -305,6 +344,9 @@ COMMANDS: dict[str, SlashCommand] = {
     "diff": SlashCommand("/diff", "show the work tree's changes", _diff),
     "undo": SlashCommand("/undo", "undo the agent's changes of the last turn", _undo),
     "commit": SlashCommand("/commit [MESSAGE]", "commit the changes", _commit),
+    "review": SlashCommand(
+        "/review [RANGE]", "the model reviews the changes (or commits A..B), read only", _review
+    ),
     "model": SlashCommand("/model [PROFILE]", "show or switch the model profile", _model),
     "mode": SlashCommand("/mode [MODE]", "permission mode: ask, auto-edit, yolo or plan", _mode),
     "plan": SlashCommand("/plan", "plan first: read only until you approve the plan", _plan),
@@ -313,7 +355,7 @@ COMMANDS: dict[str, SlashCommand] = {
     ),
     "clear": SlashCommand("/clear", "start a new conversation", _clear),
     "resume": SlashCommand("/resume", "continue the last saved conversation", _resume),
-    "cost": SlashCommand("/cost", "tokens used in this session", _cost),
+    "cost": SlashCommand("/cost", "what this session cost (money, tokens), the prices", _cost),
     "mcp": SlashCommand("/mcp", "MCP servers: state, tools, resources (@server:name)", _mcp),
     "quit": SlashCommand("/quit", "leave", _quit),
 }

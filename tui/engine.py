@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -46,12 +47,14 @@ class ChatEngine:
         self.mcp = McpRegistry(root, settings, notice=self._mcp_notice)
         self._client: ModelClient | None = None
         self._stack: AsyncExitStack | None = None
+        self._settled = asyncio.Event()  # set when a connection attempt ended, either way
 
     # -- the model connection ----------------------------------------------------------------
 
     async def open(self) -> None:
         """Connect to the model endpoint named by the settings (start the local model if so)."""
         stack = AsyncExitStack()
+        self._settled.clear()
         try:
             self._client = await stack.enter_async_context(
                 connect_model(self.settings, notice=self.notice)
@@ -59,7 +62,19 @@ class ChatEngine:
         except BaseException:
             await stack.aclose()
             raise
+        finally:
+            self._settled.set()
         self._stack = stack
+
+    async def connected_client(self, wait: float = 30.0) -> ModelClient:
+        """Return the model connection, waiting (at most `wait` seconds) for one being opened;
+        raise a clear error when there is none."""
+        if self._client is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._settled.wait(), wait)
+        if self._client is None:
+            raise ConfigError("no model connection", hint="check the endpoint with /model")
+        return self._client
 
     async def close(self) -> None:
         """Close the model connection and stop the MCP servers."""

@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "assistant.cli.serve_script_cmd",
     "assistant.cli.ask_cmd",
     "assistant.cli.run_cmd",
+    "assistant.cli.review_cmd",
     "assistant.cli.refactor_cmd",
     "assistant.cli.index_cmd",
     "assistant.cli.chat_cmd",
