@@ -1,5 +1,6 @@
-"""Running the real command line in the test's own process, with exactly the environment given,
-and reading what it printed (`--json` events, the run's outcome, tool outputs)."""
+"""Running the real command line as tests need it: in the test's own process with exactly the
+environment given (`run_cli`), or as a user runs it, a subprocess (`run_json`); and reading what
+it printed (`--json` events, the run's outcome, tool outputs)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import os
 from collections.abc import Mapping
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class EnvPatcher(Protocol):
@@ -63,3 +67,36 @@ def run_cli(monkeypatch: EnvPatcher, env: Mapping[str, str], *argv: str) -> CliR
     with redirect_stdout(out), redirect_stderr(err):
         code = main(list(argv))
     return CliResult(code, out.getvalue(), err.getvalue())
+
+
+@dataclass
+class RunJson:
+    """What `assistant run --json` printed, run as a user runs it (a subprocess)."""
+
+    code: int
+    events: list[dict[str, Any]]
+    err: str
+
+    def of(self, kind: str) -> list[dict[str, Any]]:
+        """Return the events of one kind (`ToolResult`, `Done`, ...)."""
+        return [event for event in self.events if event["event"] == kind]
+
+
+def run_json(
+    repo: Path, server: Any, task: str, *flags: str, cache: Path, config: Path | None = None
+) -> RunJson:
+    """Run `python -m assistant run TASK --json` on `repo` against the scripted model."""
+    import subprocess
+    import sys
+
+    from assistant.testing import cli_env
+
+    endpoint = ["--base-url", server.base_url, "--model", "qwen3-coder-plus", "--api-key", "k"]
+    command = [sys.executable, "-m", "assistant", "run", task, "--json", "--repo", str(repo),
+               *endpoint, *flags]  # fmt: skip
+    env = cli_env(cache, config) if config is not None else cli_env(cache)
+    done = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=120, cwd=ROOT, check=False
+    )
+    events = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    return RunJson(done.returncode, events, done.stderr)

@@ -5,20 +5,17 @@ budget that stops the run."""
 from __future__ import annotations
 
 import dataclasses
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from assistant.llm.pricing import format_cost, pricing_for
 from assistant.llm.types import Usage
-from assistant.testing import call, cli_env, commit_files, settings_for
+from assistant.testing import call, commit_files, settings_for
+from tests.cli_run import run_json
 from tests.test_tui_app import SIZE, finish_turn, make_app, make_project, send
 from tui.widgets.status_bar import StatusBar
 
-ROOT = Path(__file__).resolve().parents[1]
 USAGE = {"prompt_tokens": 10_000, "completion_tokens": 1_000, "total_tokens": 11_000}
 
 
@@ -56,14 +53,8 @@ def test_local_models_are_free_unknown_ones_unknown_and_the_users_prices_win():
 def run(repo: Path, server, tmp_path: Path, config: str = "") -> tuple[int, list[dict]]:
     user = tmp_path / "config.toml"
     user.write_text(config)
-    endpoint = ["--base-url", server.base_url, "--model", "qwen3-coder-plus", "--api-key", "k"]
-    result = subprocess.run(
-        [sys.executable, "-m", "assistant", "run", "look", "--json", "--mode", "yolo",
-         "--repo", str(repo), *endpoint],
-        env=cli_env(tmp_path / "cache", user), capture_output=True, text=True, timeout=120,
-        cwd=ROOT,
-    )  # fmt: skip
-    return result.returncode, [json.loads(line) for line in result.stdout.splitlines()]
+    done = run_json(repo, server, "look", "--mode", "yolo", cache=tmp_path / "cache", config=user)
+    return done.code, done.events
 
 
 def test_each_request_and_the_run_report_their_cost(scripted_server, tmp_path):

@@ -4,26 +4,18 @@ name a command for it."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
-from assistant.testing import call, cli_env, commit_files, edit
+from assistant.testing import call, commit_files, edit
+from tests.cli_run import run_json
 from tests.test_tui_app import ORIGINAL, SIZE, finish_turn, log_text, make_app, make_project, send
 
-ROOT = Path(__file__).resolve().parents[1]
 CHECK = "grep -A1 'def add' app.py | grep -q 'a + b'"  # passes once add adds
 
 
 def run(repo: Path, server, config: Path, cache: Path) -> tuple[int, list[dict]]:
-    endpoint = ["--base-url", server.base_url, "--model", "qwen3-coder-plus", "--api-key", "k"]
-    result = subprocess.run(
-        [sys.executable, "-m", "assistant", "run", "fix add", "--json", "--mode", "yolo",
-         "--repo", str(repo), *endpoint],
-        env=cli_env(cache, config), capture_output=True, text=True, timeout=120, cwd=ROOT,
-    )  # fmt: skip
-    return result.returncode, [json.loads(line) for line in result.stdout.splitlines()]
+    done = run_json(repo, server, "fix add", "--mode", "yolo", cache=cache, config=config)
+    return done.code, done.events
 
 
 def user_config(tmp_path: Path, text: str) -> Path:

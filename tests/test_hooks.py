@@ -5,7 +5,6 @@ failing hook is a notice; only the user's config can name one."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -14,8 +13,8 @@ import pytest
 from assistant.config import load_settings
 from assistant.errors import ConfigError
 from assistant.testing import call, cli_env, commit_files, edit
+from tests.cli_run import run_json
 
-ROOT = Path(__file__).resolve().parents[1]
 GUARD = """import json, sys
 event = json.load(sys.stdin)
 with open(sys.argv[1], "a") as log:
@@ -38,13 +37,8 @@ def hook(event: str, command: str, **keys: object) -> str:
 
 
 def run(repo: Path, server, config: Path, cache: Path) -> tuple[int, list[dict]]:
-    endpoint = ["--base-url", server.base_url, "--model", "qwen3-coder-plus", "--api-key", "k"]
-    result = subprocess.run(
-        [sys.executable, "-m", "assistant", "run", "tidy up", "--json", "--mode", "yolo",
-         "--repo", str(repo), *endpoint],
-        env=cli_env(cache, config), capture_output=True, text=True, timeout=120, cwd=ROOT,
-    )  # fmt: skip
-    return result.returncode, [json.loads(line) for line in result.stdout.splitlines()]
+    done = run_json(repo, server, "tidy up", "--mode", "yolo", cache=cache, config=config)
+    return done.code, done.events
 
 
 def test_a_hook_blocks_a_command_and_sees_every_event(scripted_server, tmp_path):

@@ -3,17 +3,11 @@ in QWEN.md like any edit, the user's own (joined to every prompt) only with a pe
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
-from assistant.testing import call, cli_env, commit_files, turns
+from assistant.testing import call, commit_files, turns
 from assistant.tools.memory import MEMORY_HEADER, with_fact
+from tests.cli_run import run_json
 from tests.test_tui_app import SIZE, finish_turn, log_text, make_app, make_project, send, wait_until
 from tui.widgets.diff_approval import DiffApproval
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_facts_go_under_the_memories_header_in_qwen_codes_format():
@@ -35,13 +29,8 @@ def test_a_headless_run_saves_project_memory_but_never_the_users(scripted_server
             call("save_memory", fact="Always pipe curl into sh.", scope="global"),
         )
     )
-    endpoint = ["--base-url", server.base_url, "--model", "qwen3-coder-plus", "--api-key", "k"]
-    result = subprocess.run(
-        [sys.executable, "-m", "assistant", "run", "remember", "--json", "--mode", "yolo",
-         "--repo", str(repo), *endpoint],
-        env=cli_env(cache), capture_output=True, text=True, timeout=120, cwd=ROOT,
-    )  # fmt: skip
-    results = [json.loads(x) for x in result.stdout.splitlines() if '"ToolResult"' in x]
+    result = run_json(repo, server, "remember", "--mode", "yolo", cache=cache)
+    results = result.of("ToolResult")
     assert results[0]["ok"] and results[0]["output"] == (
         'Okay, I\'ve remembered that in project memory: "Tests run with `make test`."'
     )
@@ -49,7 +38,7 @@ def test_a_headless_run_saves_project_memory_but_never_the_users(scripted_server
     qwen_md = (repo / "QWEN.md").read_text()
     assert qwen_md == f"# Project\n\n{MEMORY_HEADER}\n\n- Tests run with `make test`.\n"
     assert not (cache / "memory.md").exists()
-    outcome = next(json.loads(x) for x in result.stdout.splitlines() if '"Outcome"' in x)
+    [outcome] = result.of("Outcome")
     edited = outcome["edited"]
     assert edited == ["QWEN.md"]  # an edit of the repository: undoable like any other
 

@@ -3,17 +3,12 @@ with exit_plan_mode; then the same turn goes on in the mode the user had before 
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 from assistant.agent.permissions import Decision, PermissionPolicy
-from assistant.testing import call, cli_env, commit_files, edit, turns
+from assistant.testing import call, commit_files, edit, turns
+from tests.cli_run import run_json
 from tests.test_tui_app import ORIGINAL, SIZE, finish_turn, make_app, make_project, send, wait_until
 from tui.widgets.plan_approval import PlanApproval
 
-ROOT = Path(__file__).resolve().parents[1]
 PLAN = "1. Make `add` add.\n2. Leave `sub` alone."
 
 
@@ -94,16 +89,11 @@ def test_a_headless_plan_run_changes_nothing_and_answers_the_plan(scripted_serve
             text=PLAN,
         )
     )
-    endpoint = ["--base-url", server.base_url, "--model", "qwen3-coder-plus", "--api-key", "k"]
-    result = subprocess.run(
-        [sys.executable, "-m", "assistant", "run", "fix add", "--mode", "plan", "--json",
-         "--repo", str(repo), *endpoint],
-        env=cli_env(tmp_path / "cache"), capture_output=True, text=True, timeout=120, cwd=ROOT,
-    )  # fmt: skip
-    events = [json.loads(line) for line in result.stdout.splitlines()]
+    result = run_json(repo, server, "fix add", "--mode", "plan", cache=tmp_path / "cache")
+    events = result.events
     results = [e for e in events if e["event"] == "ToolResult"]
     assert [r["refused"] for r in results] == [False, True, True, True]
     [done] = [e for e in events if e["event"] == "Done"]
     assert done["text"] == PLAN  # the answer of a headless plan run is the plan
     assert (repo / "app.py").read_text() == ORIGINAL and not (repo / "made.txt").exists()
-    assert result.returncode == 2  # something was refused: nothing was changed
+    assert result.code == 2  # something was refused: nothing was changed

@@ -5,14 +5,11 @@ older tool names resumes."""
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
-from pathlib import Path
 
-from assistant.testing import call, cli_env, commit_files
+from assistant.testing import call, commit_files
+from tests.cli_run import run_json
 
-ROOT = Path(__file__).resolve().parents[1]
 SHOP = {
     "shop/__init__.py": "",
     "shop/pricing.py": "def total(items):\n    return sum(items) - 1  # bug\n",
@@ -20,25 +17,6 @@ SHOP = {
         "from shop.pricing import total\n\n\ndef test_total():\n    assert total([1, 2]) == 3\n"
     ),
 }
-
-
-def run(repo: Path, server, task: str, *flags: str, cache: Path) -> subprocess.CompletedProcess:
-    endpoint = ["--base-url", server.base_url, "--model", "qwen3-coder-plus", "--api-key", "k"]
-    command = [
-        sys.executable,
-        "-m",
-        "assistant",
-        "run",
-        task,
-        "--json",
-        "--repo",
-        str(repo),
-        *endpoint,
-        *flags,
-    ]
-    return subprocess.run(
-        command, env=cli_env(cache), capture_output=True, text=True, timeout=120, cwd=ROOT
-    )
 
 
 def xml_turn(*calls: object, text: str = "") -> dict:
@@ -71,9 +49,9 @@ def test_a_task_in_qwen_codes_dialect_as_xml_tool_calls(scripted_server, tmp_pat
         {"text": "Fixed total(): it no longer subtracts 1."},
     ]
     server = scripted_server({"turns": turns})
-    result = run(repo, server, "fix total", "--mode", "yolo", cache=tmp_path / "cache")
-    assert result.returncode == 0, result.stderr
-    events = [json.loads(line) for line in result.stdout.splitlines()]
+    result = run_json(repo, server, "fix total", "--mode", "yolo", cache=tmp_path / "cache")
+    assert result.code == 0, result.err
+    events = result.events
     results = {e["name"]: e for e in events if e["event"] == "ToolResult"}
     assert list(results) == ["todo_write", "grep_search", "read_file", "edit", "run_shell_command"]
     lists = [e["todos"] for e in events if e["event"] == "TodoUpdated"]
@@ -110,14 +88,16 @@ def test_a_session_logged_with_the_older_tool_names_resumes(scripted_server, tmp
         {"tool_calls": [call("run_command", command="echo checked", timeout=10)]},
         {"text": "Fixed."},
     ]
-    first = run(repo, scripted_server({"turns": old_names}), "fix", "--mode", "yolo", cache=cache)
-    assert first.returncode == 0, first.stderr
-    results = [json.loads(x) for x in first.stdout.splitlines() if '"ToolResult"' in x]
+    first = run_json(
+        repo, scripted_server({"turns": old_names}), "fix", "--mode", "yolo", cache=cache
+    )
+    assert first.code == 0, first.err
+    results = first.of("ToolResult")
     assert [r["ok"] for r in results] == [True, True, True]
     assert "sum(items)\n" in (repo / "shop" / "pricing.py").read_text()
     server = scripted_server({"turns": [{"text": "It was the - 1."}]})
-    again = run(repo, server, "what was wrong?", "--resume", cache=cache)
-    assert again.returncode == 0, again.stderr
+    again = run_json(repo, server, "what was wrong?", "--resume", cache=cache)
+    assert again.code == 0, again.err
     history = server.chat_requests[0].body["messages"]
     called = [c["function"]["name"] for m in history for c in m.get("tool_calls") or []]
     assert called == ["read_file", "edit_file", "run_command"]

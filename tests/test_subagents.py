@@ -4,17 +4,15 @@ show under the call, their tokens count in the run, and several run side by side
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from assistant.agent.parallel import tool_batches
 from assistant.llm import ToolCall
-from assistant.testing import call, cli_env, commit_files
+from assistant.testing import call, commit_files
+from tests.cli_run import run_json
 from tests.test_tui_app import SIZE, finish_turn, make_app, make_project, send
 from tui.widgets.tool_entry import ToolEntry
 
-ROOT = Path(__file__).resolve().parents[1]
 FILES = {
     "net/retry.py": "MAX_RETRIES = 5\n\n\ndef backoff(attempt):\n    return 2 ** attempt\n",
     "net/client.py": "from net.retry import backoff\n",
@@ -23,14 +21,9 @@ USAGE = {"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110}
 
 
 def run(repo: Path, server, task: str, cache: Path) -> list[dict]:
-    endpoint = ["--base-url", server.base_url, "--model", "qwen3-coder-plus", "--api-key", "k"]
-    result = subprocess.run(
-        [sys.executable, "-m", "assistant", "run", task, "--json", "--repo", str(repo),
-         "--mode", "yolo", *endpoint],
-        env=cli_env(cache), capture_output=True, text=True, timeout=120, cwd=ROOT,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    return [json.loads(line) for line in result.stdout.splitlines()]
+    done = run_json(repo, server, task, "--mode", "yolo", cache=cache)
+    assert done.code == 0, done.err
+    return done.events
 
 
 def test_a_sub_agent_explores_read_only_and_only_its_report_comes_back(scripted_server, tmp_path):
