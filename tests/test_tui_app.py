@@ -491,3 +491,15 @@ async def test_escape_during_an_edit_approval_cancels_and_leaves_the_file(
         assert "turn cancelled" in log_text(app)
         assert app.focused is app.query_one(PromptInput)
     assert (root / "app.py").read_text() == ORIGINAL
+
+
+async def test_a_tool_title_shows_an_absolute_path_under_the_repository_relative_to_it(
+    scripted_server, tmp_path
+):
+    root = make_project(tmp_path)
+    server = scripted_server(turns(call("read_file", absolute_path=str(root / "app.py"))))
+    app = make_app(server, root)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "read app.py")
+        await finish_turn(pilot)
+        assert str(app.query_one(ToolEntry).title).startswith("✓ read_file(absolute_path=app.py)")

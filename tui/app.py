@@ -74,7 +74,7 @@ class ChatApp(App[None]):
 
     def compose(self) -> ComposeResult:
         """Lay out the log, the prompt and the status bar."""
-        yield ChatLog(id="log")
+        yield ChatLog(self.engine.root, id="log")
         yield TodoList(id="todos")
         yield Composer(self._complete, id="composer")
         yield StatusBar(id="status")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -19,9 +20,10 @@ from tui.widgets.tool_entry import ToolEntry
 class ChatLog(VerticalScroll):
     """A scrolling log that follows the newest entry."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, root: Path | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.answer: AssistantMessage | None = None
+        self.root = root  # tool titles show paths under it relative to it
 
     def on_mount(self) -> None:
         """Stay scrolled to the newest entry until the user scrolls up."""
@@ -57,7 +59,7 @@ class ChatLog(VerticalScroll):
     async def add_tool(self, call_id: str, name: str, arguments: dict[str, Any]) -> None:
         """Show a tool call (collapsed)."""
         await self.end_answer()
-        await self.add(ToolEntry(call_id, name, arguments))
+        await self.add(ToolEntry(call_id, name, arguments, self.root))
 
     def add_tool_progress(self, call_id: str, text: str) -> bool:
         """Show a step of a running tool under its call; False when the call is not shown."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from textual.widgets import Collapsible, Static
@@ -13,11 +14,15 @@ ARGUMENT_CHARS = 60
 RESULT_CHARS = 4_000
 
 
-def describe_call(name: str, arguments: dict[str, Any]) -> str:
-    """Return a one-line `name(arg=value, ...)` for the entry's title."""
+def describe_call(name: str, arguments: dict[str, Any], root: Path | None = None) -> str:
+    """Return a one-line `name(arg=value, ...)` for the entry's title (a path under `root`,
+    as Qwen's models write them, shown relative to it)."""
+    prefix = f"{root}/" if root is not None else None
     parts = []
     for key, value in arguments.items():
         shown = value if isinstance(value, str) else json.dumps(value)
+        if prefix and shown.startswith(prefix):
+            shown = shown[len(prefix) :]
         shown = shown.replace("\n", "⏎")
         parts.append(f"{key}={shown[:ARGUMENT_CHARS]}{'…' if len(shown) > ARGUMENT_CHARS else ''}")
     return f"{name}({', '.join(parts)})"
@@ -26,9 +31,11 @@ def describe_call(name: str, arguments: dict[str, Any]) -> str:
 class ToolEntry(Collapsible):
     """A tool call; expanding it shows the full arguments and output."""
 
-    def __init__(self, call_id: str, name: str, arguments: dict[str, Any]) -> None:
+    def __init__(
+        self, call_id: str, name: str, arguments: dict[str, Any], root: Path | None = None
+    ) -> None:
         self.call_id = call_id
-        self.call_title = describe_call(name, arguments)
+        self.call_title = describe_call(name, arguments, root)
         body = Static(
             json.dumps(arguments, indent=2)[:RESULT_CHARS], classes="arguments", markup=False
         )
