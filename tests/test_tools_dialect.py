@@ -33,6 +33,9 @@ QWEN_SCHEMAS = {  # Qwen Code v0.12.2, packages/core/src/tools/: name -> (proper
     "list_directory": ({"path", "ignore"}, ["path"]),
     "glob": ({"pattern", "path"}, ["pattern"]),
     "grep_search": ({"pattern", "glob", "path", "limit"}, ["pattern"]),
+    "todo_write": ({"todos"}, ["todos"]),
+    "save_memory": ({"fact", "scope"}, ["fact"]),
+    "web_fetch": ({"url", "prompt"}, ["url", "prompt"]),
 }  # fmt: skip
 
 

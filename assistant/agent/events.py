@@ -17,7 +17,7 @@ from assistant.tools.base import TodoItem
 DoneReason = Literal["completed", "turn_limit", "failed", "checks_failed", "budget"]
 ErrorKind = Literal["endpoint", "turn_limit", "checks", "hook", "budget"]
 CheckKind = Literal["lint", "test"]
-ApprovalKind = Literal["edit", "command", "mcp", "plan", "memory"]
+ApprovalKind = Literal["edit", "command", "mcp", "plan", "memory", "fetch"]
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 APPROVAL_KINDS: dict[str, ApprovalKind] = {
-    "edit": "edit", "mcp": "mcp", "plan": "plan", "memory": "memory",
+    "edit": "edit", "mcp": "mcp", "plan": "plan", "memory": "memory", "fetch": "fetch",
 }  # fmt: skip
 
 Approver = Callable[[ApprovalRequest], Awaitable[bool]]
@@ -303,6 +303,8 @@ class Agent:
             decision = policy.for_plan()
         elif approval == "memory":
             decision = policy.for_user_memory()
+        elif approval == "fetch":
+            decision = policy.for_fetch()
         elif approval == "mcp":
             tool = self.tools.get(call.name)
             server, remote = (tool.server, tool.remote) if isinstance(tool, McpTool) else ("", "")

@@ -60,6 +60,11 @@ class PermissionPolicy:
         every repository): a person decides, whatever the mode."""
         return Decision.DENY if self.headless or self.planning else Decision.ASK
 
+    def for_fetch(self) -> Decision:
+        """Return the decision for a web fetch to a destination the user did not allow in
+        their config: a way out of the machine, so a person decides, whatever the mode."""
+        return Decision.DENY if self.headless else Decision.ASK
+
     def for_plan(self) -> Decision:
         """Return the decision for leaving plan mode with a plan: a person must approve it."""
         return Decision.DENY if self.headless or not self.planning else Decision.ASK

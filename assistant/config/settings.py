@@ -81,6 +81,7 @@ class Settings:
     price_input_per_mtok: float = -1.0
     price_output_per_mtok: float = -1.0
     max_session_cost: float = 0.0
+    fetch_allow: tuple[str, ...] = ()  # web_fetch destinations that need no approval (hosts)
     # Bounds on one model reply, whatever the server does.
     max_reply_seconds: float = 600.0
     max_reply_chars: int = 400_000

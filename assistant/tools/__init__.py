@@ -1,9 +1,9 @@
 """The tools the model may call, one module each, with their JSON schemas.
 
 The built-in tools carry Qwen Code's names and argument schemas (the dialect Qwen3-Coder was
-trained on): read_file, write_file, edit, run_shell_command, list_directory, glob and
-grep_search, todo_write, save_memory; ours add the index-backed search_code and find_symbol, and
-git_status/git_diff.
+trained on): read_file, write_file, edit, run_shell_command, list_directory, glob,
+grep_search, todo_write, save_memory and web_fetch; ours add the index-backed search_code and
+find_symbol, and git_status/git_diff.
 Older names are still understood (assistant/tools/legacy.py).
 """
 
@@ -28,6 +28,7 @@ def default_tools() -> list[Tool]:
     from assistant.tools.memory import SaveMemory
     from assistant.tools.run_command import RunShellCommand
     from assistant.tools.todo import TodoWrite
+    from assistant.tools.web_fetch import WebFetch
 
     return [
         ReadFile(),
@@ -43,6 +44,7 @@ def default_tools() -> list[Tool]:
         GitDiff(),
         TodoWrite(),
         SaveMemory(),
+        WebFetch(),
     ]
 
 

@@ -107,6 +107,7 @@ class RunState:
     index: IndexStore | None = None  # the repository's index, opened by the first search
     work_tree: WorkTree | None = None
     sandbox_notice_shown: bool = False
+    fetch_origins: set[str] = field(default_factory=set)  # web destinations a person approved
     # The todo list: the agent's own, lent to each run so it outlives the run.
     todos: list[TodoItem] = field(default_factory=list)
     owns_index: bool = False  # False when the index was lent by the caller (editor actions)

@@ -33,7 +33,12 @@ class CommandApproval(Question):
     def compose(self) -> ComposeResult:
         """Lay out the command and where it runs (or the MCP tool and its arguments)."""
         with Vertical(id="dialog"):
-            if self.request.kind == "mcp":
+            if self.request.kind == "fetch":
+                yield Label("Fetch from this destination?", id="question")
+                yield Static(Text(self.request.summary), id="command")
+                yield Label("URL:", classes="dim")
+                yield Static(Text(self.request.detail), id="cwd")
+            elif self.request.kind == "mcp":
                 yield Label("Call this MCP tool?", id="question")
                 yield Static(Text(self.request.summary), id="command")
                 yield Label("arguments:", classes="dim")
