@@ -2,10 +2,12 @@
 the request's input as DashScope bills Qwen3-Coder, or the user's own flat prices.
 
 Built in: qwen3-coder-plus and qwen3-coder-flash on DashScope. In China (region "cn") the
-prices are Model Studio's published CNY tiers (help.aliyun.com/zh/model-studio/qwen-coder);
-elsewhere the international USD tiers. A model served locally costs nothing; a model we have
-no price for is not guessed: its cost shows as unknown until `price_input_per_mtok` and
-`price_output_per_mtok` are set (in the user config or a profile).
+prices are Model Studio's published CNY tiers (help.aliyun.com/zh/model-studio/qwen-coder,
+checked 2026-11-30); elsewhere the international USD tiers of Model Studio's price list (not
+re-checked on 2026-11-30: no route to it from here; the user's own prices override them).
+A model served locally costs nothing; a model we have no price for is not guessed: its cost
+shows as unknown until `price_input_per_mtok` and `price_output_per_mtok` are set (in the
+user config or a profile).
 """
 
 from __future__ import annotations
