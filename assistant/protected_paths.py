@@ -21,15 +21,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.config.trust import PROJECT_CONFIG, PROJECT_MCP_FILES
+from assistant.config.trust import PROJECT_COMMANDS, PROJECT_CONFIG, PROJECT_MCP_FILES
 from assistant.errors import GitError
 from assistant.git.command import config_value, git_bytes, run_git
 from assistant.security.secrets import SECRET_DIRS, is_secret_path
 
 SKIPPED_DIRS = frozenset({"node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache",
                           ".pytest_cache", "site-packages", "dist", "build", "target"})  # fmt: skip
-# The project's own assistant files: tools may read them, never write them.
-PROJECT_FILES = (PROJECT_CONFIG, *PROJECT_MCP_FILES)
+# The project's own assistant files (and its commands folder): tools may read the files, never
+# write any of them.
+PROJECT_FILES = (PROJECT_CONFIG, *PROJECT_MCP_FILES, PROJECT_COMMANDS)
 MAX_FOLDERS = 20_000  # a walk of more folders stops there (the top ones are the likely ones)
 FRESH_SECONDS = 5.0
 

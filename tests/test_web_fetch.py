@@ -135,3 +135,15 @@ async def test_the_chat_asks_before_the_first_fetch_to_a_destination(
         await pilot.press("y")
         await finish_turn(pilot)
     assert Site.seen == ["/page"]
+
+
+async def test_a_malformed_or_encoded_url_is_a_tool_error_not_a_crash(site, tmp_path):
+    ctx, asked = context(tmp_path, Grant.PERSON, api_key="sk-live-user-key-0123456789")
+    for url in (
+        "http://127.0.0.1:99999/",
+        "http://[bad/",
+        f"{site}/p?k=sk%2Dlive%2Duser%2Dkey%2D0123456789",
+    ):
+        out = await run_guarded(WebFetch(), {"url": url, "prompt": "x"}, ctx)
+        assert not out.ok and out.text.startswith("error: "), url
+    assert asked == [] and Site.seen == []

@@ -17,6 +17,7 @@ from textual.worker import Worker, WorkerFailed, WorkerState
 from assistant.agent import events as ev
 from assistant.config.custom_commands import CommandSet, discover_commands
 from assistant.config.paths import commands_path
+from assistant.config.settings import folder_trusted
 from assistant.errors import AssistantError
 from assistant.llm.pricing import format_cost
 from tui import repo
@@ -180,8 +181,10 @@ class ChatApp(App[None]):
 
     async def load_custom_commands(self) -> CommandSet:
         """Read the custom commands as they are on disk now; show each new notice once."""
-        settings = self.engine.settings
-        root, trusted, folder = self.engine.root, settings.project_trusted, commands_path(settings)
+        settings, root = self.engine.settings, self.engine.root
+        # Trusted at start, and still (a changed command since drops the trust): asked afresh.
+        trusted = settings.project_trusted and await asyncio.to_thread(folder_trusted, root)
+        folder = commands_path(settings)
         found = await asyncio.to_thread(discover_commands, root, trusted, folder, COMMANDS)
         self.custom_commands = found
         for notice in found.notices:

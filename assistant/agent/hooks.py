@@ -66,7 +66,7 @@ class Hooks:
             if hook.event != event or not _watches(hook, tool):
                 continue
             data = json.dumps({"event": event, "repository": str(self.root), **payload})
-            code, out, err = await _execute(hook, self.root, data)
+            code, out, err = await _execute(hook, self.root, data, self.keys)
             if code == 0:
                 continue
             if event == "before_tool" and code == BLOCK_EXIT:
@@ -82,11 +82,13 @@ def _watches(hook: HookConfig, tool: str | None) -> bool:
     return tool is None or not hook.tools or any(fnmatch.fnmatch(tool, t) for t in hook.tools)
 
 
-async def _execute(hook: HookConfig, root: Path, data: str) -> tuple[int | None, str, str]:
+async def _execute(
+    hook: HookConfig, root: Path, data: str, keys: tuple[str, ...]
+) -> tuple[int | None, str, str]:
     """Run the hook with the event on stdin; return (exit code or None on time-out, stdout,
     stderr)."""
     bash = shutil.which("bash") or "/bin/bash"
-    env = {**command_env(), "ASSISTANT_HOOK": "1"}
+    env = {**command_env(known=keys), "ASSISTANT_HOOK": "1"}
     command = os.path.expanduser(hook.command)
     process = await asyncio.create_subprocess_exec(
         bash, "--noprofile", "--norc", "-c", command, cwd=root, env=env,

@@ -158,6 +158,10 @@ def _named_templates(
     folder: Path, scope: Scope, root: Path, notices: list[str]
 ) -> Iterator[tuple[Path, str]]:
     """Yield each template file under `folder` with its command name, in name order."""
+    if scope == "project" and folder.is_symlink():
+        # The trust hash covers the real folder only: a link could bring in files it never saw.
+        notices.append(f"ignored {folder}: a project's commands folder must not be a link")
+        return
     if scope == "project" and folder.exists() and not _inside(folder, root):
         notices.append(f"ignored {folder}: it leads outside the repository")
         return

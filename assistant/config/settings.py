@@ -202,6 +202,11 @@ def explain_settings(
     return _resolve(layers, profiles, env)
 
 
+def folder_trusted(repo_root: Path, env: Mapping[str, str] | None = None) -> bool:
+    """Return whether the user trusts `repo_root`'s own files as they are now (re-read)."""
+    return project_trust(_user_data(user_config_path(env)), Path(repo_root)).trusted
+
+
 def _user_data(user_path: Path) -> dict[str, Any]:
     return _read_toml(user_path) if user_path.is_file() else {}
 

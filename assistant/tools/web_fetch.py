@@ -16,7 +16,7 @@ import fnmatch
 from collections.abc import Mapping
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 
@@ -76,16 +76,22 @@ class WebFetch:
 
 def check_url(url: str, ctx: ToolContext) -> str:
     """Return the URL's destination (scheme://host:port), or refuse it."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        origin = _origin(url)
+    except ValueError as error:
+        raise ToolError(f"The 'url' is not a valid URL: {error}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ToolError("The 'url' must be a valid URL starting with http:// or https://.")
     if parts.username or parts.password:
         raise ToolError("a URL with credentials in it is never fetched")
     keys = tuple(k for k in (ctx.settings.api_key, ctx.settings.completion_api_key) if k)
-    if redact(url, keys) != url:
+    decoded = url
+    for _ in range(3):  # a key percent-encoded (once or twice) is still a key
+        decoded = unquote(decoded)
+    if redact(url, keys) != url or redact(decoded, keys) != decoded:
         raise ToolError("the URL carries something secret-looking; it is not sent anywhere")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    return f"{parts.scheme}://{parts.hostname}:{port}"
+    return origin
 
 
 def _allowed(origin: str, patterns: tuple[str, ...]) -> bool:
@@ -100,7 +106,11 @@ async def _get(url: str, origin: str) -> tuple[int, str, str]:
             async with web.stream("GET", url, headers={"User-Agent": "assistant"}) as response:
                 if response.is_redirect:
                     target = urljoin(url, response.headers.get("location", ""))
-                    if _origin(target) != origin:
+                    try:
+                        same = _origin(target) == origin
+                    except ValueError:
+                        same = False
+                    if not same:
                         raise ToolError(f"the page redirects to another destination: {target}")
                     url = target
                     continue
@@ -119,6 +129,7 @@ async def _get(url: str, origin: str) -> tuple[int, str, str]:
 
 
 def _origin(url: str) -> str:
+    """Return scheme://host:port of a URL (ValueError for a malformed one)."""
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     return f"{parts.scheme}://{parts.hostname}:{port}"
