@@ -9,6 +9,7 @@ redacted and cut like any tool output before the model or a front end sees it.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from assistant.agent.events import CheckKind, CheckResult
@@ -35,8 +36,6 @@ async def run_check(
     root: Path, settings: Settings, kind: CheckKind, command: str, round_: int
 ) -> CheckResult:
     """Run one check in the repository (sandboxed as the settings say); return its result."""
-    import asyncio
-
     policy = await asyncio.to_thread(sandbox_for, settings, root)
     code, output, timed_out = await run_shell(command, root, CHECK_TIMEOUT, sandbox=policy)
     keys = tuple(k for k in (settings.api_key, settings.completion_api_key) if k)

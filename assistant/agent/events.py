@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from assistant.llm.types import Usage
-from assistant.tools.base import TodoItem
+from assistant.tools.base import PATH_KEYS, TodoItem
 
 DoneReason = Literal["completed", "turn_limit", "failed", "checks_failed", "budget"]
 ErrorKind = Literal["endpoint", "turn_limit", "checks", "hook", "budget"]
@@ -41,6 +41,12 @@ class ToolCallStarted:
     call_id: str
     name: str
     arguments: dict[str, Any]
+
+    def brief(self) -> str:
+        """Return the call as a short progress line: the tool and what it works on."""
+        keys = (*PATH_KEYS, "pattern", "query")
+        target = next((str(self.arguments[k]) for k in keys if self.arguments.get(k)), "")
+        return f"{self.name} {target}".strip()
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from assistant.git.shadow import EMPTY_TREE
 from assistant.llm import ModelClient
 from assistant.security.secrets import is_secret_path
 from assistant.tools import READ_ONLY_TOOLS
-from assistant.tools.base import PATH_KEYS, cut_middle
+from assistant.tools.base import cut_middle
 from assistant.workspace import is_secret_file
 
 Severity = Literal["error", "warning", "note"]
@@ -260,9 +260,7 @@ async def run_review(
     async for event in conversation.run(agent, task):
         summary.add(event)
         if progress is not None and isinstance(event, ToolCallStarted):
-            keys = (*PATH_KEYS, "pattern", "query")
-            what = next((str(event.arguments[k]) for k in keys if event.arguments.get(k)), "")
-            await progress(f"{event.name} {what}".strip())
+            await progress(event.brief())
     findings, remarks = parse_answer(summary.text)
     kept, dropped = filter_findings(findings, target)
     return Review(target, kept, tuple(remarks), dropped, summary.reason, summary.error)

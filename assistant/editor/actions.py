@@ -22,7 +22,6 @@ from assistant.editor.live import LiveIndex
 from assistant.editor.scratch import ScratchTree
 from assistant.llm import ModelClient
 from assistant.tools import READ_ONLY_TOOLS
-from assistant.tools.base import PATH_KEYS
 from assistant.workspace import resolve_repo_path
 
 EDITING = ("fix", "tests", "docstrings", "refactor")
@@ -186,10 +185,8 @@ async def _drive(events: AsyncIterable[Event], progress: Progress) -> RunSummary
     async for event in events:
         summary.add(event)
         match event:
-            case ToolCallStarted(name=name, arguments=arguments):
-                keys = (*PATH_KEYS, "pattern", "query")
-                target = next((str(arguments[k]) for k in keys if arguments.get(k)), "")
-                progress(f"{name} {target}".strip())
+            case ToolCallStarted():
+                progress(event.brief())
             case FileEdited(path=path):
                 progress(f"edited {path}")
     return summary
