@@ -13,8 +13,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from assistant.context.priors import file_kind
 from assistant.context.tokens import chars_for, estimate_tokens
 from assistant.context.words import CODE_WORDS
+from assistant.editor.api import ApiSource, imported_api, render
 from assistant.editor.postprocess import wants_multiline
 from assistant.index.model import Chunk, Symbol
 from assistant.index.tokens import code_tokens
@@ -33,19 +35,11 @@ MIN_SNIPPET_TOKENS = 24  # below this much budget left, nothing useful fits
 MAX_SIMILAR_LINES = 40
 
 
-class ContextSource(Protocol):
+class ContextSource(ApiSource, Protocol):
     """What context assembly reads: the index (with unsaved buffers laid over it)."""
-
-    def symbols(self, path: str | None = None, name: str | None = None) -> list[Symbol]:
-        """Return definitions, filtered by file and/or name."""
-        ...
 
     def search_chunks(self, query: str, limit: int = 50) -> list[tuple[Chunk, float]]:
         """Return chunks matching the query, best first."""
-        ...
-
-    def text(self, path: str) -> str | None:
-        """Return a file's current text (an open buffer's, or the disk's), or None."""
         ...
 
     def rare_terms(self, tokens: list[str], limit: int) -> list[str]:
@@ -60,6 +54,8 @@ class Budget:
     prefix_tokens: int = 1_500
     suffix_tokens: int = 500
     context_tokens: int = 2_000
+    definitions_share: float = 0.5  # of context_tokens: definitions of names near the cursor
+    api_share: float = 0.3  # then signatures of what the file imports; the rest fills up
 
 
 @dataclass(frozen=True)
@@ -101,7 +97,18 @@ def assemble(source: ContextSource | None, cursor: Cursor, budget: Budget) -> Co
     if source is None:
         return CompletionContext(cursor.path, prefix, suffix, (), multiline)
     snippets = _Snippets(budget.context_tokens)
-    for symbol in definitions_near(source, cursor):
+    near = definitions_near(source, cursor)
+    floor = budget.context_tokens * (1 - budget.definitions_share)
+    for symbol in near:
+        if snippets.left < max(floor, MIN_SNIPPET_TOKENS):
+            break
+        snippets.add_definition(source, symbol)
+    floor = snippets.left - budget.context_tokens * budget.api_share
+    for entry in imported_api(source, cursor.path, cursor.text, cursor.offset):
+        if snippets.left < max(floor, MIN_SNIPPET_TOKENS):
+            break
+        snippets.add_signature(entry.symbol, render(source, entry.symbol))
+    for symbol in near:
         if snippets.left < MIN_SNIPPET_TOKENS:
             break
         snippets.add_definition(source, symbol)
@@ -152,7 +159,8 @@ def _similar_chunks(source: ContextSource, cursor: Cursor) -> list[Chunk]:
     if not terms:
         return []
     hits = source.search_chunks(" ".join(terms), limit=SIMILAR_CANDIDATES)
-    return [chunk for chunk, _score in hits if chunk.path != cursor.path]
+    wanted = {"source", file_kind(cursor.path)}  # not docs, changelogs or tests for source
+    return [c for c, _score in hits if c.path != cursor.path and file_kind(c.path) in wanted]
 
 
 _Snippet = tuple[str, int, int, str]  # path, first line, last line, text
@@ -164,13 +172,20 @@ class _Snippets:
     def __init__(self, budget: int) -> None:
         self.left = budget
         self.definitions: list[_Snippet] = []
+        self.signatures: list[_Snippet] = []
         self.similar: list[_Snippet] = []
 
     def add_definition(self, source: ContextSource, symbol: Symbol) -> None:
         """Add a symbol's source (or its outline, if long)."""
+        if self._overlaps(symbol.path, symbol.start_line, symbol.end_line):
+            return
         text = _definition_text(source, symbol)
         if text:
             self._add(self.definitions, symbol.path, symbol.start_line, symbol.end_line, text)
+
+    def add_signature(self, symbol: Symbol, text: str) -> None:
+        """Add an imported definition's signature (one or two lines)."""
+        self._add(self.signatures, symbol.path, symbol.start_line, symbol.start_line, text)
 
     def add_similar(self, chunk: Chunk) -> None:
         """Add a similar chunk, cut to a few dozen lines."""
@@ -188,28 +203,38 @@ class _Snippets:
     def _overlaps(self, path: str, start: int, end: int) -> bool:
         return any(
             p == path and start <= e and s <= end
-            for p, s, e, _ in (*self.definitions, *self.similar)
+            for p, s, e, _ in (*self.definitions, *self.signatures, *self.similar)
         )
 
     def render(self) -> tuple[tuple[ContextFile, ...], tuple[str, ...]]:
         """Return one ContextFile per path (similar code first, definitions last) and labels."""
-        ordered = [*reversed(self.similar), *reversed(self.definitions)]
-        by_path: dict[str, list[tuple[int, str]]] = {}
-        for path, start, _end, text in ordered:
-            by_path.setdefault(path, []).append((start, text))
-        files = tuple(
-            ContextFile(path, "\n...\n".join(text for _start, text in sorted(parts)))
-            for path, parts in by_path.items()
-        )
+        ordered = [*reversed(self.similar), *reversed(self.signatures), *reversed(self.definitions)]
+        by_path: dict[str, list[tuple[int, int, str]]] = {}
+        for path, start, end, text in ordered:
+            by_path.setdefault(path, []).append((start, end, text))
+        files = tuple(ContextFile(path, _joined(parts)) for path, parts in by_path.items())
         labels = tuple(f"{path}:{start}-{end}" for path, start, end, _ in ordered)
         return files, labels
+
+
+def _joined(parts: list[tuple[int, int, str]]) -> str:
+    """Return a file's snippets in file order, `...` between them unless both are one-liners."""
+    text = ""
+    previous_short = False
+    for start, end, part in sorted(parts):
+        short = start == end
+        if text:
+            text += "\n" if short and previous_short else "\n...\n"
+        text += part
+        previous_short = short
+    return text
 
 
 def _definition_text(source: ContextSource, symbol: Symbol) -> str:
     text = source.text(symbol.path)
     if text is None:
         return symbol.signature
-    lines = text.split("\n")[symbol.start_line - 1 : symbol.end_line]
+    lines = text.split("\n", symbol.end_line)[symbol.start_line - 1 : symbol.end_line]
     if len(lines) <= MAX_DEFINITION_LINES:
         return "\n".join(lines)
     if symbol.kind in ("class", "interface", "type"):

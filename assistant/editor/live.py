@@ -95,7 +95,10 @@ class LiveIndex:
 
         if self._writer is None:
             return None
-        return update_index(self._writer, self.root, self.settings.max_file_bytes)
+        try:
+            return update_index(self._writer, self.root, self.settings.max_file_bytes)
+        finally:
+            self.cache.forget_files()
 
     def _update(self, paths: list[str]) -> None:
         from assistant.index.indexer import update_paths
@@ -104,6 +107,7 @@ class LiveIndex:
         if store is None:
             return  # the first build has not started; it will see these files anyway
         update_paths(store, self.root, paths, self.settings.max_file_bytes)
+        self.cache.forget_files()
 
     def _reading_store(self) -> IndexStore | None:
         if self._reader is None and self.ready.is_set() and self._db_path is not None:

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.editor.imports import resolve_module
 from assistant.errors import IndexStoreError
 from assistant.index.extract import parse_as_text, parse_source
 from assistant.index.faults import store_errors
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 PARSE_CACHE_SIZE = 32
 TEXT_CACHE_SIZE = 64
+KNOWN_FILES_SIZE = 100_000
 
 
 class ParseCache:
@@ -38,6 +40,8 @@ class ParseCache:
         self.size = size
         self._items: OrderedDict[tuple[str, str], ParsedFile] = OrderedDict()
         self._texts: OrderedDict[tuple[Path, int], str] = OrderedDict()
+        self.known: dict[str, bool] = {}  # path -> whether the index holds it
+        self.modules: dict[tuple[str, str], str | None] = {}  # (folder, import) -> file
         self.trees = TreeCache()  # a buffer's next version re-parses from its last tree
 
     def parsed(self, path: str, text: str) -> ParsedFile:
@@ -56,6 +60,11 @@ class ParseCache:
         while len(self._items) > self.size:
             self._items.popitem(last=False)
         return found
+
+    def forget_files(self) -> None:
+        """Forget which files the index holds (after it added or dropped some)."""
+        self.known.clear()
+        self.modules.clear()
 
     def read(self, path: Path) -> str | None:
         """Return a file's text, cached by modification time (None when unreadable)."""
@@ -90,12 +99,17 @@ class IndexView:
         # An open secrets file is never context for anything (see assistant/security/secrets).
         self.buffers = {p: t for p, t in buffers.items() if not is_secret_path(p)}
         self.cache = cache
+        self._by_path: dict[str, list[Symbol]] = {}  # a view lives for one request
 
     def symbols(self, path: str | None = None, name: str | None = None) -> list[Symbol]:
         """Return definitions, as the buffers have them where they are modified."""
         if path is not None and path in self.buffers:
             found = list(self._parsed(path).symbols)
             return [s for s in found if name is None or s.name == name]
+        if path is not None:
+            if path not in self._by_path and self.store is not None:
+                self._by_path[path] = self.store.symbols(path=path)
+            return [s for s in self._by_path.get(path, []) if name in (None, s.name)]
         stored = self.store.symbols(path=path, name=name) if self.store is not None else []
         result = [s for s in stored if s.path not in self.buffers]
         if path is None:
@@ -130,6 +144,41 @@ class IndexView:
                 log.info("no term statistics from the index (%s)", error)
         wanted = dict.fromkeys(t for t in tokens if len(t) > 2)
         return sorted(wanted, key=len, reverse=True)[:limit]
+
+    def user_counts(self, names: list[str]) -> dict[str, int]:
+        """Return how many indexed files use each name (nothing without an index)."""
+        if self.store is None or not names:
+            return {}
+        try:
+            with store_errors(self.store.db_path):
+                return self.store.user_counts(names)
+        except IndexStoreError as error:
+            log.info("no use counts from the index (%s)", error)
+            return {}
+
+    def resolve(self, path: str, module: str) -> str | None:
+        """Return the repository file that `module`, imported from `path`, names."""
+        key = (path.rpartition("/")[0] + path[path.rfind(".") :], module)
+        if key in self.cache.modules:
+            return self.cache.modules[key]
+        found = resolve_module(self, path, module)
+        if found not in self.buffers:  # an unsaved new file may not stay
+            if len(self.cache.modules) >= KNOWN_FILES_SIZE:
+                self.cache.modules.clear()
+            self.cache.modules[key] = found
+        return found
+
+    def has_file(self, path: str) -> bool:
+        """Return whether `path` is an open buffer or a file the index holds."""
+        if path in self.buffers:
+            return True
+        known = self.cache.known.get(path)
+        if known is None:
+            known = self.store is not None and self.store.file(path) is not None
+            if len(self.cache.known) >= KNOWN_FILES_SIZE:
+                self.cache.known.clear()
+            self.cache.known[path] = known
+        return known
 
     def text(self, path: str) -> str | None:
         """Return the buffer's text if it is modified, else the file's text on disk."""

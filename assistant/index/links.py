@@ -79,6 +79,19 @@ def uses_in(conn: sqlite3.Connection, paths: Sequence[str], names: Sequence[str]
     return rows
 
 
+def user_counts(conn: sqlite3.Connection, names: Sequence[str]) -> dict[str, int]:
+    """Return, for each of these names used anywhere, how many files use it."""
+    names = list(dict.fromkeys(names))
+    if not names:
+        return {}
+    rows = conn.execute(
+        f"SELECT name, count(DISTINCT file_id) FROM refs WHERE name IN ({marks(names)}) "
+        "GROUP BY name",
+        names,
+    )
+    return dict(rows.fetchall())
+
+
 def file_links(
     conn: sqlite3.Connection, path: str, *, max_names: int, max_definers: int, max_uses: int
 ) -> FileLinks | None:

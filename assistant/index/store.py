@@ -250,6 +250,10 @@ class IndexStore:
         """Return (path, name, uses): every use in these files, and of these names elsewhere."""
         return links.uses_in(self.conn, paths, names)
 
+    def user_counts(self, names: Sequence[str]) -> dict[str, int]:
+        """Return how many files use each of these names (see `links.user_counts`)."""
+        return links.user_counts(self.conn, names)
+
     def file_links(
         self, path: str, *, max_names: int, max_definers: int, max_uses: int
     ) -> FileLinks | None:
