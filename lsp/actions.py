@@ -20,6 +20,7 @@ from pygls.uris import from_fs_path
 from assistant.config.paths import cache_root
 from assistant.editor.actions import TITLES, ActionRequest, ActionResult
 from assistant.errors import AssistantError
+from lsp import next_edit
 from lsp.edits import workspace_edit
 from lsp.state import AssistantServer, Session, server
 
@@ -42,7 +43,7 @@ MESSAGE_CHARS = 2_000
 )
 def code_action(params: types.CodeActionParams) -> list[types.CodeAction]:
     """List the assistant's actions for the selection and its diagnostics."""
-    return code_actions(server, params)
+    return [*next_edit.code_actions(params), *code_actions(server, params)]
 
 
 # One command per action; each takes one argument, an object with `uri` and `range`.
@@ -87,6 +88,8 @@ def code_actions(ls: AssistantServer, params: types.CodeActionParams) -> list[ty
     target = {"uri": params.text_document.uri, "range": _range_json(params.range)}
     actions = []
     for diagnostic in params.context.diagnostics:
+        if diagnostic.source == next_edit.HINT_SOURCE:
+            continue  # the suggestion's own hint: applying it is the fix
         args = {**target, "range": _range_json(diagnostic.range), "diagnostic": diagnostic.message}
         title = f"Fix with assistant: {diagnostic.message}"
         actions.append(_action(title, "fix", args, types.CodeActionKind.QuickFix, [diagnostic]))

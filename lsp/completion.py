@@ -9,6 +9,7 @@ from pygls.workspace import TextDocument
 
 from assistant.editor import Cursor, Suggestion
 from assistant.errors import EndpointError
+from lsp import next_edit
 from lsp.state import AssistantServer, server
 
 _WORD_BEFORE = re.compile(r"[A-Za-z0-9_]*$")
@@ -22,7 +23,10 @@ LABEL_CHARS = 60
 async def inline_completion(
     params: types.InlineCompletionParams,
 ) -> types.InlineCompletionList | None:
-    """Return the suggestion as ghost text at the cursor."""
+    """Return the suggestion as ghost text at the cursor (a next edit on its line first)."""
+    following = next_edit.inline_item(params.text_document.uri, params.position)
+    if following is not None:
+        return types.InlineCompletionList(items=[following])
     suggestion = await suggest(server, params.text_document.uri, params.position)
     if suggestion is None:
         return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
+from lsp.next_edit import tracker
 from lsp.state import AssistantServer, server
 
 
@@ -11,18 +12,21 @@ from lsp.state import AssistantServer, server
 def did_open(params: types.DidOpenTextDocumentParams) -> None:
     """Start tracking an opened document (clean until it changes)."""
     server.dirty.discard(params.text_document.uri)
+    tracker.opened(params.text_document.uri, params.text_document.text)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
 def did_change(params: types.DidChangeTextDocumentParams) -> None:
     """Mark the document modified: its text now overlays the index."""
     server.dirty.add(params.text_document.uri)  # laid over the index until saved
+    tracker.changed(params.text_document.uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(params: types.DidCloseTextDocumentParams) -> None:
     """Stop overlaying a closed document."""
     server.dirty.discard(params.text_document.uri)
+    tracker.closed(params.text_document.uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)

@@ -46,6 +46,7 @@ async def did_change_configuration(params: types.DidChangeConfigurationParams) -
         await open_or_report(server)
     else:
         session.engine.options = options.completion
+        session.next_edit.options = options.next_edit
 
 
 @server.feature(types.SHUTDOWN)

@@ -4,6 +4,8 @@ Accepted either flat or under an "assistant" key, in camelCase as editors write 
 
     {"assistant": {"profile": "vllm", "model": "qwen3-coder", "baseUrl": "http://...",
                    "completion": {"enabled": true, "debounceMs": 75, "maxTokens": 160},
+                   "nextEdit": {"enabled": true, "debounceMs": 500, "maxTokens": 400,
+                                "backend": "chat"},
                    "refactorInstructions": ["Simplify this code"]}}
 """
 
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.editor import CompletionOptions
+from assistant.editor.next_edit import NEXT_EDIT_BACKENDS, NextEditOptions
 from assistant.errors import ConfigError
 
 DEFAULT_INSTRUCTIONS = (
@@ -30,6 +33,7 @@ class EditorOptions:
 
     endpoint: dict[str, str] = field(default_factory=dict)  # profile, model, base_url overrides
     completion: CompletionOptions = field(default_factory=CompletionOptions)
+    next_edit: NextEditOptions = field(default_factory=NextEditOptions)
     refactor_instructions: tuple[str, ...] = DEFAULT_INSTRUCTIONS
 
 
@@ -56,10 +60,31 @@ def parse_options(raw: Any, current: EditorOptions | None = None) -> EditorOptio
         if "maxTokens" in section:
             changes["max_tokens"] = _number(section["maxTokens"], "completion.maxTokens")
         completion = dataclasses.replace(completion, **changes)
+    next_edit = _next_edit_options(data.get("nextEdit", {}), base.next_edit)
     instructions = base.refactor_instructions
     if isinstance(data.get("refactorInstructions"), list):
         instructions = tuple(_text(i, "refactorInstructions") for i in data["refactorInstructions"])
-    return EditorOptions(endpoint, completion, instructions)
+    return EditorOptions(endpoint, completion, next_edit, instructions)
+
+
+def _next_edit_options(section: Any, base: NextEditOptions) -> NextEditOptions:
+    if not isinstance(section, Mapping):
+        return base
+    changes: dict[str, Any] = {}
+    if "enabled" in section:
+        changes["enabled"] = bool(section["enabled"])
+    if "debounceMs" in section:
+        changes["debounce_ms"] = _number(section["debounceMs"], "nextEdit.debounceMs")
+    if "maxTokens" in section:
+        changes["max_tokens"] = _number(section["maxTokens"], "nextEdit.maxTokens")
+    if "backend" in section:
+        backend = _text(section["backend"], "nextEdit.backend")
+        if backend not in NEXT_EDIT_BACKENDS:
+            raise ConfigError(
+                f"editor setting nextEdit.backend must be chat or fim, got {backend!r}"
+            )
+        changes["backend"] = backend
+    return dataclasses.replace(base, **changes)
 
 
 def _text(value: Any, key: str) -> str:

@@ -1,8 +1,8 @@
 """The `assistant lsp` server: the one server object, with every feature registered on it.
 
-Handlers live in one module per area (lifecycle, documents, completion, actions); each turns
-protocol messages into calls on the core and the core's answers into protocol messages, and
-registers itself on `lsp.state.server` when imported. The server's state lives in
+Handlers live in one module per area (lifecycle, documents, completion, next edit, actions);
+each turns protocol messages into calls on the core and the core's answers into protocol
+messages, and registers itself on `lsp.state.server` when imported. The server's state lives in
 `lsp.state`, so no handler module imports this one.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 # Importing a handler module registers its features on the server.
-from lsp import actions, completion, documents, lifecycle  # noqa: F401
+from lsp import actions, completion, documents, lifecycle, next_edit  # noqa: F401
 from lsp.state import AssistantServer, server
 
 

@@ -24,6 +24,7 @@ from assistant.config import Settings, load_settings
 from assistant.editor import CompletionEngine
 from assistant.editor.actions import ActionRunner
 from assistant.editor.live import LiveIndex
+from assistant.editor.next_edit import NextEditEngine
 from assistant.llm import ModelClient
 from lsp.options import EditorOptions
 
@@ -38,6 +39,7 @@ class Session:
     settings: Settings
     client: ModelClient
     engine: CompletionEngine
+    next_edit: NextEditEngine
     index: LiveIndex
     actions: ActionRunner
     stack: AsyncExitStack
@@ -77,7 +79,8 @@ class AssistantServer(LanguageServer):
         index = LiveIndex(root, settings)
         engine = CompletionEngine(client, root.name, index, self.options.completion)
         actions = ActionRunner(root, settings, client, index)
-        session = Session(root, settings, client, engine, index, actions, stack)
+        next_edit = NextEditEngine(client, root, index, self.options.next_edit)
+        session = Session(root, settings, client, engine, next_edit, index, actions, stack)
         self.spawn(self._build_index(index))
         return session
 

@@ -19,7 +19,7 @@ from assistant.editor.imports import resolve_module
 from assistant.errors import IndexStoreError
 from assistant.index.extract import parse_as_text, parse_source
 from assistant.index.faults import store_errors
-from assistant.index.model import Chunk, ParsedFile, Symbol
+from assistant.index.model import Chunk, ParsedFile, Reference, Symbol
 from assistant.index.reparse import TreeCache
 from assistant.index.tokens import code_tokens
 from assistant.security.secrets import is_secret_path
@@ -116,6 +116,14 @@ class IndexView:
             for buffer in self.buffers:
                 result += [s for s in self._parsed(buffer).symbols if name in (None, s.name)]
         return result
+
+    def references(self, name: str) -> list[Reference]:
+        """Return the uses of `name`: the index's, with modified buffers parsed afresh."""
+        stored = self.store.references(name=name) if self.store is not None else []
+        found = [r for r in stored if r.path not in self.buffers]
+        for buffer in self.buffers:
+            found += [r for r in self._parsed(buffer).references if r.name == name]
+        return found
 
     def search_chunks(self, query: str, limit: int = 50) -> list[tuple[Chunk, float]]:
         """Return chunks matching `query`: the index's, then the buffers' by shared tokens."""
