@@ -9,7 +9,9 @@ it, and their peak RSS is one of the figures.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import compileall
+import contextlib
 import json
 import math
 import os
@@ -18,7 +20,7 @@ import sys
 import tarfile
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -279,3 +281,39 @@ def make_git_repo(root: Path, files: Mapping[str, str], message: str) -> git.Rep
     repo.index.add(list(files))
     repo.index.commit(message)
     return repo
+
+
+@contextlib.asynccontextmanager
+async def lsp_client(
+    source: Path, cache: Path, base_url: str, options: Mapping[str, Any]
+) -> AsyncIterator[Any]:
+    """Start `assistant lsp` on `source` against `base_url`; yield a pygls client once the
+    server's index is ready; shut the server down after."""
+    from lsprotocol import types
+    from pygls.lsp.client import LanguageClient
+
+    client = LanguageClient("bench", "1")
+    ready = asyncio.Event()
+
+    @client.feature(types.WINDOW_LOG_MESSAGE)
+    def log_message(params: types.LogMessageParams) -> None:
+        """Note when the server's index is ready."""
+        if "index ready" in params.message:
+            ready.set()
+
+    env = {**os.environ, "ASSISTANT_CACHE_DIR": str(cache)}
+    command = [sys.executable, "-m", "assistant", "lsp", "--repo", str(source),
+               "--base-url", base_url, "--model", "qwen3-coder-plus"]  # fmt: skip
+    await client.start_io(*command, env=env)
+    await client.initialize_async(types.InitializeParams(
+        capabilities=types.ClientCapabilities(), root_uri=source.as_uri(),
+        initialization_options={"assistant": dict(options)},
+    ))  # fmt: skip
+    client.initialized(types.InitializedParams())
+    await asyncio.wait_for(ready.wait(), 600)
+    try:
+        yield client
+    finally:
+        await client.shutdown_async(None)
+        client.exit(None)
+        await client.stop()

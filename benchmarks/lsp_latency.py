@@ -5,6 +5,10 @@
 2. End to end: a real `assistant lsp` process, a pygls client sending inlineCompletion
    requests, the scripted server answering each after a fixed delay. Reported as the overhead
    over that delay (debounce set to 0, so the figure is our own cost).
+3. Next edit: after renaming a parameter of a random function, the context a next-edit
+   request is built from (recent edits, the region, uses of what changed found in the index);
+   target p95 under 50 ms. Then end to end: didChange with the rename, `assistant/nextEdit`,
+   the scripted model answering after the same delay with an edit that passes every check.
 
     .venv/bin/python benchmarks/lsp_latency.py [--source DIR] [--samples 200] [--requests 40]
 """
@@ -14,14 +18,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
-import os
 import random
 import statistics
 import sys
 import time
 from pathlib import Path
 
-from harness import BENCH, DJANGO, REPO, Table, add_json_out, fetch_sdist, percentile
+import next_edit_bench
+from harness import (
+    BENCH,
+    DJANGO,
+    REPO,
+    Table,
+    add_json_out,
+    fetch_sdist,
+    lsp_client,
+    percentile,
+)
 
 sys.path.insert(0, str(REPO))
 
@@ -45,6 +58,11 @@ def main() -> int:
     table = Table("lsp_latency")
     asyncio.run(_assembly(table, source, cache, positions[: args.samples]))
     asyncio.run(_end_to_end(table, source, cache, positions[: args.requests], args.delay))
+    renames = next_edit_bench.renames(source, max(args.samples, args.requests), args.seed)
+    asyncio.run(next_edit_bench.assembly(table, source, cache, renames[: args.samples]))
+    asyncio.run(
+        next_edit_bench.end_to_end(table, source, cache, renames[: args.requests], args.delay)
+    )
     table.print_table()
     table.write_json(args.json_out)
     return 0
@@ -85,30 +103,10 @@ async def _end_to_end(
     """Time inlineCompletion requests to a real `assistant lsp` over the scripted model."""
     fault = {"kind": "delay", "seconds": delay}
     script = {"completions": [{"text": "value", "fault": fault}] * (len(positions) + 5)}
+    options = {"completion": {"debounceMs": 0}}
     with ScriptedServer(script) as model:
-        client = LanguageClient("bench", "1")
-        ready = asyncio.Event()
-
-        @client.feature(types.WINDOW_LOG_MESSAGE)
-        def log_message(params: types.LogMessageParams) -> None:
-            """Note when the server's index is ready."""
-            if "index ready" in params.message:
-                ready.set()
-
-        env = {**os.environ, "ASSISTANT_CACHE_DIR": str(cache)}
-        command = [sys.executable, "-m", "assistant", "lsp", "--repo", str(source),
-                   "--base-url", model.base_url, "--model", "qwen3-coder-plus"]  # fmt: skip
-        await client.start_io(*command, env=env)
-        await client.initialize_async(types.InitializeParams(
-            capabilities=types.ClientCapabilities(), root_uri=source.as_uri(),
-            initialization_options={"assistant": {"completion": {"debounceMs": 0}}},
-        ))  # fmt: skip
-        client.initialized(types.InitializedParams())
-        await asyncio.wait_for(ready.wait(), 600)
-        timings = await _requests(client, source, positions)
-        await client.shutdown_async(None)
-        client.exit(None)
-        await client.stop()
+        async with lsp_client(source, cache, model.base_url, options) as client:
+            timings = await _requests(client, source, positions)
     overhead = [t - delay * 1000 for t in timings]
     table.report(
         f"end to end over {len(timings)} requests with a {delay * 1000:.0f} ms model delay",

@@ -66,15 +66,19 @@ class NextEditTracker:
         self.history = EditHistory()
         self.tasks: dict[str, asyncio.Task[object]] = {}
         self.offered: dict[str, Offered] = {}  # by the uri of the buffer whose edits led to it
+        self.early: dict[str, str] = {}  # buffers opened before the session: uri -> text
 
     def opened(self, uri: str, text: str) -> None:
-        """Start tracking an opened buffer."""
+        """Start tracking an opened buffer (once the session knows the repository's root)."""
         path = self.ls.relative_path(uri)
-        if path is not None:
+        if path is None:
+            self.early[uri] = text  # the editor opened it before the session was ready
+        else:
             self.history.opened(path, text)
 
     def closed(self, uri: str) -> None:
         """Stop tracking a buffer and drop what it led to."""
+        self.early.pop(uri, None)
         path = self.ls.relative_path(uri)
         if path is not None:
             self.history.closed(path)
@@ -84,9 +88,13 @@ class NextEditTracker:
     def changed(self, uri: str) -> None:
         """Record the buffer's new text; drop stale suggestions; ask again after a pause."""
         path = self.ls.relative_path(uri)
-        if path is None:
-            return
         document = self.ls.workspace.get_text_document(uri)
+        if path is None:
+            if uri in self.early:
+                self.early[uri] = document.source
+            return
+        if uri in self.early:
+            self.history.opened(path, self.early.pop(uri))
         edit = self.history.changed(path, document.source)
         self._cancel(uri)
         for source, offered in list(self.offered.items()):
@@ -99,13 +107,13 @@ class NextEditTracker:
         """Withdraw the suggestion led to by `source`'s edits (and its hint)."""
         offered = self.offered.pop(source, None)
         if offered is not None:
-            self._publish_hint(offered.uri, [])
+            self._publish_hints(offered.uri)
 
     async def wait(self, uri: str) -> Offered | None:
-        """Return the suggestion for `uri`'s edits, waiting for one being made (the editor
-        cancelling this wait does not cancel the work)."""
-        task = self.tasks.get(uri)
-        if task is not None and not task.done():
+        """Return the suggestion for `uri`'s edits, waiting for one being made, and for the
+        next one when typing replaces it (the editor cancelling this wait does not cancel the
+        work)."""
+        while (task := self.tasks.get(uri)) is not None and not task.done():
             await asyncio.wait({task})
         return self.fresh(uri)
 
@@ -156,7 +164,7 @@ class NextEditTracker:
             return
         offered = self._offer(session.root, edit)
         self.offered[uri] = offered
-        self._publish_hint(offered.uri, [_hint(offered)])
+        self._publish_hints(offered.uri)
         self.ls.protocol.notify(READY, offered.as_json())
 
     def _offer(self, root: Path, edit: NextEdit) -> Offered:
@@ -182,7 +190,9 @@ class NextEditTracker:
         if task is not None:
             task.cancel()
 
-    def _publish_hint(self, uri: str, diagnostics: list[types.Diagnostic]) -> None:
+    def _publish_hints(self, uri: str) -> None:
+        """Publish the hints of every suggestion in `uri` (none: the hints are cleared)."""
+        diagnostics = [_hint(o) for o in self.offered.values() if o.uri == uri]
         params = types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics)
         self.ls.text_document_publish_diagnostics(params)
 

@@ -49,40 +49,36 @@ def parse_options(raw: Any, current: EditorOptions | None = None) -> EditorOptio
     for key, name in (("profile", "profile"), ("model", "model"), ("baseUrl", "base_url")):
         if key in data:
             endpoint[name] = _text(data[key], key)
-    completion = base.completion
-    section = data.get("completion", {})
-    if isinstance(section, Mapping):
-        changes: dict[str, Any] = {}
-        if "enabled" in section:
-            changes["enabled"] = bool(section["enabled"])
-        if "debounceMs" in section:
-            changes["debounce_ms"] = _number(section["debounceMs"], "completion.debounceMs")
-        if "maxTokens" in section:
-            changes["max_tokens"] = _number(section["maxTokens"], "completion.maxTokens")
-        completion = dataclasses.replace(completion, **changes)
-    next_edit = _next_edit_options(data.get("nextEdit", {}), base.next_edit)
+    completion = dataclasses.replace(base.completion, **_timing(data, "completion"))
+    next_edit = _next_edit_options(data, base.next_edit)
     instructions = base.refactor_instructions
     if isinstance(data.get("refactorInstructions"), list):
         instructions = tuple(_text(i, "refactorInstructions") for i in data["refactorInstructions"])
     return EditorOptions(endpoint, completion, next_edit, instructions)
 
 
-def _next_edit_options(section: Any, base: NextEditOptions) -> NextEditOptions:
-    if not isinstance(section, Mapping):
-        return base
+def _timing(data: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """Return the changes a section such as `completion` makes to enabled, debounce, tokens."""
+    section = data.get(name, {})
     changes: dict[str, Any] = {}
+    if not isinstance(section, Mapping):
+        return changes
     if "enabled" in section:
         changes["enabled"] = bool(section["enabled"])
     if "debounceMs" in section:
-        changes["debounce_ms"] = _number(section["debounceMs"], "nextEdit.debounceMs")
+        changes["debounce_ms"] = _number(section["debounceMs"], f"{name}.debounceMs")
     if "maxTokens" in section:
-        changes["max_tokens"] = _number(section["maxTokens"], "nextEdit.maxTokens")
-    if "backend" in section:
+        changes["max_tokens"] = _number(section["maxTokens"], f"{name}.maxTokens")
+    return changes
+
+
+def _next_edit_options(data: Mapping[str, Any], base: NextEditOptions) -> NextEditOptions:
+    changes = _timing(data, "nextEdit")
+    section = data.get("nextEdit", {})
+    if isinstance(section, Mapping) and "backend" in section:
         backend = _text(section["backend"], "nextEdit.backend")
         if backend not in NEXT_EDIT_BACKENDS:
-            raise ConfigError(
-                f"editor setting nextEdit.backend must be chat or fim, got {backend!r}"
-            )
+            raise ConfigError(f"editor setting nextEdit.backend must be chat or fim: {backend!r}")
         changes["backend"] = backend
     return dataclasses.replace(base, **changes)
 

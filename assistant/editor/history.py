@@ -61,6 +61,17 @@ def line_change(before: str, after: str) -> LineChange | None:
     """Return the whole lines that differ between two versions of a text (None if equal)."""
     if before == after:
         return None
+    start, end = common_ends(before, after)
+    start = before.rfind("\n", 0, start) + 1  # back to the start of its line
+    old_end = _line_end(before, len(before) - end)
+    new_end = _line_end(after, len(after) - end)
+    if new_end - start < 0 or old_end - start < 0:
+        new_end = old_end = start
+    return LineChange(before.count("\n", 0, start), before[start:old_end], after[start:new_end])
+
+
+def common_ends(before: str, after: str) -> tuple[int, int]:
+    """Return how many characters the two texts share at the start, and then at the end."""
     limit = min(len(before), len(after))
     start = 0
     while start < limit and before[start] == after[start]:
@@ -68,12 +79,7 @@ def line_change(before: str, after: str) -> LineChange | None:
     end = 0
     while end < limit - start and before[-1 - end] == after[-1 - end]:
         end += 1
-    start = before.rfind("\n", 0, start) + 1  # back to the start of its line
-    old_end = _line_end(before, len(before) - end)
-    new_end = _line_end(after, len(after) - end)
-    if new_end - start < 0 or old_end - start < 0:
-        new_end = old_end = start
-    return LineChange(before.count("\n", 0, start), before[start:old_end], after[start:new_end])
+    return start, end
 
 
 class EditHistory:

@@ -54,21 +54,31 @@ class FileLookup(Protocol):
 
 def imports_of(path: str, text: str) -> list[Import]:
     """Return what the file at `path` imports, in the order written."""
+    return read_imports(path, text)[0]
+
+
+def read_imports(path: str, text: str) -> tuple[list[Import], str]:
+    """Return what the file imports and the text of its import statements (a name that only
+    appears there is imported, not used)."""
     if path.endswith(PY_EXTENSIONS):
-        found = _python_imports(text)
+        patterns = (_PY_FROM, _PY_IMPORT)
     elif path.endswith(JS_EXTENSIONS):
-        found = _javascript_imports(text)
+        patterns = (_JS_FROM, _JS_REQUIRE)
     else:
-        found = []
-    return found[:MAX_IMPORTS]
+        return [], ""
+    matches = [m for pattern in patterns for m in pattern.finditer(text)]
+    found = _python_imports(matches) if patterns[0] is _PY_FROM else _javascript_imports(matches)
+    return found[:MAX_IMPORTS], "\n".join(m.group(0) for m in matches)
 
 
-def without_imports(path: str, text: str) -> str:
-    """Return `text` with its import statements blanked (a name there is imported, not used)."""
-    patterns = (_PY_FROM, _PY_IMPORT) if path.endswith(PY_EXTENSIONS) else (_JS_FROM, _JS_REQUIRE)
-    for pattern in patterns:
-        text = pattern.sub("", text)
-    return text
+def submodule_file(lookup: FileLookup, package_init: str, name: str) -> str | None:
+    """Return the file of module `name` inside the package whose `__init__.py` is given."""
+    folder = package_init.rsplit("/", 1)[0]
+    candidates = (
+        *(f"{folder}/{name}{ext}" for ext in PY_EXTENSIONS),
+        f"{folder}/{name}/__init__.py",
+    )
+    return next((c for c in candidates if lookup.has_file(c)), None)
 
 
 def resolve_module(lookup: FileLookup, path: str, module: str) -> str | None:
@@ -88,14 +98,15 @@ def submodule(module: str, name: str) -> str:
 # -- Python --------------------------------------------------------------------------------------
 
 
-def _python_imports(text: str) -> list[Import]:
+def _python_imports(matches: list[re.Match[str]]) -> list[Import]:
     found: list[Import] = []
-    for match in _PY_FROM.finditer(text):
-        module = match.group(1) + match.group(2)
-        for name, alias in _bindings(match.group(3)):
-            if name != "*":
-                found.append(Import(module, name, alias))
-    for match in _PY_IMPORT.finditer(text):
+    for match in matches:
+        if match.re is _PY_FROM:
+            module = match.group(1) + match.group(2)
+            for name, alias in _bindings(match.group(3)):
+                if name != "*":
+                    found.append(Import(module, name, alias))
+            continue
         for name, alias in _bindings(match.group(1)):
             # `import a.b` binds `a`, through which `a.b` is used; `import a.b as c` binds c.
             found.append(Import(name, None, alias if alias != name else name))
@@ -134,21 +145,20 @@ def _resolve_python(lookup: FileLookup, path: str, module: str) -> str | None:
 
 
 def _source_roots(directory: str, top: str) -> list[str]:
-    """Return the folders an absolute import may start from, likeliest first: where the
-    importing file's own path has the import's top package, then its ancestors, then the
-    usual source folders."""
+    """Return the folders an absolute import may start from, as Python's path would have
+    them: where the importing file's own path has the import's top package, the repository
+    root, the usual source folders, and the file's own folder (a script's imports)."""
     components = directory.split("/") if directory else []
     likely = ["/".join(components[:i]) for i, part in enumerate(components) if part == top]
-    ancestors = ["/".join(components[:i]) for i in range(len(components), -1, -1)]
-    return list(dict.fromkeys([*likely, *ancestors, *COMMON_SOURCE_ROOTS]))
+    return list(dict.fromkeys([*likely, "", *COMMON_SOURCE_ROOTS, directory]))
 
 
 # -- JavaScript and TypeScript -------------------------------------------------------------------
 
 
-def _javascript_imports(text: str) -> list[Import]:
+def _javascript_imports(matches: list[re.Match[str]]) -> list[Import]:
     found: list[Import] = []
-    for match in (*_JS_FROM.finditer(text), *_JS_REQUIRE.finditer(text)):
+    for match in matches:
         clause, module = match.group(1).strip(), match.group(2)
         for name, alias in _js_bindings(clause):
             found.append(Import(module, name, alias))

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from assistant.editor.history import RecentEdit, line_change
+from assistant.editor.history import RecentEdit, common_ends, line_change
 from assistant.editor.live import LiveIndex
 from assistant.editor.next_edit_prompt import (
     EditContext,
@@ -253,13 +253,7 @@ def _reverts(change: Any, path: str, edits: Sequence[RecentEdit]) -> bool:
 
 def _smallest(before: str, after: str) -> tuple[int, int, str]:
     """Return (start, end, new text): the smallest span of `before` that becomes `after`."""
-    limit = min(len(before), len(after))
-    start = 0
-    while start < limit and before[start] == after[start]:
-        start += 1
-    end = 0
-    while end < limit - start and before[-1 - end] == after[-1 - end]:
-        end += 1
+    start, end = common_ends(before, after)
     return start, len(before) - end, after[start : len(after) - end]
 
 
