@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.cli.common import add_repo_flag, print_notice, repo_root, settings_from_args
@@ -13,7 +14,8 @@ from assistant.cli.common import add_repo_flag, print_notice, repo_root, setting
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
-    from assistant.index import IndexStats
+    from assistant.config import Settings
+    from assistant.index import IndexStats, IndexStore
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,6 +24,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--stats", action="store_true", help="also list skipped files and why")
     parser.add_argument("--json", action="store_true", help="print one JSON object for scripts")
     parser.add_argument("--rebuild", action="store_true", help="start from an empty index")
+    transfer = parser.add_mutually_exclusive_group()
+    transfer.add_argument(
+        "--export", metavar="FILE", help="write the index (brought up to date) to one file"
+    )
+    transfer.add_argument(
+        "--import",
+        dest="import_from",
+        metavar="FILE_OR_URL",
+        help="start from an exported index (a path or an http(s) URL), then update it",
+    )
     add_repo_flag(parser)
     parser.set_defaults(func=run)
 
@@ -32,17 +44,26 @@ def run(args: argparse.Namespace) -> int:
 
     root = repo_root(args)
     settings = settings_from_args(args, root)
+    transfer: dict[str, object] = {}
     with IndexProgress(sys.stderr.isatty() and not args.json) as progress:
+        if args.import_from:
+            transfer["import"] = _import(root, settings, args.import_from, progress)
         store = open_index(
             root, settings, progress=progress, rebuild=args.rebuild, notice=print_notice
         )
     stats = store.last_stats
-    store.close()
+    try:
+        if args.export:
+            transfer["export"] = _export(store, root, Path(args.export))
+    finally:
+        store.close()
     assert stats is not None  # open_index with an update always leaves its figures
     if args.json:
-        data = {"repo": str(root), "db": str(store.db_path), **stats.to_json()}
+        data = {"repo": str(root), "db": str(store.db_path), **stats.to_json(), **transfer}
         print(json.dumps(data, indent=2))
         return 0
+    for line in _transfer_lines(transfer):
+        print(line)
     print(_summary(stats))
     if args.stats:
         for reason, paths in sorted(stats.skipped.items()):
@@ -50,6 +71,54 @@ def run(args: argparse.Namespace) -> int:
             for path in sorted(paths):
                 print(f"  {path}")
     return 0
+
+
+def _import(
+    root: Path, settings: Settings, source: str, progress: Callable[[int, int], None] | None
+) -> dict[str, object]:
+    """Start the index from `source`; on refusal say why (the update builds it instead)."""
+    from assistant.index import db_path_for
+    from assistant.index.transfer import ImportRefused, import_index
+
+    try:
+        done = import_index(
+            root, db_path_for(root, settings), source, settings.max_file_bytes, progress
+        )
+    except ImportRefused as error:
+        print_notice(f"import refused: {error.one_line()}; building the index from the files")
+        return {"imported": False, "error": error.one_line()}
+    return {
+        "imported": True,
+        "files": done.files,
+        "dropped": done.dropped,
+        "commit": done.commit,
+        "reparsed": done.stats.parsed,
+        "removed": done.stats.removed,
+    }
+
+
+def _export(store: IndexStore, root: Path, dest: Path) -> dict[str, object]:
+    from assistant.index.transfer import export_index
+
+    done = export_index(store, root, dest)
+    return {"path": str(done.path), "files": done.files, "bytes": done.bytes, "commit": done.commit}
+
+
+def _transfer_lines(transfer: dict[str, object]) -> list[str]:
+    """Return a line for an import or export, for people."""
+    lines = []
+    imported = transfer.get("import")
+    if isinstance(imported, dict) and imported.get("imported"):
+        lines.append(
+            f"imported {imported['files']} files (commit {str(imported['commit'])[:12]}), "
+            f"{imported['dropped']} dropped; since then {imported['reparsed']} re-parsed, "
+            f"{imported['removed']} removed"
+        )
+    exported = transfer.get("export")
+    if isinstance(exported, dict):
+        size = int(str(exported["bytes"])) / 1e6
+        lines.append(f"exported {exported['files']} files to {exported['path']} ({size:.1f} MB)")
+    return lines
 
 
 def _summary(stats: IndexStats) -> str:

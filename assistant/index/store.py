@@ -154,6 +154,10 @@ class IndexStore:
         self.terms.forget()
         return writes.merge_shard(self.conn, shard)
 
+    def export_shard(self, dest: Path) -> int:
+        """Write the index's tables to a new database at `dest`; return its file count."""
+        return writes.export_shard(self.conn, dest)
+
     def touch(self, updates: Iterable[tuple[str, int, int]]) -> None:
         """Record new (size, mtime) for files whose content did not change."""
         writes.touch(self.conn, updates)

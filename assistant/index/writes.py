@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from assistant.index.rows import IndexedFile, write_file
+from assistant.index.schema import TABLES
 
 CHANGE_LOG = 256  # generations whose changed paths are kept
 GENERATION = "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation')"
@@ -78,6 +79,24 @@ def merge_shard(conn: sqlite3.Connection, shard: Path) -> int:
     finally:
         conn.execute("DETACH DATABASE shard")
     return int(count)
+
+
+def export_shard(conn: sqlite3.Connection, dest: Path) -> int:
+    """Copy the plain tables into a new database at `dest` (a shard, as bulk workers write
+    them); return how many files it holds."""
+    made = sqlite3.connect(dest)
+    try:
+        made.executescript(TABLES)
+    finally:
+        made.close()
+    conn.execute("ATTACH DATABASE ? AS export", (str(dest),))
+    try:
+        with conn:
+            for table in ("files", "symbols", "refs", "chunks"):
+                conn.execute(f"INSERT INTO export.{table} SELECT * FROM main.{table}")
+        return int(conn.execute("SELECT count(*) FROM export.files").fetchone()[0])
+    finally:
+        conn.execute("DETACH DATABASE export")
 
 
 def touch(conn: sqlite3.Connection, updates: Iterable[tuple[str, int, int]]) -> None:

@@ -1,0 +1,321 @@
+"""An index a team builds once: export it as one compressed file, start from one elsewhere.
+
+The file is gzip holding one JSON header line and then a SQLite database with the index's
+plain tables (files, symbols, references, chunks): the same form a bulk build's worker writes,
+so importing is merging a shard (`IndexStore.merge`) into an empty index, then bringing it up
+to date with the work tree the usual way (files whose content matches are only re-hashed).
+
+An import is untrusted input. It never carries settings (there are none in the file), it is
+refused with a clear message when its format or schema differs, when it is cut short or its
+checksum does not match, when it holds anything but those four tables, or when the commit it
+was made at is not in this repository; rows whose paths could not come from this work tree
+(absolute, `..`, git internals, secrets files) are dropped before anything is written.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import tempfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from assistant import __version__
+from assistant.errors import AssistantError, GitError
+from assistant.index.faults import remove
+from assistant.index.indexer import Progress, update_index
+from assistant.index.model import IndexStats
+from assistant.index.schema import SCHEMA_VERSION
+from assistant.index.store import IndexStore
+from assistant.security.secrets import is_secret_path
+
+MAGIC = "assistant-index"
+FORMAT_VERSION = 1
+MAX_HEADER_BYTES = 64 * 1024
+MAX_DOWNLOAD_BYTES = 16 * 1024**3
+DOWNLOAD_TIMEOUT = 60.0  # seconds without progress
+COPY_BLOCK = 1024 * 1024
+COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {  # table -> column -> SQLite types allowed
+    "files": {
+        "id": ("integer",),
+        "path": ("text",),
+        "language": ("text",),
+        "size": ("integer",),
+        "mtime_ns": ("integer",),
+        "sha": ("text",),
+        "n_lines": ("integer",),
+        "terms": ("text",),
+    },
+    "symbols": {
+        "file_id": ("integer",),
+        "name": ("text",),
+        "kind": ("text",),
+        "start_line": ("integer", "null"),
+        "end_line": ("integer", "null"),
+        "signature": ("text", "null"),
+        "parent": ("text", "null"),
+    },
+    "refs": {
+        "file_id": ("integer",),
+        "name": ("text",),
+        "kind": ("text",),
+        "uses": ("integer",),
+        "lines": ("text",),
+    },
+    "chunks": {
+        "id": ("integer",),
+        "file_id": ("integer",),
+        "start_line": ("integer", "null"),
+        "end_line": ("integer", "null"),
+        "symbol": ("text", "null"),
+        "text": ("text",),
+        "names": ("text",),
+        "extra": ("text",),
+    },
+}
+
+
+class ImportRefused(AssistantError):
+    """An index file that cannot be used here; the index is built from the repository."""
+
+
+@dataclass(frozen=True)
+class Exported:
+    """What `export_index` wrote."""
+
+    path: Path
+    files: int
+    bytes: int
+    commit: str
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What `import_index` did: files taken from the file, rows dropped, the catch-up."""
+
+    files: int
+    dropped: int
+    commit: str
+    stats: IndexStats
+
+
+def export_index(store: IndexStore, root: Path, dest: Path) -> Exported:
+    """Write the index held by `store` (of the repository at `root`) to `dest`, atomically."""
+    commit = _head(root)
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="assistant-export-") as work:
+        shard = Path(work) / "index.sqlite"
+        files = store.export_shard(shard)
+        digest, size = _digest(shard)
+        header = {
+            "format": MAGIC,
+            "version": FORMAT_VERSION,
+            "schema": SCHEMA_VERSION,
+            "commit": commit,
+            "files": files,
+            "sha256": digest,
+            "bytes": size,
+            "made_by": __version__,
+        }
+        partial = dest.with_name(f".{dest.name}.partial")
+        with gzip.open(partial, "wb", compresslevel=6) as out, shard.open("rb") as data:
+            out.write(json.dumps(header).encode() + b"\n")
+            shutil.copyfileobj(data, out, COPY_BLOCK)
+        os.replace(partial, dest)
+    return Exported(dest, files, dest.stat().st_size, commit)
+
+
+def import_index(
+    root: Path,
+    db_path: Path,
+    source: str,
+    max_bytes: int,
+    progress: Progress | None = None,
+) -> Imported:
+    """Replace the index at `db_path` with the one in `source` (a path or an http(s) URL),
+    then bring it up to date with the work tree at `root`; raise ImportRefused if unusable."""
+    root = Path(root).resolve()
+    with tempfile.TemporaryDirectory(prefix="assistant-import-") as work:
+        packed = _fetch(source, Path(work))
+        header, shard = _unpack(packed, Path(work))
+        commit = str(header.get("commit", ""))
+        if not _has_commit(root, commit):
+            raise ImportRefused(
+                f"the index file was made at commit {commit[:12] or '?'}, which this repository "
+                "does not have: it is another repository's index, or fetch that commit first"
+            )
+        dropped = _clean(shard)
+        remove(db_path, None)
+        with IndexStore(db_path) as store:
+            store.begin_bulk()
+            files = store.merge(shard)
+            store.end_bulk()
+            stats = update_index(store, root, max_bytes, progress)
+    return Imported(files, dropped, commit, stats)
+
+
+# -- reading the file --------------------------------------------------------------------------
+
+
+def _fetch(source: str, work: Path) -> Path:
+    """Return a local copy of `source`: the file itself, or a download of an http(s) URL."""
+    if source.startswith(("http://", "https://")):
+        return _download(source, work / "download.gz")
+    if "://" in source:
+        raise ImportRefused(f"cannot import from {source!r}: give a file path or an http(s) URL")
+    path = Path(source).expanduser()
+    if not path.is_file():
+        raise ImportRefused(f"no index file at {path}")
+    return path
+
+
+def _download(url: str, dest: Path) -> Path:
+    import httpx
+
+    try:
+        with httpx.stream("GET", url, timeout=DOWNLOAD_TIMEOUT, follow_redirects=True) as reply:
+            if reply.status_code != 200:
+                raise ImportRefused(f"cannot download {url}: HTTP {reply.status_code}")
+            written = 0
+            with dest.open("wb") as out:
+                for block in reply.iter_bytes(COPY_BLOCK):
+                    written += len(block)
+                    if written > MAX_DOWNLOAD_BYTES:
+                        raise ImportRefused(f"{url} is larger than an index file can be")
+                    out.write(block)
+    except httpx.HTTPError as error:
+        raise ImportRefused(f"cannot download {url}: {error}") from error
+    return dest
+
+
+def _unpack(packed: Path, work: Path) -> tuple[dict[str, Any], Path]:
+    """Check the header and the checksum; return the header and the database it carries."""
+    shard = work / "index.sqlite"
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with gzip.open(packed, "rb") as data:
+            line = data.readline(MAX_HEADER_BYTES)
+            header = _header(line)
+            with shard.open("wb") as out:
+                while block := data.read(COPY_BLOCK):
+                    digest.update(block)
+                    size += len(block)
+                    out.write(block)
+    except (EOFError, gzip.BadGzipFile, OSError, zlib.error) as error:
+        raise ImportRefused(f"{packed.name} is cut short or not an index file ({error})") from error
+    if size != header.get("bytes") or digest.hexdigest() != header.get("sha256"):
+        raise ImportRefused(f"{packed.name} does not match its checksum: damaged or altered")
+    return header, shard
+
+
+def _header(line: bytes) -> dict[str, Any]:
+    try:
+        header = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        header = None
+    if not isinstance(header, dict) or header.get("format") != MAGIC:
+        raise ImportRefused("not an index file made by `assistant index --export`")
+    if header.get("version") != FORMAT_VERSION or header.get("schema") != SCHEMA_VERSION:
+        raise ImportRefused(
+            f"the index file has format {header.get('version')}, schema {header.get('schema')}; "
+            f"this version of the assistant reads format {FORMAT_VERSION}, schema "
+            f"{SCHEMA_VERSION} (made by {header.get('made_by', '?')}): export it again"
+        )
+    return header
+
+
+# -- checking what it holds -------------------------------------------------------------------
+
+
+def _clean(shard: Path) -> int:
+    """Refuse a database with anything but the four tables; drop rows of unusable paths or
+    types; return how many files were dropped."""
+    conn = sqlite3.connect(shard)
+    try:
+        conn.execute("PRAGMA trusted_schema = OFF")
+        conn.execute("PRAGMA cell_size_check = ON")
+        _check_objects(conn)
+        if conn.execute("PRAGMA quick_check").fetchone() != ("ok",):
+            raise ImportRefused("the index file's database is damaged")
+        with conn:
+            for table, columns in COLUMNS.items():
+                for column, kinds in columns.items():
+                    allowed = ", ".join(f"'{kind}'" for kind in kinds)
+                    conn.execute(f"DELETE FROM {table} WHERE typeof({column}) NOT IN ({allowed})")
+            bad = [
+                (i,) for i, path in conn.execute("SELECT id, path FROM files") if not _usable(path)
+            ]
+            conn.executemany("DELETE FROM files WHERE id = ?", bad)
+            for table in ("symbols", "refs", "chunks"):
+                conn.execute(f"DELETE FROM {table} WHERE file_id NOT IN (SELECT id FROM files)")
+        return len(bad)
+    except sqlite3.DatabaseError as error:
+        raise ImportRefused(f"the index file's database cannot be read ({error})") from error
+    finally:
+        conn.close()
+
+
+def _check_objects(conn: sqlite3.Connection) -> None:
+    """Refuse triggers, views and tables the format does not have, and changed columns."""
+    for kind, name in conn.execute("SELECT type, name FROM sqlite_master"):
+        if kind == "index" and name.startswith("sqlite_autoindex_"):
+            continue
+        if kind != "table" or name not in COLUMNS:
+            raise ImportRefused(f"the index file holds a {kind} {name!r} an index never has")
+    for table, columns in COLUMNS.items():
+        found = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+        if found != list(columns):
+            raise ImportRefused(f"the index file's table {table} is not this schema's")
+
+
+def _usable(path: object) -> bool:
+    """Return whether a stored path could be a file of a work tree, and one we index."""
+    if not isinstance(path, str) or not path or "\x00" in path or "\\" in path:
+        return False
+    parts = PurePosixPath(path).parts
+    if path.startswith("/") or any(p in ("..", ".", "") for p in parts) or ".git" in parts:
+        return False
+    return not is_secret_path(path)
+
+
+# -- the repository ----------------------------------------------------------------------------
+
+
+def _head(root: Path) -> str:
+    from assistant.git.command import run_git
+
+    try:
+        return run_git(root, "rev-parse", "--verify", "HEAD")
+    except GitError as error:
+        raise AssistantError(
+            "an index export records the commit it was made at; this is not a git "
+            f"repository with a commit ({error.one_line()})"
+        ) from error
+
+
+def _has_commit(root: Path, commit: str) -> bool:
+    from assistant.git.command import run_git
+
+    if len(commit) < 40 or not all(c in "0123456789abcdef" for c in commit):
+        return False
+    try:
+        run_git(root, "cat-file", "-e", f"{commit}^{{commit}}")
+    except GitError:
+        return False
+    return True
+
+
+def _digest(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    with path.open("rb") as data:
+        while block := data.read(COPY_BLOCK):
+            digest.update(block)
+    return digest.hexdigest(), path.stat().st_size

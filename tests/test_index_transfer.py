@@ -1,0 +1,233 @@
+"""An index a team builds once: `assistant index --export` and `--import` (a path or a URL)."""
+
+from __future__ import annotations
+
+import gzip
+import http.server
+import json
+import sqlite3
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.index import IndexStore
+from assistant.testing import cli_env, commit_files, write_files
+from tests.cli_run import run_cli
+
+MODULES = {
+    f"shop/part{i}.py": (
+        f'"""Part {i} of the shop."""\n\n\n'
+        f"def price_of_item_{i}(amount, rate=0.{i}):\n"
+        f'    """Return the price of item {i} with its tax."""\n'
+        f"    return round(amount * (1 + rate), 2)\n\n\n"
+        f"class Basket{i}:\n"
+        f"    def total(self):\n"
+        f"        return price_of_item_{i}(10)\n"
+    )
+    for i in range(12)
+}
+QUERIES = ("price of an item with tax", "basket total", "round the amount")
+
+
+@pytest.fixture
+def team(tmp_path: Path) -> dict[str, Path]:
+    """Return the CI's checkout (`ci`) and a developer's clone (`dev`) of one repository."""
+    ci = commit_files(tmp_path / "ci", {**MODULES, "README.md": "# Shop\n"}, "shop")
+    dev = tmp_path / "dev"
+    subprocess.run(["git", "clone", "-q", str(ci), str(dev)], check=True)
+    return {"ci": ci, "dev": dev, "tmp": tmp_path}
+
+
+def index(monkeypatch: Any, repo: Path, cache: Path, *flags: str) -> dict[str, Any]:
+    """Run `assistant index --json FLAGS` on `repo` with its own cache; return the JSON."""
+    done = run_cli(monkeypatch, cli_env(cache), "index", "--json", "--repo", str(repo), *flags)
+    assert done.code == 0, done.err
+    return json.loads(done.out)
+
+
+def searches(monkeypatch: Any, repo: Path, cache: Path) -> list[Any]:
+    """Return what `assistant search --json` answers to each query."""
+    answers = []
+    for query in QUERIES:
+        done = run_cli(monkeypatch, cli_env(cache), "search", "--json", "--repo", str(repo), query)
+        assert done.code == 0, done.err
+        answers.append(json.loads(done.out))
+    return answers
+
+
+def contents(db: Path) -> dict[str, Any]:
+    """Return everything an index holds, per file, comparable across databases."""
+    with IndexStore(db) as store:
+        return {
+            "files": sorted((f.path, f.sha, f.language, f.n_lines) for f in store.files()),
+            "symbols": sorted(store.symbols()),
+            "refs": sorted(store.references()),
+            "chunks": sorted(store.chunks()),
+        }
+
+
+def exported(monkeypatch: Any, team: dict[str, Path]) -> Path:
+    """Export the CI checkout's index; return the file."""
+    out = team["tmp"] / "artifact" / "index.gz"
+    report = index(monkeypatch, team["ci"], team["tmp"] / "ci-cache", "--export", str(out))
+    assert report["export"]["files"] == len(MODULES) + 1
+    return out
+
+
+def test_an_imported_index_answers_searches_as_the_exported_one(monkeypatch, team):
+    artifact = exported(monkeypatch, team)
+    report = index(monkeypatch, team["dev"], team["tmp"] / "dev-cache", "--import", str(artifact))
+    assert report["import"]["imported"] and report["import"]["reparsed"] == 0
+    assert report["parsed"] == 0, "nothing parsed again: every file matched the export"
+    ci = searches(monkeypatch, team["ci"], team["tmp"] / "ci-cache")
+    assert searches(monkeypatch, team["dev"], team["tmp"] / "dev-cache") == ci
+
+
+def test_an_import_then_the_work_tree_s_changes_equal_a_cold_build(monkeypatch, team):
+    artifact = exported(monkeypatch, team)
+    dev = team["dev"]
+    (dev / "shop" / "part1.py").write_text(MODULES["shop/part1.py"].replace("rate=0.1", "rate=0.5"))
+    (dev / "shop" / "part2.py").unlink()
+    (dev / "shop" / "part3.py").rename(dev / "shop" / "moved.py")
+    write_files(dev, {"shop/new.py": "def brand_new_helper():\n    return 1\n"})
+    report = index(monkeypatch, dev, team["tmp"] / "dev-cache", "--import", str(artifact))
+    assert report["import"]["reparsed"] == 3 and report["import"]["removed"] == 2
+    cold = index(monkeypatch, dev, team["tmp"] / "cold-cache", "--rebuild")
+    assert contents(Path(report["db"])) == contents(Path(cold["db"]))
+
+
+def rewrite(artifact: Path, header: dict[str, Any] | None = None, payload: bytes | None = None):
+    """Rewrite an export with another header and/or payload."""
+    with gzip.open(artifact, "rb") as data:
+        old_header, old_payload = json.loads(data.readline()), data.read()
+    with gzip.open(artifact, "wb") as out:
+        out.write(json.dumps({**old_header, **(header or {})}).encode() + b"\n")
+        out.write(old_payload if payload is None else payload)
+
+
+def refused(monkeypatch: Any, team: dict[str, Path], source: str, cache: str = "dev-cache") -> str:
+    """Import `source` into the developer's clone (no index yet in `cache`); check it was
+    refused and the index built from the files anyway; return the reason."""
+    report = index(monkeypatch, team["dev"], team["tmp"] / cache, "--import", source)
+    assert report["import"]["imported"] is False
+    assert report["files"] == len(MODULES) + 1 and report["parsed"] == len(MODULES) + 1
+    return str(report["import"]["error"])
+
+
+def test_another_schema_is_refused(monkeypatch, team):
+    artifact = exported(monkeypatch, team)
+    rewrite(artifact, {"schema": 1})
+    assert "schema 1" in refused(monkeypatch, team, str(artifact))
+
+
+def test_a_truncated_file_is_refused(monkeypatch, team):
+    artifact = exported(monkeypatch, team)
+    data = artifact.read_bytes()
+    artifact.write_bytes(data[: len(data) // 2])
+    assert "cut short" in refused(monkeypatch, team, str(artifact))
+
+
+def test_an_altered_file_is_refused_by_its_checksum(monkeypatch, team):
+    artifact = exported(monkeypatch, team)
+    with gzip.open(artifact, "rb") as data:
+        data.readline()
+        payload = bytearray(data.read())
+    payload[len(payload) // 2] ^= 0xFF
+    rewrite(artifact, payload=bytes(payload))
+    assert "checksum" in refused(monkeypatch, team, str(artifact))
+
+
+def test_another_repository_s_index_is_refused(monkeypatch, team):
+    other = commit_files(team["tmp"] / "other", MODULES, "another history")
+    artifact = team["tmp"] / "other.gz"
+    index(monkeypatch, other, team["tmp"] / "other-cache", "--export", str(artifact))
+    assert "another repository" in refused(monkeypatch, team, str(artifact))
+
+
+def hostile(artifact: Path, tmp: Path, sql: list[str]) -> None:
+    """Change the export's database with `sql`, keeping its checksum right."""
+    with gzip.open(artifact, "rb") as data:
+        header, payload = json.loads(data.readline()), data.read()
+    db = tmp / "hostile.sqlite"
+    db.write_bytes(payload)
+    with sqlite3.connect(db) as conn:
+        for statement in sql:
+            conn.execute(statement)
+    conn.close()
+    payload = db.read_bytes()
+    import hashlib
+
+    fixed = {"sha256": hashlib.sha256(payload).hexdigest(), "bytes": len(payload)}
+    rewrite(artifact, {**header, **fixed}, payload)
+
+
+def test_rows_with_paths_no_work_tree_has_are_dropped(monkeypatch, team):
+    artifact = exported(monkeypatch, team)
+    bad = ["../evil.py", "/etc/passwd", ".git/config", ".env", "a/../../b.py"]
+    rows = [
+        f"INSERT INTO files VALUES ({1000 + i}, '{p}', 'python', 1, 1, 'x', 1, '')"
+        for i, p in enumerate(bad)
+    ]
+    chunks = [f"INSERT INTO chunks VALUES ({5000 + i}, {1000 + i}, 1, 1, NULL, 'KEY', '', '')"
+              for i in range(len(bad))]  # fmt: skip
+    hostile(artifact, team["tmp"], rows + chunks)
+    report = index(monkeypatch, team["dev"], team["tmp"] / "dev-cache", "--import", str(artifact))
+    assert report["import"]["imported"] and report["import"]["dropped"] == len(bad)
+    held = contents(Path(report["db"]))
+    assert {path for path, *_ in held["files"]} == {*MODULES, "README.md"}
+    assert all(chunk.text != "KEY" for chunk in held["chunks"])
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "CREATE TRIGGER t AFTER INSERT ON files BEGIN DELETE FROM files; END",
+        "CREATE TABLE meta (key TEXT, value TEXT)",
+        "CREATE VIEW v AS SELECT * FROM files",
+    ],
+)
+def test_a_database_with_more_than_the_index_tables_is_refused(monkeypatch, team, sql):
+    artifact = exported(monkeypatch, team)
+    hostile(artifact, team["tmp"], [sql])
+    assert "an index never has" in refused(monkeypatch, team, str(artifact))
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """Serve a folder over HTTP on 127.0.0.1 (a CI artifact store); yield its URL and folder."""
+    folder = tmp_path / "served"
+    folder.mkdir()
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(folder), **kwargs)
+
+        def log_message(self, *args: Any) -> None:
+            """Keep the test output quiet."""
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", folder
+    httpd.shutdown()
+
+
+def test_an_index_is_imported_from_a_url(monkeypatch, team, served):
+    url, folder = served
+    artifact = exported(monkeypatch, team)
+    (folder / "index.gz").write_bytes(artifact.read_bytes())
+    report = index(
+        monkeypatch, team["dev"], team["tmp"] / "dev-cache", "--import", f"{url}/index.gz"
+    )
+    assert report["import"]["imported"] and report["parsed"] == 0
+    assert "HTTP 404" in refused(monkeypatch, team, f"{url}/missing.gz", cache="another-cache")
+
+
+def test_only_paths_and_http_urls_are_imported(monkeypatch, team):
+    assert "http(s) URL" in refused(monkeypatch, team, "ftp://example.com/index.gz")
+    missing = str(team["tmp"] / "nothing.gz")
+    assert "no index file" in refused(monkeypatch, team, missing, cache="second-cache")
