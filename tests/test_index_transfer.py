@@ -231,3 +231,14 @@ def test_only_paths_and_http_urls_are_imported(monkeypatch, team):
     assert "http(s) URL" in refused(monkeypatch, team, "ftp://example.com/index.gz")
     missing = str(team["tmp"] / "nothing.gz")
     assert "no index file" in refused(monkeypatch, team, missing, cache="second-cache")
+
+
+def test_a_folder_without_git_history_cannot_check_an_import(monkeypatch, team):
+    artifact = exported(monkeypatch, team)
+    plain = team["tmp"] / "plain"
+    write_files(plain, MODULES)
+    report = index(monkeypatch, plain, team["tmp"] / "plain-cache", "--import", str(artifact))
+    assert report["import"]["imported"] is False and "not a git repository" in str(
+        report["import"]["error"]
+    )
+    assert report["parsed"] == len(MODULES)

@@ -142,6 +142,10 @@ def import_index(
     """Replace the index at `db_path` with the one in `source` (a path or an http(s) URL),
     then bring it up to date with the work tree at `root`; raise ImportRefused if unusable."""
     root = Path(root).resolve()
+    try:
+        _head(root)
+    except AssistantError as error:
+        raise ImportRefused(error.one_line()) from error
     with tempfile.TemporaryDirectory(prefix="assistant-import-") as work:
         packed = _fetch(source, Path(work))
         header, shard = _unpack(packed, Path(work))
