@@ -18,6 +18,7 @@ SNIPPET_CHARS = 1_500
 def gather_context(root: Path, settings: Settings, question: str, map_tokens: int) -> PromptContext:
     """Index the repository (incrementally) and pick the repo map and snippets for a question."""
     from assistant.context import repo_map, search
+    from assistant.context.render import render_found
     from assistant.index import IndexStore, use_index
 
     def pick(store: IndexStore) -> PromptContext:
@@ -29,7 +30,9 @@ def gather_context(root: Path, settings: Settings, question: str, map_tokens: in
         )  # fmt: skip
         mentioned = tuple(hit.path for hit in ranked.files[:SNIPPETS])
         return PromptContext(
-            repo_map=repo_map(store, map_tokens, focus=mentioned), snippets=snippets
+            repo_map=repo_map(store, map_tokens, focus=mentioned),
+            snippets=snippets,
+            found=tuple(render_found(ranked)),
         )
 
     return use_index(root, settings, pick)

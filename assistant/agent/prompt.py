@@ -51,6 +51,7 @@ class PromptContext:
     repo_map: str = ""
     snippets: tuple[tuple[str, str], ...] = ()  # (label, text), e.g. ("app.py:10-40", code)
     files: tuple[tuple[str, str], ...] = ()  # (path, content) the user added to the chat
+    found: tuple[str, ...] = ()  # for people: the files and symbols found, with why
 
 
 def read_rules(root: Path) -> list[tuple[str, str]]:

@@ -45,11 +45,15 @@ def run_ask(args: argparse.Namespace) -> int:
     root = repo_root(args)
     settings = settings_from_args(args, root)
     context = gather_context(root, settings, args.question, args.map_tokens)
-    print(f"[context: repo map + {len(context.snippets)} snippets]", file=sys.stderr)
+    print("What the context engine found (the index alone, no model):", file=sys.stderr)
+    for line in context.found or ("nothing matched the question",):
+        print(f"  {line}", file=sys.stderr)
+    print(f"[context: repo map + {len(context.snippets)} snippets]\n", file=sys.stderr)
 
     async def stream() -> None:
         notice = lambda text: print(f"note: {text}\n", file=sys.stderr)  # noqa: E731
         async with connect_model(settings, notice=notice) as client:
+            print(f"Answer from the model ({client.model}):", file=sys.stderr, flush=True)
             async for event in answer(client, root, args.question, context):
                 if isinstance(event, StreamRestarted):
                     print("\n[connection lost; the answer restarts]", flush=True)

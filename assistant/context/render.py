@@ -61,6 +61,24 @@ def render_search(result: SearchResult) -> list[str]:
     return lines
 
 
+def render_found(result: SearchResult, limit: int = 5, reasons: int = 2) -> list[str]:
+    """Return, for people, the best files and symbols found, each with why (a short form of
+    `render_search` for the top of an answer)."""
+    lines = []
+    if result.files:
+        lines.append("files:")
+        for rank, hit in enumerate(result.files[:limit], 1):
+            why = "; ".join(hit.reasons[:reasons])
+            lines.append(f"  {rank}. {hit.path}" + (f"  ({why})" if why else ""))
+    symbols = [hit for hit in result.chunks if hit.chunk.symbol][:limit]
+    if symbols:
+        lines.append("symbols:")
+        for chunk_hit in symbols:
+            why = "; ".join(chunk_hit.reasons[:1])
+            lines.append(f"  {_place(chunk_hit)}" + (f"  ({why})" if why else ""))
+    return lines
+
+
 def render_snippets(result: SearchResult, limit: int) -> str:
     """Return what the model reads: up to `limit` files, then as many chunks, each with its
     first lines numbered ("" when nothing was found)."""
