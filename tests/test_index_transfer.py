@@ -242,3 +242,14 @@ def test_a_folder_without_git_history_cannot_check_an_import(monkeypatch, team):
         report["import"]["error"]
     )
     assert report["parsed"] == len(MODULES)
+
+
+def test_a_file_that_unpacks_to_more_than_it_announces_stops_there(monkeypatch, team):
+    artifact = exported(monkeypatch, team)
+    with gzip.open(artifact, "rb") as data:
+        header = json.loads(data.readline())
+    bomb = b"\0" * (header["bytes"] + 10 * 1024 * 1024)  # compresses to almost nothing
+    rewrite(artifact, payload=bomb)
+    assert "more than its header says" in refused(monkeypatch, team, str(artifact))
+    rewrite(artifact, {"bytes": 10**15})
+    assert "impossible size" in refused(monkeypatch, team, str(artifact), cache="second-cache")

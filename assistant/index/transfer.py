@@ -39,6 +39,7 @@ MAGIC = "assistant-index"
 FORMAT_VERSION = 1
 MAX_HEADER_BYTES = 64 * 1024
 MAX_DOWNLOAD_BYTES = 16 * 1024**3
+MAX_PAYLOAD_BYTES = 64 * 1024**3  # the database inside: 2 GB at 100,000 files
 DOWNLOAD_TIMEOUT = 60.0  # seconds without progress
 COPY_BLOCK = 1024 * 1024
 COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {  # table -> column -> SQLite types allowed
@@ -208,10 +209,15 @@ def _unpack(packed: Path, work: Path) -> tuple[dict[str, Any], Path]:
         with gzip.open(packed, "rb") as data:
             line = data.readline(MAX_HEADER_BYTES)
             header = _header(line)
+            expected = header.get("bytes")
+            if not isinstance(expected, int) or not 0 < expected <= MAX_PAYLOAD_BYTES:
+                raise ImportRefused(f"{packed.name} announces an impossible size ({expected!r})")
             with shard.open("wb") as out:
                 while block := data.read(COPY_BLOCK):
                     digest.update(block)
                     size += len(block)
+                    if size > expected:  # a decompression bomb stops here, not at a full disk
+                        raise ImportRefused(f"{packed.name} holds more than its header says")
                     out.write(block)
     except (EOFError, gzip.BadGzipFile, OSError, zlib.error) as error:
         raise ImportRefused(f"{packed.name} is cut short or not an index file ({error})") from error
