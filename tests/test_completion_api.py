@@ -194,3 +194,10 @@ def test_a_secrets_file_imported_by_name_is_never_shown(repo: Path):
     context = assemble(view_of(repo), at_end("web/page.ts", text), Budget())
     shown = "".join(f.content for f in context.files)
     assert "slugify" in shown and "sk-abcdef" not in shown
+
+
+def test_a_link_to_a_secret_is_never_read_as_context(repo: Path):
+    (repo / "src" / "pkg" / "settings_local.py").symlink_to("../../web/.env")
+    view = view_of(repo)
+    assert view.text("src/pkg/settings_local.py") is None
+    assert view.text("src/pkg/nodes.py") is not None

@@ -253,3 +253,55 @@ def test_a_file_that_unpacks_to_more_than_it_announces_stops_there(monkeypatch, 
     assert "more than its header says" in refused(monkeypatch, team, str(artifact))
     rewrite(artifact, {"bytes": 10**15})
     assert "impossible size" in refused(monkeypatch, team, str(artifact), cache="second-cache")
+
+
+def test_a_link_to_a_secret_listed_as_unchanged_in_the_file_is_judged_again(monkeypatch, team):
+    dev = team["dev"]
+    (dev / ".env").write_text("STRIPE=sk_live_abcdefghijklmnopqrstuvwx\n")
+    (dev / "shop" / "helpers.py").symlink_to("../.env")
+    status = (dev / "shop" / "helpers.py").lstat()
+    artifact = exported(monkeypatch, team)
+    row = f"INSERT INTO files VALUES (900, 'shop/helpers.py', 'python', {status.st_size}, "
+    row += f"{status.st_mtime_ns}, 'x', 1, '')"  # the link's own size and time, as a tar keeps
+    chunk = "INSERT INTO chunks VALUES (9000, 900, 1, 1, NULL, 'LEAK', '', '')"
+    hostile(artifact, team["tmp"], [row, chunk])
+    report = index(monkeypatch, dev, team["tmp"] / "dev-cache", "--import", str(artifact))
+    assert report["import"]["imported"]
+    held = contents(Path(report["db"]))
+    assert "shop/helpers.py" not in {path for path, *_ in held["files"]}
+    assert all(chunk.text != "LEAK" for chunk in held["chunks"])
+
+
+def test_a_file_that_fails_half_way_leaves_the_index_as_it_was(monkeypatch, team):
+    before = index(monkeypatch, team["dev"], team["tmp"] / "dev-cache")
+    artifact = exported(monkeypatch, team)
+    hostile(artifact, team["tmp"], [
+        "INSERT INTO chunks VALUES (-9223372036854775808, 1, 1, 1, NULL, 'a', '', '')",
+        "INSERT INTO chunks VALUES (9223372036854775807, 1, 1, 1, NULL, 'b', '', '')",
+    ])  # fmt: skip
+    report = index(monkeypatch, team["dev"], team["tmp"] / "dev-cache", "--import", str(artifact))
+    assert report["import"]["imported"] is False and "cannot be used" in report["import"]["error"]
+    assert report["parsed"] == 0 and report["files"] == before["files"]
+    assert contents(Path(report["db"]))["symbols"], "the index it had is still there"
+
+
+def test_an_expression_index_dressed_as_sqlite_s_own_is_refused(monkeypatch, team):
+    artifact = exported(monkeypatch, team)
+    hostile(artifact, team["tmp"], [
+        "CREATE INDEX x ON files(length(printf('%.*c', 1000, 'x')) + id)",
+        "PRAGMA writable_schema = ON",
+        "UPDATE sqlite_master SET name = 'sqlite_autoindex_files_9' WHERE name = 'x'",
+    ])  # fmt: skip
+    reason = refused(monkeypatch, team, str(artifact))
+    assert "an index never has" in reason or "cannot be read" in reason
+
+
+def test_a_header_nested_deep_or_with_absurd_numbers_is_refused(monkeypatch, team):
+    artifact = exported(monkeypatch, team)
+    with gzip.open(artifact, "rb") as data:
+        data.readline()
+        payload = data.read()
+    for n, line in enumerate([b"[" * 100_000, b'{"bytes": ' + b"9" * 5000 + b"}"]):
+        with gzip.open(artifact, "wb") as out:
+            out.write(line + b"\n" + payload)
+        assert "not an index file" in refused(monkeypatch, team, str(artifact), cache=f"c{n}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,28 @@ async def test_a_fim_endpoint_rewrites_the_line_still_using_the_old_name(
     prompt = server.completion_requests[0].body["prompt"]
     assert prompt.endswith("<|fim_middle|>") and "def tax_for(total, rate=0.2):" in prompt
     assert server.chat_requests == []
+
+
+async def test_a_hard_link_to_a_secrets_file_gets_no_suggestion_and_no_request(
+    repo: Path, scripted_server
+):
+    (repo / "notes.py").hardlink_to(repo / ".env")
+    server = scripted_server({"turns": [{"text": "NONE"}]})
+    async with ModelClient(settings_for(server.base_url)) as client:
+        found = await NextEditEngine(client, repo, None).suggest(
+            "notes.py", f"KEY={KEY}\nx = 1\n", 5, [rename_edit("notes.py")], {}
+        )
+    assert found is None and server.chat_requests == []
+
+
+def test_a_fifo_or_a_huge_file_named_by_the_model_is_not_read(repo: Path):
+    os.mkfifo(repo / "shop" / "pipe.py")
+    (repo / "shop" / "huge.py").write_text("x = 1\n" * 300_000)
+    checks = engine(repo).check
+    for name in ("shop/pipe.py", "shop/huge.py", "shop/" + "a" * 300 + ".py"):
+        assert checks(ProposedEdit(name, "x = 1", "x = 2"), {}, [rename_edit()]) is None
+
+
+def test_a_dotted_path_in_the_answer_keeps_its_dot():
+    answer = ".github/ci.yml\n<<<<<<< SEARCH\nold\n=======\nnew\n>>>>>>> REPLACE"
+    assert parse_answer(answer, "a.py") == ProposedEdit(".github/ci.yml", "old", "new")

@@ -14,8 +14,10 @@ task that awaits `suggest` closes the model request.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import stat
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -42,6 +44,7 @@ from assistant.workspace import is_secret_file, resolve_repo_path
 log = logging.getLogger(__name__)
 END_OF_BLOCK = ">>>>>>> REPLACE"
 NEXT_EDIT_BACKENDS = ("chat", "fim")
+MAX_FILE_BYTES = 1_000_000  # a suggestion for a bigger file is not checked (tree-sitter, memory)
 
 
 class EditModel(Protocol):
@@ -112,8 +115,8 @@ class NextEditEngine:
         buffers: Mapping[str, str],
     ) -> NextEdit | None:
         """Return the checked next edit after `edits`, with the cursor at `offset` of `text`."""
-        if not self.options.enabled or not edits or is_secret_path(path):
-            return None
+        if not self.options.enabled or not edits or self._is_secret(path):
+            return None  # nothing of a secrets file, under any name, is sent to a model
         buffers = {**buffers, path: text}
         context = await self.context(path, text, offset, edits, buffers)
         if self.options.backend == "fim":
@@ -122,7 +125,18 @@ class NextEditEngine:
             proposal = parse_answer(await self._ask_chat(context), path)
         if proposal is None:
             return None
-        return self.check(proposal, buffers, edits)
+        # Off the event loop: applying and parsing a big file takes a while.
+        return await asyncio.to_thread(self.check, proposal, buffers, edits)
+
+    def _is_secret(self, path: str) -> bool:
+        """Return whether `path` is a secrets file by name or as a link to one."""
+        if is_secret_path(path):
+            return True
+        try:
+            resolved = resolve_repo_path(self.root, path)
+        except AssistantError:
+            return True  # not the repository's to send
+        return resolved.exists() and is_secret_file(self.root, resolved)
 
     async def context(
         self,
@@ -145,16 +159,19 @@ class NextEditEngine:
         path = proposal.path
         try:
             resolved = resolve_repo_path(self.root, path, for_write=True)
-        except AssistantError as error:
+        except (AssistantError, OSError, ValueError) as error:
             log.info("next edit refused: %s", error)
             return None
         path = resolved.relative_to(self.root).as_posix()
-        if is_secret_path(path) or (resolved.exists() and is_secret_file(self.root, resolved)):
+        try:
+            if is_secret_path(path) or (resolved.exists() and is_secret_file(self.root, resolved)):
+                return None
+        except OSError:  # a name too long for the file system, and the like
             return None
         current = buffers.get(path)
         if current is None:
             current = _read(resolved)
-        if current is None:
+        if current is None or len(current) > MAX_FILE_BYTES:
             return None
         try:
             result = apply_search_replace(current, proposal.search, proposal.replace)
@@ -258,7 +275,11 @@ def _smallest(before: str, after: str) -> tuple[int, int, str]:
 
 
 def _read(path: Path) -> str | None:
+    """Return a regular file's text if it is small enough to edit (a FIFO would block)."""
     try:
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_FILE_BYTES:
+            return None
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None

@@ -23,6 +23,7 @@ REGION_AFTER = 25
 MAX_SITES = 8  # places elsewhere that use what changed
 SITE_CONTEXT = 2  # lines around each
 MAX_DIFF_CHARS = 4_000
+MAX_ANSWER_CHARS = 20_000  # far past any answer of the default 400 tokens
 SYSTEM = (
     "You predict the next edit a developer makes, given the edits they just made. Propose "
     "the one edit that naturally follows (an update the recent change requires, such as a "
@@ -128,10 +129,13 @@ def messages(context: EditContext) -> list[dict[str, str]]:
 
 def parse_answer(answer: str, default_path: str) -> ProposedEdit | None:
     """Return the edit the model proposed (the first block), or None for NONE or no block."""
-    match = _BLOCK.search(answer)
+    match = _BLOCK.search(answer[:MAX_ANSWER_CHARS])  # the pattern is slow on huge input
     if match is None:
         return None
-    path = (match.group("path") or default_path).strip().lstrip("./") or default_path
+    path = (match.group("path") or default_path).strip()
+    while path.startswith("./"):
+        path = path[2:]
+    path = path or default_path
     return ProposedEdit(
         path, _unnumbered(match.group("search")), _unnumbered(match.group("replace"))
     )

@@ -23,6 +23,7 @@ from assistant.index.model import Chunk, ParsedFile, Reference, Symbol
 from assistant.index.reparse import TreeCache
 from assistant.index.tokens import code_tokens
 from assistant.security.secrets import is_secret_path
+from assistant.workspace import is_secret_file
 
 if TYPE_CHECKING:
     from assistant.index import IndexStore
@@ -194,7 +195,20 @@ class IndexView:
             return self.buffers[path]
         if is_secret_path(path):
             return None
-        return self.cache.read(self.root / path)
+        full = self.root / path
+        if full.is_symlink() and not _link_is_safe(self.root, full):
+            return None  # a link to a secret, into .git or out of the repository
+        return self.cache.read(full)
 
     def _parsed(self, path: str) -> ParsedFile:
         return self.cache.parsed(path, self.buffers[path])
+
+
+def _link_is_safe(root: Path, link: Path) -> bool:
+    """Return whether a link leads to a file of the repository that may be read."""
+    try:
+        target = link.resolve()
+        inside = target.relative_to(root.resolve())
+    except (OSError, RuntimeError, ValueError):
+        return False
+    return ".git" not in inside.parts and not is_secret_file(root, target)

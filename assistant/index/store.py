@@ -158,6 +158,11 @@ class IndexStore:
         """Write the index's tables to a new database at `dest`; return its file count."""
         return writes.export_shard(self.conn, dest)
 
+    def forget_mtimes(self) -> None:
+        """Make the next update look at every file again (sizes and hashes still spare the
+        parsing of unchanged ones)."""
+        writes.forget_mtimes(self.conn)
+
     def touch(self, updates: Iterable[tuple[str, int, int]]) -> None:
         """Record new (size, mtime) for files whose content did not change."""
         writes.touch(self.conn, updates)

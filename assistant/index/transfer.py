@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from assistant import __version__
-from assistant.errors import AssistantError, GitError
+from assistant.errors import AssistantError, GitError, IndexStoreError
 from assistant.index.faults import remove
 from assistant.index.indexer import Progress, update_index
 from assistant.index.model import IndexStats
@@ -40,6 +40,8 @@ FORMAT_VERSION = 1
 MAX_HEADER_BYTES = 64 * 1024
 MAX_DOWNLOAD_BYTES = 16 * 1024**3
 MAX_PAYLOAD_BYTES = 64 * 1024**3  # the database inside: 2 GB at 100,000 files
+MAX_RATIO = 50  # an index database compresses about 6 times; a bomb, a thousand times
+MIN_PAYLOAD_CAP = 64 * 1024**2
 DOWNLOAD_TIMEOUT = 60.0  # seconds without progress
 COPY_BLOCK = 1024 * 1024
 COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {  # table -> column -> SQLite types allowed
@@ -157,12 +159,24 @@ def import_index(
                 "does not have: it is another repository's index, or fetch that commit first"
             )
         dropped = _clean(shard)
+        # Built beside the index and swapped in only when whole: a file that fails half way
+        # leaves the user's index as it was.
+        fresh = db_path.with_name(f"{db_path.name}.importing")
+        remove(fresh, None)
+        try:
+            with IndexStore(fresh) as store:
+                store.begin_bulk()
+                files = store.merge(shard)
+                store.end_bulk()
+                # Every file is judged again by the listing's rules (links, secrets, size),
+                # not taken as unchanged on the file's word; matching content is only hashed.
+                store.forget_mtimes()
+                stats = update_index(store, root, max_bytes, progress)
+        except (sqlite3.Error, IndexStoreError) as error:
+            remove(fresh, None)
+            raise ImportRefused(f"the index file's rows cannot be used ({error})") from error
         remove(db_path, None)
-        with IndexStore(db_path) as store:
-            store.begin_bulk()
-            files = store.merge(shard)
-            store.end_bulk()
-            stats = update_index(store, root, max_bytes, progress)
+        os.replace(fresh, db_path)
     return Imported(files, dropped, commit, stats)
 
 
@@ -190,7 +204,7 @@ def _download(url: str, dest: Path) -> Path:
                 raise ImportRefused(f"cannot download {url}: HTTP {reply.status_code}")
             written = 0
             with dest.open("wb") as out:
-                for block in reply.iter_bytes(COPY_BLOCK):
+                for block in reply.iter_raw(COPY_BLOCK):  # as sent: no decoding to inflate it
                     written += len(block)
                     if written > MAX_DOWNLOAD_BYTES:
                         raise ImportRefused(f"{url} is larger than an index file can be")
@@ -210,7 +224,8 @@ def _unpack(packed: Path, work: Path) -> tuple[dict[str, Any], Path]:
             line = data.readline(MAX_HEADER_BYTES)
             header = _header(line)
             expected = header.get("bytes")
-            if not isinstance(expected, int) or not 0 < expected <= MAX_PAYLOAD_BYTES:
+            most = min(MAX_PAYLOAD_BYTES, max(MIN_PAYLOAD_CAP, packed.stat().st_size * MAX_RATIO))
+            if type(expected) is not int or not 0 < expected <= most:
                 raise ImportRefused(f"{packed.name} announces an impossible size ({expected!r})")
             with shard.open("wb") as out:
                 while block := data.read(COPY_BLOCK):
@@ -229,11 +244,20 @@ def _unpack(packed: Path, work: Path) -> tuple[dict[str, Any], Path]:
 def _header(line: bytes) -> dict[str, Any]:
     try:
         header = json.loads(line)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # bad JSON, bad UTF-8, absurd numbers, deep nesting
         header = None
     if not isinstance(header, dict) or header.get("format") != MAGIC:
         raise ImportRefused("not an index file made by `assistant index --export`")
-    if header.get("version") != FORMAT_VERSION or header.get("schema") != SCHEMA_VERSION:
+    version, schema = header.get("version"), header.get("schema")
+    if (
+        type(version) is not int
+        or type(schema) is not int
+        or (version, schema)
+        != (
+            FORMAT_VERSION,
+            SCHEMA_VERSION,
+        )
+    ):
         raise ImportRefused(
             f"the index file has format {header.get('version')}, schema {header.get('schema')}; "
             f"this version of the assistant reads format {FORMAT_VERSION}, schema "
@@ -275,9 +299,9 @@ def _clean(shard: Path) -> int:
 
 def _check_objects(conn: sqlite3.Connection) -> None:
     """Refuse triggers, views and tables the format does not have, and changed columns."""
-    for kind, name in conn.execute("SELECT type, name FROM sqlite_master"):
-        if kind == "index" and name.startswith("sqlite_autoindex_"):
-            continue
+    for kind, name, sql in conn.execute("SELECT type, name, sql FROM sqlite_master"):
+        if kind == "index" and name.startswith("sqlite_autoindex_") and sql is None:
+            continue  # SQLite's own index of a UNIQUE column (an index with SQL is someone's)
         if kind != "table" or name not in COLUMNS:
             raise ImportRefused(f"the index file holds a {kind} {name!r} an index never has")
     for table, columns in COLUMNS.items():

@@ -99,6 +99,12 @@ def export_shard(conn: sqlite3.Connection, dest: Path) -> int:
         conn.execute("DETACH DATABASE export")
 
 
+def forget_mtimes(conn: sqlite3.Connection) -> None:
+    """Forget every file's modification time, so the next update judges each file again."""
+    with conn:
+        conn.execute("UPDATE files SET mtime_ns = 0")
+
+
 def touch(conn: sqlite3.Connection, updates: Iterable[tuple[str, int, int]]) -> None:
     """Record new (size, mtime) for files whose content did not change."""
     with conn:
