@@ -6,8 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from assistant.editor.history import EditHistory, RecentEdit, line_change
+from assistant.editor.history import EditHistory, RecentEdit, common_ends, line_change
 from assistant.editor.next_edit import NextEditEngine, NextEditOptions
 from assistant.editor.next_edit_prompt import ProposedEdit, parse_answer
 from assistant.llm import ModelClient
@@ -171,3 +173,16 @@ def test_a_fifo_or_a_huge_file_named_by_the_model_is_not_read(repo: Path):
 def test_a_dotted_path_in_the_answer_keeps_its_dot():
     answer = ".github/ci.yml\n<<<<<<< SEARCH\nold\n=======\nnew\n>>>>>>> REPLACE"
     assert parse_answer(answer, "a.py") == ProposedEdit(".github/ci.yml", "old", "new")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text("ab\n", max_size=30), st.text("ab\n", max_size=30))
+def test_common_ends_agree_with_a_character_by_character_scan(before: str, after: str):
+    limit = min(len(before), len(after))
+    start = 0
+    while start < limit and before[start] == after[start]:
+        start += 1
+    end = 0
+    while end < limit - start and before[-1 - end] == after[-1 - end]:
+        end += 1
+    assert common_ends(before, after) == (start, end)

@@ -71,15 +71,29 @@ def line_change(before: str, after: str) -> LineChange | None:
 
 
 def common_ends(before: str, after: str) -> tuple[int, int]:
-    """Return how many characters the two texts share at the start, and then at the end."""
+    """Return how many characters the two texts share at the start, and then at the end.
+
+    Runs on every keystroke the editor sends: found by halving with slice comparisons (done in
+    C), not by a Python loop over every character of a big buffer.
+    """
     limit = min(len(before), len(after))
-    start = 0
-    while start < limit and before[start] == after[start]:
-        start += 1
-    end = 0
-    while end < limit - start and before[-1 - end] == after[-1 - end]:
-        end += 1
+    start = _longest(limit, lambda n: before[:n] == after[:n])
+    rest = limit - start
+    end = _longest(rest, lambda n: before[len(before) - n :] == after[len(after) - n :])
     return start, end
+
+
+def _longest(limit: int, holds: Callable[[int], bool]) -> int:
+    """Return the largest n <= limit for which `holds(n)` (true for 0, and for every n below a
+    true one)."""
+    low, high = 0, limit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if holds(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 class EditHistory:
