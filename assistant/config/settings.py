@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -85,6 +86,9 @@ class Settings:
     # Bounds on one model reply, whatever the server does.
     max_reply_seconds: float = 600.0
     max_reply_chars: int = 400_000
+    # Where the served wiki's code links open: a template with {path} (absolute) and {line},
+    # e.g. "vscode://file/{path}:{line}"; empty: the wiki's own code view.
+    editor_link: str = ""
     extra: dict[str, str] = field(default_factory=dict)
     # The MCP servers whose tools the agent may use: the user's own, then a trusted project's.
     mcp_servers: tuple[McpServerConfig, ...] = ()
@@ -121,6 +125,10 @@ FIELDS = {
     if f.name not in ("notices", "mcp_servers", "project_trusted", "hooks")
 }
 SANDBOX_MODES = ("workspace-write", "read-only", "off")
+# An editor's URL scheme (never javascript: or data:), then {path} and {line} somewhere after.
+EDITOR_LINK = re.compile(
+    r"^(?!(?:javascript|data|vbscript):)[a-z][a-z0-9+.-]*://.*\{path\}.*\{line\}"
+)
 SECRET_KEYS = ("api_key", "completion_api_key")
 # Environment variables, in the order they are read (later ones win).
 ENV_VARS: dict[str, str] = {
@@ -272,6 +280,11 @@ def _check_choices(result: list[SettingSource]) -> None:
             raise ConfigError(
                 f"setting {item.key}={item.value!r} ({item.source}) is not valid",
                 hint=f"choose one of: {', '.join(allowed)}",
+            )
+        if item.key == "editor_link" and item.value and not EDITOR_LINK.match(item.value):
+            raise ConfigError(
+                f"setting editor_link={item.value!r} ({item.source}) is not valid",
+                hint='an editor URL with {path} and {line}, e.g. "vscode://file/{path}:{line}"',
             )
 
 

@@ -1,0 +1,1 @@
+"""The repo wiki: pages planned from the index, written by the model, kept current, served."""
