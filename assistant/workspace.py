@@ -20,6 +20,7 @@ from assistant.git.command import git_bytes
 from assistant.security.secrets import is_secret_path
 
 IGNORE_FILE = ".assistantignore"
+WIKI_PREFIX = ".assistant/wiki/"
 VENDORED_DIRS = frozenset(
     {"node_modules", "vendor", "third_party", "third-party", ".venv", "venv", "env",
      "site-packages", "dist", "build", "target", "__pycache__", ".git", ".hg", ".svn",
@@ -175,6 +176,8 @@ def _skip_reason(root: Path, rel: str, max_bytes: int, ignore: pathspec.PathSpec
     if ignore.match_file(rel):
         return "ignored"
     name = parts[-1]
+    if rel.startswith(WIKI_PREFIX):
+        return "generated"  # the repo wiki (`assistant wiki build`) explains the code, is not it
     if is_secret_path(rel):
         return "secret"
     if name.startswith(".") and name.endswith(".tmp") and ".assistant-" in name:

@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "assistant.cli.trust_cmd",
     "assistant.cli.undo_cmd",
     "assistant.cli.mcp_cmd",
+    "assistant.cli.wiki_cmd",
 )
 
 
