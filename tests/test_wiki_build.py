@@ -5,6 +5,10 @@ a change touches, builds that resume, and what a hostile repository or model can
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from assistant.testing import cli_env, commit_files
@@ -203,3 +207,35 @@ def test_a_hostile_manifest_is_not_used_and_removes_nothing(
     assert victim.read_text() == "mine\n"
     manifest = load_manifest(folder)
     assert manifest is not None and all(".." not in p.slug for p in manifest.pages)
+
+
+def test_ctrl_c_keeps_the_pages_written_and_the_next_build_does_the_rest(
+    tmp_path: Path, scripted_server
+):
+    repo = generated_repo(tmp_path)
+    slow = {"text": "A page, see `cli.py:1`.\n", "fault": {"kind": "delay", "seconds": 0.4}}
+    server = scripted_server({"default_turn": slow})
+    argv = [sys.executable, "-m", "assistant", "wiki", "build", "--pages", "10", "--jobs", "1"]
+    argv += ["--repo", str(repo), *endpoint(server)]
+    env = cli_env(tmp_path / "cache")
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    folder = repo / ".assistant" / "wiki"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        manifest = load_manifest(folder) if (folder / "manifest.json").is_file() else None
+        if manifest is not None and sum(p.status == "done" for p in manifest.pages) >= 2:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _out, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert b"written pages are kept" in err
+    interrupted = load_manifest(folder)
+    assert interrupted is not None
+    done = [p.slug for p in interrupted.pages if p.status == "done"]
+    assert 2 <= len(done) < len(interrupted.pages)
+    asked = len(server.chat_requests)
+
+    finished = subprocess.run(argv, env=env, capture_output=True, timeout=120)
+    assert finished.returncode == 0, finished.stderr
+    assert len(server.chat_requests) - asked == len(interrupted.pages) - len(done)

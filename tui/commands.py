@@ -26,7 +26,7 @@ from assistant.config.custom_commands import (
 )
 from assistant.config.paths import commands_path, memory_path
 from assistant.config.profiles import PROFILES
-from assistant.errors import ConfigError
+from assistant.errors import AssistantError, ConfigError
 from assistant.llm.pricing import format_cost, pricing_for
 from assistant.mcp.listing import format_status
 from assistant.tools.memory import remember
@@ -36,6 +36,7 @@ from tui.widgets.chat_log import ChatLog
 from tui.widgets.diff_view import DiffView
 from tui.widgets.question import Question
 from tui.widgets.undo_conflict import UndoCommandsDialog, UndoConflictDialog
+from tui.widgets.wiki_page import WikiPage
 
 MAP_TOKENS = 1_024
 CONNECT_WAIT_SECONDS = 30.0
@@ -178,6 +179,26 @@ async def _search(app: CommandHost, argument: str) -> None:
         raise ConfigError("/search needs a query", hint="e.g. /search parse config")
     lines = await asyncio.to_thread(repo.search, app.engine.root, app.engine.settings, argument)
     await app.chat_log.add_output("\n".join(lines) or "no matches")
+
+
+async def _wiki(app: CommandHost, argument: str) -> None:
+    """List the wiki's pages, show one (its links followed here), or search them."""
+    shown = await asyncio.to_thread(repo.wiki_view, app.engine.root, argument)
+    if not shown.slug:
+        await app.chat_log.add_output(shown.text)
+        return
+
+    async def follow(href: str) -> None:
+        slug = repo.wiki_link(href)
+        if slug is None:
+            await app.chat_log.add_notice(f"link in the wiki page: {href}")
+            return
+        try:
+            await _wiki(app, slug)
+        except AssistantError as error:
+            await app.chat_log.add_error(error.one_line())
+
+    await app.chat_log.add(WikiPage(shown.slug, shown.text, follow, classes="output"))
 
 
 async def _diff(app: CommandHost, _: str) -> None:
@@ -341,6 +362,9 @@ COMMANDS: dict[str, SlashCommand] = {
     "files": SlashCommand("/files", "list the files in the context", _files),
     "map": SlashCommand("/map [TOKENS]", "show the ranked repo map", _map),
     "search": SlashCommand("/search QUERY", "search the code index", _search),
+    "wiki": SlashCommand(
+        "/wiki [SLUG|QUERY]", "the repository's wiki: its pages, one page, or a search", _wiki
+    ),
     "diff": SlashCommand("/diff", "show the work tree's changes", _diff),
     "undo": SlashCommand("/undo", "undo the agent's changes of the last turn", _undo),
     "commit": SlashCommand("/commit [MESSAGE]", "commit the changes", _commit),

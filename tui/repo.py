@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant import workspace
 from assistant.config import Settings
-from assistant.errors import PathOutsideRepository
+from assistant.errors import ConfigError, PathOutsideRepository
 from assistant.workspace import resolve_repo_path
 
 MAX_SYMBOLS = 50_000
+MAX_WIKI_PAGE_CHARS = 100_000  # what the terminal shows of one page
+WIKI_HITS = 10
+_WIKI_PAGE_LINK = re.compile(r"(?:\./)?([a-z0-9][a-z0-9-]{0,79})\.md(?:#[\w-]*)?")
 
 
 @dataclass(frozen=True)
@@ -105,3 +109,50 @@ def complete(catalog: RepoCatalog, prefix: str, limit: int = 8) -> list[Completi
         for name in ranked(list(catalog.symbols))[:limit]
     ]
     return found[:limit]
+
+
+@dataclass(frozen=True)
+class WikiView:
+    """What /wiki shows: a page's Markdown (`slug` set), or lines (the pages, or search hits)."""
+
+    text: str
+    slug: str = ""
+
+
+def wiki_view(root: Path, argument: str) -> WikiView:
+    """Return the wiki's pages (no argument), the page `argument` names, or the pages matching
+    it; ConfigError when there is no wiki or it cannot be used."""
+    from assistant.tools.wiki_search import (
+        built_note,
+        find_page,
+        hit_line,
+        one_line,
+        open_wiki,
+        page_text,
+    )
+
+    try:
+        wiki = open_wiki(root)
+    except OSError as error:
+        raise ConfigError(f"cannot read the repository's wiki: {error}") from error
+    if wiki is None:
+        raise ConfigError("this repository has no wiki", hint="build it: assistant wiki build")
+    page = find_page(wiki, argument) if argument else None
+    if page is not None:
+        return WikiView(page_text(wiki, root, page, MAX_WIKI_PAGE_CHARS), slug=page.slug)
+    if not argument:
+        rows = [f"  {p.slug:<28} {one_line(p.title, 80)}" for p in wiki.pages]
+        head = f"wiki pages ({built_note(wiki)}):"
+        tail = "/wiki SLUG opens a page; /wiki WORDS searches the pages"
+        return WikiView("\n".join([head, *(rows or ["  (none written yet)"]), "", tail]))
+    hits = wiki.search(argument, WIKI_HITS)
+    if not hits:
+        return WikiView(f"no wiki page matches {one_line(argument, 80)!r} (/wiki lists them)")
+    rows = [f"  {hit_line(hit.page)}" for hit in hits]
+    return WikiView("\n".join([f"wiki pages matching {one_line(argument, 80)!r}:", *rows]))
+
+
+def wiki_link(href: str) -> str | None:
+    """Return the slug of the wiki page a page's link points to (`other.md`), else None."""
+    match = _WIKI_PAGE_LINK.fullmatch(href.strip())
+    return match.group(1) if match else None

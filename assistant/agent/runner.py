@@ -155,6 +155,7 @@ def build_agent(
                 work_root=root,
                 planning=policy.planning,
                 memory=read_user_memory(memory_path(settings)),
+                wiki_tool=any(tool.spec.name == "wiki_search" for tool in offered),
             ),
             approve=approve,
             changes=turn_changes(root, settings) if checkpoint else None,

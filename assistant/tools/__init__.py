@@ -3,7 +3,7 @@
 The built-in tools carry Qwen Code's names and argument schemas (the dialect Qwen3-Coder was
 trained on): read_file, write_file, edit, run_shell_command, list_directory, glob,
 grep_search, todo_write, save_memory and web_fetch; ours add the index-backed search_code and
-find_symbol, and git_status/git_diff.
+find_symbol, git_status/git_diff, and wiki_search over the repository's generated wiki.
 Older names are still understood (assistant/tools/legacy.py).
 """
 
@@ -14,7 +14,7 @@ from assistant.tools.base import Tool, ToolContext, ToolError, ToolOutput, ToolS
 # What a read-only run may use (editor questions, plan mode, sub-agents).
 READ_ONLY_TOOLS = (
     "read_file", "list_directory", "glob", "grep_search", "search_code", "find_symbol",
-    "git_status", "git_diff", "todo_write",
+    "git_status", "git_diff", "wiki_search", "todo_write",
 )  # fmt: skip
 
 
@@ -29,6 +29,7 @@ def default_tools() -> list[Tool]:
     from assistant.tools.run_command import RunShellCommand
     from assistant.tools.todo import TodoWrite
     from assistant.tools.web_fetch import WebFetch
+    from assistant.tools.wiki_search import WikiSearch
 
     return [
         ReadFile(),
@@ -37,6 +38,7 @@ def default_tools() -> list[Tool]:
         GrepSearch(),
         SearchCode(),
         FindSymbol(),
+        WikiSearch(),
         Edit(),
         WriteFile(),
         RunShellCommand(),
