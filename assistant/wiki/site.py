@@ -143,7 +143,8 @@ class Site:
 
     def _navigation(self, current: str | None) -> str:
         parts = [
-            f'<nav><a class="home" href="{escape(self.links.home())}">Wiki</a>',
+            f'<nav><a class="home" href="{escape(self.links.home())}">'
+            f"{escape(self.root.resolve().name)} wiki</a>",
             '<input id="Wiki-search" type="search" placeholder="Search the wiki" '
             'autocomplete="off" aria-label="Search the wiki">',
             '<ul id="Wiki-results" hidden></ul>',
