@@ -239,3 +239,20 @@ def test_ctrl_c_keeps_the_pages_written_and_the_next_build_does_the_rest(
     finished = subprocess.run(argv, env=env, capture_output=True, timeout=120)
     assert finished.returncode == 0, finished.stderr
     assert len(server.chat_requests) - asked == len(interrupted.pages) - len(done)
+
+
+def test_an_update_gives_a_new_package_its_page_and_redoes_the_overview(
+    monkeypatch, tmp_path: Path, scripted_server
+):
+    repo = generated_repo(tmp_path)
+    server = scripted_server({"default_turn": {"text": "A page, see `cli.py:1`.\n"}})
+    assert wiki(monkeypatch, tmp_path, server, repo, "build", "--pages", "10").code == 0
+    for number in range(4):
+        path = repo / "newpkg" / f"part{number}.py"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(f"def part_{number}():\n    return {number}\n")
+    (repo / "pkg4" / "mod9.py").unlink()
+    planned = wiki(monkeypatch, tmp_path, server, repo, "update", "--dry-run", "--json")
+    assert planned.code == 0, planned.err
+    to_write = {p["slug"] for p in json.loads(planned.out)["pages"] if p["write"]}
+    assert to_write == {"overview", "area-newpkg", "area-pkg4"}

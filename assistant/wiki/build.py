@@ -94,9 +94,10 @@ def prepare_wiki(
     records = store.files()
     readme = next((n for n in README_NAMES if any(r.path == n for r in records)), None)
     keep = list(old.areas) if options.update and old is not None else None
+    known = {path for page in old.pages for path in page.sources} if old is not None else set()
     plan = plan_wiki(
-        store, graph, scores, pages=options.pages, keep_areas=keep, readme=readme,
-        scripts=_console_scripts(reader, {r.path for r in records}),
+        store, graph, scores, pages=options.pages, keep_areas=keep, known=known,
+        readme=readme, scripts=_console_scripts(reader, {r.path for r in records}),
     )  # fmt: skip
     areas = tuple(a.folder for a in plan.areas)
     entries, contexts = [], {}

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -82,14 +82,16 @@ def plan_wiki(
     *,
     pages: int,
     keep_areas: Sequence[str] | None = None,
+    known: Collection[str] = (),
     readme: str | None = None,
     scripts: Sequence[tuple[str, str]] = (),
 ) -> WikiPlan:
     """Plan the wiki of an index: at most `pages` pages (an overview, areas, flows).
 
     `scores` is the PageRank of the graph's files; `keep_areas` the areas of the last build
-    (an update); `readme` the repository's README path, a source of the overview; `scripts`
-    its console scripts as (path, function), entry points of flows.
+    (an update), with `known`, the files its pages were made from (a new top-level folder
+    gets an area of its own); `readme` the repository's README path, a source of the
+    overview; `scripts` its console scripts as (path, function), entry points of flows.
     """
     records = [r for r in store.files() if _explained(r)]
     sha = {r.path: r.sha for r in records}
@@ -97,7 +99,7 @@ def plan_wiki(
     flow_budget = min(MAX_FLOWS, max(0, (pages - 1) // 5))
     flows = find_flows(store, graph, scores, limit=flow_budget, scripts=scripts)
     if keep_areas is not None:
-        areas = _assign(paths, keep_areas)
+        areas = _assign(paths, [*keep_areas, *_new_folders(paths, keep_areas, known)])
     else:
         areas = split_areas(paths, max(1, pages - 1 - len(flows)))
     links = _area_links(graph, areas)
@@ -191,6 +193,18 @@ def _children(folder: str, files: Sequence[str]) -> tuple[list[str], dict[str, l
         else:
             own.append(path)
     return own, dict(children)
+
+
+def _new_folders(paths: Sequence[str], areas: Sequence[str], known: Collection[str]) -> list[str]:
+    """Return the top-level folders that are new since the last build (no file of theirs was
+    on a page, none is in an area) and big enough for an area of their own."""
+    seen = {p.split("/")[0] for p in known if "/" in p} | {a.split("/")[0] for a in areas if a}
+    fresh: dict[str, list[str]] = defaultdict(list)
+    for path in paths:
+        top, slash, _ = path.partition("/")
+        if slash and top not in seen:
+            fresh[top].append(path)
+    return sorted(f for f, files in fresh.items() if _not_data(files) >= MIN_AREA_FILES)
 
 
 def _assign(paths: Sequence[str], folders: Sequence[str]) -> list[Area]:
