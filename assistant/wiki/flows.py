@@ -110,10 +110,17 @@ class _Resolver:
         branches: list[tuple[int, Symbol]] = []
         seen = {_key(entry)}
         while len(steps) < MAX_STEPS:
-            callees = [c for c in self.callees(steps[-1]) if _key(c) not in seen]
+            classes = {s.name for s in steps if s.kind == "class"}
+            callees = [c for c in self.callees(steps[-1], classes) if _key(c) not in seen]
             if not callees:
                 break
-            follow = max(callees, key=lambda c: c.end_line - c.start_line)
+            # `Thing(...)` then `thing.run()`: the work is in the method, not the whole class
+            acting = [
+                c
+                for c in callees
+                if c.kind != "class" or not any(m.parent == c.name for m in callees)
+            ]
+            follow = max(acting or callees, key=lambda c: c.end_line - c.start_line)
             for callee in callees:
                 seen.add(_key(callee))
                 if callee is not follow and len(branches) < MAX_BRANCHES * len(steps):
@@ -121,23 +128,27 @@ class _Resolver:
             steps.append(follow)
         return Flow(tuple(steps), tuple(branches))
 
-    def callees(self, caller: Symbol) -> list[Symbol]:
-        """Return what `caller` calls, resolved to one definition each, in call order."""
+    def callees(self, caller: Symbol, classes: set[str]) -> list[Symbol]:
+        """Return what `caller` calls, resolved to one definition each, in call order; a
+        method of one of `classes` (or of a class it makes) wins over other definitions."""
         found: list[Symbol] = []
+        classes = set(classes)
         names: set[str] = set()
         for ref in self.store.references(path=caller.path):
             inside = caller.start_line < ref.line <= caller.end_line
             if not inside or ref.kind == "import" or ref.name in names:
                 continue
             names.add(ref.name)
-            target = self.resolve(ref.name, caller)
+            target = self.resolve(ref.name, caller, classes)
             if target is not None:
                 found.append(target)
+                if target.kind == "class":
+                    classes.add(target.name)
             if len(found) > MAX_BRANCHES + 1:
                 break
         return found
 
-    def resolve(self, name: str, caller: Symbol) -> Symbol | None:
+    def resolve(self, name: str, caller: Symbol, classes: set[str]) -> Symbol | None:
         """Return the definition a call of `name` from `caller` most likely reaches."""
         if name in COMMON_NAMES or name.startswith("__"):
             return None
@@ -149,6 +160,9 @@ class _Resolver:
                 if s.kind in CALLABLE_KINDS and file_kind(s.path) == "source"
             ]
             self._definers[name] = definers
+        known = [s for s in definers if s.parent is not None and s.parent in classes]
+        if known:
+            return known[0]
         if not definers or len(definers) > MAX_DEFINERS:
             return None
         same_file = [s for s in definers if s.path == caller.path and s != caller]

@@ -218,18 +218,24 @@ def _assign(paths: Sequence[str], folders: Sequence[str]) -> list[Area]:
 
 
 def _area_links(graph: FileGraph, areas: Sequence[Area]) -> dict[tuple[str, str], float]:
-    """Return how much each area uses each other area (summed weights of the graph's uses)."""
+    """Return how much each area uses each other area (summed weights of the graph's uses).
+
+    A use from the project's source of a name a test or doc also defines is not a dependency
+    on the tests: such links are left out."""
     where = np.full(graph.size, -1, dtype=np.int64)
+    is_source = np.zeros(graph.size, dtype=bool)
     for number, area in enumerate(areas):
         for path in area.files:
             node = graph.nodes.get(path)
             if node is not None:
                 where[node] = number
+                is_source[node] = file_kind(path) == "source"
     if not graph.size:
         return {}
     user, definer, _name, weight = graph.edges
     source, target = where[user], where[definer]
     keep = (source >= 0) & (target >= 0) & (source != target)
+    keep &= ~is_source[user] | is_source[definer]
     totals: Counter[tuple[str, str]] = Counter()
     for a, b, w in zip(
         source[keep].tolist(), target[keep].tolist(), weight[keep].tolist(), strict=True
