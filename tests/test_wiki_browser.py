@@ -93,3 +93,33 @@ def test_browser_uses_the_static_export_from_files(
     tab.wait_for_url(dest.joinpath("store.html").as_uri())
     href = tab.locator("main a.code-link").first.evaluate("a => a.href")
     assert href == (root / "pkg" / "store.py").resolve().as_uri() + "#L4"
+
+
+def test_a_built_wiki_served_to_a_browser_links_its_claims_to_their_lines(
+    monkeypatch, tmp_path: Path, scripted_server
+) -> None:
+    from assistant.testing import cli_env
+    from tests.cli_run import run_cli
+    from tests.wiki_support import example_repo
+
+    repo = example_repo(tmp_path)
+    text = "Orders reserve stock (`inventory/stock.py:33`) before they are saved.\n"
+    server = scripted_server({"default_turn": {"text": text}})
+    argv = ["wiki", "build", "--repo", str(repo), "--base-url", server.base_url]
+    argv += ["--model", "qwen3-coder-plus"]
+    assert run_cli(monkeypatch, cli_env(tmp_path / "cache"), *argv).code == 0
+    with (
+        WikiServer(repo, repo / ".assistant" / "wiki") as served,
+        sync_api.sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            tab = browser.new_page()
+            tab.goto(served.url)
+            assert tab.locator("main img").first.evaluate("img => img.naturalWidth") > 0
+            tab.locator("nav a", has_text="inventory/").click()
+            tab.locator("main a", has_text="inventory/stock.py:33").click()
+            target = tab.locator(":target")
+            assert "def reserve" in target.inner_text()
+        finally:
+            browser.close()
