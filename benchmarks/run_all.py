@@ -97,6 +97,7 @@ BENCHES = (
     Bench("index_latency", quick=(), full=None, needs=(_django,)),
     Bench("lsp_latency", quick=(), full=(), needs=(_django,)),
     Bench("mcp_search", quick=(), full=(), needs=(_django,)),
+    Bench("wiki_bench", quick=("--jobs", "4", "--delay", "0.2"), full=(), needs=(_django,)),
     Bench("index_cold", quick=("--rounds", "1"), full=None, needs=(_django, _aider)),
     Bench("index_speed", quick=None, full=("--scale",), needs=(_django, _aider, _scale)),
     Bench("retrieval_quality", quick=("--limit", "5"), full=(), needs=(_mirrors, _bm25)),

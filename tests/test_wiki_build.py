@@ -256,3 +256,18 @@ def test_an_update_gives_a_new_package_its_page_and_redoes_the_overview(
     assert planned.code == 0, planned.err
     to_write = {p["slug"] for p in json.loads(planned.out)["pages"] if p["write"]}
     assert to_write == {"overview", "area-newpkg", "area-pkg4"}
+
+
+def test_an_update_with_nothing_changed_asks_nothing_whatever_the_build_planned(
+    monkeypatch, tmp_path: Path, scripted_server
+):
+    repo = generated_repo(tmp_path)
+    server = scripted_server({"default_turn": {"text": "A page, see `cli.py:1`.\n"}})
+    assert wiki(monkeypatch, tmp_path, server, repo, "build", "--pages", "4").code == 0
+    manifest = load_manifest(repo / ".assistant" / "wiki")
+    assert manifest is not None and not any(p.kind == "flow" for p in manifest.pages)
+    asked = len(server.chat_requests)
+    updated = wiki(monkeypatch, tmp_path, server, repo, "update")
+    assert updated.code == 0, updated.err
+    assert len(server.chat_requests) == asked
+    assert load_manifest(repo / ".assistant" / "wiki") == manifest

@@ -92,14 +92,9 @@ def _build(args: argparse.Namespace, root: Path, settings: Settings, folder: Pat
 def _print_plan(
     prepared: Prepared, settings: Settings, options: WikiOptions, as_json: bool, dry_run: bool
 ) -> None:
-    from assistant.llm.pricing import format_cost, pricing_for
-    from assistant.llm.types import Usage
-
     prompt, completion = prepared.estimate(options.max_tokens)
-    prices = pricing_for(settings)
-    cost = prices.cost(Usage(prompt, completion, prompt + completion)) if prices else None
-    currency = prices.currency if prices else ""
     pending = {p.slug for p in prepared.pending}
+    price = _price(settings, prompt, completion) if pending else "nothing"
     if as_json:
         if dry_run:
             data = {
@@ -128,9 +123,21 @@ def _print_plan(
     print(
         f"{len(pending)} of {len(prepared.plan.pages)} pages to write: about {prompt:,} prompt "
         f"tokens and at most {completion:,} completion tokens, "
-        f"{format_cost(cost, currency)} at most (estimate).",
+        f"{price} at most (estimate).",
         file=out,
     )
+
+
+def _price(settings: Settings, prompt: int, completion: int) -> str:
+    """Return what these tokens cost with the configured model, for people ("?": unknown).
+    (Loading the model client's package takes a second: only done when a page is to write.)"""
+    from assistant.llm.pricing import format_cost, pricing_for
+    from assistant.llm.types import Usage
+
+    prices = pricing_for(settings)
+    if prices is None:
+        return format_cost(None, "")
+    return format_cost(prices.cost(Usage(prompt, completion, prompt + completion)), prices.currency)
 
 
 def _write(prepared: Prepared, settings: Settings, options: WikiOptions, as_json: bool) -> int:

@@ -16,6 +16,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.config import Settings
 from assistant.context.cache import index_state
@@ -25,13 +26,15 @@ from assistant.context.tokens import tokens_for
 from assistant.edits.atomic import write_atomic
 from assistant.errors import AssistantError, ConfigError, EndpointError
 from assistant.index import IndexStore
-from assistant.llm import ModelClient
 from assistant.wiki.links import check_links, strip_title, summary_of
 from assistant.wiki.manifest import Manifest, PageEntry, load_manifest
 from assistant.wiki.page import SYSTEM, assemble, diagram_for, messages
 from assistant.wiki.plan import PlannedPage, WikiPlan, plan_wiki
 from assistant.wiki.reader import code_href
-from assistant.wiki.sources import SourceReader, page_context
+from assistant.wiki.sources import SourceReader, by_area, page_context
+
+if TYPE_CHECKING:  # the SDK loads in a second: a dry run or a no-change update never asks
+    from assistant.llm import ModelClient
 
 log = logging.getLogger(__name__)
 README_NAMES = ("README.md", "README.rst", "README.txt", "README", "readme.md")
@@ -94,12 +97,15 @@ def prepare_wiki(
     records = store.files()
     readme = next((n for n in README_NAMES if any(r.path == n for r in records)), None)
     keep = list(old.areas) if options.update and old is not None else None
+    # an update keeps the build's number of flows (its page budget is not recorded)
+    flows = sum(p.kind == "flow" for p in old.pages) if keep is not None and old else None
     known = {path for page in old.pages for path in page.sources} if old is not None else set()
     plan = plan_wiki(
-        store, graph, scores, pages=options.pages, keep_areas=keep, known=known,
+        store, graph, scores, pages=options.pages, keep_areas=keep, known=known, flows=flows,
         readme=readme, scripts=_console_scripts(reader, {r.path for r in records}),
     )  # fmt: skip
     areas = tuple(a.folder for a in plan.areas)
+    grouped = by_area(plan, ranked)
     entries, contexts = [], {}
     for page in plan.pages:
         sources = {path: plan.sha[path] for path in page.files}
@@ -116,7 +122,7 @@ def prepare_wiki(
             entries.append(before)
             continue
         entries.append(PageEntry(page.slug, page.title, page.kind, page.area, sources))
-        contexts[page.slug] = page_context(page, plan, ranked, reader, readme)
+        contexts[page.slug] = page_context(page, plan, grouped, reader, readme)
     manifest = Manifest(store_commit(root), settings.model, areas, tuple(entries))
     prepared = Prepared(
         root, folder, plan, manifest, contexts, ranked,

@@ -83,6 +83,7 @@ def plan_wiki(
     pages: int,
     keep_areas: Sequence[str] | None = None,
     known: Collection[str] = (),
+    flows: int | None = None,
     readme: str | None = None,
     scripts: Sequence[tuple[str, str]] = (),
 ) -> WikiPlan:
@@ -91,17 +92,18 @@ def plan_wiki(
     `scores` is the PageRank of the graph's files; `keep_areas` the areas of the last build
     (an update), with `known`, the files its pages were made from (a new top-level folder
     gets an area of its own); `readme` the repository's README path, a source of the
-    overview; `scripts` its console scripts as (path, function), entry points of flows.
+    overview; `scripts` its console scripts as (path, function), entry points of flows;
+    `flows` how many flows to plan (by default, one per five pages, at most MAX_FLOWS).
     """
     records = [r for r in store.files() if _explained(r)]
     sha = {r.path: r.sha for r in records}
     paths = sorted(sha)
-    flow_budget = min(MAX_FLOWS, max(0, (pages - 1) // 5))
-    flows = find_flows(store, graph, scores, limit=flow_budget, scripts=scripts)
+    flow_budget = min(MAX_FLOWS, max(0, (pages - 1) // 5)) if flows is None else flows
+    found = find_flows(store, graph, scores, limit=flow_budget, scripts=scripts)
     if keep_areas is not None:
         areas = _assign(paths, [*keep_areas, *_new_folders(paths, keep_areas, known)])
     else:
-        areas = split_areas(paths, max(1, pages - 1 - len(flows)))
+        areas = split_areas(paths, max(1, pages - 1 - len(found)))
     links = _area_links(graph, areas)
     overview_sources = tuple(p for p in (readme,) if p and p in sha)
     planned = [PlannedPage(OVERVIEW, "Overview", "overview", overview_sources)]
@@ -109,7 +111,7 @@ def plan_wiki(
     for area in areas:
         slug = _unique(used, "area-" + _slugify(area.folder or "top-level"))
         planned.append(PlannedPage(slug, area.title, "area", area.files, area=area.folder))
-    for flow in flows:
+    for flow in found:
         slug = _unique(used, "flow-" + _slugify(flow.steps[0].name))
         title = f"Flow: {flow.steps[0].name} ({flow.steps[0].path})"
         planned.append(PlannedPage(slug, title, "flow", flow.files, flow=flow))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,18 +95,18 @@ class SourceReader:
 def page_context(
     page: PlannedPage,
     plan: WikiPlan,
-    ranked: Sequence[RankedSymbol],
+    grouped: Mapping[str, Sequence[RankedSymbol]],
     reader: SourceReader,
     readme: str | None,
 ) -> str:
-    """Return the context the model gets for `page`, redacted."""
+    """Return the context the model gets for `page`, redacted (`grouped`: `by_area`'s)."""
     if page.kind == "overview":
-        text = _overview(plan, ranked, reader, readme)
+        text = _overview(plan, grouped, reader, readme)
     elif page.kind == "flow" and page.flow is not None:
         text = _flow(page.flow, reader)
     else:
         area = plan.area_of(page.area)
-        text = _area(area, plan, ranked, reader) if area else ""
+        text = _area(area, plan, grouped.get(area.folder, []), reader) if area else ""
     return redact(text)
 
 
@@ -121,8 +121,7 @@ def by_area(plan: WikiPlan, ranked: Sequence[RankedSymbol]) -> dict[str, list[Ra
     return grouped
 
 
-def _area(area: Area, plan: WikiPlan, ranked: Sequence[RankedSymbol], reader: SourceReader) -> str:
-    symbols = by_area(plan, ranked).get(area.folder, [])
+def _area(area: Area, plan: WikiPlan, symbols: Sequence[RankedSymbol], reader: SourceReader) -> str:
     order = {p: i for i, p in enumerate(dict.fromkeys(s.symbol.path for s in symbols))}
     files = sorted(area.files, key=lambda p: (order.get(p, len(order)), p))
     kinds: dict[str, int] = defaultdict(int)
@@ -151,14 +150,16 @@ def _area(area: Area, plan: WikiPlan, ranked: Sequence[RankedSymbol], reader: So
 
 
 def _overview(
-    plan: WikiPlan, ranked: Sequence[RankedSymbol], reader: SourceReader, readme: str | None
+    plan: WikiPlan,
+    grouped: Mapping[str, Sequence[RankedSymbol]],
+    reader: SourceReader,
+    readme: str | None,
 ) -> str:
     parts = []
     if readme:
         head = "\n".join(reader.lines(readme))[:README_CHARS]
         if head:
             parts += [f"# {readme} (start)", head]
-    grouped = by_area(plan, ranked)
     parts.append("# Areas (folder, files, main symbols)")
     for area in plan.areas:
         names = [f"{s.symbol.name} ({_place(s.symbol)})" for s in grouped.get(area.folder, [])[:5]]
