@@ -73,6 +73,7 @@ def run(out: Path) -> None:
                 executable_path=shutil.which("chromium"), args=["--no-sandbox"]
             )
             tab = browser.new_page(viewport={"width": 1200, "height": 1080})
+            tab.goto(served.entry_url)
             tab.goto(served.url + "page/area-inventory")
             tab.wait_for_timeout(300)
             tab.screenshot(path=str(out))

@@ -167,3 +167,19 @@ def test_a_character_the_files_encoding_lacks_is_a_clear_error_and_nothing_is_wr
     with pytest.raises(EditError, match="encoding"):
         edits.write_atomic(path, "café ☕\n", like=content)
     assert path.read_bytes() == "café\n".encode("latin-1")
+
+
+def test_replacing_a_link_does_not_lend_it_the_targets_mode(tmp_path):
+    import stat
+
+    from assistant.edits.atomic import user_umask, write_atomic
+
+    target = tmp_path / "shared"
+    target.write_text("x")
+    target.chmod(0o2777)
+    link = tmp_path / "page.md"
+    link.symlink_to(target)
+    write_atomic(link, b"page\n")
+    assert not link.is_symlink() and link.read_text() == "page\n"
+    assert target.read_text() == "x"  # replaced, not written through
+    assert stat.S_IMODE(os.lstat(link).st_mode) == 0o666 & ~user_umask()

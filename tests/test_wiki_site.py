@@ -15,7 +15,7 @@ from assistant.errors import ConfigError, PathOutsideRepository, WorkspaceError
 from assistant.wiki.export import export_site
 from assistant.wiki.serve import WikiServer
 from assistant.wiki.site import Site, SiteLinks
-from tests.wiki_site_support import make_wiki
+from tests.wiki_site_support import DIAGRAM, HOSTILE_DIAGRAM, make_wiki
 
 REFUSED_PATHS = [
     ".git/config",
@@ -42,12 +42,19 @@ def server(wiki: tuple[Path, Path]) -> Iterator[WikiServer]:
 
 
 def get(
-    server: WikiServer, path: str, host: str | None = None, method: str = "GET"
+    server: WikiServer,
+    path: str,
+    host: str | None = None,
+    method: str = "GET",
+    key: str | None = None,
 ) -> tuple[int, dict[str, str], bytes]:
-    """Send one request to the server; return its status, headers and body."""
+    """Send one request to the server (with its key in the cookie, unless `key` says another);
+    return its status, headers and body."""
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    headers = {"Host": host or f"127.0.0.1:{server.port}"}
+    headers["Cookie"] = f"wiki_key={server.key if key is None else key}"
     try:
-        connection.request(method, path, headers={"Host": host or f"127.0.0.1:{server.port}"})
+        connection.request(method, path, headers=headers)
         response = connection.getresponse()
         return response.status, dict(response.getheaders()), response.read()
     finally:
@@ -157,6 +164,18 @@ def test_server_refuses_other_hosts(server: WikiServer) -> None:
     assert get(server, "/", host=f"localhost:{server.port}")[0] == 200
 
 
+def test_another_local_user_without_the_key_reads_nothing(server: WikiServer) -> None:
+    for path in ("/", "/page/store", "/code/pkg/store.py", "/search.json", "/overview.svg"):
+        status, _, body = get(server, path, key="")
+        assert status == 403 and b"def save" not in body
+        assert get(server, path, key="guessed-" + server.key[8:])[0] == 403
+    status, headers, _ = get(server, f"/page/store?key={server.key}", key="")
+    assert status == 303 and headers["Location"] == "/page/store"
+    cookie = headers["Set-Cookie"]
+    assert cookie.startswith(f"wiki_key={server.key};") and "HttpOnly" in cookie
+    assert "SameSite=Strict" in cookie
+
+
 def test_every_answer_has_the_security_headers(server: WikiServer) -> None:
     answers = [
         get(server, "/"),
@@ -232,3 +251,42 @@ def test_code_view_path_outside_is_refused_as_outside(wiki: tuple[Path, Path]) -
     root, folder = wiki
     with pytest.raises(PathOutsideRepository):
         Site(root, folder, SiteLinks(root)).code_html("../outside.py")
+
+
+@pytest.mark.parametrize(
+    "svg",
+    [
+        HOSTILE_DIAGRAM,
+        DIAGRAM.replace("<rect", '<rect onload="alert(1)"'),
+        DIAGRAM.replace("</svg>", '<a href="javascript:alert(1)"><text>x</text></a></svg>'),
+        DIAGRAM.replace("</svg>", "<foreignObject><p>x</p></foreignObject></svg>"),
+        '<!DOCTYPE svg [<!ENTITY a "b">]>' + DIAGRAM,
+        DIAGRAM.replace("</svg>", '<image href="https://evil.example/x.png"/></svg>'),
+    ],
+)
+def test_a_diagram_that_could_run_or_load_anything_is_neither_served_nor_exported(
+    wiki: tuple[Path, Path], tmp_path: Path, svg: str
+) -> None:
+    root, folder = wiki
+    (folder / "overview.svg").write_text(svg)
+    with WikiServer(root, folder) as running:
+        assert get(running, "/overview.svg")[0] == 404
+    export_site(root, folder, tmp_path / "site")
+    assert not (tmp_path / "site" / "overview.svg").exists()
+
+
+def test_an_export_never_links_to_a_page_the_browser_would_run(
+    wiki: tuple[Path, Path], tmp_path: Path
+) -> None:
+    root, folder = wiki
+    (root / "docs").mkdir()
+    (root / "docs" / "evil.html").write_text("<script>alert(1)</script>\n")
+    page = folder / "store.md"
+    page.write_text(page.read_text() + "\nSee [the page](../../docs/evil.html#L1).\n")
+    export_site(root, folder, tmp_path / "site")
+    html = (tmp_path / "site" / "store.html").read_text()
+    assert "the page" in html and "evil.html" not in html
+    linked = export_site(
+        root, folder, tmp_path / "site2", editor_link="vscode://file/{path}:{line}"
+    )
+    assert linked and "vscode://file/" in (tmp_path / "site2" / "store.html").read_text()

@@ -19,9 +19,10 @@ APP_PY = "from pkg.store import save\n\n\ndef main():\n    save({})\n"
 DIAGRAM = (
     '<svg xmlns="http://www.w3.org/2000/svg" width="240" height="80" viewBox="0 0 240 80">'
     '<rect x="4" y="4" width="130" height="40" fill="#dde" stroke="#336"/>'
-    '<text x="14" y="30" font-size="16">pkg.store</text>'
-    "<script>document.title = 'pwned'</script></svg>\n"
+    '<text x="14" y="30" font-size="16">pkg.store</text></svg>\n'
 )
+# A diagram committed by someone else, with a script: never served or exported.
+HOSTILE_DIAGRAM = DIAGRAM.replace("</svg>", "<script>document.title = 'pwned'</script></svg>")
 OVERVIEW = """# Overview
 
 The store lives in [store.py:4](../../pkg/store.py#L4); the entry point is

@@ -33,7 +33,7 @@ def gather_context(root: Path, settings: Settings, question: str, map_tokens: in
         ranked = search(store, question, limit=SNIPPETS)
         snippets = tuple(
             (f"{hit.chunk.path}:{hit.chunk.start_line}-{hit.chunk.end_line}",
-             redact(hit.chunk.text[:SNIPPET_CHARS]))
+             redact(hit.chunk.text)[:SNIPPET_CHARS])
             for hit in ranked.chunks[:SNIPPETS]
         )  # fmt: skip
         mentioned = tuple(hit.path for hit in ranked.files[:SNIPPETS])

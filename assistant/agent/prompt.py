@@ -81,7 +81,7 @@ def read_user_memory(path: Path) -> str:
             data = handle.read(MAX_MEMORY_CHARS * 4)
     except OSError:
         return ""
-    return redact(data.decode("utf-8", "replace")[:MAX_MEMORY_CHARS])
+    return redact(data.decode("utf-8", "replace"))[:MAX_MEMORY_CHARS]
 
 
 def read_repo_text(root: Path, name: str, limit: int) -> str | None:
@@ -98,7 +98,7 @@ def read_repo_text(root: Path, name: str, limit: int) -> str | None:
             data = handle.read(limit * 4)
     except OSError:
         return None
-    return redact(data.decode("utf-8", "replace")[:limit])
+    return redact(data.decode("utf-8", "replace"))[:limit]
 
 
 ASK_ROLE = """You are a coding assistant answering questions about the user's repository ({repo}).

@@ -69,10 +69,11 @@ def run(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace, root: Path, settings: Settings, folder: Path) -> int:
     from assistant.index import use_index
     from assistant.wiki.build import WikiOptions, prepare_wiki
+    from assistant.wiki.manifest import MAX_PAGES
 
     update = args.wiki_command == "update"
     options = WikiOptions(
-        pages=max(2, getattr(args, "pages", 20)), jobs=max(1, args.jobs),
+        pages=min(MAX_PAGES, max(2, getattr(args, "pages", 20))), jobs=max(1, args.jobs),
         update=update, force=getattr(args, "force", False),
     )  # fmt: skip
     if update and not (folder / "manifest.json").is_file():

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 import tempfile
 import threading
 import time
@@ -119,10 +120,14 @@ def _check_expected(path: Path, expect: str | None) -> None:
 
 
 def _mode_of(path: Path) -> int | None:
+    """Return the permission bits a replacement keeps: a regular file's, without set-id or
+    sticky bits; None (the umask's) for a link, which is replaced, not written through, so
+    it must not lend its target's mode (a link to /dev/null would make the file world-writable)."""
     try:
-        return path.stat().st_mode & 0o7777
+        status = path.lstat()
     except FileNotFoundError:
         return None
+    return stat.S_IMODE(status.st_mode) & 0o777 if stat.S_ISREG(status.st_mode) else None
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from assistant.errors import ConfigError
 from assistant.security.secrets import redact
+from assistant.security.terminal import without_controls
 from assistant.tools.base import ToolContext, ToolError, ToolOutput, ToolSpec, require_str
 from assistant.wiki.manifest import MANIFEST, PageEntry
 from assistant.wiki.reader import DEFAULT_FOLDER, Wiki, code_target, wiki_folder
@@ -27,7 +28,7 @@ MAX_SUMMARY_CHARS = 600
 SEARCH_LIMIT = 5
 MAX_LISTED = 40  # page slugs named when nothing matched
 NO_WIKI = "no wiki: run `assistant wiki build`"
-_LINK = re.compile(r"\]\(([^)\s]+)\)")
+_LINK = re.compile(r"\]\(([^()\[\]\s]{1,2000})\)")  # bounded: linear on `](](](`
 
 
 def open_wiki(root: Path) -> Wiki | None:
@@ -41,8 +42,9 @@ def open_wiki(root: Path) -> Wiki | None:
 
 
 def one_line(text: str, limit: int = MAX_SUMMARY_CHARS) -> str:
-    """Return `text` redacted, on one line, and cut to `limit` characters (marked with …)."""
-    flat = " ".join(redact(text).split())
+    """Return `text` redacted, on one line, without control characters (a terminal would obey
+    them) and cut to `limit` characters (marked with …)."""
+    flat = " ".join(without_controls(redact(text)).split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 

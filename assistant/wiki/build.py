@@ -139,20 +139,34 @@ def prepare_wiki(
 
 
 def write_plan(prepared: Prepared) -> Manifest:
-    """Write the diagrams and the manifest, and remove pages no longer planned."""
+    """Write the diagrams and the manifest, and remove pages no longer planned. A diagram
+    that cannot be written (a folder in its place) is left out of its page."""
     folder = prepared.folder
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"cannot make the wiki's folder {folder}: {error}") from error
     for slug in prepared.removed:
         for name in (f"{slug}.md", f"{slug}.svg"):
-            (folder / name).unlink(missing_ok=True)
+            try:
+                (folder / name).unlink(missing_ok=True)
+            except OSError as error:
+                log.warning("left %s in the wiki: %s", name, error)
     pages = []
     for entry in prepared.manifest.pages:
         svg = prepared.diagrams.get(entry.slug)
-        if svg is not None:
-            write_atomic(folder / f"{entry.slug}.svg", svg.encode("utf-8"))
+        try:
+            if svg is not None:
+                write_atomic(folder / f"{entry.slug}.svg", svg.encode("utf-8"))
+        except OSError as error:
+            log.warning("no diagram for %s: %s", entry.slug, error)
+            svg = None
         pages.append(replace(entry, diagram=svg is not None))
     manifest = replace(prepared.manifest, pages=tuple(pages))
-    manifest.save(folder)
+    try:
+        manifest.save(folder)
+    except OSError as error:
+        raise ConfigError(f"cannot write the wiki's manifest in {folder}: {error}") from error
     prepared.manifest = manifest
     return manifest
 
@@ -214,9 +228,12 @@ class WikiBuild:
             page, checked.text, diagram=entry.diagram, plan=prepared.plan,
             ranked=prepared.ranked, slugs=prepared.slugs(), href=prepared.href,
         )  # fmt: skip
-        await asyncio.to_thread(
-            write_atomic, prepared.folder / entry.file, markdown.encode("utf-8")
-        )
+        try:
+            await asyncio.to_thread(
+                write_atomic, prepared.folder / entry.file, markdown.encode("utf-8")
+            )
+        except OSError as error:
+            return replace(entry, status="failed", error=f"cannot write {entry.file}: {error}")
         return replace(
             entry, status="done", error="", summary=summary_of(checked.text),
             prompt_tokens=answer.usage.prompt_tokens,

@@ -28,6 +28,7 @@ from bisect import bisect_right, insort
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
 MAX_NODES = 40
@@ -356,3 +357,34 @@ def chain_svg(steps: Sequence[Node], *, title: str) -> str:
     """
     edges = [Edge(a.key, b.key) for a, b in pairwise(steps)]
     return render_svg(steps, edges, title=title, direction="down")
+
+
+LOCAL_URL = re.compile(r"url\(\s*#[\w.-]+\s*\)")
+ACTIVE_TAGS = frozenset(
+    {"script", "foreignobject", "iframe", "object", "embed", "handler", "listener", "animate",
+     "set", "animatemotion", "animatetransform", "style", "image", "use", "feimage"}
+)  # fmt: skip
+
+
+def svg_is_safe(data: bytes) -> bool:
+    """Return whether an SVG file is one a wiki may show as it is: well-formed, no DTD, and
+    nothing that runs or loads (scripts, event handlers, animations, foreign content, links
+    with a scheme). The diagrams `render_svg` draws always are; one committed to a repository
+    by someone else may not be, and an export would copy it next to the pages."""
+    if b"<!DOCTYPE" in data.upper() or b"<!ENTITY" in data.upper():
+        return False
+    try:
+        tree = ElementTree.fromstring(data)
+    except (ElementTree.ParseError, ValueError):
+        return False
+    for element in tree.iter():
+        if element.tag.rpartition("}")[2].lower() in ACTIVE_TAGS:
+            return False
+        for name, value in element.attrib.items():
+            local = name.rpartition("}")[2].lower()
+            outside = LOCAL_URL.sub("", value.lower())  # url(#arrow) points inside the file
+            if local.startswith("on") or "url(" in outside or "javascript:" in outside:
+                return False
+            if local == "href" and not (HREF.match(value) and not value.startswith("//")):
+                return False
+    return True

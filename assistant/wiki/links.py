@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from assistant.security.secrets import redact
 
 CITATION = re.compile(
-    r"`?(?<![\w/.@:-])((?:[\w@.+-]+/)*[\w@+-][\w@.+-]*\.[A-Za-z0-9]{1,10})"
+    r"`?(?<![\w/.@:+-])((?:[\w@.+-]+/)*[\w@+-][\w@.+-]*\.[A-Za-z0-9]{1,10})"
     r"(?::|#L)(\d{1,7})(?:-L?(\d{1,7}))?(?![\w/])`?"
 )
 LINK = re.compile(r"(!?)\[([^\]\n]{0,300})\]\(([^)\s]{0,2000})\)")
 FENCE = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.DOTALL | re.MULTILINE)
 PAGE_LINK = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}\.md(#[\w-]+)?$")
-LEFTOVER = re.compile(r"\(\s*(?:see|in|at)?\s*(?:,\s*)*\)|\[\s*\]")
+LEFTOVER = re.compile(r"\(\s*(?:(?:see|in|at)\s*)?(?:,\s*)*\)|\[\s*\]")
 SUMMARY_CHARS = 500
 
 
@@ -69,7 +69,7 @@ def check_links(
         bang, label, url = found.groups()
         if bang:
             return found.group(0) if re.fullmatch(r"[a-z0-9-]+\.svg", url) else label
-        if re.match(r"^https?://", url, re.IGNORECASE) or PAGE_LINK.match(url):
+        if re.match(r"^https?://", url, re.IGNORECASE) or PAGE_LINK.fullmatch(url):
             return found.group(0)
         cited = CITATION.fullmatch(url)
         target = cite(cited.group(1), int(cited.group(2))) if cited else None

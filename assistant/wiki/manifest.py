@@ -16,11 +16,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from assistant.edits.atomic import write_atomic
 from assistant.errors import ConfigError
+from assistant.security.terminal import without_controls
 
 MANIFEST = "manifest.json"
 FORMAT = "assistant-wiki"
@@ -30,6 +32,8 @@ COMMIT = re.compile(r"[0-9a-f]{4,64}")
 PAGE_KINDS = ("overview", "area", "flow")
 STATUSES = ("pending", "done", "failed")
 MAX_MANIFEST_BYTES = 20_000_000
+MAX_PAGES = 500  # a build plans tens; more is a hostile manifest that would slow every search
+MAX_SUMMARY = 1_000
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,11 @@ class Manifest:
 
     def page(self, slug: str) -> PageEntry | None:
         """Return the page with this slug, if any."""
-        return next((p for p in self.pages if p.slug == slug), None)
+        return self._by_slug.get(slug)
+
+    @cached_property
+    def _by_slug(self) -> dict[str, PageEntry]:
+        return {p.slug: p for p in self.pages}
 
     def with_page(self, entry: PageEntry) -> Manifest:
         """Return this manifest with `entry` replacing the page of the same slug."""
@@ -121,7 +129,10 @@ def _parse(data: Any) -> Manifest:
         raise ValueError("commit")
     pages: list[PageEntry] = []
     seen: set[str] = set()
-    for raw in _list(data.get("pages", [])):
+    listed = _list(data.get("pages", []))
+    if len(listed) > MAX_PAGES:
+        raise ValueError(f"{len(listed)} pages (at most {MAX_PAGES})")
+    for raw in listed:
         entry = _page(raw)
         if entry.slug in seen:
             raise ValueError(f"page {entry.slug!r} twice")
@@ -139,7 +150,7 @@ def _page(raw: Any) -> PageEntry:
     if not isinstance(raw, dict):
         raise TypeError("a page must be an object")
     slug = _text(raw["slug"])
-    if not SLUG.match(slug):
+    if not SLUG.fullmatch(slug):
         raise ValueError(f"page slug {slug!r}")
     kind, status = _text(raw["kind"]), _text(raw.get("status", "pending"))
     if kind not in PAGE_KINDS or status not in STATUSES:
@@ -149,17 +160,23 @@ def _page(raw: Any) -> PageEntry:
         raise TypeError(f"page {slug!r}: sources")
     return PageEntry(
         slug=slug,
-        title=_text(raw["title"]),
+        title=_plain(_text(raw["title"])),
         kind=kind,
-        area=_text(raw.get("area", "")),
+        area=_plain(_text(raw.get("area", ""))),
         sources={_text(k): _text(v) for k, v in sources.items()},
-        summary=_text(raw.get("summary", "")),
+        summary=_plain(_text(raw.get("summary", "")), MAX_SUMMARY),
         diagram=raw.get("diagram") is True,
         status=status,
-        error=_text(raw.get("error", "")),
+        error=_plain(_text(raw.get("error", ""))),
         prompt_tokens=_count(raw.get("prompt_tokens", 0)),
         completion_tokens=_count(raw.get("completion_tokens", 0)),
     )
+
+
+def _plain(text: str, limit: int = 300) -> str:
+    """Return a manifest's text on one line, without control characters, capped: titles and
+    summaries are shown in terminals and prompts."""
+    return " ".join(without_controls(text).split())[:limit]
 
 
 def _text(value: Any) -> str:

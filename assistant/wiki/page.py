@@ -8,6 +8,7 @@ well on any forge as well as in `assistant wiki serve`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 
 from assistant.context.repomap import RankedSymbol
@@ -38,9 +39,11 @@ DIAGRAM_AREAS = 24
 def messages(page: PlannedPage, context: str, repo: str) -> list[dict[str, str]]:
     """Return the chat request for one page."""
     ask = ASK[page.kind].format(repo=repo, title=page.title)
+    # the data cannot close its own block early
+    data = re.sub(r"(?i)</?context\s*>", lambda m: m.group(0).replace("<", "&lt;"), context)
     return [
         {"role": "system", "content": SYSTEM},
-        {"role": "user", "content": f"{ask}\n\n<context>\n{context}\n</context>"},
+        {"role": "user", "content": f"{ask}\n\n<context>\n{data}\n</context>"},
     ]
 
 

@@ -25,6 +25,7 @@ from assistant.context.priors import file_kind
 from assistant.index import IndexStore
 from assistant.index.model import FileRecord
 from assistant.security.secrets import is_secret_path
+from assistant.security.terminal import without_controls
 from assistant.wiki.flows import Flow, find_flows
 
 MIN_AREA_FILES = 3
@@ -41,8 +42,9 @@ class Area:
 
     @property
     def title(self) -> str:
-        """Return the area's name as a page title."""
-        return f"{self.folder}/" if self.folder else "Top-level files"
+        """Return the area's name as a page title (on one line, no control characters: a
+        folder's name is repository data, and titles are printed to terminals)."""
+        return plain(f"{self.folder}/") if self.folder else "Top-level files"
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,7 @@ def plan_wiki(
         planned.append(PlannedPage(slug, area.title, "area", area.files, area=area.folder))
     for flow in found:
         slug = _unique(used, "flow-" + _slugify(flow.steps[0].name))
-        title = f"Flow: {flow.steps[0].name} ({flow.steps[0].path})"
+        title = plain(f"Flow: {flow.steps[0].name} ({flow.steps[0].path})")
         planned.append(PlannedPage(slug, title, "flow", flow.files, flow=flow))
     return WikiPlan(tuple(areas), links, tuple(planned), sha)
 
@@ -244,6 +246,11 @@ def _area_links(graph: FileGraph, areas: Sequence[Area]) -> dict[tuple[str, str]
     ):
         totals[(areas[a].folder, areas[b].folder)] += w
     return dict(totals)
+
+
+def plain(text: str, limit: int = 200) -> str:
+    """Return `text` on one line, without control characters, at most `limit` characters."""
+    return " ".join(without_controls(text).split())[:limit]
 
 
 def _slugify(text: str) -> str:

@@ -88,15 +88,16 @@ class Wiki:
             return []
         pages = self.pages
         counts = {p.slug: self._page_words(p) for p in pages}
+        wanted = set(terms)
+        holding = Counter(t for c in counts.values() for t in wanted if t in c)
         hits = []
         for page in pages:
             words = counts[page.slug]
             total = sum(words.values()) or 1
             score = 0.0
-            for term in set(terms):
-                holding = sum(1 for c in counts.values() if term in c)
+            for term in wanted:
                 if words[term]:
-                    idf = math.log(1 + len(pages) / holding)
+                    idf = math.log(1 + len(pages) / holding[term])
                     score += idf * (1 + math.log(words[term])) / math.log(10 + total)
             if score > 0:
                 hits.append(PageHit(page, score))

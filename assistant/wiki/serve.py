@@ -6,20 +6,26 @@ rebuilt wiki shows without a restart.
 
 The server binds 127.0.0.1 and answers only requests whose Host is 127.0.0.1:PORT or
 localhost:PORT: a web page elsewhere that points a name of its own at 127.0.0.1 (DNS
-rebinding) gets 403, never the code. Only GET is served. Every answer carries a strict
+rebinding) gets 403, never the code. Loopback is shared with every user of the machine, so
+the server also wants its key: the address it prints carries it once (`/?key=...`), the
+answer keeps it in a cookie (HttpOnly, SameSite=Strict) and drops it from the address; a
+request with neither gets 403. Only GET is served. Every answer carries a strict
 Content-Security-Policy (the page's one script allowed by hash; diagrams sandboxed) and
 `X-Content-Type-Options: nosniff`.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
+import secrets
 import threading
 from collections.abc import Callable
 from http import HTTPStatus
+from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from assistant.errors import AssistantError, ConfigError, PathOutsideRepository
 from assistant.wiki.manifest import SLUG
@@ -30,6 +36,7 @@ from assistant.wiki.site_markdown import SiteLinks
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
+COOKIE = "wiki_key"
 
 
 class WikiServer:
@@ -37,7 +44,8 @@ class WikiServer:
 
     def __init__(self, root: Path, folder: Path, *, port: int = 0, editor_link: str = "") -> None:
         links = SiteLinks(Path(root), editor_link=editor_link)  # checks the editor link
-        handler = _handler(Path(root), Path(folder), links)
+        self.key = secrets.token_urlsafe(24)
+        handler = _handler(Path(root), Path(folder), links, self.key)
         try:
             self._httpd = ThreadingHTTPServer((HOST, port), handler)
         except OSError as error:
@@ -56,8 +64,13 @@ class WikiServer:
 
     @property
     def url(self) -> str:
-        """Return the site's address."""
+        """Return the site's address (a browser needs `entry_url` once, for the key)."""
         return f"http://{HOST}:{self.port}/"
+
+    @property
+    def entry_url(self) -> str:
+        """Return the address to open first: the site's, with its key."""
+        return f"{self.url}?key={self.key}"
 
     def start(self) -> None:
         """Serve in a background thread until `stop()`."""
@@ -99,7 +112,7 @@ def serve_wiki(
     server = WikiServer(root, folder, port=port, editor_link=editor_link)
     try:
         if ready is not None:
-            ready(server.url)
+            ready(server.entry_url)
         server.serve_forever()
     except KeyboardInterrupt:
         pass
@@ -113,6 +126,7 @@ class _Handler(BaseHTTPRequestHandler):
     root: Path
     folder: Path
     links: SiteLinks
+    key: str = ""
     port: int = 0
     server_version = "assistant-wiki"
     sys_version = ""
@@ -124,7 +138,18 @@ class _Handler(BaseHTTPRequestHandler):
         if self.headers.get("Host", "") not in {f"{HOST}:{self.port}", f"localhost:{self.port}"}:
             self._send_text(HTTPStatus.FORBIDDEN, "This server answers only on its own address.")
             return
-        path = unquote(urlsplit(self.path).path)
+        parts = urlsplit(self.path)
+        path = unquote(parts.path)
+        given = parse_qs(parts.query).get("key", [""])[0]
+        if given and hmac.compare_digest(given, self.key):
+            self._let_in(parts.path)
+            return
+        if not hmac.compare_digest(self._cookie_key(), self.key):
+            self._send_text(
+                HTTPStatus.FORBIDDEN,
+                "Open the address `assistant wiki serve` printed (it carries this server's key).",
+            )
+            return
         try:
             self._route(path, Site(self.root, self.folder, self.links))
         except PathOutsideRepository as error:
@@ -151,6 +176,23 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(HTTPStatus.OK, "image/svg+xml", svg)
         else:
             self._send_text(HTTPStatus.NOT_FOUND, "No such page.")
+
+    def _cookie_key(self) -> str:
+        cookies = SimpleCookie()
+        try:
+            cookies.load(self.headers.get("Cookie", ""))
+        except CookieError:
+            return ""
+        found = cookies.get(COOKIE)
+        return found.value if found is not None else ""
+
+    def _let_in(self, path: str) -> None:
+        """Keep the key in a cookie and send the browser on to the same page without it."""
+        self.send_response(HTTPStatus.SEE_OTHER)
+        self.send_header("Location", path if path.startswith("/") else "/")
+        self.send_header("Set-Cookie", f"{COOKIE}={self.key}; Path=/; HttpOnly; SameSite=Strict")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def _send_html_or_missing(self, html: str | None) -> None:
         if html is None:
@@ -194,6 +236,7 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("wiki server: " + format, *args)
 
 
-def _handler(root: Path, folder: Path, links: SiteLinks) -> type[_Handler]:
+def _handler(root: Path, folder: Path, links: SiteLinks, key: str) -> type[_Handler]:
     """Return a handler class bound to this wiki (http.server makes one object per request)."""
-    return type("WikiHandler", (_Handler,), {"root": root, "folder": folder, "links": links})
+    bound = {"root": root, "folder": folder, "links": links, "key": key}
+    return type("WikiHandler", (_Handler,), bound)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.context.words import STOPWORDS
+from assistant.wiki.diagram import svg_is_safe
 from assistant.wiki.manifest import SLUG, PageEntry
 from assistant.wiki.reader import Wiki
 from assistant.wiki.site_assets import EXPORT_POLICY, SCRIPT, STYLE
@@ -30,6 +31,7 @@ __all__ = ["Site", "SiteLinks", "search_words"]
 SECTIONS = (("overview", "Overview"), ("area", "Areas"), ("flow", "Flows"))
 MAX_DIAGRAM_BYTES = 5_000_000
 MAX_SEARCH_WORDS = 300  # per page, the most frequent
+INDEX_WORDS = 30_000  # in the whole index: about 300 KB
 MAX_SUMMARY = 400
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]+")
 
@@ -42,6 +44,7 @@ class Site:
         self.folder = Path(folder)
         self.links = links
         self.wiki = Wiki.open(self.folder)  # ConfigError when its manifest cannot be read
+        self._search_json: str | None = None  # made once: an export inlines it in every page
 
     @property
     def pages(self) -> tuple[PageEntry, ...]:
@@ -98,11 +101,15 @@ class Site:
                 data = handle.read(MAX_DIAGRAM_BYTES + 1)
         except OSError:
             return None
-        return data if len(data) <= MAX_DIAGRAM_BYTES else None
+        if len(data) > MAX_DIAGRAM_BYTES or not svg_is_safe(data):
+            return None
+        return data
 
     def search_index(self) -> dict[str, Any]:
-        """Return the search index: per page its slug, title, kind, summary, URL and words."""
+        """Return the search index: per page its slug, title, kind, summary, URL and words
+        (fewer words per page in a big wiki: an export inlines the index in every page)."""
         entries = []
+        words = max(20, min(MAX_SEARCH_WORDS, INDEX_WORDS // max(1, len(self.pages))))
         for page in self.pages:
             markdown = self.wiki.markdown(page.slug) if self.wiki else None
             entries.append(
@@ -112,14 +119,16 @@ class Site:
                     "kind": page.kind,
                     "summary": page.summary[:MAX_SUMMARY],
                     "url": self.links.page(page.slug),
-                    "words": search_words(f"{page.title} {page.area} {markdown or ''}"),
+                    "words": search_words(f"{page.title} {page.area} {markdown or ''}")[:words],
                 }
             )
         return {"pages": entries}
 
     def search_json(self) -> str:
         """Return the search index as JSON text."""
-        return json.dumps(self.search_index(), ensure_ascii=False)
+        if self._search_json is None:
+            self._search_json = json.dumps(self.search_index(), ensure_ascii=False)
+        return self._search_json
 
     def layout(self, title: str, body: str, current: str | None = None) -> str:
         """Return a whole HTML document: the navigation, the search box and `body`."""

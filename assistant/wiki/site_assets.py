@@ -64,7 +64,7 @@ SCRIPT = """
     if (pages !== null) { then(); return; }
     var text = data.textContent.trim();
     if (text) { pages = JSON.parse(text).pages; then(); return; }
-    fetch(data.getAttribute("data-src"), { credentials: "omit" })
+    fetch(data.getAttribute("data-src"), { credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (j) { pages = j.pages; then(); })
       .catch(function () { pages = []; then(); });

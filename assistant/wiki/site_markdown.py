@@ -32,6 +32,7 @@ from assistant.wiki.manifest import SLUG
 from assistant.wiki.reader import code_href, code_target
 from assistant.wiki.site_code import code_allowed
 
+ACTIVE_FILE = re.compile(r"\.(x?html?|shtml|svgz?|xml|xsl|xht|mht(ml)?|pdf)$", re.IGNORECASE)
 PAGE_LINK = re.compile(r"^(?:\./)?([a-z0-9][a-z0-9-]{0,79})\.md(#[A-Za-z0-9_.-]{0,200})?$")
 DIAGRAM_LINK = re.compile(r"^(?:\./)?([a-z0-9][a-z0-9-]{0,79})\.svg$")
 FRAGMENT = re.compile(r"^#[A-Za-z0-9_.-]{0,200}$")
@@ -68,6 +69,11 @@ class SiteLinks:
     def search(self) -> str:
         """Return the URL of the search index (the export inlines it instead)."""
         return "" if self.export else "/search.json"
+
+    def can_open(self, path: str) -> bool:
+        """Return whether a code link may point at this file: an export without an editor
+        link points at the file itself, and a browser would run a page or an SVG there."""
+        return bool(self.editor_link) or self.export is None or not ACTIVE_FILE.search(path)
 
     def code(self, path: str, line: int) -> str:
         """Return the URL that opens line `line` of repository file `path`."""
@@ -124,7 +130,7 @@ def link_url(href: str, context: _Context) -> tuple[str, str] | None:
     target = code_target(context.folder, context.links.root, href)
     if target is not None:
         path, line = target
-        if not code_allowed(context.links.root, path):
+        if not code_allowed(context.links.root, path) or not context.links.can_open(path):
             return None
         return context.links.code(path, line), "code"
     page = PAGE_LINK.fullmatch(href)
@@ -181,10 +187,12 @@ def _heading_open(
     words = re.findall(r"[a-z0-9_]+", (inline.content if inline else "").lower())
     anchor = "-".join(words)[:80] or "section"
     ids: set[str] = env["ids"]
-    unique, n = anchor, 1
-    while unique in ids:
+    seen: dict[str, int] = env.setdefault("anchors", {})  # per anchor, the last number given
+    unique, n = anchor, seen.get(anchor, 1)
+    while unique in ids:  # from the last number on: repeated headings cost linear time
         n += 1
         unique = f"{anchor}-{n}"
+    seen[anchor] = n
     ids.add(unique)
     return f'<{token.tag} id="{escape(unique)}">'
 

@@ -69,9 +69,9 @@ class SourceReader:
         return data.decode("utf-8", "replace").splitlines()
 
     def excerpt(self, path: str, start: int, end: int, limit: int) -> str:
-        """Return lines start..end of a file (1-based, inclusive), capped at `limit` chars."""
-        text = "\n".join(self.lines(path)[max(0, start - 1) : end])
-        return text if len(text) <= limit else text[:limit] + "\n..."
+        """Return lines start..end of a file (1-based, inclusive), redacted, then capped at
+        `limit` chars (redacted first: a key cut in half no longer looks like one)."""
+        return cap(redact("\n".join(self.lines(path)[max(0, start - 1) : end])), limit)
 
     def docstring(self, symbol: Symbol) -> str:
         """Return a symbol's docstring or leading comment, on one line, capped."""
@@ -88,8 +88,12 @@ class SourceReader:
                     break
                 above.append(COMMENT.sub("", line).strip(" */"))
             text = " ".join(reversed(above))
-        text = " ".join(text.split())
-        return text if len(text) <= DOC_CHARS else text[:DOC_CHARS] + "..."
+        return cap(redact(" ".join(text.split())), DOC_CHARS)
+
+
+def cap(text: str, limit: int) -> str:
+    """Return `text` cut to `limit` characters, saying so when it was cut."""
+    return text if len(text) <= limit else text[:limit] + "\n..."
 
 
 def page_context(
@@ -157,7 +161,7 @@ def _overview(
 ) -> str:
     parts = []
     if readme:
-        head = "\n".join(reader.lines(readme))[:README_CHARS]
+        head = cap(redact("\n".join(reader.lines(readme))), README_CHARS)
         if head:
             parts += [f"# {readme} (start)", head]
     parts.append("# Areas (folder, files, main symbols)")
