@@ -61,10 +61,11 @@ def find_page(wiki: Wiki, slug: str) -> PageEntry | None:
 def page_text(wiki: Wiki, root: Path, page: PageEntry, limit: int = MAX_PAGE_CHARS) -> str:
     """Return a page's Markdown redacted, cut to `limit` characters, code links made `path:line`.
 
-    Redaction comes before the cut, so a secret is never split into a part no rule finds.
+    Redaction comes before the cut, so a secret is never split into a part no rule finds;
+    control characters go (the TUI shows the page in a terminal).
     """
     text = wiki.markdown(page.slug) or ""
-    redacted = redact(text[: limit * 2])
+    redacted = without_controls(redact(text[: limit * 2]))
     shown = _LINK.sub(lambda m: f"]({_code_place(wiki, root, m.group(1))})", redacted[:limit])
     if len(redacted) > limit or len(text) > limit * 2:
         shown += f"\n\n[... the page is cut here, at {limit} of {len(text)} characters]"
