@@ -12,14 +12,14 @@ import pytest
 from assistant.agent.ask import wiki_summaries
 from assistant.agent.prompt import PromptContext, system_prompt
 from assistant.security.secrets import REDACTED
-from assistant.testing import call, cli_env, commit_files, settings_for, turns
+from assistant.testing import call, cli_env, settings_for, turns
 from assistant.tools import READ_ONLY_TOOLS, default_tools
 from assistant.tools.base import Grant, ToolContext, ToolOutput, run_guarded
 from assistant.tools.wiki_search import NO_WIKI, open_wiki
 from assistant.wiki.manifest import Manifest, PageEntry
 from tests.cli_run import run_cli
+from tests.wiki_support import example_repo
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "python-inventory"
 OPENAI_KEY = "sk-proj-" + "Zq8Xw3Lm9Pt2Rb7Kc4Vn6Hy1Jd5Fs0Ga"
 AWS_KEY = "AKIA" + "Q7XRM4ZP2LBN6TWE"
 ORDERS_SUMMARY = "OrderService.place reserves stock for every order line and rolls back."
@@ -36,16 +36,6 @@ PRICING_PAGE = """# Pricing
 
 [`order_total`](../../inventory/pricing.py#L23) adds the tax to the discounted subtotal.
 """
-
-
-def example_repo(base: Path) -> Path:
-    """Return a committed copy of the bundled example repository under `base`."""
-    files = {
-        path.relative_to(EXAMPLE).as_posix(): path.read_text()
-        for path in sorted(EXAMPLE.rglob("*"))
-        if path.is_file() and "__pycache__" not in path.parts
-    }
-    return commit_files(base / "repo", files, "example")
 
 
 def write_wiki(root: Path, pages: dict[str, tuple[str, str, str]]) -> Path:
@@ -71,7 +61,7 @@ INVENTORY_WIKI = {
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    return example_repo(tmp_path)
+    return example_repo(tmp_path, "repo")
 
 
 async def wiki_search(root: Path, tmp_path: Path, **args: object) -> ToolOutput:

@@ -16,14 +16,14 @@ MODULES = 50
 LINK = re.compile(r"(!?)\[[^\]]*\]\(([^)]+)\)")
 
 
-def example_repo(base: Path) -> Path:
-    """Return a git repository holding the bundled example."""
+def example_repo(base: Path, name: str = "inventory") -> Path:
+    """Return a git repository holding the bundled example, in `base`/`name`."""
     files = {
         path.relative_to(EXAMPLE).as_posix(): path.read_text()
         for path in sorted(EXAMPLE.rglob("*"))
         if path.is_file() and "__pycache__" not in path.parts
     }
-    return commit_files(base / "inventory", files, "example")
+    return commit_files(base / name, files, "example")
 
 
 def generated_repo(base: Path) -> Path:
