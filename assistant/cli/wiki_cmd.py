@@ -95,7 +95,7 @@ def _print_plan(
 ) -> None:
     prompt, completion = prepared.estimate(options.max_tokens)
     pending = {p.slug for p in prepared.pending}
-    price = _price(settings, prompt, completion) if pending else "nothing"
+    price = _price(settings, prompt, completion) if pending else ""
     if as_json:
         if dry_run:
             data = {
@@ -121,6 +121,9 @@ def _print_plan(
         print(f"  {mark} {page.slug}: {page.title} ({len(page.files)} files)", file=out)
     for slug in prepared.removed:
         print(f"  drop  {slug}", file=out)
+    if not pending:
+        print(f"all {len(prepared.plan.pages)} pages are up to date: nothing to write.", file=out)
+        return
     print(
         f"{len(pending)} of {len(prepared.plan.pages)} pages to write: about {prompt:,} prompt "
         f"tokens and at most {completion:,} completion tokens, "
@@ -144,7 +147,6 @@ def _price(settings: Settings, prompt: int, completion: int) -> str:
 def _write(prepared: Prepared, settings: Settings, options: WikiOptions, as_json: bool) -> int:
     import asyncio
 
-    from assistant.llm.connect import connect_model
     from assistant.wiki.build import WikiBuild, write_plan
 
     write_plan(prepared)
@@ -152,6 +154,8 @@ def _write(prepared: Prepared, settings: Settings, options: WikiOptions, as_json
     report: dict[str, object] = {}
 
     async def execute() -> Manifest:
+        from assistant.llm.connect import connect_model  # loads the SDK: only with pages to write
+
         async with connect_model(settings, notice=print_notice) as client:
             build = WikiBuild(prepared, client, options)
             with _Bar(total, enabled=sys.stderr.isatty() and not as_json) as bar:
