@@ -9,12 +9,12 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from assistant.index.bulk import bulk_index
-from assistant.index.model import FileRecord, IndexStats, Unindexed
+from assistant.index.model import IndexStats, Unindexed
 from assistant.index.parse import ParseOutcome, digest, parse_one
 from assistant.index.reparse import TreeCache
 from assistant.index.rows import IndexedFile
 from assistant.index.store import IndexStore
-from assistant.workspace import CONTENT_REASONS, list_files
+from assistant.workspace import CONTENT_REASONS, list_files, skip_fingerprint
 
 POOL_THRESHOLD = 64  # below this many files, starting worker processes costs more than it saves
 WRITE_BATCH = 400
@@ -30,13 +30,19 @@ def update_index(
 ) -> IndexStats:
     """Reparse changed files, drop deleted ones; return what happened."""
     started = time.perf_counter()
-    known = {record.path: record for record in store.files()}
+    known = store.file_stats()
     # A first build checks contents as it parses (in the workers, in parallel, as they read
     # each file anyway). Later updates sniff while listing: the files skipped for their contents are
     # not in the store, and unsniffed they would all look new, every time.
+    fingerprint = skip_fingerprint(root, max_bytes)
+    remembered = store.skipped_files(fingerprint)
     listing = list_files(
-        root, max_bytes, {p: (r.size, r.mtime) for p, r in known.items()}, sniff=bool(known)
-    )
+        root, max_bytes, {p: (size, mtime) for p, (size, mtime, _) in known.items()},
+        sniff=bool(known),
+        remembered=remembered,
+    )  # fmt: skip
+    if listing.marks != remembered:
+        store.remember_skipped(fingerprint, listing.marks)
     stats = IndexStats(files=len(listing.files), skipped=listing.skipped, notice=store.notice)
     current = set(listing.files)
     removed = [path for path in known if path not in current]
@@ -73,7 +79,11 @@ def update_paths(store: IndexStore, root: Path, paths: Sequence[str], max_bytes:
     ):
         return update_index(store, root, max_bytes)
     stats = IndexStats(files=len(present), notice=store.notice)
-    records = {path: record for path, record in known.items() if record is not None}
+    records = {
+        path: (record.size, record.mtime, record.sha)
+        for path, record in known.items()
+        if record is not None
+    }
     changed, touched = _changed_files(root, sorted(present), records)
     store.touch(touched)
     removed = [path for path in records if path not in present]
@@ -145,10 +155,10 @@ def _record(stats: IndexStats, item: Unindexed) -> None:
 
 
 def _changed_files(
-    root: Path, paths: Sequence[str], known: dict[str, FileRecord]
+    root: Path, paths: Sequence[str], known: dict[str, tuple[int, int, str]]
 ) -> tuple[dict[str, int], list[tuple[str, int, int]]]:
     """Return files to reparse (with their sizes, in listing order), and (path, size, mtime)
-    of files touched but not changed."""
+    of files touched but not changed; `known` holds the indexed files' (size, mtime, sha)."""
     changed: dict[str, int] = {}
     touched = []
     for path in paths:
@@ -157,9 +167,9 @@ def _changed_files(
             stat = os.stat(os.path.join(root, path))
         except OSError:
             continue  # deleted since the listing: the next update removes it
-        if record is not None and record.size == stat.st_size and record.mtime == stat.st_mtime_ns:
+        if record is not None and record[:2] == (stat.st_size, stat.st_mtime_ns):
             continue
-        if record is not None and record.size == stat.st_size and _sha(root / path) == record.sha:
+        if record is not None and record[0] == stat.st_size and _sha(root / path) == record[2]:
             touched.append((path, stat.st_size, stat.st_mtime_ns))
             continue
         changed[path] = stat.st_size

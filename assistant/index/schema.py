@@ -48,6 +48,10 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     path, names, body, content = 'chunk_terms', content_rowid = 'id', tokenize = 'unicode61'
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- Files left out, with the stat they were judged at (see skips.py).
+CREATE TABLE IF NOT EXISTS skipped (
+    path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, reason TEXT NOT NULL
+) WITHOUT ROWID;
 -- Which paths each recent generation wrote or removed (NULL: too many to list), so long-lived
 -- readers can bring derived data (the reference graph) forward instead of rebuilding it.
 CREATE TABLE IF NOT EXISTS changes (generation INTEGER NOT NULL, path TEXT);

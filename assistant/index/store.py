@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
-from assistant.index import fulltext, links, reads, writes
+from assistant.index import fulltext, links, reads, skips, writes
 from assistant.index.faults import (
     Identity,
     IndexCorrupted,
@@ -167,6 +167,14 @@ class IndexStore:
         """Record new (size, mtime) for files whose content did not change."""
         writes.touch(self.conn, updates)
 
+    def skipped_files(self, fingerprint: str) -> dict[str, tuple[int, int, str]]:
+        """Return the files left out last time, if judged by the same rules (see skips.py)."""
+        return skips.remembered(self.conn, fingerprint)
+
+    def remember_skipped(self, fingerprint: str, marks: Mapping[str, tuple[int, int, str]]) -> None:
+        """Remember the files left out, with the stat and rules they were judged by."""
+        skips.remember(self.conn, fingerprint, marks)
+
     # -- reading: generations ------------------------------------------------------------------
 
     def state(self) -> str:
@@ -183,6 +191,10 @@ class IndexStore:
     def files(self) -> list[FileRecord]:
         """Return every indexed file."""
         return reads.files(self.conn)
+
+    def file_stats(self) -> dict[str, tuple[int, int, str]]:
+        """Return every indexed file's (size, mtime_ns, sha)."""
+        return reads.file_stats(self.conn)
 
     def file(self, path: str) -> FileRecord | None:
         """Return one file's record, if indexed."""

@@ -1,0 +1,37 @@
+"""The files the index left out, remembered with the stat they were judged at.
+
+A no-change update of a big repository spent most of its time judging again, one by one, the
+files the index leaves out (data, vendored, secrets, binaries): tens of thousands of them.
+They are remembered here with their (size, mtime_ns) and reason, under a fingerprint of the
+rules they were judged by (`workspace.skip_fingerprint`); an unchanged file keeps its reason,
+anything else is judged again. Forgetting is always safe: it only costs time.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+
+FINGERPRINT_KEY = "skip_rules"
+
+
+def remembered(conn: sqlite3.Connection, fingerprint: str) -> dict[str, tuple[int, int, str]]:
+    """Return the remembered skips if they were judged under `fingerprint`, else none."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (FINGERPRINT_KEY,)).fetchone()
+    if row is None or row[0] != fingerprint:
+        return {}
+    rows = conn.execute("SELECT path, size, mtime_ns, reason FROM skipped")
+    return {path: (size, mtime, reason) for path, size, mtime, reason in rows}
+
+
+def remember(
+    conn: sqlite3.Connection, fingerprint: str, marks: Mapping[str, tuple[int, int, str]]
+) -> None:
+    """Replace the remembered skips with `marks`, judged under `fingerprint`."""
+    with conn:
+        conn.execute("DELETE FROM skipped")
+        conn.executemany(
+            "INSERT INTO skipped VALUES (?, ?, ?, ?)",
+            [(path, size, mtime, reason) for path, (size, mtime, reason) in marks.items()],
+        )
+        conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (FINGERPRINT_KEY, fingerprint))

@@ -1,0 +1,110 @@
+"""Files the index leaves out are remembered with the stat they were judged at: unchanged,
+they are not judged again; changed, or judged under other rules, they are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant import workspace
+from assistant.config import Settings
+from assistant.index import open_index
+from assistant.testing import commit_files
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(cache_dir=tmp_path / "cache")
+
+
+def repo(tmp_path: Path) -> Path:
+    root = commit_files(
+        tmp_path / "repo",
+        {
+            "app.py": "def run():\n    return 1\n",
+            "data/table.csv": "a,b\n1,2\n",
+            "vendor/lib.py": "def lib():\n    return 2\n",
+            ".env": "API_TOKEN=abcdef123456\n",
+            "notes.py": "def notes():\n    return 3\n",
+        },
+    )
+    (root / "blob.py").write_bytes(b"\x00\x01" * 200)
+    return root
+
+
+def judged(monkeypatch) -> list[str]:
+    """Record every path the skip rules look at."""
+    seen: list[str] = []
+    rule = workspace._skip_reason
+
+    def spy(root, rel, max_bytes, ignore):
+        seen.append(rel)
+        return rule(root, rel, max_bytes, ignore)
+
+    monkeypatch.setattr(workspace, "_skip_reason", spy)
+    return seen
+
+
+def test_unchanged_skipped_files_are_not_judged_again(tmp_path, settings, monkeypatch):
+    root = repo(tmp_path)
+    with open_index(root, settings) as store:
+        assert store.file("app.py") is not None
+    with open_index(root, settings):  # the update that sniffs blob.py and remembers it
+        pass
+    seen = judged(monkeypatch)
+    with open_index(root, settings) as store:
+        skipped = store.last_stats.skipped
+    assert seen == []
+    assert skipped["data"] == ["data/table.csv"] and skipped["vendored"] == ["vendor/lib.py"]
+    assert skipped["secret"] == [".env"] and skipped["binary"] == ["blob.py"]
+
+
+def test_a_changed_skipped_file_is_judged_again(tmp_path, settings, monkeypatch):
+    root = repo(tmp_path)
+    for _ in range(2):
+        with open_index(root, settings):
+            pass
+    (root / "blob.py").write_text("def blob():\n    return 4\n")  # no longer binary
+    seen = judged(monkeypatch)
+    with open_index(root, settings) as store:
+        assert store.file("blob.py") is not None
+        assert store.symbols(name="blob")
+    assert seen == ["blob.py"]
+
+
+def test_other_rules_judge_every_skipped_file_again(tmp_path, settings, monkeypatch):
+    root = repo(tmp_path)
+    (root / ".assistantignore").write_text("notes.py\n")
+    for _ in range(2):
+        with open_index(root, settings) as store:
+            assert store.file("notes.py") is None
+    (root / ".assistantignore").write_text("")  # the user stops ignoring it
+    with open_index(root, settings) as store:
+        assert store.file("notes.py") is not None
+    seen = judged(monkeypatch)
+    with open_index(root, settings, update=True) as store:
+        assert store.file(".env") is None  # a secret stays out, whatever is remembered
+    assert seen == []
+    with open_index(root, settings) as store:  # another size limit is another set of rules
+        pass
+    bigger = Settings(cache_dir=settings.cache_dir, max_file_bytes=settings.max_file_bytes * 2)
+    with open_index(root, bigger):
+        pass
+    assert ".env" in seen and "data/table.csv" in seen
+
+
+def test_a_skipped_file_replaced_by_a_link_is_judged_again(tmp_path, settings):
+    root = repo(tmp_path)
+    for _ in range(2):
+        with open_index(root, settings):
+            pass
+    (root / "data" / "table.csv").unlink()
+    (root / "data" / "table.csv").symlink_to(root / "app.py")
+    with open_index(root, settings) as store:
+        assert store.last_stats.skipped["data"] == ["data/table.csv"]  # still data, by name
+    (root / "blob.py").unlink()
+    (root / "blob.py").symlink_to(root / ".env")
+    with open_index(root, settings) as store:
+        assert store.file("blob.py") is None
+        assert "blob.py" in store.last_stats.skipped["secret"]
