@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from assistant.context.cache import carried, index_state, memoize
-from assistant.context.fields import FieldIndex, path_field
+from assistant.context.fields import PathField, path_field
 from assistant.context.priors import PriorWeights, file_kind, prior
 from assistant.context.query import Query, parse_query
 from assistant.index.tokens import code_tokens
@@ -78,7 +78,7 @@ DEFAULT_WEIGHTS = SearchWeights()
 class _Fields:
     """Per-index-state data for scoring: the path field and file sizes."""
 
-    paths: FieldIndex
+    paths: PathField
     lines: dict[str, int]
     stems: dict[str, tuple[str, ...]]  # lower-case file name without extension -> paths
 
@@ -150,17 +150,13 @@ class _Board:
 
 def _build_fields(store: IndexStore) -> _Fields:
     """Index every file's path in memory, with its size."""
-    records = store.files()
+    lines = store.line_counts()
     stems: defaultdict[str, list[str]] = defaultdict(list)
-    for record in records:
-        stem = record.path.rsplit("/", 1)[-1].split(".", 1)[0].lower()
+    for path in lines:
+        stem = path.rsplit("/", 1)[-1].split(".", 1)[0].lower()
         if len(stem) >= 3 and not stem.startswith("_"):
-            stems[stem].append(record.path)
-    return _Fields(
-        path_field(r.path for r in records),
-        {r.path: r.n_lines for r in records},
-        {stem: tuple(paths) for stem, paths in stems.items()},
-    )
+            stems[stem].append(path)
+    return _Fields(path_field(lines), lines, {stem: tuple(paths) for stem, paths in stems.items()})
 
 
 def _add_lexical(

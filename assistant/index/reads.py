@@ -42,6 +42,11 @@ def file_stats(conn: sqlite3.Connection) -> dict[str, tuple[int, int, str]]:
     return {path: (size, mtime, sha) for path, size, mtime, sha in rows}
 
 
+def line_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """Return every indexed file's number of lines, by path."""
+    return dict(conn.execute("SELECT path, n_lines FROM files ORDER BY path"))
+
+
 def file(conn: sqlite3.Connection, path: str) -> FileRecord | None:
     """Return one file's record, if indexed."""
     row = conn.execute(f"{FILES} WHERE path = ?", (path,)).fetchone()

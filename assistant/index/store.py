@@ -196,6 +196,10 @@ class IndexStore:
         """Return every indexed file's (size, mtime_ns, sha)."""
         return reads.file_stats(self.conn)
 
+    def line_counts(self) -> dict[str, int]:
+        """Return every indexed file's number of lines, by path."""
+        return reads.line_counts(self.conn)
+
     def file(self, path: str) -> FileRecord | None:
         """Return one file's record, if indexed."""
         return reads.file(self.conn, path)
