@@ -82,7 +82,8 @@ def test_the_graph_map_and_search_after_edits_equal_a_fresh_build(repo, tmp_path
             assert repo_map(store, 1024, focus=["app/cli.py"]) == text
             assert [hit.path for hit in search(store, "make config engine").files] == hits
             real_build(store)  # the fresh graph is now this state's; carry on from it
-    assert len(builds) == 1 + len(EDITS)  # once at first, then once per cleared cache only
+    # once at first: with the memory cleared, the graph saved on disk is brought forward
+    assert len(builds) == 1
 
 
 def test_an_added_file_rebuilds_the_graph(repo, tmp_path):
@@ -95,3 +96,44 @@ def test_an_added_file_rebuilds_the_graph(repo, tmp_path):
         assert "app/new.py" in after.nodes and "app/new.py" not in before.nodes
         assert ("app/new.py", "app/util.py", "helper_value") in edges(after)
         assert "fresh_one" in repo_map(store, 1024)
+
+
+def test_a_new_process_loads_the_graph_and_map_table_from_disk(repo, tmp_path, monkeypatch):
+    settings = Settings(cache_dir=tmp_path / "cache")
+    with open_index(repo, settings) as store:
+        text = repo_map(store, 1024, focus=["app/cli.py"])
+        ranked = [(r.symbol, round(r.score, 12)) for r in ranked_symbols(store)]
+        saved = sorted(p.name.split(".", 2)[-1] for p in store.db_path.parent.glob("*.npz"))
+        store.db_path.with_name(store.db_path.name + ".maps.json").unlink()
+    assert saved == ["graph.npz", "map-symbols.npz"]
+    cache._memory.clear()
+    cache._latest.clear()
+    monkeypatch.setattr(graph, "build_graph", lambda store: pytest.fail("built again"))
+    with open_index(repo, settings) as store:
+        assert [(r.symbol, round(r.score, 12)) for r in ranked_symbols(store)] == ranked
+        assert repo_map(store, 1024, focus=["app/cli.py"]) == text
+
+
+def test_a_damaged_or_foreign_cache_file_is_ignored(repo, tmp_path):
+    settings = Settings(cache_dir=tmp_path / "cache")
+    with open_index(repo, settings) as store:
+        expected = edges(shared_graph(store, cache.index_state(store)))
+        path = store.db_path.with_name(store.db_path.name + ".graph.npz")
+    for damage in (b"not a zip", path.read_bytes()[:200]):
+        path.write_bytes(damage)
+        cache._memory.clear()
+        cache._latest.clear()
+        with open_index(repo, settings) as store:
+            assert edges(shared_graph(store, cache.index_state(store))) == expected
+    other = Settings(cache_dir=tmp_path / "cache2")  # another database's file, copied over
+    with open_index(repo, other, rebuild=True) as store:
+        (repo / "app/util.py").write_text("def other_name():\n    return 1\n")
+        update_paths(store, repo, ["app/util.py"], settings.max_file_bytes)
+        shared_graph(store, cache.index_state(store))
+        foreign = store.db_path.with_name(store.db_path.name + ".graph.npz").read_bytes()
+    path.write_bytes(foreign)
+    cache._memory.clear()
+    cache._latest.clear()
+    with open_index(repo, settings) as store:
+        fresh = graph.build_graph(store)
+        assert edges(shared_graph(store, cache.index_state(store))) == edges(fresh)

@@ -5,7 +5,9 @@ database), so any re-index that changes, adds or removes a file gives a new stat
 stale is ever served. Long-lived front ends (the TUI, the LSP) keep graphs in memory and, after
 an edit, bring them forward from the previous state (`carried`: the store logs which paths each
 generation changed) instead of rebuilding them; one-shot commands find a repeated map on disk
-next to the index database.
+next to the index database, and the costliest derived data (the reference graph, the map's
+symbol table: tens of seconds at 100,000 files) is kept on disk too, as arrays (`DiskForm`), so
+a new process loads it, or brings the last one saved forward, instead of building it.
 """
 
 from __future__ import annotations
@@ -14,10 +16,14 @@ import json
 import logging
 import os
 import tempfile
+import zipfile
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
+
+import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +31,7 @@ T = TypeVar("T")
 MEMORY_ENTRIES = 8
 DISK_ENTRIES = 32
 MAX_CARRIED = 64  # changed files beyond which rebuilding is about as quick as updating
+RESAVE_AFTER = 16  # changed files since the copy on disk beyond which it is written again
 
 _memory: OrderedDict[tuple[str, str], Any] = OrderedDict()
 _latest: dict[tuple[str, str], tuple[int, Any]] = {}  # (database, kind) -> (generation, value)
@@ -63,14 +70,24 @@ def memoize(state: str, kind: str, build: Callable[[], T]) -> T:
     return value
 
 
+@dataclass(frozen=True)
+class DiskForm(Generic[T]):
+    """How a carried value is kept on disk: as named arrays, and back."""
+
+    save: Callable[[T], dict[str, np.ndarray]]
+    load: Callable[[Mapping[str, np.ndarray]], T]
+
+
 def carried(
     store: StateSource,
     kind: str,
     build: Callable[[], T],
     update: Callable[[T, set[str]], T | None],
+    disk: DiskForm[T] | None = None,
 ) -> T:
     """Return the value for the store's state: cached, brought forward from this database's
-    last value by `update(value, changed paths)` (None: cannot), or built."""
+    last value (in this process, or on disk when `disk` says how) by `update(value, changed
+    paths)` (None: cannot), or built (and then saved, with `disk`)."""
     state = index_state(store)
     key = (state, kind)
     if key in _memory:
@@ -80,17 +97,82 @@ def carried(
     generation = int(text)
     value: T | None = None
     previous = _latest.get((database, kind))
+    from_disk = previous is None and disk is not None
+    if from_disk and disk is not None:
+        previous = _load(_disk_path(store, kind), database, disk)
+    save = disk is not None
     if previous is not None and previous[0] == generation:
-        value = previous[1]
+        value, save = previous[1], False
     elif previous is not None and previous[0] < generation:
         changed = store.changed_since(previous[0])
         if changed is not None and len(changed) <= MAX_CARRIED:
             value = update(previous[1], changed) if changed else previous[1]
+            # saved again once enough has changed, so new processes keep bringing it forward
+            save = save and from_disk and len(changed) > RESAVE_AFTER
     if value is None:
         value = build()
+    if save and disk is not None:
+        _save(_disk_path(store, kind), database, generation, disk.save(value))
     _latest[(database, kind)] = (generation, value)
     _remember(key, value)
     return value
+
+
+def strings_array(strings: Sequence[str]) -> np.ndarray:
+    """Return strings (none holding NUL: paths, names) as one byte array, for `DiskForm`."""
+    return np.frombuffer("\0".join(strings).encode("utf-8", "surrogateescape"), dtype=np.uint8)
+
+
+def array_strings(array: np.ndarray, count: int) -> list[str]:
+    """Return the `count` strings `strings_array` packed."""
+    if count == 0:
+        return []
+    found = array.tobytes().decode("utf-8", "surrogateescape").split("\0")
+    if len(found) != count:
+        raise ValueError(f"expected {count} strings, found {len(found)}")
+    return found
+
+
+def _disk_path(store: StateSource, kind: str) -> Path:
+    return store.db_path.with_name(f"{store.db_path.name}.{kind}.npz")
+
+
+def _load(path: Path, database: str, disk: DiskForm[T]) -> tuple[int, T] | None:
+    """Return (generation, value) saved for this database, or None (missing, another
+    database's, damaged: a cache is never worth an error)."""
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            arrays = {name: saved[name] for name in saved.files}
+        if array_strings(arrays.pop("database"), 1) != [database]:
+            return None
+        generation = int(arrays.pop("generation")[0])
+        return generation, disk.load(arrays)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, IndexError, EOFError, zipfile.BadZipFile) as error:
+        log.info("ignoring the unreadable cache %s: %s", path, error)
+        return None
+
+
+def _save(path: Path, database: str, generation: int, arrays: dict[str, np.ndarray]) -> None:
+    """Write arrays for this database's generation, whole or not at all."""
+    arrays = {
+        **arrays,
+        "database": strings_array([database]),
+        "generation": np.array([generation], np.int64),
+    }
+    try:
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    except OSError as error:
+        log.warning("could not write the cache %s: %s", path, error)
+        return
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            np.savez(stream, **arrays)  # type: ignore[arg-type]  # (stubs: keys could be allow_pickle)
+        os.replace(temporary, path)
+    except OSError as error:
+        log.warning("could not write the cache %s: %s", path, error)
+        Path(temporary).unlink(missing_ok=True)
 
 
 def _remember(key: tuple[str, str], value: object) -> None:

@@ -293,3 +293,43 @@ def _changed_uses(
     """Return the use rows to put back: every use in the changed files, and every use anywhere
     of a name whose definitions moved (a name defined for the first time gains its users)."""
     return _use_rows(graph.nodes, graph.name_ids, store.uses_in(changed, moved))
+
+
+def graph_arrays(graph: FileGraph) -> dict[str, np.ndarray]:
+    """Return the graph as named arrays, to keep on disk (see `cache.DiskForm`)."""
+    from assistant.context.cache import strings_array
+
+    return {
+        "paths": strings_array(graph.paths),
+        "path_count": np.array([len(graph.paths)], np.int64),
+        "names": strings_array(graph.names),
+        "name_count": np.array([len(graph.names)], np.int64),
+        **{column: getattr(graph, column) for column in ROW_COLUMNS},
+        "multiplier": graph.multiplier,
+    }
+
+
+def graph_from_arrays(arrays: Mapping[str, np.ndarray]) -> FileGraph:
+    """Return the graph `graph_arrays` saved."""
+    from assistant.context.cache import array_strings
+
+    paths = tuple(array_strings(arrays["paths"], int(arrays["path_count"][0])))
+    names = array_strings(arrays["names"], int(arrays["name_count"][0]))
+    def_node, def_name, def_top, use_node, use_name, use_count = (
+        arrays[column] for column in ROW_COLUMNS
+    )
+    defined, used = {len(def_node), len(def_name), len(def_top)}, {len(use_node), len(use_name)}
+    if (
+        len(defined) != 1
+        or len(used | {len(use_count)}) != 1
+        or len(arrays["multiplier"]) != len(names)
+    ):
+        raise ValueError("the saved graph's arrays disagree")
+    return FileGraph(
+        paths, {p: i for i, p in enumerate(paths)}, names, {n: i for i, n in enumerate(names)},
+        def_node, def_name, def_top, use_node, use_name, use_count, arrays["multiplier"],
+    )  # fmt: skip
+
+
+# The graph's row arrays, in FileGraph's field order.
+ROW_COLUMNS = ("def_node", "def_name", "def_top", "use_node", "use_name", "use_count")

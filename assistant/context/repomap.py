@@ -11,13 +11,23 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.context.cache import carried, disk_get, disk_put, index_state, memoize
+from assistant.context.cache import (
+    DiskForm,
+    array_strings,
+    carried,
+    disk_get,
+    disk_put,
+    index_state,
+    memoize,
+    strings_array,
+)
+from assistant.context.graph import graph_arrays, graph_from_arrays
 from assistant.context.tokens import chars_for, tokens_for
 
 if TYPE_CHECKING:
@@ -85,7 +95,11 @@ def ranked_symbols(
         "map-symbols",
         lambda: _SymbolTable.build(store, graph),
         lambda old, changed: old.updated(store, graph, changed),
+        SYMBOL_TABLE_DISK,
     )
+    if table.paths is not graph.paths:  # loaded from disk beside its graph: the same nodes?
+        same = table.paths == graph.paths
+        table = replace(table, paths=graph.paths) if same else _SymbolTable.build(store, graph)
     position = memoize(state, "map-positions", lambda: table.positions(graph))
     ranking = rank_files(graph, Focus(files=tuple(focus), identifiers=tuple(mentioned)))
     flow = definition_flow(ranking)
@@ -181,7 +195,28 @@ def shared_graph(store: IndexStore, state: str) -> FileGraph:
         "graph",
         lambda: build_graph(store),
         lambda old, changed: update_graph(old, store, changed),
+        GRAPH_DISK,
     )
+
+
+def _table_arrays(table: _SymbolTable) -> dict[str, np.ndarray]:
+    return {
+        "paths": strings_array(table.paths),
+        "path_count": np.array([len(table.paths)], np.int64),
+        **{column: getattr(table, column) for column in COLUMNS},
+    }
+
+
+def _table_from_arrays(arrays: Mapping[str, np.ndarray]) -> _SymbolTable:
+    paths = tuple(array_strings(arrays["paths"], int(arrays["path_count"][0])))
+    columns = [arrays[column] for column in COLUMNS]
+    if len({len(column) for column in columns}) != 1:
+        raise ValueError("the saved symbol table's arrays disagree")
+    return _SymbolTable(paths, *columns)
+
+
+SYMBOL_TABLE_DISK = DiskForm(_table_arrays, _table_from_arrays)
+GRAPH_DISK: DiskForm[FileGraph] = DiskForm(graph_arrays, graph_from_arrays)
 
 
 def fit_map(ranked: Sequence[RankedSymbol], tokens: int) -> str:
