@@ -34,10 +34,15 @@ class PathField:
         self._name_words: list[dict[str, int]] = []
         self._folder_docs: list[list[int]] = []  # per folder, its files' numbers
         self._name_docs: list[list[int]] = []
+        # word -> the folders (and names) holding it: a posting visits only those
+        self._folders_with: dict[str, list[int]] = {}
+        self._names_with: dict[str, list[int]] = {}
         for doc, path in enumerate(paths):
             folder, _, name = path.rpartition("/")
-            f = self._number(self._folders, folder, self._folder_words, self._folder_docs)
-            n = self._number(self._names, name, self._name_words, self._name_docs)
+            f = self._number(
+                self._folders, folder, self._folder_words, self._folder_docs, self._folders_with
+            )
+            n = self._number(self._names, name, self._name_words, self._name_docs, self._names_with)
             self._folder_docs[f].append(doc)
             self._name_docs[n].append(doc)
             self.documents.append(path)
@@ -52,11 +57,14 @@ class PathField:
         text: str,
         words: list[dict[str, int]],
         docs: list[list[int]],
+        holding: dict[str, list[int]],
     ) -> int:
         number = known.get(text)
         if number is None:
             number = known[text] = len(words)
             counts = _counts(text.replace("/", " "))
+            for token in counts:
+                holding.setdefault(token, []).append(number)
             counts[""] = sum(counts.values())  # the length, under a key no token has
             words.append(counts)
             docs.append([])
@@ -67,15 +75,14 @@ class PathField:
         found = self._postings.get(term)
         if found is None:
             found = {}
-            for words, docs in (
-                (self._folder_words, self._folder_docs),
-                (self._name_words, self._name_docs),
+            for words, docs, holding in (
+                (self._folder_words, self._folder_docs, self._folders_with),
+                (self._name_words, self._name_docs, self._names_with),
             ):
-                for number, counts in enumerate(words):
-                    count = counts.get(term) if term else None
-                    if count:
-                        for doc in docs[number]:
-                            found[doc] = found.get(doc, 0) + count
+                for number in holding.get(term, ()) if term else ():
+                    count = words[number][term]
+                    for doc in docs[number]:
+                        found[doc] = found.get(doc, 0) + count
             self._postings[term] = found
         return found
 
