@@ -22,7 +22,9 @@ from assistant.security.secrets import is_secret_path
 
 IGNORE_FILE = ".assistantignore"
 WIKI_PREFIX = ".assistant/wiki/"
-SKIP_RULES_VERSION = 1  # bump when a skip rule changes: remembered skips are then judged again
+# Bump when a skip rule's code changes (the secrets policy included): remembered skips are then
+# judged again. The rules' constants below are part of the fingerprint already.
+SKIP_RULES_VERSION = 1
 VENDORED_DIRS = frozenset(
     {"node_modules", "vendor", "third_party", "third-party", ".venv", "venv", "env",
      "site-packages", "dist", "build", "target", "__pycache__", ".git", ".hg", ".svn",
@@ -123,16 +125,21 @@ def skip_fingerprint(root: Path, max_bytes: int) -> str:
         ignore = (Path(root) / IGNORE_FILE).read_bytes()
     except OSError:
         ignore = b""
-    digest = hashlib.sha256(ignore).hexdigest()[:16]
+    rules = repr((sorted(VENDORED_DIRS), sorted(LOCK_FILES), sorted(DATA_SUFFIXES),
+                  GENERATED_MARKERS, MINIFIED_LINE, SNIFF_BYTES))  # fmt: skip
+    digest = hashlib.sha256(ignore + rules.encode()).hexdigest()[:16]
     return f"{SKIP_RULES_VERSION}:{max_bytes}:{digest}"
 
 
 def _mark(listing: Listing, path: str, rel: str, reason: str) -> None:
+    """Remember why a file was left out, with its stat; not a link, whose reason may depend
+    on a target that changes while the link stays the same."""
     try:
         status = os.lstat(path)
     except OSError:
         return
-    listing.marks[rel] = (status.st_size, status.st_mtime_ns, reason)
+    if not stat.S_ISLNK(status.st_mode):
+        listing.marks[rel] = (status.st_size, status.st_mtime_ns, reason)
 
 
 def temp_files(root: Path) -> list[str]:

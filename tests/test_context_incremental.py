@@ -137,3 +137,77 @@ def test_a_damaged_or_foreign_cache_file_is_ignored(repo, tmp_path):
     with open_index(repo, settings) as store:
         fresh = graph.build_graph(store)
         assert edges(shared_graph(store, cache.index_state(store))) == edges(fresh)
+
+
+def builds(monkeypatch) -> dict[str, int]:
+    """Count whole builds of the graph and of the map's symbol table."""
+    from assistant.context import repomap
+
+    counts = {"graph": 0, "table": 0}
+    real_graph, real_table = graph.build_graph, repomap._SymbolTable.build.__func__
+
+    def count_graph(store):
+        counts["graph"] += 1
+        return real_graph(store)
+
+    def count_table(cls, store, g, path=None):
+        counts["table"] += path is None
+        return real_table(cls, store, g, path)
+
+    monkeypatch.setattr(graph, "build_graph", count_graph)
+    monkeypatch.setattr(repomap._SymbolTable, "build", classmethod(count_table))
+    return counts
+
+
+def new_process() -> None:
+    cache._memory.clear()
+    cache._latest.clear()
+
+
+def test_new_processes_bring_the_copies_on_disk_forward_and_save_what_they_build(
+    repo, tmp_path, monkeypatch
+):
+    settings = Settings(cache_dir=tmp_path / "cache")
+    with open_index(repo, settings) as store:
+        repo_map(store, 1024, focus=["app/cli.py"])
+    counts = builds(monkeypatch)
+    (repo / "app/util.py").write_text(
+        "def helper_value():\n    return 2\n\n\ndef more():\n    pass\n"
+    )
+    for _ in range(2):  # after an edit: brought forward, nothing built, in every new process
+        new_process()
+        with open_index(repo, settings) as store:
+            brought = [(r.symbol, round(r.score, 12)) for r in ranked_symbols(store)]
+        assert counts == {"graph": 0, "table": 0}
+    new_process()
+    monkeypatch.undo()
+    with open_index(repo, settings) as store:
+        cache._memory.clear()
+        fresh = [(r.symbol, round(r.score, 12)) for r in ranked_symbols(store)]
+    assert brought == fresh
+    counts = builds(monkeypatch)
+    (repo / "app/new.py").write_text("def fresh_one():\n    return helper_value()\n")
+    for _ in range(2):  # a file came: built once, saved, then loaded
+        new_process()
+        with open_index(repo, settings) as store:
+            ranked_symbols(store)
+    assert counts == {"graph": 1, "table": 1}
+
+
+def test_a_table_saved_against_other_names_is_built_again(repo, tmp_path, monkeypatch):
+    import numpy as np
+
+    settings = Settings(cache_dir=tmp_path / "cache")
+    with open_index(repo, settings) as store:
+        expected = [(r.symbol, round(r.score, 12)) for r in ranked_symbols(store)]
+        path = store.db_path.with_name(store.db_path.name + ".map-symbols.npz")
+    with np.load(path) as saved:
+        arrays = {name: saved[name] for name in saved.files}
+    arrays["names_seen"] = cache.strings_array(["1", "not the digest"])
+    with path.open("wb") as stream:
+        np.savez(stream, **arrays)
+    counts = builds(monkeypatch)
+    new_process()
+    with open_index(repo, settings) as store:
+        assert [(r.symbol, round(r.score, 12)) for r in ranked_symbols(store)] == expected
+    assert counts["table"] == 1

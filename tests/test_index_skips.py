@@ -108,3 +108,16 @@ def test_a_skipped_file_replaced_by_a_link_is_judged_again(tmp_path, settings):
     with open_index(root, settings) as store:
         assert store.file("blob.py") is None
         assert "blob.py" in store.last_stats.skipped["secret"]
+
+
+def test_a_link_left_out_for_its_target_is_judged_again_when_the_target_changes(tmp_path, settings):
+    root = repo(tmp_path)
+    small = Settings(cache_dir=settings.cache_dir, max_file_bytes=200)
+    (root / "big.py").write_text("def big():\n    return 1\n" + "# padding\n" * 40)
+    (root / "alias.py").symlink_to(root / "big.py")
+    for _ in range(2):
+        with open_index(root, small) as store:
+            assert store.file("alias.py") is None and store.file("big.py") is None
+    (root / "big.py").write_text("def big():\n    return 1\n")  # the link itself is the same
+    with open_index(root, small) as store:
+        assert store.file("big.py") is not None and store.file("alias.py") is not None

@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import tempfile
-import zipfile
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -110,7 +109,7 @@ def carried(
             # saved again once enough has changed, so new processes keep bringing it forward
             save = save and from_disk and len(changed) > RESAVE_AFTER
     if value is None:
-        value = build()
+        value, save = build(), disk is not None
     if save and disk is not None:
         _save(_disk_path(store, kind), database, generation, disk.save(value))
     _latest[(database, kind)] = (generation, value)
@@ -149,7 +148,7 @@ def _load(path: Path, database: str, disk: DiskForm[T]) -> tuple[int, T] | None:
         return generation, disk.load(arrays)
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError, IndexError, EOFError, zipfile.BadZipFile) as error:
+    except Exception as error:  # damaged or crafted: zlib, zipfile and numpy raise their own
         log.info("ignoring the unreadable cache %s: %s", path, error)
         return None
 
@@ -172,7 +171,8 @@ def _save(path: Path, database: str, generation: int, arrays: dict[str, np.ndarr
         os.replace(temporary, path)
     except OSError as error:
         log.warning("could not write the cache %s: %s", path, error)
-        Path(temporary).unlink(missing_ok=True)
+    finally:
+        Path(temporary).unlink(missing_ok=True)  # gone already when it was renamed
 
 
 def _remember(key: tuple[str, str], value: object) -> None:

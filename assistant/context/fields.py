@@ -19,6 +19,7 @@ from assistant.index.tokens import code_tokens
 
 K1 = 1.2
 PATH_B = 0.3  # BM25 length normalisation for paths
+MAX_KEPT_POSTING = 5_000  # postings kept for the next query: only the selective words
 
 
 class PathField:
@@ -83,7 +84,8 @@ class PathField:
                     count = words[number][term]
                     for doc in docs[number]:
                         found[doc] = found.get(doc, 0) + count
-            self._postings[term] = found
+            if len(found) <= MAX_KEPT_POSTING:  # a word in every path is cheap to make again
+                self._postings[term] = found
         return found
 
     def score(self, terms: Mapping[str, float]) -> dict[str, float]:

@@ -325,6 +325,11 @@ def graph_from_arrays(arrays: Mapping[str, np.ndarray]) -> FileGraph:
         or len(arrays["multiplier"]) != len(names)
     ):
         raise ValueError("the saved graph's arrays disagree")
+    for ids, bound in ((def_node, paths), (use_node, paths), (def_name, names), (use_name, names)):
+        if ids.ndim != 1 or ids.dtype.kind not in "iu":
+            raise ValueError("the saved graph's ids are not integers")
+        if len(ids) and not 0 <= int(ids.min()) <= int(ids.max()) < len(bound):
+            raise ValueError("the saved graph points outside its files or names")
     return FileGraph(
         paths, {p: i for i, p in enumerate(paths)}, names, {n: i for i, n in enumerate(names)},
         def_node, def_name, def_top, use_node, use_name, use_count, arrays["multiplier"],

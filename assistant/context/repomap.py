@@ -94,12 +94,10 @@ def ranked_symbols(
         store,
         "map-symbols",
         lambda: _SymbolTable.build(store, graph),
-        lambda old, changed: old.updated(store, graph, changed),
+        lambda old, changed: _updated(old, store, graph, changed),
         SYMBOL_TABLE_DISK,
     )
-    if table.paths is not graph.paths:  # loaded from disk beside its graph: the same nodes?
-        same = table.paths == graph.paths
-        table = replace(table, paths=graph.paths) if same else _SymbolTable.build(store, graph)
+    table = _paired(table, graph) or _SymbolTable.build(store, graph)
     position = memoize(state, "map-positions", lambda: table.positions(graph))
     ranking = rank_files(graph, Focus(files=tuple(focus), identifiers=tuple(mentioned)))
     flow = definition_flow(ranking)
@@ -133,6 +131,10 @@ class _SymbolTable:
     name: np.ndarray  # the name's index in graph.names, or -1
     kind_weight: np.ndarray  # the prior of the file's kind (tests, docs... weigh less)
     line_chars: np.ndarray  # the length of the symbol's own line in a map
+    # The graph's names the `name` column points into (its append-only list, shared), or, for
+    # a table loaded from disk, how many there were and their digest (see `_paired`).
+    names: Sequence[str] = ()
+    names_seen: tuple[int, str] = (0, "")
 
     @classmethod
     def build(cls, store: IndexStore, graph: FileGraph, path: str | None = None) -> _SymbolTable:
@@ -155,10 +157,21 @@ class _SymbolTable:
                 strict=True,
             ):  # fmt: skip
                 column.append(value)
-        return cls(
-            graph.paths,
-            *(np.array(column, dtype=kind) for column, kind in zip(columns, KINDS, strict=True)),
-        )
+        arrays = [np.array(column, dtype=kind) for column, kind in zip(columns, KINDS, strict=True)]
+        return cls.of(graph.paths, arrays, names=graph.names)
+
+    @classmethod
+    def of(
+        cls,
+        paths: tuple[str, ...],
+        columns: Sequence[np.ndarray],
+        *,
+        names: Sequence[str] = (),
+        names_seen: tuple[int, str] = (0, ""),
+    ) -> _SymbolTable:
+        """Return a table from its paths and its COLUMNS' arrays, in order."""
+        rowid, node, name, kind_weight, line_chars = columns
+        return cls(paths, rowid, node, name, kind_weight, line_chars, names, names_seen)
 
     def updated(
         self, store: IndexStore, graph: FileGraph, changed: set[str]
@@ -170,13 +183,14 @@ class _SymbolTable:
         for node in sorted(graph.nodes[path] for path in changed):
             low, high = np.searchsorted(table.node, [node, node + 1])
             fresh = _SymbolTable.build(store, graph, graph.paths[node])
-            table = _SymbolTable(
+            table = _SymbolTable.of(
                 self.paths,
-                *(
+                [
                     np.concatenate([getattr(table, column)[:low], getattr(fresh, column),
                                     getattr(table, column)[high:]])
                     for column in COLUMNS
-                ),
+                ],
+                names=graph.names,
             )  # fmt: skip
         return table
 
@@ -199,20 +213,54 @@ def shared_graph(store: IndexStore, state: str) -> FileGraph:
     )
 
 
+def _paired(table: _SymbolTable, graph: FileGraph) -> _SymbolTable | None:
+    """Return the table lined up with `graph`, or None when it cannot be: built against it, or
+    loaded from disk with the same files and the names its `name` column points at (names are
+    only ever appended, so the first `count` must be the same)."""
+    if table.paths is graph.paths and table.names is graph.names:
+        return table
+    count, digest = table.names_seen
+    if count and table.paths == graph.paths and _names_digest(graph.names, count) == digest:
+        return replace(table, paths=graph.paths, names=graph.names, names_seen=(0, ""))
+    return None
+
+
+def _updated(
+    table: _SymbolTable, store: IndexStore, graph: FileGraph, changed: set[str]
+) -> _SymbolTable | None:
+    paired = _paired(table, graph)
+    return paired.updated(store, graph, changed) if paired is not None else None
+
+
+def _names_digest(names: Sequence[str], count: int) -> str:
+    if count > len(names):
+        return ""
+    joined = "\0".join(names[:count]).encode("utf-8", "surrogateescape")
+    return hashlib.sha256(joined).hexdigest()
+
+
 def _table_arrays(table: _SymbolTable) -> dict[str, np.ndarray]:
+    count = len(table.names)
     return {
         "paths": strings_array(table.paths),
         "path_count": np.array([len(table.paths)], np.int64),
+        "names_seen": strings_array([str(count), _names_digest(table.names, count)]),
         **{column: getattr(table, column) for column in COLUMNS},
     }
 
 
 def _table_from_arrays(arrays: Mapping[str, np.ndarray]) -> _SymbolTable:
     paths = tuple(array_strings(arrays["paths"], int(arrays["path_count"][0])))
-    columns = [arrays[column] for column in COLUMNS]
-    if len({len(column) for column in columns}) != 1:
+    count, digest = array_strings(arrays["names_seen"], 2)
+    columns = [
+        np.asarray(arrays[column], dtype=kind) for column, kind in zip(COLUMNS, KINDS, strict=True)
+    ]
+    if len({len(column) for column in columns}) != 1 or any(c.ndim != 1 for c in columns):
         raise ValueError("the saved symbol table's arrays disagree")
-    return _SymbolTable(paths, *columns)
+    node, name = columns[1], columns[2]
+    if len(node) and (node.min() < 0 or node.max() >= len(paths) or name.max() >= int(count)):
+        raise ValueError("the saved symbol table points outside its files or names")
+    return _SymbolTable.of(paths, columns, names_seen=(int(count), digest))
 
 
 SYMBOL_TABLE_DISK = DiskForm(_table_arrays, _table_from_arrays)
