@@ -50,8 +50,10 @@ SECRET_NAMES = frozenset(
      "application_default_credentials.json", "secrets.toml", "secrets.yml", "secrets.yaml",
      "secrets.json", "terraform.tfvars", "known_hosts", "authorized_keys"}
 )  # fmt: skip
+# .tfstate: Terraform state holds the resources' secrets in plain text (and .tfstate.backup).
 SECRET_SUFFIXES = (".pem", ".key", ".p12", ".pfx", ".jks", ".keystore", ".kdbx", ".ppk",
-                   ".tfvars", ".env", ".secret", ".secrets")  # fmt: skip
+                   ".tfvars", ".env", ".secret", ".secrets", ".tfstate",
+                   ".tfstate.backup")  # fmt: skip
 SECRET_PREFIXES = ("client_secret", "service-account", "service_account")
 # Kept in repositories on purpose, with placeholders: `.env.example`, `.env.sample`, ...
 TEMPLATE_SUFFIXES = (".example", ".sample", ".template", ".dist", ".defaults", ".tmpl")

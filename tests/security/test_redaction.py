@@ -257,3 +257,19 @@ def test_a_megabyte_of_code_or_prose_redacts_quickly(pattern):
 )
 def test_hostile_text_redacts_in_linear_time(text):
     assert seconds_to_redact(text) < 1.0
+
+
+@pytest.mark.parametrize(
+    ("path", "secret"),
+    [
+        ("infra/terraform.tfstate", True),
+        ("terraform.tfstate.backup", True),
+        ("envs/prod.tfvars", True),
+        ("infra/main.tf", False),
+        ("docs/tfstate.md", False),
+    ],
+)
+def test_terraform_state_is_a_secrets_file(path, secret):
+    from assistant.security.secrets import is_secret_path
+
+    assert is_secret_path(path) is secret
