@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from assistant.config.trust import (
     project_trust,
     split_project_settings,
 )
+from assistant.config.values import check_choices, coerce
 from assistant.errors import ConfigError
 
 
@@ -124,11 +124,6 @@ FIELDS = {
     for f in dataclasses.fields(Settings)
     if f.name not in ("notices", "mcp_servers", "project_trusted", "hooks")
 }
-SANDBOX_MODES = ("workspace-write", "read-only", "off")
-# An editor's URL scheme (never javascript: or data:), then {path} and {line} somewhere after.
-EDITOR_LINK = re.compile(
-    r"^(?!(?:javascript|data|vbscript):)[a-z][a-z0-9+.-]*://.*\{path\}.*\{line\}"
-)
 SECRET_KEYS = ("api_key", "completion_api_key")
 # Environment variables, in the order they are read (later ones win).
 ENV_VARS: dict[str, str] = {
@@ -268,24 +263,8 @@ def _resolve(
             )
             source = "default"
         result.append(SettingSource(name, _coerce(name, value), source))
-    _check_choices(result)
+    check_choices((item.key, item.value, item.source) for item in result)
     return result
-
-
-def _check_choices(result: list[SettingSource]) -> None:
-    choices = {"sandbox": SANDBOX_MODES, "permission_mode": ("ask", "auto-edit", "yolo", "plan")}
-    for item in result:
-        allowed = choices.get(item.key)
-        if allowed is not None and item.value not in allowed:
-            raise ConfigError(
-                f"setting {item.key}={item.value!r} ({item.source}) is not valid",
-                hint=f"choose one of: {', '.join(allowed)}",
-            )
-        if item.key == "editor_link" and item.value and not EDITOR_LINK.match(item.value):
-            raise ConfigError(
-                f"setting editor_link={item.value!r} ({item.source}) is not valid",
-                hint='an editor URL with {path} and {line}, e.g. "vscode://file/{path}:{line}"',
-            )
 
 
 def _default_profile(
@@ -372,33 +351,4 @@ def _settings_table(data: Mapping[str, Any], path: Path) -> dict[str, Any]:
 
 def _coerce(name: str, value: Any) -> Any:
     spec = FIELDS[name]
-    kind = spec.type if isinstance(spec.type, str) else str(spec.type)
-    try:
-        if value is None:
-            return None
-        if kind == "bool":
-            return _boolean(value)
-        if kind == "int":
-            return int(value)
-        if kind == "float":
-            return float(value)
-        if kind.startswith("tuple"):
-            return tuple(value.split(",")) if isinstance(value, str) else tuple(value)
-        if kind.startswith("Path"):
-            return Path(value).expanduser()
-        if kind.startswith("dict"):
-            return dict(value)
-        return str(value)
-    except (TypeError, ValueError) as error:
-        raise ConfigError(f"setting {name}={value!r} is not a valid {kind}") from error
-
-
-def _boolean(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off", ""):
-        return False
-    raise ValueError(value)
+    return coerce(name, spec.type if isinstance(spec.type, str) else str(spec.type), value)

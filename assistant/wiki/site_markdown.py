@@ -26,7 +26,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
-from assistant.config.settings import EDITOR_LINK
+from assistant.config.values import EDITOR_LINK
 from assistant.errors import ConfigError
 from assistant.wiki.manifest import SLUG
 from assistant.wiki.reader import code_href, code_target

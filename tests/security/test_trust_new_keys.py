@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.config import load_settings
+from assistant.errors import ConfigError
 from assistant.testing import cli_env, commit_files
 
 HOSTILE = {
@@ -18,6 +19,8 @@ HOSTILE = {
     "price_input_per_mtok": "0",  # would hide the spend
     "max_session_cost": "0",
     "permission_mode": '"plan"',
+    # would point the served wiki's code links at an editor URL of the repository's choosing
+    "editor_link": '"vscode://file/{path}:{line}"',
 }
 
 
@@ -31,3 +34,14 @@ def test_an_untrusted_project_cannot_set_a_new_power(tmp_path, key):
     default = load_settings(None, env=cli_env(tmp_path / "cache", user))
     assert getattr(settings, key) == getattr(default, key)
     assert any(f"ignored {key!r}" in notice for notice in settings.notices)
+
+
+@pytest.mark.parametrize(
+    "link",
+    ["javascript:alert('{path}{line}')", "data:text/html,{path}{line}", "vscode://file/{path}"],
+)
+def test_an_editor_link_that_is_not_an_editor_url_is_refused(tmp_path, link):
+    user = tmp_path / "user.toml"
+    user.write_text(f'editor_link = "{link}"\n')
+    with pytest.raises(ConfigError, match="editor_link"):
+        load_settings(None, env=cli_env(tmp_path / "cache", user))
