@@ -15,6 +15,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from assistant.index.reparse import common_ends
+
 MAX_EDITS = 6  # per buffer, oldest dropped first
 MERGE_SECONDS = 3.0  # keystrokes closer than this, on neighbouring lines, are one edit
 MAX_TRACKED_CHARS = 2_000_000  # a buffer bigger than this is not tracked (generated, data)
@@ -68,32 +70,6 @@ def line_change(before: str, after: str) -> LineChange | None:
     if new_end - start < 0 or old_end - start < 0:
         new_end = old_end = start
     return LineChange(before.count("\n", 0, start), before[start:old_end], after[start:new_end])
-
-
-def common_ends(before: str, after: str) -> tuple[int, int]:
-    """Return how many characters the two texts share at the start, and then at the end.
-
-    Runs on every keystroke the editor sends: found by halving with slice comparisons (done in
-    C), not by a Python loop over every character of a big buffer.
-    """
-    limit = min(len(before), len(after))
-    start = _longest(limit, lambda n: before[:n] == after[:n])
-    rest = limit - start
-    end = _longest(rest, lambda n: before[len(before) - n :] == after[len(after) - n :])
-    return start, end
-
-
-def _longest(limit: int, holds: Callable[[int], bool]) -> int:
-    """Return the largest n <= limit for which `holds(n)` (true for 0, and for every n below a
-    true one)."""
-    low, high = 0, limit
-    while low < high:
-        middle = (low + high + 1) // 2
-        if holds(middle):
-            low = middle
-        else:
-            high = middle - 1
-    return low
 
 
 class EditHistory:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from assistant.editor.history import RecentEdit, common_ends, line_change
+from assistant.editor.history import RecentEdit, line_change
 from assistant.editor.live import LiveIndex
 from assistant.editor.next_edit_prompt import (
     EditContext,
@@ -36,6 +36,7 @@ from assistant.editor.next_edit_prompt import (
 from assistant.edits.match import apply_search_replace
 from assistant.edits.verify import first_error_line
 from assistant.errors import AssistantError
+from assistant.index.reparse import common_ends
 from assistant.llm.fim import FimRequest
 from assistant.llm.types import TextDelta
 from assistant.security.secrets import is_secret_path

@@ -11,9 +11,11 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import TypedDict
+from typing import TypedDict, TypeVar
 
 import tree_sitter
+
+Sliced = TypeVar("Sliced", str, bytes, memoryview)  # what common_ends compares
 
 RECENT_FILES = 8  # trees kept: a big file's tree is a few megabytes
 
@@ -66,10 +68,7 @@ class TreeEdit(TypedDict):
 
 def edit_between(old: bytes, new: bytes) -> TreeEdit:
     """Return `Tree.edit` arguments for the one changed span that turns `old` into `new`."""
-    a, b = memoryview(old), memoryview(new)
-    shorter = min(len(a), len(b))
-    prefix = _longest(lambda n: a[:n] == b[:n], shorter)
-    suffix = _longest(lambda n: a[len(a) - n :] == b[len(b) - n :], shorter - prefix)
+    prefix, suffix = common_ends(memoryview(old), memoryview(new))
     old_end, new_end = len(old) - suffix, len(new) - suffix
     return TreeEdit(
         start_byte=prefix,
@@ -79,6 +78,19 @@ def edit_between(old: bytes, new: bytes) -> TreeEdit:
         old_end_point=_point(old, old_end),
         new_end_point=_point(new, new_end),
     )
+
+
+def common_ends(before: Sliced, after: Sliced) -> tuple[int, int]:
+    """Return how many items (bytes, characters) two sequences share at the start, and then
+    at the end, not counting the start again.
+
+    Runs on every keystroke an editor sends, over whole buffers: found by halving with slice
+    comparisons (done in C), not by a Python loop over every item.
+    """
+    limit = min(len(before), len(after))
+    start = _longest(lambda n: before[:n] == after[:n], limit)
+    end = _longest(lambda n: before[len(before) - n :] == after[len(after) - n :], limit - start)
+    return start, end
 
 
 def _longest(same: Callable[[int], bool], limit: int) -> int:
