@@ -17,11 +17,11 @@ from urllib.parse import unquote
 
 from assistant.context.words import STOPWORDS
 from assistant.errors import ConfigError
+from assistant.index.tokens import code_tokens
 from assistant.wiki.manifest import Manifest, PageEntry, load_manifest
 
 DEFAULT_FOLDER = PurePosixPath(".assistant") / "wiki"
 MAX_PAGE_BYTES = 2_000_000
-WORD = re.compile(r"[A-Za-z][A-Za-z0-9]+")
 TITLE_WEIGHT = 3  # a word in a page's title or area counts as this many in its text
 
 
@@ -115,14 +115,9 @@ class Wiki:
 
 
 def _words(text: str) -> list[str]:
-    """Return the words of a text in lower case, identifiers split at case changes and _."""
-    found = []
-    for word in WORD.findall(text):
-        found.append(word.lower())
-        parts = re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", word)
-        if len(parts) > 1:
-            found.extend(p.lower() for p in parts)
-    return found
+    """Return the words of a text in lower case, identifiers whole and split (the index's
+    code tokens), single characters left out."""
+    return [token for token in code_tokens(text) if len(token) > 1]
 
 
 def code_href(folder: Path, root: Path, path: str, line: int) -> str:

@@ -12,13 +12,13 @@ repository files that are not secrets.
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from html import escape
 from pathlib import Path
 from typing import Any
 
 from assistant.context.words import STOPWORDS
+from assistant.index.tokens import code_tokens
 from assistant.wiki.diagram import svg_is_safe
 from assistant.wiki.manifest import SLUG, PageEntry
 from assistant.wiki.reader import Wiki
@@ -33,7 +33,6 @@ MAX_DIAGRAM_BYTES = 5_000_000
 MAX_SEARCH_WORDS = 300  # per page, the most frequent
 INDEX_WORDS = 30_000  # in the whole index: about 300 KB
 MAX_SUMMARY = 400
-WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]+")
 
 
 class Site:
@@ -175,13 +174,7 @@ class Site:
 def search_words(text: str) -> list[str]:
     """Return a text's distinct words for the search index, lower case, most frequent first
     (identifiers also split at `_` and case changes), at most MAX_SEARCH_WORDS."""
-    counts: Counter[str] = Counter()
-    for word in WORD.findall(text):
-        pieces = re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", word)
-        for piece in {word, *pieces}:
-            lowered = piece.lower()
-            if len(lowered) > 1 and lowered not in STOPWORDS:
-                counts[lowered] += 1
+    counts = Counter(t for t in code_tokens(text) if len(t) > 1 and t not in STOPWORDS)
     return [word for word, _ in counts.most_common(MAX_SEARCH_WORDS)]
 
 
