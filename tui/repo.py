@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +14,6 @@ from assistant.workspace import resolve_repo_path
 MAX_SYMBOLS = 50_000
 MAX_WIKI_PAGE_CHARS = 100_000  # what the terminal shows of one page
 WIKI_HITS = 10
-_WIKI_PAGE_LINK = re.compile(r"(?:\./)?([a-z0-9][a-z0-9-]{0,79})\.md(?:#[\w-]*)?")
 
 
 @dataclass(frozen=True)
@@ -154,5 +152,7 @@ def wiki_view(root: Path, argument: str) -> WikiView:
 
 def wiki_link(href: str) -> str | None:
     """Return the slug of the wiki page a page's link points to (`other.md`), else None."""
-    match = _WIKI_PAGE_LINK.fullmatch(href.strip())
+    from assistant.wiki.manifest import PAGE_LINK
+
+    match = PAGE_LINK.fullmatch(href.strip())
     return match.group(1) if match else None

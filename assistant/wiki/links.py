@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from assistant.security.secrets import redact
+from assistant.wiki.manifest import PAGE_LINK
 
 CITATION = re.compile(
     r"`?(?<![\w/.@:+-])((?:[\w@.+-]+/)*[\w@+-][\w@.+-]*\.[A-Za-z0-9]{1,10})"
@@ -22,7 +23,6 @@ CITATION = re.compile(
 )
 LINK = re.compile(r"(!?)\[([^\]\n]{0,300})\]\(([^)\s]{0,2000})\)")
 FENCE = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.DOTALL | re.MULTILINE)
-PAGE_LINK = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}\.md(#[\w-]+)?$")
 LEFTOVER = re.compile(r"\(\s*(?:(?:see|in|at)\s*)?(?:,\s*)*\)|\[\s*\]")
 SUMMARY_CHARS = 500
 

@@ -28,6 +28,9 @@ MANIFEST = "manifest.json"
 FORMAT = "assistant-wiki"
 VERSION = 1
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+# A page's link to another page (`other.md`, `./other.md#part`), used with fullmatch: the slug,
+# then the anchor (with its #) if any.
+PAGE_LINK = re.compile(r"(?:\./)?([a-z0-9][a-z0-9-]{0,79})\.md(#[A-Za-z0-9_.-]{0,200})?")
 COMMIT = re.compile(r"[0-9a-f]{4,64}")
 PAGE_KINDS = ("overview", "area", "flow")
 STATUSES = ("pending", "done", "failed")

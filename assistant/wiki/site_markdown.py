@@ -28,12 +28,11 @@ from markdown_it.utils import EnvType, OptionsDict
 
 from assistant.config.values import EDITOR_LINK
 from assistant.errors import ConfigError
-from assistant.wiki.manifest import SLUG
+from assistant.wiki.manifest import PAGE_LINK, SLUG
 from assistant.wiki.reader import code_href, code_target
 from assistant.wiki.site_code import code_allowed
 
 ACTIVE_FILE = re.compile(r"\.(x?html?|shtml|svgz?|xml|xsl|xht|mht(ml)?|pdf)$", re.IGNORECASE)
-PAGE_LINK = re.compile(r"^(?:\./)?([a-z0-9][a-z0-9-]{0,79})\.md(#[A-Za-z0-9_.-]{0,200})?$")
 DIAGRAM_LINK = re.compile(r"^(?:\./)?([a-z0-9][a-z0-9-]{0,79})\.svg$")
 FRAGMENT = re.compile(r"^#[A-Za-z0-9_.-]{0,200}$")
 WEB_LINK = re.compile(r"^https?://[^\s]+$", re.IGNORECASE)
