@@ -9,7 +9,14 @@ from assistant.context.render import (
     search_result_to_dict,
 )
 from assistant.context.repomap import repo_map
-from assistant.context.retrieve import ChunkHit, FileHit, SearchResult, SearchWeights, search
+from assistant.context.retrieve import (
+    ChunkHit,
+    FileHit,
+    SearchResult,
+    SearchWeights,
+    SemanticSignal,
+    search,
+)
 from assistant.context.tokens import estimate_tokens
 
 __all__ = [
@@ -17,6 +24,7 @@ __all__ = [
     "FileHit",
     "SearchResult",
     "SearchWeights",
+    "SemanticSignal",
     "estimate_tokens",
     "render_paths",
     "render_search",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from assistant.context.cache import carried, index_state, memoize
 from assistant.context.fields import PathField, path_field
@@ -53,6 +53,17 @@ class SearchResult:
     chunks: tuple[ChunkHit, ...]
 
 
+class SemanticSignal(Protocol):
+    """Closeness in meaning of the index's chunks to a query (embeddings); optional."""
+
+    def chunk_similarities(
+        self, store: IndexStore, text: str, limit: int
+    ) -> list[tuple[str, int, float]] | None:
+        """Return up to `limit` (path, start line, cosine) of the chunks closest to `text`,
+        best first; None when the signal is unavailable (the caller says why, once)."""
+        ...
+
+
 @dataclass(frozen=True)
 class SearchWeights:
     """How much each signal counts (tuned on held-out repositories, not per project)."""
@@ -68,6 +79,8 @@ class SearchWeights:
     proximity: float = 0.15  # links in the reference graph to the best lexical candidates
     proximity_seeds: int = 5
     max_definers: int = 20  # a name defined in more files than this says nothing
+    semantic: float = 0.3  # embedding similarity of a file's best chunks (when configured)
+    semantic_candidates: int = 200  # chunks asked of the embedding index
     priors: PriorWeights = field(default_factory=PriorWeights)
 
 
@@ -93,9 +106,15 @@ class _Fields:
 
 
 def search(
-    store: IndexStore, query: str, limit: int = 20, *, weights: SearchWeights = DEFAULT_WEIGHTS
+    store: IndexStore,
+    query: str,
+    limit: int = 20,
+    *,
+    weights: SearchWeights = DEFAULT_WEIGHTS,
+    semantic: SemanticSignal | None = None,
 ) -> SearchResult:
-    """Return the files and chunks that best answer `query`, best first, with reasons."""
+    """Return the files and chunks that best answer `query`, best first, with reasons;
+    `semantic` adds embedding similarity when the user configured an embeddings endpoint."""
     parsed = parse_query(query)
     fields = carried(
         store,
@@ -110,6 +129,12 @@ def search(
     _add_definitions(board, store, parsed, weights)
     _add_mentioned_paths(board, fields, parsed, weights)
     _add_stems(board, fields, parsed, weights)
+    if semantic is not None and weights.semantic:
+        _add_semantic(
+            board,
+            semantic.chunk_similarities(store, parsed.text, weights.semantic_candidates),
+            weights,
+        )
     if weights.proximity:
         _add_proximity(board, store, weights)
     scores = {
@@ -222,6 +247,25 @@ def _add_stems(board: _Board, fields: _Fields, parsed: Query, weights: SearchWei
         matches = fields.stems.get(term, ())
         for path in matches:
             board.add(path, weights.stem / math.sqrt(len(matches)), f"file name matches `{term}`")
+
+
+def _add_semantic(
+    board: _Board, similar: list[tuple[str, int, float]] | None, weights: SearchWeights
+) -> None:
+    """Add embedding similarity: each file's best chunk, scaled so the best file has 1."""
+    best_per_file: dict[str, tuple[float, int]] = {}
+    for path, line, cosine in similar or ():
+        if cosine > best_per_file.get(path, (-1.0, 0))[0]:
+            best_per_file[path] = (cosine, line)
+    if not best_per_file:
+        return
+    top = max(cosine for cosine, _ in best_per_file.values())
+    floor = min(cosine for cosine, _ in best_per_file.values())
+    spread = (top - floor) or 1.0
+    for path, (cosine, line) in best_per_file.items():
+        share = (cosine - floor) / spread
+        reason = f"close in meaning (line {line}, cosine {cosine:.2f})" if share >= 0.5 else ""
+        board.add(path, weights.semantic * share, reason)
 
 
 def _add_proximity(board: _Board, store: IndexStore, weights: SearchWeights) -> None:
