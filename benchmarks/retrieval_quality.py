@@ -1,15 +1,21 @@
 """Retrieval quality: `assistant search --files` against BM25 over whole files, in one run.
 
-Runs the shared evaluator (../shared/bench/eval_localization.py) twice over the same cases and
-worktrees: once with the project's exact command (a fresh process per query, which brings the
-index up to date after each checkout), once with its BM25 baseline (bm25s, installed into a
-separate virtual environment on first use). Prints recall@1/5/10, MRR and seconds per query side
-by side, with the ratio of each figure to the baseline's.
+Runs the shared evaluator (../shared/bench/eval_localization.py) over each half of the
+development set: the seven projects of ../shared/bench/dev-cases.jsonl ("old") and the twelve of
+benchmarks/cases/dev2-cases.jsonl ("new", made by benchmarks/cases/make_dev2.sh). Per half it
+runs the project's exact command (a fresh process per query, which brings the index up to date
+after each checkout), the evaluator's BM25 baseline (bm25s, installed into a separate virtual
+environment on first use) and, with `--embeddings`, the same command with semantic search on
+(`assistant index` first, so every chunk has its vector, then the search). Prints recall@1/5/10,
+MRR and seconds per query side by side, with the ratio of each figure to the baseline's.
 
-    .venv/bin/python benchmarks/retrieval_quality.py --mirrors DIR [--work DIR] [--repos a,b]
-        [--limit N] [--json] [--json-out FILE]
+    .venv/bin/python benchmarks/retrieval_quality.py --mirrors DIR [--work DIR] [--half old|new]
+        [--repos a,b] [--limit N] [--embeddings [--embeddings-url URL --embeddings-model M]]
+        [--json] [--json-out FILE]
 
-DIR holds the bare repositories named in ../shared/bench/dev-repos.txt as OWNER+NAME/repo.
+DIR holds the bare repositories of both halves' repository lists as OWNER+NAME/repo.
+`--embeddings` alone starts benchmarks/embedding_server.py (all-MiniLM-L6-v2 on this machine's
+CPU, vectors cached in WORK/embeddings.sqlite); `--embeddings-url` names a running endpoint.
 """
 
 from __future__ import annotations
@@ -27,37 +33,71 @@ from pathlib import Path
 
 from harness import REPO, Table, add_json_out, ratio
 
-EVAL = REPO.parent / "shared" / "bench"  # the shared evaluator and its cases
+EVAL = REPO.parent / "shared" / "bench"  # the shared evaluator and the first half's cases
+HALVES = {
+    "old": EVAL / "dev-cases.jsonl",
+    "new": REPO / "benchmarks" / "cases" / "dev2-cases.jsonl",
+}
 METRICS = ("r@1", "r@5", "r@10", "mrr")
 DEFAULT_WORK = Path(tempfile.gettempdir()) / "assistant-retrieval-bench"
 
 
 def main() -> int:
-    """Run both retrievers and print the comparison."""
+    """Run the retrievers over each half and print the comparisons."""
     args = _parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     bm25_python = args.bm25_python or _bm25_environment(args.work / "bm25-venv")
-    common = [str(args.cases), "--mirrors", str(args.mirrors), "--work", str(args.work)]
-    common += ["--json", "--repos", args.repos] if args.repos else ["--json"]
-    if args.limit:
-        common += ["--limit", str(args.limit)]
     env = dict(os.environ, ASSISTANT_CACHE_DIR=str(args.work / "index-cache"))
-    command = f'{_assistant_command()} search --files --limit 20 "$BENCH_QUERY"'
-    print(f"assistant: {command}", file=sys.stderr)
-    ours, our_seconds = _evaluate([sys.executable, *common, "--cmd", command], env)
-    print("bm25: eval_localization.py --bm25", file=sys.stderr)
-    base, base_seconds = _evaluate([bm25_python, *common, "--bm25"], env)
-    _print_table(ours, base, our_seconds, base_seconds)
-    _summary(ours, base).write_json(args.json_out)
+    for name in ("ASSISTANT_EMBEDDINGS_MODEL", "ASSISTANT_EMBEDDINGS_BASE_URL"):
+        env.pop(name, None)  # the plain run is lexical whatever the caller's environment says
+    assistant = _assistant_command()
+    command = f'{assistant} search --files --limit 20 "$BENCH_QUERY"'
+    server = None
+    if args.embeddings and not args.embeddings_url:
+        server, args.embeddings_url = _start_embedding_server(args.work)
+    summary = Table("retrieval_quality")
+    report: dict[str, dict[str, object]] = {}
+    try:
+        for half in (args.half,) if args.half else tuple(HALVES):
+            cases = args.cases or HALVES[half]
+            common = _evaluator_args(cases, args)
+            print(f"[{half}] assistant: {command}", file=sys.stderr)
+            ours, our_seconds = _evaluate([sys.executable, *common, "--cmd", command], env)
+            print(f"[{half}] bm25: eval_localization.py --bm25", file=sys.stderr)
+            base, base_seconds = _evaluate([bm25_python, *common, "--bm25"], env)
+            print(f"\n{half} half ({cases.name}): assistant against BM25")
+            _print_table(ours, base, our_seconds, base_seconds)
+            _record(summary, half, "assistant", ours, base)
+            report[half] = {"assistant": ours, "bm25": base}
+            if args.embeddings_url:
+                semantic = _embeddings_env(env, args)
+                with_vectors = f"{assistant} index >/dev/null 2>&1 && {command}"
+                print(f"[{half}] assistant + embeddings: {with_vectors}", file=sys.stderr)
+                embedded, embedded_seconds = _evaluate(
+                    [sys.executable, *common, "--cmd", with_vectors], semantic
+                )
+                print(
+                    f"\n{half} half: assistant with embeddings ({args.embeddings_model}) "
+                    "against BM25"
+                )
+                _print_table(embedded, base, embedded_seconds, base_seconds)
+                _record(summary, half, "with embeddings", embedded, base)
+                report[half]["embeddings"] = embedded
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+    summary.write_json(args.json_out)
     if args.json:
-        print(json.dumps({"assistant": ours, "bm25": base, "command": command}, indent=1))
+        print(json.dumps({"halves": report, "command": command}, indent=1))
     return 0
 
 
 def _parse_args() -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=Path, default=EVAL / "dev-cases.jsonl")
+    parser.add_argument("--half", choices=tuple(HALVES), help="one half only (default: both)")
+    parser.add_argument("--cases", type=Path, help="a cases file instead of the halves' own")
     parser.add_argument("--mirrors", type=Path, required=True, help="folder of bare mirrors")
     parser.add_argument(
         "--work",
@@ -68,9 +108,40 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--repos", default="", help="comma-separated case repos (default: all)")
     parser.add_argument("--limit", type=int, default=0, help="cases per repo (0: all)")
     parser.add_argument("--bm25-python", help="a Python with bm25s (default: make a venv)")
-    parser.add_argument("--json", action="store_true", help="also print both tables as JSON")
+    parser.add_argument("--embeddings", action="store_true", help="also run with embeddings")
+    parser.add_argument("--embeddings-url", help="an OpenAI-compatible /v1 endpoint")
+    parser.add_argument("--embeddings-model", default="all-MiniLM-L6-v2")
+    parser.add_argument("--json", action="store_true", help="also print the tables as JSON")
     add_json_out(parser)
-    return parser.parse_args()
+    args = parser.parse_args()
+    args.embeddings = args.embeddings or bool(args.embeddings_url)
+    return args
+
+
+def _evaluator_args(cases: Path, args: argparse.Namespace) -> list[str]:
+    """Return the evaluator's arguments common to every retriever of one half."""
+    common = [str(cases), "--mirrors", str(args.mirrors), "--work", str(args.work), "--json"]
+    if args.repos:
+        common += ["--repos", args.repos]
+    if args.limit:
+        common += ["--limit", str(args.limit)]
+    return common
+
+
+def _embeddings_env(env: dict[str, str], args: argparse.Namespace) -> dict[str, str]:
+    """Return the environment that turns semantic search on against the given endpoint."""
+    return dict(
+        env,
+        ASSISTANT_EMBEDDINGS_MODEL=args.embeddings_model,
+        ASSISTANT_EMBEDDINGS_BASE_URL=args.embeddings_url,
+    )
+
+
+def _start_embedding_server(work: Path) -> tuple[subprocess.Popen[str], str]:
+    """Start benchmarks/embedding_server.py on a free port; return it and its /v1 URL."""
+    from embedding_server import start_embedding_server
+
+    return start_embedding_server(port=0, cache=work / "embeddings.sqlite")
 
 
 def _assistant_command() -> str:
@@ -127,19 +198,19 @@ def _print_table(
     )
 
 
-def _summary(ours: dict[str, dict], base: dict[str, dict]) -> Table:
-    """Return the whole run's figures (row ALL) with BM25 as the baseline, for --json-out."""
-    table = Table("retrieval_quality")
+def _record(
+    table: Table, half: str, label: str, ours: dict[str, dict], base: dict[str, dict]
+) -> None:
+    """Record one half's figures (row ALL) with BM25 as the baseline, for --json-out."""
     mine, theirs = ours["ALL"], base.get("ALL", {})
     for metric in METRICS:
         other = theirs.get(metric, 0.0)
         table.record(
-            f"{metric}, {mine['n']} cases",
+            f"{half} half, {label}: {metric}, {mine['n']} cases",
             f"{mine[metric]:.3f} (bm25 {other:.3f}, {ratio(mine[metric], other, '.2f')}x)",
             "-",
             "assistant search --files --limit 20 against eval_localization.py --bm25",
         )
-    return table
 
 
 if __name__ == "__main__":

@@ -59,6 +59,17 @@ VARIANTS: dict[str, Callable[[], SearchWeights]] = {
     "no-definition": lambda: _weights(definition=0.0, fuzzy_definition=0.0),
     "path-0.25": lambda: _weights(path=0.25),
     "path-1.0": lambda: _weights(path=1.0),
+    "proximity-0.05": lambda: _weights(proximity=0.05),
+    "proximity-0.1": lambda: _weights(proximity=0.1),
+    "seeds-3": lambda: _weights(proximity_seeds=3),
+    "seeds-10": lambda: _weights(proximity_seeds=10),
+    "proximity-0.3": lambda: _weights(proximity=0.3),
+    "damping-0.4": lambda: _weights(chunk_damping=0.4),
+    "top-5": lambda: _weights(chunk_top=5),
+    "definition-0.4": lambda: _weights(definition=0.4),
+    "stem-0.2": lambda: _weights(stem=0.2),
+    "size-0.3": lambda: _weights(priors={"size": 0.3}),
+    "test-0.3": lambda: _weights(priors={"test": 0.3}),
 }
 
 

@@ -75,9 +75,10 @@ def _scale(_: argparse.Namespace) -> str | None:
 
 def _mirrors(args: argparse.Namespace) -> str | None:
     """Say what is missing for the retrieval cases, or None."""
-    repos = [line.split()[0] for line in (EVAL / "dev-repos.txt").read_text().splitlines()]
+    lists = (EVAL / "dev-repos.txt", HERE / "cases" / "dev2-repos.txt")
+    repos = [line.split()[0] for path in lists for line in path.read_text().splitlines()]
     if args.mirrors is None:
-        return f"--mirrors DIR holding the bare repositories of {EVAL / 'dev-repos.txt'}"
+        return "--mirrors DIR holding the bare repositories of " + " and ".join(map(str, lists))
     absent = [r for r in repos if not (args.mirrors / r.replace("/", "+") / "repo").is_dir()]
     return f"{', '.join(absent)} as OWNER+NAME/repo in {args.mirrors}" if absent else None
 

@@ -44,6 +44,21 @@ def test_trailers_urls_and_issue_numbers_are_dropped():
     assert not {"github", "someone", "co", "authored", "1234", "77"} & set(weights)
 
 
+def test_who_and_where_trailers_of_older_histories_are_dropped():
+    # Subversion-era and Gerrit messages end in who reviewed and where the commit came from;
+    # `git-svn-id: svn://.../trunk@43180` once ranked a module about SVN revisions first.
+    query = parse_query(
+        "Merging trial-api-7701: Stop re-exposing private APIs\n\n"
+        "Author: adiroiban\nReviewers: glyph\n* Reviewer: exarkun\n"
+        "git-svn-id: svn://svn.example.com/svn/Proj/trunk@43180 bbbe8e31\nChange-Id: I8a9f"
+    )
+    weights = query.term_weights
+    assert {"trial", "exposing", "private", "apis"} <= set(weights)
+    assert not {"adiroiban", "glyph", "exarkun", "svn", "trunk", "reviewers", "i8a9f"} & set(
+        weights
+    )
+
+
 def test_code_tokens_split_identifiers_and_keep_them_whole():
     weights = parse_query("is_line_short_enough").term_weights
     assert {"is_line_short_enough", "line", "short", "enough"} <= set(weights)
@@ -57,6 +72,9 @@ def test_tests_docs_and_vendored_code_weigh_less_than_source():
     assert file_kind("src/pip/_vendor/rich/console.py") == "vendored"
     assert file_kind("docs/conf.py") == "auxiliary"
     assert file_kind("README.md") == "not_code"
+    assert file_kind("karma.conf.cjs") == "auxiliary"  # tooling configuration
+    assert file_kind("webpack.config.mjs") == "auxiliary"
+    assert file_kind("lib/config.js") == "source"
     assert prior("src/pkg/core.py", 100) > 2 * prior("tests/test_core.py", 100)
 
 
@@ -65,3 +83,14 @@ def test_token_estimate_grows_with_text_and_counts_lines():
     assert estimate_tokens("x = 1") >= 1
     assert estimate_tokens("a\n" * 50) >= 50
     assert estimate_tokens("word " * 400) > estimate_tokens("word " * 100)
+
+
+def test_schema_migrations_and_protobuf_output_are_generated():
+    # A change adds a migration; the old ones stay as the tool wrote them.
+    assert file_kind("shop/order/migrations/0155_order_should_refresh.py") == "generated"
+    assert file_kind("shop/checkout/migrations/fix_empty_lines.py") == "generated"
+    assert file_kind("db/alembic/versions/3f2a_add_users.py") == "generated"
+    assert file_kind("api/v1/service.pb.go") == "generated"
+    assert file_kind("shop/order/migrations/__init__.py") == "source"
+    assert file_kind("shop/order/migrate.py") == "source"
+    assert prior("shop/order/models.py", 100) > 2 * prior("shop/order/migrations/0001_a.py", 100)

@@ -22,10 +22,18 @@ _TEST = re.compile(
 _AUXILIARY = re.compile(
     r"(^|/)(docs?|documentation|examples?|samples?|demos?|\.github|\.circleci|"
     r"site|website)/|(^|/)(setup\.py|noxfile\.py|fabfile\.py|tasks\.py|conf\.py)$"
+    # The configuration of JavaScript tooling (karma.conf.js, webpack.config.mjs, vite.config.ts)
+    r"|(^|/)[^/]*\.(conf|config)\.[cm]?[jt]s$"
 )
 _VENDORED = re.compile(
     r"(^|/)(_?vendor(ed)?|third[_-]?party|thirdparty|node_modules|external|extern|deps|"
-    r"dist)/|\.min\.(js|css)$|(\.pb\.go|_pb2\.pyi?|\.generated\.\w+|\.g\.dart)$"
+    r"dist)/|\.min\.(js|css)$"
+)
+_GENERATED = re.compile(
+    r"(\.pb\.go|_pb2\.pyi?|\.generated\.\w+|\.g\.dart)$"
+    # Schema migrations (Django's app/migrations/0042_name.py, Alembic's versions/): written
+    # once by a tool and kept as they were; a change adds a new one.
+    r"|(^|/)migrations/(?!__init__\.py$)[^/]+\.py$|(^|/)alembic/versions/[^/]+\.py$"
 )
 _CODE = re.compile(
     r"\.(py|pyi|go|rs|js|jsx|mjs|cjs|ts|tsx|mts|cts|java|kt|kts|scala|c|h|cc|cpp|cxx|hpp|hh|"
@@ -40,17 +48,20 @@ class PriorWeights:
 
     test: float = 0.15
     auxiliary: float = 0.15  # docs, examples, CI configuration, packaging scripts
-    vendored: float = 0.15  # vendored, third-party, built or generated code
+    vendored: float = 0.15  # vendored, third-party or built code
+    generated: float = 0.15  # code a tool wrote: protobuf output, schema migrations
     not_code: float = 0.15  # markdown, config, data
     size: float = 0.2  # strength of the log-size factor
 
 
 @lru_cache(maxsize=262_144)
 def file_kind(path: str) -> str:
-    """Return "test", "vendored", "auxiliary", "not_code" or "source" for a path (cached:
+    """Return "test", "vendored", "generated", "auxiliary", "not_code" or "source" (cached:
     ranking asks once per symbol, and a path's kind never changes)."""
     if _VENDORED.search(path):
         return "vendored"
+    if _GENERATED.search(path):
+        return "generated"
     if _TEST.search(path):
         return "test"
     if _AUXILIARY.search(path):

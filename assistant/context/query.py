@@ -20,7 +20,9 @@ MAX_TERMS = 64
 
 _NOISE_LINE = re.compile(
     r"^\s*(\*\s*)?(co-authored-by|signed-off-by|reviewed-by|acked-by|tested-by|reported-by|"
-    r"see also|for more information|\[pre-commit\.ci\]|-{3,}|={3,}|#+ *$).*$",
+    r"see also|for more information|\[pre-commit\.ci\]|-{3,}|={3,}|#+ *$|"
+    # Trailers "Name: value" that say who and where, not what (Subversion-era and Gerrit ones).
+    r"(authors?|reviewers?|git-svn-id|change-id|approved-by|helped-by|suggested-by|cc)\s*:).*$",
     re.IGNORECASE | re.MULTILINE,
 )
 _URL = re.compile(r"https?://\S+|www\.\S+")
