@@ -28,9 +28,12 @@ def gather_context(root: Path, settings: Settings, question: str, map_tokens: in
     from assistant.context import repo_map, search
     from assistant.context.render import render_found
     from assistant.index import IndexStore, use_index
+    from assistant.llm.embeddings import semantic_signal
+
+    semantic = semantic_signal(settings, root)
 
     def pick(store: IndexStore) -> PromptContext:
-        ranked = search(store, question, limit=SNIPPETS)
+        ranked = search(store, question, limit=SNIPPETS, semantic=semantic)
         snippets = tuple(
             (f"{hit.chunk.path}:{hit.chunk.start_line}-{hit.chunk.end_line}",
              redact(hit.chunk.text)[:SNIPPET_CHARS])

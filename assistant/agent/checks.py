@@ -38,7 +38,7 @@ async def run_check(
     """Run one check in the repository (sandboxed as the settings say); return its result."""
     policy = await asyncio.to_thread(sandbox_for, settings, root)
     code, output, timed_out = await run_shell(command, root, CHECK_TIMEOUT, sandbox=policy)
-    keys = tuple(k for k in (settings.api_key, settings.completion_api_key) if k)
+    keys = settings.known_secrets
     text = cut_middle(redact(output, keys), CHECK_OUTPUT_CHARS).rstrip()
     if timed_out:
         text = f"(timed out after {CHECK_TIMEOUT:.0f}s)\n{text}"

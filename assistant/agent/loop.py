@@ -106,7 +106,7 @@ class Agent:
         self._task = ""  # the run's task and the files it changed: kept through compaction
         self._edited: list[str] = []
         settings = config.settings
-        keys = tuple(k for k in (settings.api_key, settings.completion_api_key) if k)
+        keys = settings.known_secrets
         self.redactor = Redactor(keys)
         self.hooks = Hooks(config.root, settings.hooks, keys)
         self.pricing = pricing_for(settings)

@@ -1,4 +1,5 @@
-"""`assistant index`: build or update the code index; a summary, or JSON for scripts."""
+"""`assistant index`: build or update the code index, and its embeddings when semantic search
+is configured; a summary, or JSON for scripts."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 
     from assistant.config import Settings
     from assistant.index import IndexStats, IndexStore
+    from assistant.index.embedding import EmbedStats
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,12 +47,18 @@ def run(args: argparse.Namespace) -> int:
     root = repo_root(args)
     settings = settings_from_args(args, root)
     transfer: dict[str, object] = {}
-    with IndexProgress(sys.stderr.isatty() and not args.json) as progress:
+    bar = IndexProgress(sys.stderr.isatty() and not args.json)
+    with bar as progress:
         if args.import_from:
             transfer["import"] = _import(root, settings, args.import_from, progress)
         store = open_index(
             root, settings, progress=progress, rebuild=args.rebuild, notice=print_notice
         )
+        try:
+            embedded = _embed(store, root, settings, progress, bar)
+        except BaseException:  # Ctrl+C: the batches done are kept, the next run goes on
+            store.close()
+            raise
     stats = store.last_stats
     try:
         if args.export:
@@ -58,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         store.close()
     assert stats is not None  # open_index with an update always leaves its figures
+    if embedded is not None:
+        transfer["embeddings"] = embedded.to_json()
     if args.json:
         data = {"repo": str(root), "db": str(store.db_path), **stats.to_json(), **transfer}
         print(json.dumps(data, indent=2))
@@ -65,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
     for line in _transfer_lines(transfer):
         print(line)
     print(_summary(stats))
+    if embedded is not None:
+        print(_embedded_line(embedded, settings.embeddings_model))
     if args.stats:
         for reason, paths in sorted(stats.skipped.items()):
             print(f"skipped ({reason}): {len(paths)}")
@@ -95,6 +107,37 @@ def _import(
         "reparsed": done.stats.parsed,
         "removed": done.stats.removed,
     }
+
+
+def _embed(
+    store: IndexStore,
+    root: Path,
+    settings: Settings,
+    progress: Callable[[int, int], None] | None,
+    bar: IndexProgress,
+) -> EmbedStats | None:
+    """Embed the chunks with no vector yet, when semantic search is configured; a failing
+    endpoint is one notice (the next run carries on)."""
+    if not settings.embeddings_model:
+        return None
+    from assistant.llm.embeddings import update_embeddings
+
+    bar.phase("embedding")
+    stats = update_embeddings(store, settings, root, progress=progress)
+    if stats is not None and stats.error:
+        print_notice(
+            f"embedding stopped, {stats.pending} chunks left for the next run: {stats.error}"
+        )
+    return stats
+
+
+def _embedded_line(stats: EmbedStats, model: str) -> str:
+    """Return the one-line account of an embeddings pass."""
+    failed = f", {stats.failed} failed, {stats.pending} left" if stats.error else ""
+    return (
+        f"embeddings ({model}): {stats.embedded} embedded, {stats.reused} reused"
+        f"{failed}, {stats.seconds:.2f}s"
+    )
 
 
 def _export(store: IndexStore, root: Path, dest: Path) -> dict[str, object]:
@@ -132,7 +175,7 @@ def _summary(stats: IndexStats) -> str:
 
 
 class IndexProgress:
-    """A rich progress bar for the parse phase when on a terminal; nothing otherwise."""
+    """A rich progress bar for the parse phase (then embedding) on a terminal; else nothing."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
@@ -149,8 +192,13 @@ class IndexProgress:
         self.task = self.bar.add_task("indexing", total=None)
         return self.update
 
+    def phase(self, description: str) -> None:
+        """Start counting another phase (embedding after parsing) from zero."""
+        if self.bar is not None and self.task is not None:
+            self.bar.update(self.task, description=description, completed=0, total=None)
+
     def update(self, done: int, total: int) -> None:
-        """Show `done` of `total` files parsed."""
+        """Show `done` of `total` files parsed (or chunks embedded)."""
         if self.bar is not None and self.task is not None:
             self.bar.update(self.task, completed=done, total=total)
 

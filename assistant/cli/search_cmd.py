@@ -15,7 +15,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "search",
         help="search the code index",
         description="Rank the repository's files and code chunks for a query. The index is "
-        "brought up to date first (incrementally).",
+        "brought up to date first (incrementally). With embeddings_model set, closeness in "
+        "meaning counts too (README: Semantic search).",
     )
     parser.add_argument("query", help="words, identifiers or a description; '-' reads stdin")
     output = parser.add_mutually_exclusive_group()
@@ -37,8 +38,16 @@ def run(args: argparse.Namespace) -> int:
     root = repo_root(args)
     settings = settings_from_args(args, root)
     limit = max(args.limit, 1)
+    semantic = None
+    if settings.embeddings_model:  # the client's import costs about a second: only when asked
+        from assistant.llm.embeddings import semantic_signal
+
+        semantic = semantic_signal(settings, root, print_notice)
     result = use_index(
-        root, settings, lambda store: search(store, query, limit), notice=print_notice
+        root,
+        settings,
+        lambda store: search(store, query, limit, semantic=semantic),
+        notice=print_notice,
     )
     if args.files:
         sys.stdout.write(render_paths(result))

@@ -1,4 +1,8 @@
-"""Named model profiles: where each popular way of serving Qwen3-Coder listens, and its model."""
+"""Named model profiles: where each popular way of serving Qwen3-Coder listens, and its model.
+
+A description may suggest an embeddings model for semantic search, but no profile turns it on:
+that takes the user's own `embeddings_model` (config file, flag or environment).
+"""
 
 from __future__ import annotations
 
@@ -40,7 +44,8 @@ PROFILES: dict[str, Profile] = {
     for p in (
         Profile(
             "dashscope",
-            "Alibaba Cloud Model Studio (region: intl, us or cn); FIM goes through chat",
+            "Alibaba Cloud Model Studio (region: intl, us or cn); FIM goes through chat; "
+            "semantic search: embeddings_model = text-embedding-v4",
             {
                 "model": "qwen3-coder-plus",
                 "context_window": 1_000_000,
@@ -51,7 +56,8 @@ PROFILES: dict[str, Profile] = {
         ),
         Profile(
             "vllm",
-            "vLLM serving Qwen3-Coder (--tool-call-parser qwen3_coder)",
+            "vLLM serving Qwen3-Coder (--tool-call-parser qwen3_coder); semantic search: serve "
+            "Qwen/Qwen3-Embedding-0.6B and set embeddings_model and embeddings_base_url",
             {"base_url": "http://127.0.0.1:8000/v1", "model": "Qwen/Qwen3-Coder-30B-A3B-Instruct"},
         ),
         Profile(
@@ -61,7 +67,8 @@ PROFILES: dict[str, Profile] = {
         ),
         Profile(
             "ollama",
-            "Ollama; set num_ctx in the Modelfile, or long prompts are silently cut",
+            "Ollama; set num_ctx in the Modelfile, or long prompts are silently cut; semantic "
+            "search: embeddings_model = qwen3-embedding",
             {
                 "base_url": "http://127.0.0.1:11434/v1",
                 "model": "qwen3-coder:30b",

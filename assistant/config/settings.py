@@ -51,6 +51,11 @@ class Settings:
     # prompt), "llamacpp" (the same, for llama.cpp's server) or "chat" (FIM wrapped in a chat
     # request, for endpoints that serve no FIM).
     completion_backend: str = "openai"
+    # Semantic search (optional, off while empty): an OpenAI-compatible /v1/embeddings model;
+    # the endpoint is the chat one unless set, the key the chat one only on the chat endpoint.
+    embeddings_model: str = ""
+    embeddings_base_url: str = ""
+    embeddings_api_key: str = ""
     local_gguf: str = ""
     region: str = "intl"
     request_timeout: float = 60.0
@@ -108,6 +113,26 @@ class Settings:
         """Return the endpoint used for completions: its own, or the chat endpoint."""
         return self.completion_base_url or self.base_url
 
+    @property
+    def effective_embeddings_base_url(self) -> str:
+        """Return the endpoint used for embeddings: its own, or the chat endpoint."""
+        return self.embeddings_base_url or self.base_url
+
+    @property
+    def effective_embeddings_api_key(self) -> str:
+        """Return the key sent with embeddings requests: its own, or the chat key, but only
+        to the chat endpoint itself (the chat key never goes to another host)."""
+        if self.embeddings_api_key:
+            return self.embeddings_api_key
+        same_host = self.embeddings_base_url in ("", self.base_url)
+        return self.api_key if same_host else ""
+
+    @property
+    def known_secrets(self) -> tuple[str, ...]:
+        """Return the user's own API keys that are set (redaction hides them everywhere)."""
+        keys = (self.api_key, self.completion_api_key, self.embeddings_api_key)
+        return tuple(key for key in keys if key)
+
 
 @dataclass(frozen=True)
 class SettingSource:
@@ -124,7 +149,7 @@ FIELDS = {
     for f in dataclasses.fields(Settings)
     if f.name not in ("notices", "mcp_servers", "project_trusted", "hooks")
 }
-SECRET_KEYS = ("api_key", "completion_api_key")
+SECRET_KEYS = ("api_key", "completion_api_key", "embeddings_api_key")
 # Environment variables, in the order they are read (later ones win).
 ENV_VARS: dict[str, str] = {
     "ASSISTANT_PROFILE": "profile",
@@ -136,6 +161,9 @@ ENV_VARS: dict[str, str] = {
     "ASSISTANT_COMPLETION_MODEL": "completion_model",
     "ASSISTANT_COMPLETION_BASE_URL": "completion_base_url",
     "ASSISTANT_COMPLETION_API_KEY": "completion_api_key",
+    "ASSISTANT_EMBEDDINGS_MODEL": "embeddings_model",
+    "ASSISTANT_EMBEDDINGS_BASE_URL": "embeddings_base_url",
+    "ASSISTANT_EMBEDDINGS_API_KEY": "embeddings_api_key",
     "ASSISTANT_LOCAL_GGUF": "local_gguf",
     "ASSISTANT_CACHE_DIR": "cache_dir",
     "ASSISTANT_MEMORY_FILE": "memory_file",

@@ -9,8 +9,9 @@ from pathlib import Path
 from assistant.errors import IndexStoreError
 
 # 8: rebuilt once, so no index made before the secrets filter survives; 9: the skipped table
-# (skips.py) and symbols_name covering file_id (how many files define a name, from the index)
-SCHEMA_VERSION = 9
+# (skips.py) and symbols_name covering file_id (how many files define a name, from the index);
+# 10: the embeddings tables (vectors.py)
+SCHEMA_VERSION = 10
 WAL_ATTEMPTS = 40  # about eight seconds of retries in all
 # 8 KiB pages: a cold build writes half as many (and makes half the system calls).
 PAGE_SIZE = 8192
@@ -57,6 +58,19 @@ CREATE TABLE IF NOT EXISTS skipped (
 -- Which paths each recent generation wrote or removed (NULL: too many to list), so long-lived
 -- readers can bring derived data (the reference graph) forward instead of rebuilding it.
 CREATE TABLE IF NOT EXISTS changes (generation INTEGER NOT NULL, path TEXT);
+-- Semantic search (vectors.py): the SHA-256 of the text each chunk is embedded as ('' for a
+-- chunk never to be embedded, of a secrets file), forgotten with the chunk (ids are reused),
+-- and one vector per model and embedded text, so unchanged text keeps its vector.
+CREATE TABLE IF NOT EXISTS chunk_texts (chunk_id INTEGER PRIMARY KEY, sha TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS chunk_texts_sha ON chunk_texts(sha);
+CREATE TRIGGER IF NOT EXISTS chunk_texts_forget AFTER DELETE ON chunks BEGIN
+    DELETE FROM chunk_texts WHERE chunk_id = old.id;
+END;
+-- (A rowid table: WITHOUT ROWID stores rows of kilobytes in overflow pages, 4x the bytes.)
+CREATE TABLE IF NOT EXISTS vectors (
+    id INTEGER PRIMARY KEY, model TEXT NOT NULL, sha TEXT NOT NULL, dim INTEGER NOT NULL,
+    vector BLOB NOT NULL, UNIQUE (model, sha)
+);
 INSERT OR IGNORE INTO meta VALUES ('db_id', lower(hex(randomblob(8))));
 INSERT OR IGNORE INTO meta VALUES ('generation', '0');
 """

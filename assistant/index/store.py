@@ -8,7 +8,7 @@ rebuilt, with a one-line notice; damage found later is for `start_over` (access.
 `IndexStore` is the one door to the database: the rest of the assistant calls its named methods
 and never sees SQL. The statements live beside it, one module per job: `writes` (transactions
 and the generation log), `reads` (records), `fulltext` (FTS5 search and term counts) and
-`links` (the reference graph's rows).
+`links` (the reference graph's rows), `vectors` (embeddings for semantic search).
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ import sqlite3
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
-from assistant.index import fulltext, links, reads, skips, writes
+import numpy as np
+
+from assistant.index import fulltext, links, reads, skips, vectors, writes
 from assistant.index.faults import (
     Identity,
     IndexCorrupted,
@@ -251,6 +253,50 @@ class IndexStore:
     def rare_terms(self, tokens: Iterable[str], limit: int) -> list[str]:
         """Return up to `limit` of the tokens that few chunks hold, rarest first."""
         return self.terms.rare(tokens, limit)
+
+    # -- embeddings (vectors.py) ---------------------------------------------------------------
+
+    def unhashed_chunks(self, limit: int) -> list[vectors.ChunkText]:
+        """Return up to `limit` (id, path, symbol, text) of chunks whose embedded text is not
+        hashed yet."""
+        return vectors.unhashed(self.conn, limit)
+
+    def record_text_hashes(self, rows: Iterable[tuple[int, str]]) -> None:
+        """Remember (chunk id, hash of its embedded text) pairs."""
+        vectors.record_hashes(self.conn, rows)
+
+    def rehash_text(self, old: str, new: str) -> None:
+        """Give the chunks whose embedded text hashed as `old` the hash `new`."""
+        vectors.rehash(self.conn, old, new)
+
+    def pending_texts(self, model: str, limit: int | None = None) -> list[tuple[str, int]]:
+        """Return (text hash, a chunk id holding it) of texts with no vector for `model`."""
+        return vectors.pending(self.conn, model, limit)
+
+    def chunk_sources(self, ids: Sequence[int]) -> dict[int, tuple[str, str | None, str]]:
+        """Return (path, symbol, text) of these chunks, by id."""
+        return vectors.sources(self.conn, ids)
+
+    def count_embedded_texts(self, model: str) -> int:
+        """Return how many distinct chunk texts have a vector for `model`."""
+        return vectors.count_present(self.conn, model)
+
+    def add_vectors(self, model: str, rows: Sequence[tuple[str, np.ndarray]]) -> None:
+        """Store (text hash, vector) pairs for `model` (one dimension per model)."""
+        vectors.add_vectors(self.conn, model, rows)
+
+    def prune_vectors(self) -> int:
+        """Delete vectors whose text no chunk holds any more; return how many."""
+        return vectors.prune(self.conn)
+
+    def vectors_version(self) -> str:
+        """Return a token that changes whenever vectors are added or pruned."""
+        return vectors.version(self.conn)
+
+    def vector_matrix(self, model: str, dim: int) -> tuple[list[tuple[str, int]], np.ndarray]:
+        """Return (path, start line) per chunk with a `dim`-wide vector for `model`, and the
+        vectors as a float32 matrix, row for row."""
+        return vectors.matrix(self.conn, model, dim)
 
     # -- reading: the reference graph ----------------------------------------------------------
 

@@ -54,14 +54,14 @@ class ModelClient:
     def __init__(self, settings: Settings, *, retry: RetryPolicy | None = None) -> None:
         self.settings = settings
         self.retry = retry or RetryPolicy(max_retries=settings.max_retries)
-        self._chat = _openai_client(settings.base_url, settings.api_key, settings)
+        self._chat = openai_client(settings.base_url, settings.api_key, settings)
         # Whatever a caller forgot, no secret and never the user's own key reaches a model.
-        self._outbound = OutboundRedactor((settings.api_key, settings.completion_api_key))
+        self._outbound = OutboundRedactor(settings.known_secrets)
         completion_url = settings.effective_completion_base_url
         self._completion = (
             self._chat
             if completion_url == settings.base_url and not settings.completion_api_key
-            else _openai_client(
+            else openai_client(
                 completion_url, settings.completion_api_key or settings.api_key, settings
             )
         )
@@ -365,7 +365,7 @@ def _check_whole(limits: ReplyLimits, usage: Usage, chars: int) -> None:
     meter.add(chars)
 
 
-def _openai_client(base_url: str, api_key: str, settings: Settings) -> openai.AsyncOpenAI:
+def openai_client(base_url: str, api_key: str, settings: Settings) -> openai.AsyncOpenAI:
     timeout = openai.Timeout(settings.request_timeout, connect=settings.connect_timeout)
     # Our own retries (with Retry-After and clear errors) replace the client's.
     return openai.AsyncOpenAI(

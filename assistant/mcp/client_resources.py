@@ -44,7 +44,7 @@ async def attach_resources(registry: McpRegistry, text: str, settings: Settings)
     mentions = resource_mentions(text, registry.names)
     if not mentions:
         return Attachments(text)
-    keys = tuple(k for k in (settings.api_key, settings.completion_api_key) if k)
+    keys = settings.known_secrets
     redactor = Redactor(keys)
     blocks, attached, failed = [], [], []
     for server, ref in mentions:

@@ -47,7 +47,7 @@ class McpTool:
             return ToolOutput.refusal(f"MCP tool {self.remote!r} of server {self.server!r}")
         output = await self.caller.call_tool(self.server, self.remote, args)
         if len(output.text) > MAX_RESULT_CHARS:
-            keys = tuple(k for k in (ctx.settings.api_key, ctx.settings.completion_api_key) if k)
+            keys = ctx.settings.known_secrets
             text = cut_middle(Redactor(keys).redact(output.text), MAX_RESULT_CHARS)
             return ToolOutput(text, ok=output.ok)
         return output

@@ -91,9 +91,7 @@ class McpRegistry:
             for config in settings.mcp_servers
         }
         self._starting: asyncio.Future[None] | None = None
-        self._redactor = Redactor(
-            tuple(k for k in (settings.api_key, settings.completion_api_key) if k)
-        )
+        self._redactor = Redactor(settings.known_secrets)
 
     @property
     def names(self) -> tuple[str, ...]:

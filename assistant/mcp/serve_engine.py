@@ -35,6 +35,7 @@ from assistant.context.repomap import fit_map, ranked_symbols
 from assistant.index import IndexStore, open_index, query_index
 from assistant.index.indexer import update_paths
 from assistant.index.model import Reference, Symbol
+from assistant.llm.embeddings import semantic_signal
 from assistant.mcp.serve_fresh import TreeWatch
 from assistant.security.secrets import is_secret_path
 from assistant.tools.base import Grant, ToolContext, ToolError
@@ -91,6 +92,7 @@ class ContextEngine:
         self._background: set[asyncio.Task[None]] = set()
         # The watch's check runs here while the index answers (see _fresh).
         self._checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tree-watch")
+        self._semantic = semantic_signal(settings, self.root, self._notice)  # None: off
 
     async def start(self) -> None:
         """Open the index and bring it up to date in the background: the first calls wait for
@@ -108,7 +110,8 @@ class ContextEngine:
         """Return ranked files and chunks for `query`, none of them in a secrets file."""
 
         def find(store: IndexStore) -> SearchResult:
-            result, hidden = search(store, query, limit), self._hidden
+            result = search(store, query, limit, semantic=self._semantic)
+            hidden = self._hidden
             return replace(
                 result,
                 files=tuple(hit for hit in result.files if hit.path not in hidden),

@@ -39,7 +39,7 @@ def serve(root: Path, settings: Settings, http_port: int | None) -> None:
 def build_server(engine: ContextEngine, settings: Settings) -> MCPServer:
     """Return an MCP server offering the engine's tools, every answer redacted (the user's own
     API keys too)."""
-    keys = tuple(key for key in (settings.api_key, settings.completion_api_key) if key)
+    keys = settings.known_secrets
     server: MCPServer = MCPServer(
         "assistant",
         title=f"assistant context engine ({engine.root.name})",

@@ -129,7 +129,7 @@ class SandboxPolicy:
             protected=_unique(protected),
             repository_secrets=_unique(secrets),
             toolchain=_unique(_resolved(_toolchain(env))),
-            known_secrets=tuple(k for k in (settings.api_key, settings.completion_api_key) if k),
+            known_secrets=settings.known_secrets,
         )
 
     @property

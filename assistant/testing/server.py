@@ -13,7 +13,8 @@ from typing import Any
 
 from aiohttp import web
 
-from assistant.testing import payloads
+from assistant.testing import embeddings, payloads
+from assistant.testing.replies import abort, read_body, status_fault
 from assistant.testing.script import Script, Turn, parse_turn
 
 
@@ -40,7 +41,9 @@ class _ClientGone(Exception):
 class ScriptedServer:
     """Serve a `Script` on a free loopback port in a background thread.
 
-    Usable as a context manager (sync or async). Requests are recorded in `requests`.
+    Usable as a context manager (sync or async). Requests are recorded in `requests`;
+    /v1/embeddings answers deterministic vectors and fails as `embedding_faults` says
+    (assistant/testing/embeddings.py).
     """
 
     def __init__(self, script: Script | Mapping[str, Any], host: str = "127.0.0.1", port: int = 0):
@@ -50,6 +53,7 @@ class ScriptedServer:
         self.requests: list[RecordedRequest] = []
         self._turns: deque[Turn] = deque(self.script.turns)
         self._completions: deque[Turn] = deque(self.script.completions)
+        self.embedding_faults = embeddings.EmbeddingFaults()
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -111,6 +115,11 @@ class ScriptedServer:
         """Return the /v1/completions requests, in arrival order."""
         return [r for r in self.requests if r.path.endswith("/v1/completions")]
 
+    @property
+    def embedding_requests(self) -> list[RecordedRequest]:
+        """Return the /v1/embeddings requests, in arrival order."""
+        return [r for r in self.requests if r.path.endswith("/v1/embeddings")]
+
     def add_turns(self, turns: Iterable[Mapping[str, Any] | Turn]) -> None:
         """Append chat turns while the server runs."""
         with self._lock:
@@ -160,6 +169,7 @@ class ScriptedServer:
         app.router.add_get("/v1/models", self._models)
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/completions", self._completions_handler)
+        app.router.add_post("/v1/embeddings", self._embeddings)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, backlog=256)
@@ -204,12 +214,18 @@ class ScriptedServer:
     async def _completions_handler(self, request: web.Request) -> web.StreamResponse:
         return await self._answer(request, chat=False)
 
+    async def _embeddings(self, request: web.Request) -> web.StreamResponse:
+        number = len(self.embedding_requests)
+        record = self._record(request, read_body(await request.read()))
+        response = self._check_auth(request) or embeddings.answer(
+            record.body, self.embedding_faults, number
+        )
+        self._finish(record, response.status)
+        return response
+
     async def _answer(self, request: web.Request, chat: bool) -> web.StreamResponse:
         raw = await request.read()
-        try:
-            body = json.loads(raw or b"null")
-        except json.JSONDecodeError:
-            body = None
+        body = read_body(raw)
         record = self._record(request, body)
         response = self._refusal(request, body, len(raw))
         if response is not None:
@@ -227,12 +243,12 @@ class ScriptedServer:
             await asyncio.sleep(fault.seconds)
         if fault is not None and fault.kind == "status":
             self._finish(record, fault.status)
-            return _status_fault(fault.status, fault.retry_after)
+            return status_fault(fault.status, fault.retry_after)
         try:
             if record.stream:
                 return await self._stream(request, record, turn, body, len(raw), chat)
             if fault is not None and fault.kind == "drop":
-                _abort(request)
+                abort(request)
                 self._finish(record, 0, disconnected=True)
                 raise _ClientGone
             if fault is not None and fault.kind in ("endless", "cut"):
@@ -274,7 +290,7 @@ class ScriptedServer:
         record.status = 200
         for sent, chunk in enumerate(self._chunks(turn, body, prompt_chars, chat)):
             if drop_after is not None and sent >= drop_after:
-                _abort(request)
+                abort(request)
                 raise _ClientGone
             # Even with no delay, let the loop see a client that hung up.
             await asyncio.sleep(delay if delay and sent else 0)
@@ -375,22 +391,8 @@ class ScriptedServer:
         return self.script.default_turn
 
 
-def _status_fault(status: int, retry_after: float | None) -> web.Response:
-    headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else {}
-    kind = "rate_limit_exceeded" if status == 429 else "server_error"
-    message = "Rate limit reached, retry later." if status == 429 else "The server had an error."
-    return web.json_response(
-        payloads.error_body(message, kind, kind), status=status, headers=headers
-    )
-
-
 async def _write(request: web.Request, response: web.StreamResponse, text: str) -> None:
     transport = request.transport
     if transport is None or transport.is_closing():
         raise _ClientGone
     await response.write(text.encode())
-
-
-def _abort(request: web.Request) -> None:
-    if request.transport is not None:
-        request.transport.abort()

@@ -52,10 +52,14 @@ class SearchCode:
     async def run(self, args: Mapping[str, Any], ctx: ToolContext) -> ToolOutput:
         """Search and format the hits."""
         from assistant.context import render_snippets, search
+        from assistant.llm.embeddings import semantic_signal
 
         query = require_str(args, "query")
         limit = max(1, min(optional_int(args, "limit", 8) or 8, 30))
-        result = await asyncio.to_thread(on_index, ctx, lambda s: search(s, query, limit=limit))
+        semantic = semantic_signal(ctx.settings, ctx.root)
+        result = await asyncio.to_thread(
+            on_index, ctx, lambda s: search(s, query, limit=limit, semantic=semantic)
+        )
         return ToolOutput(render_snippets(result, limit) or f"nothing found for {query!r}")
 
 

@@ -191,7 +191,7 @@ def sandbox_for(settings: Settings, root: Path) -> SandboxPolicy:
 
 
 def _keys(ctx: ToolContext) -> tuple[str, ...]:
-    return tuple(k for k in (ctx.settings.api_key, ctx.settings.completion_api_key) if k)
+    return ctx.settings.known_secrets
 
 
 def _changed_note(ctx: ToolContext, snapshot: str | None, changed: list[str]) -> str:

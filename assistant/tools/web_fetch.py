@@ -85,7 +85,7 @@ def check_url(url: str, ctx: ToolContext) -> str:
         raise ToolError("The 'url' must be a valid URL starting with http:// or https://.")
     if parts.username or parts.password:
         raise ToolError("a URL with credentials in it is never fetched")
-    keys = tuple(k for k in (ctx.settings.api_key, ctx.settings.completion_api_key) if k)
+    keys = ctx.settings.known_secrets
     decoded = url
     for _ in range(3):  # a key percent-encoded (once or twice) is still a key
         decoded = unquote(decoded)
