@@ -9,8 +9,12 @@ what ranked above them (path, kind, lines, reasons): the raw material of an erro
 
     .venv/bin/python benchmarks/retrieval_sweep.py --mirrors /work/.mirror [--work DIR]
         [--variants default,no-proximity] [--repos a,b] [--limit N] [--errors FILE]
+        [--embeddings [--embeddings-url URL]]
 
-Variants are named in VARIANTS below (search weights differing from the defaults).
+Variants are named in VARIANTS below (search weights differing from the defaults). With
+`--embeddings` every chunk is embedded after each checkout (only new texts: vectors are kept
+per text) by benchmarks/embedding_server.py (or the endpoint at `--embeddings-url`), and the
+variants named "semantic-*" search with the embedding signal; the others never do.
 """
 
 from __future__ import annotations
@@ -70,6 +74,11 @@ VARIANTS: dict[str, Callable[[], SearchWeights]] = {
     "stem-0.2": lambda: _weights(stem=0.2),
     "size-0.3": lambda: _weights(priors={"size": 0.3}),
     "test-0.3": lambda: _weights(priors={"test": 0.3}),
+    "semantic-0.1": lambda: _weights(semantic=0.1),
+    "semantic-0.2": lambda: _weights(semantic=0.2),
+    "semantic-0.3": lambda: _weights(semantic=0.3),
+    "semantic-0.5": lambda: _weights(semantic=0.5),
+    "semantic-1.0": lambda: _weights(semantic=1.0),
 }
 
 
@@ -79,28 +88,68 @@ def main() -> int:
     names = args.variants.split(",")
     variants = {name: VARIANTS[name]() for name in names}
     cases = _load_cases(args.repos, args.limit)
-    settings = Settings()
+    settings = Settings(cache_dir=args.work / "index-cache")
+    server = None
+    if args.embeddings and not args.embeddings_url:
+        from embedding_server import start_embedding_server
+
+        cache = args.work / "embeddings.sqlite"
+        server, args.embeddings_url = start_embedding_server(cache=cache, max_tokens=128)
+    if args.embeddings_url:
+        settings = dataclasses.replace(
+            settings,
+            embeddings_model=args.embeddings_model,
+            embeddings_base_url=args.embeddings_url,
+        )
     rows: list[dict[str, Any]] = []
-    for repo in dict.fromkeys(case["repo"] for case in cases):
-        tree = _worktree(args.mirrors, args.work, repo)
-        env_settings = dataclasses.replace(settings, cache_dir=args.work / "index-cache")
-        for case in (c for c in cases if c["repo"] == repo):
-            _checkout(tree, case["parent"])
-            results = use_index(
-                tree,
-                env_settings,
-                lambda store, case=case: {
-                    name: search(store, case["query"], args.depth, weights=weights)
-                    for name, weights in variants.items()
-                },
-            )
-            for name, result in results.items():
-                rows.append(_row(case, name, result))
-        print(f"{repo}: {sum(1 for c in cases if c['repo'] == repo)} cases", file=sys.stderr)
+    try:
+        for repo in dict.fromkeys(case["repo"] for case in cases):
+            tree = _worktree(args.mirrors, args.work, repo)
+            for case in (c for c in cases if c["repo"] == repo):
+                _checkout(tree, case["parent"])
+                results = use_index(
+                    tree,
+                    settings,
+                    lambda store, case=case: _rank(store, case, variants, args, settings),
+                )
+                rows.extend(_row(case, name, result) for name, result in results.items())
+            print(f"{repo}: {sum(1 for c in cases if c['repo'] == repo)} cases", file=sys.stderr)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
     _print_table(rows, names)
     if args.errors:
         args.errors.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
     return 0
+
+
+def _rank(
+    store: Any,
+    case: dict[str, Any],
+    variants: dict[str, SearchWeights],
+    args: argparse.Namespace,
+    settings: Settings,
+) -> dict[str, Any]:
+    """Rank one case's query under every variant (embedding the index first when asked)."""
+    semantic = None
+    if args.embeddings_url:
+        from assistant.llm.embeddings import semantic_signal, update_embeddings
+
+        stats = update_embeddings(store, settings, None)
+        if stats is not None and stats.error:
+            print(f"  embeddings: {stats.error}", file=sys.stderr)
+        semantic = semantic_signal(settings)
+    return {
+        name: search(
+            store,
+            case["query"],
+            args.depth,
+            weights=weights,
+            semantic=semantic if name.startswith("semantic") else None,
+        )
+        for name, weights in variants.items()
+    }
 
 
 def _parse_args() -> argparse.Namespace:
@@ -113,6 +162,9 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--limit", type=int, default=0, help="cases per repo (0: all)")
     parser.add_argument("--depth", type=int, default=20, help="files ranked per query")
     parser.add_argument("--errors", type=Path, help="write per-case ranks and rivals as JSONL")
+    parser.add_argument("--embeddings", action="store_true", help="start the MiniLM server")
+    parser.add_argument("--embeddings-url", help="an OpenAI-compatible /v1 endpoint instead")
+    parser.add_argument("--embeddings-model", default="all-MiniLM-L6-v2")
     return parser.parse_args()
 
 

@@ -31,6 +31,27 @@ async def test_all_checks_pass_against_a_healthy_endpoint(scripted_server):
     assert server.completion_requests[0].body["prompt"].startswith("<|fim_prefix|>")
 
 
+async def test_a_configured_embeddings_endpoint_is_checked_too(scripted_server):
+    server = scripted_server(HEALTHY)
+    settings = settings_for(server.base_url, embeddings_model="scripted-embed-32")
+    async with ModelClient(settings) as client:
+        checks = {c.name: c for c in await run_checks(client)}
+    check = checks["embeddings (scripted-embed-32)"]
+    assert check.passed and check.detail.startswith("32 dimensions")
+    assert len(server.embedding_requests) == 1
+
+
+async def test_a_failing_embeddings_endpoint_fails_its_check_in_one_line(scripted_server):
+    server = scripted_server(HEALTHY)
+    server.embedding_faults.start = 0  # every embeddings request fails
+    settings = settings_for(server.base_url, embeddings_model="scripted-embed-32", max_retries=0)
+    async with ModelClient(settings) as client:
+        checks = {c.name: c for c in await run_checks(client)}
+    check = checks["embeddings (scripted-embed-32)"]
+    assert not check.passed and "\n" not in check.detail
+    assert checks["FIM completion"].passed  # the chat endpoint's checks are unaffected
+
+
 async def test_a_model_that_ignores_the_tool_fails_that_check(scripted_server):
     server = scripted_server(
         {"turns": [{"text": "no tools for me"}], "completions": [{"text": "x"}]}

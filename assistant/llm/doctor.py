@@ -1,7 +1,9 @@
-"""Check a model endpoint end to end: reachable, model served, tool calls, FIM completions."""
+"""Check a model endpoint end to end: reachable, model served, tool calls, FIM completions,
+and the embeddings endpoint when semantic search is configured."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from assistant.errors import EndpointError, EndpointUnreachable
@@ -48,7 +50,26 @@ async def run_checks(client: ModelClient) -> list[Check]:
     checks.append(Check("model listed", listed, detail))
     checks.append(await _check_tool_call(client))
     checks.append(await _check_fim(client))
+    if client.settings.embeddings_model:
+        checks.append(await asyncio.to_thread(_check_embeddings, client))
     return checks
+
+
+def _check_embeddings(client: ModelClient) -> Check:
+    """Embed one short text at the configured embeddings endpoint (semantic search)."""
+    from assistant.llm.embeddings import EmbeddingsClient
+
+    embeddings = EmbeddingsClient(client.settings)
+    name = f"embeddings ({embeddings.model})"
+    try:
+        (vector,) = embeddings.embed(["def add(a, b): return a + b"])
+    except EndpointError as error:
+        return Check(name, False, error.one_line())
+    finally:
+        embeddings.close()
+    if not vector:
+        return Check(name, False, "the endpoint returned an empty vector")
+    return Check(name, True, f"{len(vector)} dimensions from {embeddings.base_url}")
 
 
 async def _check_tool_call(client: ModelClient) -> Check:
