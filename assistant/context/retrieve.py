@@ -79,7 +79,7 @@ class SearchWeights:
     proximity: float = 0.15  # links in the reference graph to the best lexical candidates
     proximity_seeds: int = 5
     max_definers: int = 20  # a name defined in more files than this says nothing
-    semantic: float = 0.3  # embedding similarity of a file's best chunks (when configured)
+    semantic: float = 0.5  # embedding similarity of a file's best chunks (when configured)
     semantic_candidates: int = 200  # chunks asked of the embedding index
     priors: PriorWeights = field(default_factory=PriorWeights)
 
