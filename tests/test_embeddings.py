@@ -210,6 +210,19 @@ def test_a_failure_keeps_the_batches_done_and_the_rerun_embeds_the_rest(
         assert store.count_embedded_texts(settings.embeddings_model) == total
 
 
+def test_an_endpoint_answering_non_finite_vectors_stores_nothing_and_says_why(repo, tmp_path):
+    # A broken (or hostile) endpoint's NaN would make every cosine NaN and the ranking garbage.
+    settings = embedding_settings(tmp_path, "http://127.0.0.1:9/v1")
+
+    def broken(texts):
+        return [[float("nan")] * 8 for _ in texts]
+
+    with open_index(repo, settings) as store:
+        stats = embed_pending(store, broken, settings.embeddings_model, Redactor())
+        assert stats.embedded == 0 and "not finite" in stats.error
+        assert store.count_embedded_texts(settings.embeddings_model) == 0
+
+
 def test_secrets_never_reach_the_embeddings_endpoint(tmp_path, scripted_server):
     files = {
         **FILES,

@@ -55,6 +55,8 @@ class EmbeddingSignal:
             return None
         try:
             query = np.asarray(self._embed([text])[0], dtype=np.float32)
+            if not np.isfinite(query).all():
+                raise EndpointError("the embeddings endpoint answered a vector that is not finite")
         except EndpointError as error:
             self._failed(error)
             return None

@@ -158,8 +158,10 @@ def _embed_batch(
             f"the embeddings endpoint answered {len(vectors)} vectors of mixed or no size "
             f"for {len(texts)} texts"
         )
-    pairs = zip(hashes, vectors, strict=True)
-    store.add_vectors(model, [(sha, np.asarray(vector, np.float32)) for sha, vector in pairs])
+    arrays = [np.asarray(vector, np.float32) for vector in vectors]
+    if not all(np.isfinite(array).all() for array in arrays):
+        raise EndpointError("the embeddings endpoint answered vectors that are not finite numbers")
+    store.add_vectors(model, list(zip(hashes, arrays, strict=True)))
 
 
 def _is_secret(path: str, root: Path | None) -> bool:
