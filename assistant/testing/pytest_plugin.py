@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -11,6 +12,17 @@ from assistant.testing.script import Script
 from assistant.testing.server import ScriptedServer
 
 ServerFactory = Callable[..., ScriptedServer]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Let the tests' child processes be interrupted, however pytest was started.
+
+    A shell starts a background job (`make test &`, `nohup ... &`) with SIGINT ignored, and an
+    ignored signal stays ignored across exec: every CLI a test starts would then shrug off the
+    Ctrl+C the interruption tests send it. A handled signal is reset to the default in a child.
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture
