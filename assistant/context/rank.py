@@ -3,13 +3,16 @@
 Personalisation moves the random walk's restarts onto what the user is working on: the files in
 the chat, the files that define identifiers the user mentioned, and edges that carry those
 identifiers weigh more. With nothing to personalise by, restarts are uniform (plain PageRank).
-The power iteration walks the factored graph (definition and use rows, see `graph.py`): a few
-numpy gathers and `bincount` calls per step, over rows that grow with the code, not with how
-many files define the same name.
+One step of the walk runs over the factored graph (definition and use rows, see `graph.py`): a
+few numpy gathers and sums per step, over rows that grow with the code, not with how many files
+define the same name. PageRank is the solution of a linear system, (I - dF) y = restart, scaled
+to sum to 1; GMRES finds it in about 20 steps where the power iteration took 55, and the walk
+without mentioned names is built once per graph.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
@@ -55,45 +58,87 @@ class Ranking:
         return 0.0 if node is None else float(self.scores[node])
 
 
+# The walk with no mentioned identifiers, per graph: every focused map of a graph shares it.
+_plain_walks: weakref.WeakKeyDictionary[FileGraph, _Walk] = weakref.WeakKeyDictionary()
+
+
 def rank_files(graph: FileGraph, focus: Focus | None = None) -> Ranking:
     """Rank every file of the graph, personalised by `focus`."""
     focus = focus or Focus()
-    walk = _Walk(graph, _use_weights(graph, focus.identifiers))
+    if focus.identifiers:
+        walk = _Walk(graph, _use_weights(graph, focus.identifiers))
+    else:
+        walk = _plain_walks.get(graph) or _plain_walks.setdefault(
+            graph, _Walk(graph, graph.use_weight)
+        )
     return Ranking(graph, walk.pagerank(_restart_vector(graph, focus)), focus, walk)
 
 
 class _Walk:
     """The random walk over a factored graph: from a file, along one of its uses of a name,
-    to one of the other files defining that name, in proportion to the use's weight."""
+    to one of the other files defining that name, in proportion to the use's weight.
+
+    A step sums the rank carried along each use per name, then per receiving file: the use
+    rows are kept sorted by name and the receiving definition rows by file, so both sums are
+    `np.add.reduceat` over runs (a step at 100,000 files: 14 -> 9 ms against `bincount`).
+    """
 
     def __init__(self, graph: FileGraph, weight: np.ndarray) -> None:
         self.graph = graph
+        size = graph.size
         others = graph.definers[graph.use_name].astype(np.float64)
         np.subtract.at(others, graph.own_use[graph.own_use >= 0], 1.0)
-        out_weight = np.bincount(graph.use_node, weight * others, minlength=graph.size)
-        self.dangling = out_weight == 0
-        # Only uses that lead somewhere, and only definitions that receive: the arrays each
-        # step walks over.
-        live = (weight > 0) & (others > 0)
-        self.use_node = graph.use_node[live]
-        self.use_name = graph.use_name[live]
-        self.coef = (weight / np.where(out_weight > 0, out_weight, 1.0)[graph.use_node])[live]
-        self.rows = np.flatnonzero(graph.linked)
-        self.def_node = graph.def_node[self.rows]
-        self.def_name = graph.def_name[self.rows]
-        own = graph.own_use[self.rows]
-        live_index = np.cumsum(live) - 1
-        has_own = own >= 0
-        has_own[has_own] = live[own[has_own]]
-        self.own_rows = np.flatnonzero(has_own)
-        self.own_uses = live_index[own[has_own]]
-        self.names = len(graph.multiplier)
+        out_weight = np.bincount(graph.use_node, weight * others, minlength=size)
+        # Only uses that lead somewhere, and only definitions that receive: the rows a step
+        # walks over.
+        live = np.flatnonzero((weight > 0) & (others > 0))
+        by_name = live[np.argsort(graph.use_name[live], kind="stable")]
+        self.use_node = graph.use_node[by_name]
+        self.coef = weight[by_name] / out_weight[self.use_node]
+        names = graph.use_name[by_name]
+        self.name_starts = _run_starts(names)
+        # each name's place among the names used (one more place, always 0, for the others)
+        place = np.full(len(graph.multiplier), len(self.name_starts))
+        place[names[self.name_starts]] = np.arange(len(self.name_starts))
+        rows = np.flatnonzero(graph.linked)
+        self.rows = rows[np.argsort(graph.def_node[rows], kind="stable")]
+        nodes = graph.def_node[self.rows]
+        self.row_place = place[graph.def_name[self.rows]]
+        self.node_starts = _run_starts(nodes)
+        self.receivers = nodes[self.node_starts]
+        # A file does not link to itself: each receiving row's own use, where it is live.
+        sorted_at = np.full(len(graph.use_node) + 1, -1)  # the last, for rows with no own use
+        sorted_at[by_name] = np.arange(len(by_name))
+        own = sorted_at[graph.own_use[self.rows]]
+        self.own_rows = np.flatnonzero(own >= 0)
+        self.own_uses = own[self.own_rows]
+        # ...which, summed per file, is a share of the file's own rank: a diagonal
+        self.own_share = np.bincount(
+            self.use_node[self.own_uses], self.coef[self.own_uses], minlength=size
+        )
+
+    def _carried(self, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return the rank carried along each live use, and its sum per name used (by place)."""
+        carried = rank[self.use_node]
+        carried *= self.coef
+        per_name = np.zeros(len(self.name_starts) + 1)
+        if len(carried):
+            per_name[:-1] = np.add.reduceat(carried, self.name_starts)
+        return carried, per_name
+
+    def step(self, rank: np.ndarray) -> np.ndarray:
+        """Return the rank each file receives in one step of the walk."""
+        _, per_name = self._carried(rank)
+        received = np.zeros(self.graph.size)
+        if len(self.rows):
+            received[self.receivers] = np.add.reduceat(per_name[self.row_place], self.node_starts)
+        received -= self.own_share * rank
+        return received
 
     def linked_flow(self, rank: np.ndarray) -> np.ndarray:
         """Return the rank flowing into each receiving definition row (`self.rows`)."""
-        carried = rank[self.use_node] * self.coef
-        inflow = np.bincount(self.use_name, carried, minlength=self.names)[self.def_name]
-        inflow = inflow.astype(np.float64, copy=False)  # a bincount of nothing is int
+        carried, per_name = self._carried(rank)
+        inflow = per_name[self.row_place]
         inflow[self.own_rows] -= carried[self.own_uses]
         return inflow
 
@@ -105,35 +150,89 @@ class _Walk:
 
     def pagerank(self, restart: np.ndarray | None) -> np.ndarray:
         """Return the walk's PageRank vector."""
-        size = self.graph.size
-
-        def flow(rank: np.ndarray) -> np.ndarray:
-            """Return the rank each file receives in one step of the walk."""
-            return np.bincount(self.def_node, self.linked_flow(rank), minlength=size)
-
-        return _power_iteration(size, flow, self.dangling, restart)
+        return solve_pagerank(self.graph.size, self.step, restart)
 
 
-def _power_iteration(
+def _run_starts(values: np.ndarray) -> np.ndarray:
+    """Return where each run of equal values starts in a sorted array."""
+    if not len(values):
+        return np.zeros(0, dtype=np.intp)
+    return np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))
+
+
+def solve_pagerank(
     size: int,
     flow: Callable[[np.ndarray], np.ndarray],
-    dangling: np.ndarray,
     restart: np.ndarray | None,
     damping: float = DAMPING,
-    tolerance: float = 1e-6,  # L1 over scores summing to 1: far below what changes an order
-    max_iterations: int = 100,
+    tolerance: float = 1e-6,
 ) -> np.ndarray:
+    """Return PageRank: restarts by `restart` (uniform when None), walks by `flow` (what each
+    file receives in one step; a file with nowhere to go sends nothing).
+
+    The power iteration's fixed point, x = (1 - d) p + d (F x + (mass at dead ends) p), is
+    (I - dF)^-1 p scaled to sum to 1, whatever the dead ends hold: so solve that system. A
+    residual of 1e-6 of the restart's norm gives the same 4k-token maps as the power iteration
+    to an L1 change of 1e-6 did (the twenty focused maps of the 100,000-file benchmark, in
+    order), in 21-22 steps instead of 55.
+    """
     if size == 0:
         return np.zeros(0)
     p = np.full(size, 1.0 / size) if restart is None else restart / restart.sum()
-    rank = p.copy()
-    for _ in range(max_iterations):
-        new = (1 - damping) * p + damping * (flow(rank) + rank[dangling].sum() * p)
-        done = np.abs(new - rank).sum() < tolerance
-        rank = new
-        if done:
+    y = _gmres(lambda v: v - damping * flow(v), p, tolerance)
+    y = np.maximum(y, 0.0)  # an approximate solution may dip below zero by a rounding error
+    total = y.sum()
+    return y / total if total > 0 else p
+
+
+def _gmres(
+    apply: Callable[[np.ndarray], np.ndarray],
+    b: np.ndarray,
+    tolerance: float,
+    steps: int = 40,
+    restarts: int = 5,
+) -> np.ndarray:
+    """Solve apply(y) = b by restarted GMRES(`steps`) until the residual's norm is at most
+    `tolerance` times b's (Givens rotations track it without forming y each step)."""
+    y = np.zeros_like(b)
+    goal = tolerance * float(np.linalg.norm(b))
+    for _ in range(restarts):
+        residual = b - apply(y) if y.any() else b.copy()
+        beta = float(np.linalg.norm(residual))
+        if beta <= goal:
             break
-    return rank
+        basis = np.empty((steps + 1, len(b)))
+        basis[0] = residual / beta
+        h = np.zeros((steps + 1, steps))
+        cos, sin, g = np.zeros(steps), np.zeros(steps), np.zeros(steps + 1)
+        g[0] = beta
+        used = steps
+        for j in range(steps):
+            w = apply(basis[j])
+            for _ in range(2):  # classical Gram-Schmidt, twice: as stable as modified, in BLAS
+                projection = basis[: j + 1] @ w
+                w -= projection @ basis[: j + 1]
+                h[: j + 1, j] += projection
+            norm = float(np.linalg.norm(w))
+            h[j + 1, j] = norm
+            for i in range(j):
+                h[i, j], h[i + 1, j] = (
+                    cos[i] * h[i, j] + sin[i] * h[i + 1, j],
+                    -sin[i] * h[i, j] + cos[i] * h[i + 1, j],
+                )
+            radius = float(np.hypot(h[j, j], h[j + 1, j]))
+            cos[j], sin[j] = h[j, j] / radius, h[j + 1, j] / radius
+            h[j, j], h[j + 1, j] = radius, 0.0
+            g[j + 1], g[j] = -sin[j] * g[j], cos[j] * g[j]
+            if abs(g[j + 1]) <= goal or norm == 0.0:  # converged, or the space is exhausted
+                used = j + 1
+                break
+            basis[j + 1] = w / norm
+        coefficients = np.linalg.solve(np.triu(h[:used, :used]), g[:used])
+        y += basis[:used].T @ coefficients
+        if abs(g[used]) <= goal:
+            break
+    return y
 
 
 def definition_flow(ranking: Ranking) -> np.ndarray:

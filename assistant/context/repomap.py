@@ -97,7 +97,11 @@ def ranked_symbols(
         lambda old, changed: _updated(old, store, graph, changed),
         SYMBOL_TABLE_DISK,
     )
-    table = _paired(table, graph) or _SymbolTable.build(store, graph)
+    table = memoize(
+        state,
+        "map-symbols-paired",
+        lambda: _paired(table, graph) or _SymbolTable.build(store, graph),
+    )
     position = memoize(state, "map-positions", lambda: table.positions(graph))
     ranking = rank_files(graph, Focus(files=tuple(focus), identifiers=tuple(mentioned)))
     flow = definition_flow(ranking)
@@ -105,10 +109,15 @@ def ranked_symbols(
     focused = np.isin(table.node, [graph.nodes[p] for p in focus if p in graph.nodes])
     own = np.where(focused, 1.0, UNREFERENCED_SHARE) * ranking.scores[table.node]
     score = (received + own) * np.where(focused, 1.0, table.kind_weight)
-    order = np.argsort(-score, kind="stable")[:limit]
-    if fit is not None:
+    budget = chars_for(fit) * SAFETY if fit is not None else None
+    if budget is not None and len(score):
+        # no more symbols fit than the budget holds of the shortest line
+        most = int(budget // max(int(table.line_chars.min()), 1)) + 1
+        limit = most if limit is None else min(limit, most)
+    order = best_first(score, limit)
+    if budget is not None:
         used = np.cumsum(table.line_chars[order])
-        order = order[: int(np.searchsorted(used, chars_for(fit) * SAFETY)) + 1]
+        order = order[: int(np.searchsorted(used, budget)) + 1]
     chosen = order.tolist()
     symbols = store.symbols_by_rowid(table.rowid[chosen].tolist())
     return [
@@ -116,6 +125,19 @@ def ranked_symbols(
         for i, rowid in zip(chosen, table.rowid[chosen].tolist(), strict=True)
         if rowid in symbols
     ]
+
+
+def best_first(score: np.ndarray, limit: int | None = None) -> np.ndarray:
+    """Return the indices of the `limit` highest scores, highest first, ties in index order:
+    `np.argsort(-score, kind="stable")[:limit]` without sorting a million scores for a few
+    thousand."""
+    if limit is None or limit >= len(score):
+        return np.argsort(-score, kind="stable")
+    if limit <= 0:
+        return np.zeros(0, dtype=np.intp)
+    threshold = np.partition(score, len(score) - limit)[len(score) - limit]
+    candidates = np.flatnonzero(score >= threshold)  # ascending: a stable sort keeps ties so
+    return candidates[np.argsort(-score[candidates], kind="stable")][:limit]
 
 
 @dataclass(frozen=True, eq=False)
