@@ -1,13 +1,15 @@
-"""The path field: BM25 over file paths, with posting lists made when a query asks."""
+"""The path field: BM25 over file paths from arrays, which survive a save and a load."""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.context.fields import K1, PathField
+from assistant.context.fields import K1, SEARCH_FIELDS_DISK, PathField, SearchFields
 from assistant.index.tokens import code_tokens
 
 SEGMENT = st.text(alphabet="abcXYZ_09.-", min_size=1, max_size=8)
@@ -35,6 +37,14 @@ def plain_bm25(paths: list[str], terms: dict[str, float], b: float = 0.3) -> dic
     return scores
 
 
+def plain_stems(paths: list[str], word: str) -> list[str]:
+    """The paths whose lower-cased file name without extension is `word` (3+ characters, not
+    starting with "_"): what stem matching must equal."""
+    if len(word) < 3 or word.startswith("_"):
+        return []
+    return [p for p in paths if p.rsplit("/", 1)[-1].split(".", 1)[0].lower() == word]
+
+
 def _tally(text: str) -> dict[str, int]:
     found: dict[str, int] = {}
     for token in code_tokens(text):
@@ -47,14 +57,46 @@ def _tally(text: str) -> dict[str, int]:
 @given(PATHS, st.lists(st.sampled_from(["ab", "xyz", "abc", "09", "c_x", "ca", "zz"]), min_size=1))
 def test_the_path_field_scores_as_bm25_over_whole_paths(paths, words):
     terms = {w: 1.0 + i for i, w in enumerate(dict.fromkeys(words))}
-    got = PathField(paths).score(terms)
+    got = PathField.build(paths).score(terms)
     want = plain_bm25(paths, terms)
     assert got.keys() == want.keys()
     assert all(math.isclose(got[p], want[p], rel_tol=1e-9) for p in want)
 
 
-def test_a_words_postings_are_made_once():
-    field = PathField(["pkg/models/user.py", "pkg/views/user_list.py", "other/models.py"])
-    first = field.posting("models")
-    assert first == {0: 1, 2: 1} and field.posting("models") is first
-    assert field.posting("user") == {0: 1, 1: 1} and field.posting("") == {}
+def test_a_words_postings_count_its_folder_and_its_name():
+    field = PathField.build(
+        ["pkg/models/user.py", "pkg/views/user_list.py", "other/models.py", "user/user.py"]
+    )
+    docs, counts = field.posting("models")
+    assert docs.tolist() == [0, 2] and counts.tolist() == [1, 1]
+    docs, counts = field.posting("user")
+    assert docs.tolist() == [0, 1, 3] and counts.tolist() == [1, 1, 2]
+    assert len(field.posting("")[0]) == 0 and len(field.posting("absent")[0]) == 0
+
+
+@settings(max_examples=50, deadline=None)
+@given(PATHS, st.lists(st.sampled_from(["ab", "xyz", "abc", "09", "c_x", "ca", "zz"]), min_size=1))
+def test_saved_fields_load_with_the_same_scores_and_line_counts(paths, words):
+    terms = {w: 1.0 + i for i, w in enumerate(dict.fromkeys(words))}
+    lines = np.arange(len(paths), dtype=np.int64) * 7
+    paths = sorted(paths)
+    fields = SearchFields(PathField.build(paths), lines)
+    loaded = SEARCH_FIELDS_DISK.load(SEARCH_FIELDS_DISK.save(fields))
+    assert loaded.paths.score(terms) == fields.paths.score(terms)
+    assert [loaded.line_count(p) for p in paths] == lines.tolist()
+    assert loaded.line_count("not/there.py") == 0
+    for word in ("abc", "xyz", "ab", "_ab", "09x"):
+        assert loaded.stem_matches(word) == fields.stem_matches(word) == plain_stems(paths, word)
+
+
+def test_damaged_saved_fields_are_refused():
+    fields = SearchFields(PathField.build(["a/b.py", "a/c.py"]), np.array([3, 4]))
+    arrays = SEARCH_FIELDS_DISK.save(fields)
+    for column, bad in (
+        ("unit_docs", np.array([0, 1, 5, 0])),  # a file that is not there
+        ("term_start", np.array([0, 9])),  # offsets past the end
+        ("lines", np.array([3])),  # one line count for two files
+        ("unit_of", np.array([[0.5, 1.0], [0.0, 2.0]])),  # not integers
+    ):
+        with pytest.raises(ValueError, match="disagree"):
+            SEARCH_FIELDS_DISK.load({**arrays, column: bad})

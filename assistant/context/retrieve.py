@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from assistant.context.cache import carried, index_state, memoize
-from assistant.context.fields import PathField, path_field
+from assistant.context.fields import SEARCH_FIELDS_DISK, SearchFields, build_fields
 from assistant.context.priors import PriorWeights, file_kind, prior
 from assistant.context.query import Query, parse_query
 from assistant.index.tokens import code_tokens
@@ -87,24 +87,6 @@ class SearchWeights:
 DEFAULT_WEIGHTS = SearchWeights()
 
 
-@dataclass(frozen=True, eq=False)
-class _Fields:
-    """Per-index-state data for scoring: the path field and file sizes."""
-
-    paths: PathField
-    lines: dict[str, int]
-    stems: dict[str, tuple[str, ...]]  # lower-case file name without extension -> paths
-
-    def updated(self, store: IndexStore, changed: set[str]) -> _Fields | None:
-        """Return the fields after edits of known files (None if files came or went)."""
-        records = {path: store.file(path) for path in changed}
-        if any(record is None or path not in self.lines for path, record in records.items()):
-            return None
-        lines = dict(self.lines)
-        lines.update((path, record.n_lines) for path, record in records.items() if record)
-        return _Fields(self.paths, lines, self.stems)
-
-
 def search(
     store: IndexStore,
     query: str,
@@ -119,8 +101,9 @@ def search(
     fields = carried(
         store,
         "search-fields",
-        lambda: _build_fields(store),
+        lambda: build_fields(store),
         lambda old, changed: old.updated(store, changed),
+        SEARCH_FIELDS_DISK,
     )
     terms = parsed.term_weights
     chunk_hits = _search_chunks(store, parsed, weights)
@@ -138,7 +121,7 @@ def search(
     if weights.proximity:
         _add_proximity(board, store, weights)
     scores = {
-        path: value * prior(path, fields.lines.get(path, 0), weights.priors)
+        path: value * prior(path, fields.line_count(path), weights.priors)
         for path, value in board.score.items()
         if value > 0
     }
@@ -173,21 +156,10 @@ class _Board:
             self.reasons[path].append(reason)
 
 
-def _build_fields(store: IndexStore) -> _Fields:
-    """Index every file's path in memory, with its size."""
-    lines = store.line_counts()
-    stems: defaultdict[str, list[str]] = defaultdict(list)
-    for path in lines:
-        stem = path.rsplit("/", 1)[-1].split(".", 1)[0].lower()
-        if len(stem) >= 3 and not stem.startswith("_"):
-            stems[stem].append(path)
-    return _Fields(path_field(lines), lines, {stem: tuple(paths) for stem, paths in stems.items()})
-
-
 def _add_lexical(
     board: _Board,
     chunk_hits: list[tuple[Chunk, float]],
-    fields: _Fields,
+    fields: SearchFields,
     terms: dict[str, float],
     weights: SearchWeights,
 ) -> None:
@@ -229,22 +201,22 @@ def _add_definitions(
 
 
 def _add_mentioned_paths(
-    board: _Board, fields: _Fields, parsed: Query, weights: SearchWeights
+    board: _Board, fields: SearchFields, parsed: Query, weights: SearchWeights
 ) -> None:
     """Add the files whose path ends with a file name or path the query mentions."""
     for mentioned in parsed.paths:
         suffix = "/" + mentioned.lstrip("./")
-        matches = [p for p in fields.lines if p == mentioned or p.endswith(suffix)]
+        matches = [p for p in fields.paths.paths if p == mentioned or p.endswith(suffix)]
         for path in matches:
             board.add(
                 path, weights.mentioned_path / len(matches), f"named in the query ({mentioned})"
             )
 
 
-def _add_stems(board: _Board, fields: _Fields, parsed: Query, weights: SearchWeights) -> None:
+def _add_stems(board: _Board, fields: SearchFields, parsed: Query, weights: SearchWeights) -> None:
     """Add the files whose name (without extension) is one of the query's words."""
     for term in parsed.term_weights:
-        matches = fields.stems.get(term, ())
+        matches = fields.stem_matches(term)
         for path in matches:
             board.add(path, weights.stem / math.sqrt(len(matches)), f"file name matches `{term}`")
 
