@@ -138,6 +138,11 @@ class SearchFields:
         at = bisect.bisect_left(paths, path)
         return at if at < len(paths) and paths[at] == path else None
 
+    @cached_property
+    def most_lines(self) -> int:
+        """Return the largest file's number of lines (0 with no files)."""
+        return int(self.lines.max()) if len(self.lines) else 0
+
     def line_count(self, path: str) -> int:
         """Return a file's number of lines (0 for an unknown path)."""
         number = self.number(path)
