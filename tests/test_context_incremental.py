@@ -86,6 +86,30 @@ def test_the_graph_map_and_search_after_edits_equal_a_fresh_build(repo, tmp_path
     assert len(builds) == 1
 
 
+def test_lookups_carried_through_edits_equal_fresh_ones(repo, tmp_path, monkeypatch):
+    """The sorted definition keys and each definition's own use are carried forward through
+    an update instead of sorted again; they must equal what the updated graph computes."""
+    monkeypatch.setattr(graph, "MAX_DEFINERS", 2)
+    settings = Settings(cache_dir=tmp_path / "cache")
+    with open_index(repo, settings) as store:
+        current = graph.build_graph(store)
+        for lookup in ("own_use", "def_lookup", "use_by_name"):
+            getattr(current, lookup)  # computed, as a ranking does
+        for path, text in EDITS * 2:
+            (repo / path).write_text(text)
+            update_paths(store, repo, [path], settings.max_file_bytes)
+            updated = graph.update_graph(current, store, {path})
+            assert updated is not None
+            assert {"own_use", "def_lookup", "use_by_name"} <= updated.__dict__.keys()  # carried
+            assert updated.own_use.tolist() == graph.FileGraph.own_use.func(updated).tolist()
+            keys, order = updated.def_lookup
+            fresh_keys, fresh_order = graph.FileGraph.def_lookup.func(updated)
+            assert keys.tolist() == fresh_keys.tolist() and order.tolist() == fresh_order.tolist()
+            fresh_by_name = graph.FileGraph.use_by_name.func(updated)
+            assert updated.use_by_name.tolist() == fresh_by_name.tolist()
+            current = updated
+
+
 def test_an_added_file_rebuilds_the_graph(repo, tmp_path):
     settings = Settings(cache_dir=tmp_path / "cache")
     with open_index(repo, settings) as store:
