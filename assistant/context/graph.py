@@ -102,8 +102,9 @@ class FileGraph:
 
     @cached_property
     def use_by_name(self) -> np.ndarray:
-        """Return the use rows ordered by name (stable: by row within a name)."""
-        return np.argsort(self.use_name, kind="stable")
+        """Return the use rows ordered by name (stable: by row within a name), as 32-bit
+        numbers (millions of rows, kept with the graph)."""
+        return np.argsort(self.use_name, kind="stable").astype(np.int32)
 
     def definition_rows(self, node: np.ndarray, name: np.ndarray) -> np.ndarray:
         """Return the definition row of each (node, name), or -1 where there is none."""
@@ -304,7 +305,8 @@ def _carry_lookups(
     cached = old.__dict__
     if not {"def_lookup", "own_use", "use_by_name"} <= cached.keys():
         return
-    new_def, new_use = np.cumsum(kept_defs) - 1, np.cumsum(kept_uses) - 1
+    new_def = np.cumsum(kept_defs, dtype=np.int32) - 1  # a row's number in `new`
+    new_use = np.cumsum(kept_uses, dtype=np.int32) - 1
     keys, order = cached["def_lookup"]
     kept = kept_defs[order]
     keys, order = keys[kept], new_def[order[kept]]
@@ -335,7 +337,9 @@ def _carry_lookups(
     at = np.searchsorted(new.use_name[by_name], new.use_name[added_uses], side="right")
     # cached_property keeps its values in the instance's __dict__, frozen or not
     new.__dict__.update(
-        def_lookup=lookup, own_use=own, use_by_name=np.insert(by_name, at, added_uses)
+        def_lookup=lookup,
+        own_use=own,
+        use_by_name=np.insert(by_name, at, added_uses).astype(np.int32),
     )
 
 

@@ -12,7 +12,6 @@ without mentioned names is built once per graph.
 
 from __future__ import annotations
 
-import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
@@ -59,8 +58,10 @@ class Ranking:
         return 0.0 if node is None else float(self.scores[node])
 
 
-# The walk with no mentioned identifiers, per graph: every focused map of a graph shares it.
-_plain_walks: weakref.WeakKeyDictionary[FileGraph, _Walk] = weakref.WeakKeyDictionary()
+# The walk with no mentioned identifiers of the last graph ranked: every focused map of a
+# graph shares it. One: a walk holds its graph, and a graph superseded by an edit is garbage.
+PLAIN_WALKS = 1
+_plain_walks: OrderedDict[int, _Walk] = OrderedDict()
 # The last scores per focus, with the files they were for: where the next solve starts.
 LAST_RANKINGS = 16
 _last_rankings: OrderedDict[Focus, tuple[tuple[str, ...], np.ndarray]] = OrderedDict()
@@ -72,9 +73,7 @@ def rank_files(graph: FileGraph, focus: Focus | None = None) -> Ranking:
     if focus.identifiers:
         walk = _Walk(graph, _use_weights(graph, focus.identifiers))
     else:
-        walk = _plain_walks.get(graph) or _plain_walks.setdefault(
-            graph, _Walk(graph, graph.use_weight)
-        )
+        walk = _plain_walk(graph)
     # After an edit the graph is brought forward with the same files: the last ranking for
     # this focus is nearly the answer, and GMRES started from it needs a few steps, not 20.
     last = _last_rankings.get(focus)
@@ -85,6 +84,17 @@ def rank_files(graph: FileGraph, focus: Focus | None = None) -> Ranking:
     while len(_last_rankings) > LAST_RANKINGS:
         _last_rankings.popitem(last=False)
     return Ranking(graph, scores, focus, walk)
+
+
+def _plain_walk(graph: FileGraph) -> _Walk:
+    """Return the graph's walk with no mentioned identifiers, made once."""
+    walk = _plain_walks.get(id(graph))  # the walk holds its graph, so the id is not reused
+    if walk is None:
+        walk = _plain_walks[id(graph)] = _Walk(graph, graph.use_weight)
+        while len(_plain_walks) > PLAIN_WALKS:
+            _plain_walks.popitem(last=False)
+    _plain_walks.move_to_end(id(graph))
+    return walk
 
 
 class _Walk:
@@ -120,7 +130,7 @@ class _Walk:
         self.node_starts = _run_starts(nodes)
         self.receivers = nodes[self.node_starts]
         # A file does not link to itself: each receiving row's own use, where it is live.
-        sorted_at = np.full(len(graph.use_node) + 1, -1)  # the last, for rows with no own use
+        sorted_at = np.full(len(graph.use_node) + 1, -1, dtype=np.int32)  # last: no own use
         sorted_at[by_name] = np.arange(len(by_name))
         own = sorted_at[graph.own_use[self.rows]]
         self.own_rows = np.flatnonzero(own >= 0)
