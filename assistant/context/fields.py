@@ -181,11 +181,6 @@ def build_fields(store: IndexStore) -> SearchFields:
     return SearchFields(PathField.build(path for path, _ in counts), lines)
 
 
-def path_field(paths: Iterable[str]) -> PathField:
-    """Index file paths for BM25 (see PathField)."""
-    return PathField.build(paths)
-
-
 def _fields_arrays(fields: SearchFields) -> dict[str, np.ndarray]:
     field = fields.paths
     return {
