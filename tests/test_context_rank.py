@@ -184,3 +184,18 @@ def test_the_solver_matches_the_power_iteration_on_a_large_graph_with_dead_ends(
         assert np.abs(scores - expected).sum() < 1e-5
         best = [graph.paths[i] for i in np.argsort(-expected, kind="stable")[:10]]
         assert [path for path, _ in rank_files(graph, focus).top(10)] == best
+
+
+def test_gmres_solves_a_walk_system_and_survives_a_singular_one():
+    from assistant.context.rank import _gmres
+
+    rng = np.random.default_rng(3)
+    walk = rng.random((60, 60)) * (rng.random((60, 60)) < 0.1)
+    walk /= np.maximum(walk.sum(axis=0), 1e-12)  # columns sum to 1 (or 0: dead ends)
+    system = np.eye(60) - 0.85 * walk
+    b = rng.random(60)
+    y = _gmres(lambda v: system @ v, b, 1e-10)
+    assert y == pytest.approx(np.linalg.solve(system, b), rel=1e-7)
+    start = np.linalg.solve(system, b) * (1 + 1e-3)  # a close start converges from there
+    assert _gmres(lambda v: system @ v, b, 1e-10, start) == pytest.approx(y, rel=1e-7)
+    assert not _gmres(lambda v: 0.0 * v, b, 1e-6).any()  # nothing to find, and no error

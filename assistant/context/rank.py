@@ -257,6 +257,9 @@ def _gmres(
                     -sin[i] * h[i, j] + cos[i] * h[i + 1, j],
                 )
             radius = float(np.hypot(h[j, j], h[j + 1, j]))
+            if radius == 0.0:  # a singular operator: keep what the steps before found
+                used = j
+                break
             cos[j], sin[j] = h[j, j] / radius, h[j + 1, j] / radius
             h[j, j], h[j + 1, j] = radius, 0.0
             g[j + 1], g[j] = -sin[j] * g[j], cos[j] * g[j]
