@@ -154,3 +154,16 @@ def test_render_groups_methods_under_their_file_in_source_order(root, settings):
     lines = text.splitlines()
     assert lines[0] == "store.py:"
     assert lines.index("  class Store") < lines.index("    def save(self, record)")
+
+
+def test_best_first_is_the_stable_argsort_even_with_ties_and_nan():
+    import numpy as np
+
+    from assistant.context.repomap import best_first
+
+    rng = np.random.default_rng(5)
+    cases = [rng.integers(0, 4, 50).astype(float), np.array([np.nan, 2.0, 3.0, np.nan, 3.0])]
+    for score in cases:
+        for limit in (None, 0, 1, 2, 3, 7, 49, 50, 80):
+            expected = np.argsort(-score, kind="stable")[:limit]
+            assert best_first(score, limit).tolist() == expected.tolist()

@@ -184,3 +184,9 @@ def test_a_query_word_that_is_a_file_name_finds_that_file(store):
     result = search(store, "client sends twice")
     assert paths(result)[0] == "src/app/client.py"
     assert "file name matches `client`" in result.files[0].reasons
+
+
+def test_a_limit_of_zero_finds_nothing_and_raises_nothing(store):
+    result = search(store, "parse http response", 0)
+    assert result.files == () and result.chunks == ()
+    assert paths(search(store, "parse http response", 1))  # the same query finds with a limit

@@ -97,6 +97,19 @@ def test_damaged_saved_fields_are_refused():
         ("term_start", np.array([0, 9])),  # offsets past the end
         ("lines", np.array([3])),  # one line count for two files
         ("unit_of", np.array([[0.5, 1.0], [0.0, 2.0]])),  # not integers
+        ("lines", np.array([-3, 4])),  # a negative line count (the prior takes its log)
+        ("lines", np.array([[3, 4], [3, 4]])),  # not one count per file
+        ("lengths", np.array([[1, 1], [1, 1]])),
+        ("term_counts", np.zeros((1, 1), dtype=np.int64)),
+        ("b", np.array([float("nan")])),  # every score would be NaN
+        ("b", np.array([7.0])),
     ):
         with pytest.raises(ValueError, match="disagree"):
             SEARCH_FIELDS_DISK.load({**arrays, column: bad})
+
+
+def test_saved_narrow_integers_are_widened():
+    fields = SearchFields(PathField.build(["a/b.py", "a/c.py"]), np.array([3, 4]))
+    arrays = {**SEARCH_FIELDS_DISK.save(fields), "lines": np.array([3, 4], dtype=np.int8)}
+    loaded = SEARCH_FIELDS_DISK.load(arrays)
+    assert loaded.lines.dtype == np.int64 and loaded.line_count("a/c.py") == 4

@@ -197,11 +197,17 @@ def _fields_from_arrays(arrays: Mapping[str, np.ndarray]) -> SearchFields:
     files, words = (int(n) for n in arrays["sizes"])
     paths, terms = array_strings(arrays["paths"], files), array_strings(arrays["terms"], words)
     columns = [np.asarray(arrays[column]) for column in COLUMNS]
+    if any(c.dtype.kind not in "iu" for c in columns) or any(c.ndim != 1 for c in columns[1:]):
+        raise ValueError("the saved search fields disagree")
+    columns = [c.astype(np.int64, copy=False) for c in columns]
     unit_of, lengths, term_start, term_units, term_counts, unit_start, unit_docs, lines = columns
     units = len(unit_start) - 1
+    b = float(np.asarray(arrays["b"]).reshape(-1)[0])
     if (
-        any(c.dtype.kind not in "iu" for c in columns)
-        or unit_of.shape != (files, 2)
+        unit_of.shape != (files, 2)
+        or not 0 <= b <= 1
+        or (files and min(int(lines.min()), int(lengths.min())) < 0)
+        or (len(term_counts) and int(term_counts.min()) < 1)
         or len(lengths) != files
         or len(lines) != files
         or len(term_start) != words + 1
@@ -212,12 +218,12 @@ def _fields_from_arrays(arrays: Mapping[str, np.ndarray]) -> SearchFields:
         or (len(unit_docs) and not 0 <= unit_docs.min() <= unit_docs.max() < files)
         or not _bounds(term_start, len(term_units))
         or not _bounds(unit_start, len(unit_docs))
-        or any(a >= b for a, b in itertools.pairwise(paths))  # looked up by bisection
+        or any(one >= next_ for one, next_ in itertools.pairwise(paths))  # for bisection
     ):
         raise ValueError("the saved search fields disagree")
     field = PathField(
         paths, terms, unit_of, lengths, term_start, term_units, term_counts, unit_start,
-        unit_docs, float(arrays["b"][0]),
+        unit_docs, b,
     )  # fmt: skip
     return SearchFields(field, lines)
 

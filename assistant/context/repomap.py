@@ -131,10 +131,8 @@ def best_first(score: np.ndarray, limit: int | None = None) -> np.ndarray:
     """Return the indices of the `limit` highest scores, highest first, ties in index order:
     `np.argsort(-score, kind="stable")[:limit]` without sorting a million scores for a few
     thousand."""
-    if limit is None or limit >= len(score):
-        return np.argsort(-score, kind="stable")
-    if limit <= 0:
-        return np.zeros(0, dtype=np.intp)
+    if limit is None or not 0 < limit < len(score) or np.isnan(score).any():
+        return np.argsort(-score, kind="stable")[:limit]  # (a NaN sorts last there)
     threshold = np.partition(score, len(score) - limit)[len(score) - limit]
     candidates = np.flatnonzero(score >= threshold)  # ascending: a stable sort keeps ties so
     return candidates[np.argsort(-score[candidates], kind="stable")][:limit]

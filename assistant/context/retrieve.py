@@ -148,7 +148,8 @@ def _with_priors(
     scores: dict[str, float] = {}
     best: list[float] = []  # the `limit` best final scores so far, lowest first
     for path, value in sorted(raw.items(), key=lambda item: (-item[1], item[0])):
-        if value <= 0 or (len(best) >= limit and value * ceiling < best[0]):
+        full = len(best) >= max(limit, 0)  # (a limit of 0 or less wants no files)
+        if value <= 0 or (full and (not best or value * ceiling < best[0])):
             break
         score = scores[path] = value * prior(path, fields.line_count(path), priors)
         if len(best) < limit:
