@@ -193,7 +193,7 @@ def solve_pagerank(
     residual is measured against the restart's norm, which a focus on one file makes ~100x
     that of a uniform restart: 1e-8 keeps every score as close as the power iteration's did
     (to an L1 change of 1e-6: largest relative error 1e-5, focused, on a 20,000-file random
-    graph; here 9e-6), where 1e-6 let focused scores drift 100x further. 26-28 steps at
+    graph; here 9e-6), where 1e-6 let focused scores drift 100x further. 28-30 steps at
     100,000 files instead of 55, from nothing: so the answer depends on the graph and focus
     alone, never on what was ranked before.
     """
