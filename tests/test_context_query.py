@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.context.priors import file_kind, prior
+from assistant.context.priors import PriorWeights, file_kind, highest_prior, prior
 from assistant.context.query import SUBJECT_WEIGHT, parse_query
 from assistant.context.tokens import estimate_tokens
 
@@ -94,3 +94,21 @@ def test_schema_migrations_and_protobuf_output_are_generated():
     assert file_kind("shop/order/migrations/__init__.py") == "source"
     assert file_kind("shop/order/migrate.py") == "source"
     assert prior("shop/order/models.py", 100) > 2 * prior("shop/order/migrations/0001_a.py", 100)
+
+
+def test_highest_prior_bounds_every_file_whatever_the_weights():
+    """Search skips the files that even the highest prior could not lift into the top: the
+    bound must hold for every kind and size, with weights above 1 and a negative size weight."""
+    paths = ["pkg/core.py", "tests/test_core.py", "docs/conf.py", "vendor/x.js", "README.md",
+             "app/migrations/0001_initial.py", "web/vite.config.ts"]  # fmt: skip
+    for weights in (
+        PriorWeights(),
+        PriorWeights(test=3.0, size=0.5),
+        PriorWeights(not_code=1.5, size=-0.1),
+        PriorWeights(generated=0.0, size=0.0),
+    ):
+        for most in (0, 1, 40, 10_000):
+            ceiling = highest_prior(most, weights)
+            assert all(
+                prior(path, n, weights) <= ceiling for path in paths for n in (0, most // 2, most)
+            )

@@ -113,3 +113,26 @@ def test_saved_narrow_integers_are_widened():
     arrays = {**SEARCH_FIELDS_DISK.save(fields), "lines": np.array([3, 4], dtype=np.int8)}
     loaded = SEARCH_FIELDS_DISK.load(arrays)
     assert loaded.lines.dtype == np.int64 and loaded.line_count("a/c.py") == 4
+
+
+def test_hostile_file_names_survive_the_saved_fields():
+    """A repository names its files: newlines, control characters, non-UTF-8 bytes (read
+    with surrogateescape), spaces and look-alike separators must round-trip through the cache
+    file beside the index and score as they did, never spill into another path."""
+    names = sorted(
+        [
+            "src/evil\nname.py",
+            "src/tab\there.py",
+            "src/caf\u00e9_models.py",
+            "src/bad\udcff\udcfebytes_models.py",
+            "src/with space/models.py",
+            "src/fullwidth\uff0fslash_models.py",
+            "models.py",
+        ]
+    )
+    fields = SearchFields(PathField.build(names), np.arange(len(names), dtype=np.int64) + 1)
+    loaded = SEARCH_FIELDS_DISK.load(SEARCH_FIELDS_DISK.save(fields))
+    assert loaded.paths.paths == names
+    assert loaded.paths.score({"models": 1.0}) == fields.paths.score({"models": 1.0})
+    assert [loaded.line_count(name) for name in names] == list(range(1, len(names) + 1))
+    assert loaded.stem_matches("models") == ["models.py", "src/with space/models.py"]

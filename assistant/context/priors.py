@@ -54,6 +54,10 @@ class PriorWeights:
     size: float = 0.2  # strength of the log-size factor
 
 
+# Every kind `file_kind` returns; all but "source" are PriorWeights fields.
+KINDS = ("test", "vendored", "generated", "auxiliary", "not_code", "source")
+
+
 @lru_cache(maxsize=262_144)
 def file_kind(path: str) -> str:
     """Return "test", "vendored", "generated", "auxiliary", "not_code" or "source" (cached:
@@ -80,4 +84,16 @@ def kind_weight(path: str, weights: PriorWeights | None = None) -> float:
 def prior(path: str, n_lines: int, weights: PriorWeights | None = None) -> float:
     """Return the prior multiplier of a file: its kind's weight times a log-size factor."""
     weights = weights or PriorWeights()
-    return kind_weight(path, weights) * (1.0 + weights.size * math.log1p(max(n_lines, 0)))
+    return kind_weight(path, weights) * _size_factor(n_lines, weights)
+
+
+def highest_prior(most_lines: int, weights: PriorWeights | None = None) -> float:
+    """Return the largest prior any file of at most `most_lines` lines can have."""
+    weights = weights or PriorWeights()
+    kinds = [1.0] + [float(getattr(weights, kind)) for kind in KINDS if kind != "source"]
+    return max(kinds) * max(_size_factor(0, weights), _size_factor(most_lines, weights))
+
+
+def _size_factor(n_lines: int, weights: PriorWeights) -> float:
+    """Return the log-size factor (monotonic in `n_lines`, either way with the weight's sign)."""
+    return 1.0 + weights.size * math.log1p(max(n_lines, 0))

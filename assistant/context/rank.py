@@ -13,7 +13,6 @@ mentioned names is kept for the last graph.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
@@ -62,10 +61,10 @@ class Ranking:
 
 
 # The walk with no mentioned identifiers of the last graph ranked: every focused map of a
-# graph shares it. One: a walk holds its graph, and a graph superseded by an edit is garbage.
-PLAIN_WALKS = 1
-_plain_walks: OrderedDict[int, _Walk] = OrderedDict()
-_walks_lock = threading.Lock()
+# graph shares it. Only the last: a walk holds its graph, and a graph an edit superseded must
+# be free to go.
+_last_walk: list[_Walk] = []
+_walk_lock = threading.Lock()
 
 
 def rank_files(graph: FileGraph, focus: Focus | None = None) -> Ranking:
@@ -80,15 +79,12 @@ def rank_files(graph: FileGraph, focus: Focus | None = None) -> Ranking:
 
 def _plain_walk(graph: FileGraph) -> _Walk:
     """Return the graph's walk with no mentioned identifiers, made once."""
-    with _walks_lock:
-        walk = _plain_walks.get(id(graph))  # the walk holds its graph: the id is not reused
-        if walk is not None:
-            return walk
+    with _walk_lock:
+        if _last_walk and _last_walk[0].graph is graph:
+            return _last_walk[0]
     walk = _Walk(graph, graph.use_weight)
-    with _walks_lock:
-        _plain_walks[id(graph)] = walk
-        while len(_plain_walks) > PLAIN_WALKS:
-            _plain_walks.popitem(last=False)
+    with _walk_lock:
+        _last_walk[:] = [walk]
     return walk
 
 

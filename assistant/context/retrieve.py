@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from assistant.context.cache import carried, index_state, memoize
 from assistant.context.fields import SEARCH_FIELDS_DISK, SearchFields, build_fields
-from assistant.context.priors import PriorWeights, file_kind, prior
+from assistant.context.priors import PriorWeights, file_kind, highest_prior, prior
 from assistant.context.query import Query, parse_query
 from assistant.index.tokens import code_tokens
 
@@ -142,9 +142,7 @@ def _with_priors(
     the files in `also` (their chunks are ranked): not for every file a common word touched
     (a thousand a query at 100,000 files). Best raw scores first, a file is skipped, and so
     are all after it, once even the highest prior could not lift it above the `limit`th."""
-    kinds = (1.0, priors.test, priors.auxiliary, priors.vendored, priors.generated, priors.not_code)
-    sizes = (1.0, 1.0 + priors.size * math.log1p(fields.most_lines))
-    ceiling = max(kinds) * max(sizes)
+    ceiling = highest_prior(fields.most_lines, priors)
     scores: dict[str, float] = {}
     best: list[float] = []  # the `limit` best final scores so far, lowest first
     for path, value in sorted(raw.items(), key=lambda item: (-item[1], item[0])):
