@@ -15,6 +15,7 @@ import sqlite3
 from collections.abc import Iterable
 
 from assistant.index.model import Chunk
+from assistant.index.packed import CHUNK_TEXT, TEXT_JOIN
 from assistant.index.reads import marks
 from assistant.index.tokens import code_tokens
 
@@ -109,10 +110,10 @@ def search_chunks(
     match = " OR ".join(f'"{t}"' for t in counts.selective(terms))
     # Rank and cut inside FTS5 first, so only the kept rows are joined to their text.
     rows = conn.execute(
-        "SELECT f.path, c.start_line, c.end_line, c.text, c.symbol, hit.score "
+        f"SELECT f.path, c.start_line, c.end_line, {CHUNK_TEXT}, c.symbol, hit.score "
         "FROM (SELECT rowid, bm25(chunks_fts, 4.0, 3.0, 1.0) AS score FROM chunks_fts "
         "      WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?) AS hit "
-        "JOIN chunks c ON c.id = hit.rowid JOIN files f ON f.id = c.file_id "
+        f"JOIN chunks c ON c.id = hit.rowid JOIN files f ON f.id = c.file_id {TEXT_JOIN} "
         "ORDER BY hit.score",
         (match, limit),
     )

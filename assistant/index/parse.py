@@ -38,7 +38,7 @@ def parse_one(root: str, path: str, trees: TreeCache | None = None) -> ParseOutc
     n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     sha = digest(data)
     record = FileRecord(path, parsed.language, stat.st_size, stat.st_mtime_ns, sha, n_lines)
-    return record, parsed, file_terms(parsed)
+    return record, parsed, file_terms(parsed, data)
 
 
 def digest(data: bytes) -> str:

@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Collection, Iterator, Sequence
 
 from assistant.index.model import Chunk, FileRecord, Reference, Symbol
+from assistant.index.packed import CHUNK_TEXT, TEXT_JOIN
 
 # Every column of a Symbol, joined to its file's path.
 SYMBOLS = (
@@ -111,8 +112,8 @@ def chunks(conn: sqlite3.Connection, path: str | None) -> list[Chunk]:
     """Return search chunks, optionally of one file."""
     where, args = ("WHERE f.path = ?", (path,)) if path else ("", ())
     rows = conn.execute(
-        "SELECT f.path, c.start_line, c.end_line, c.text, c.symbol "
-        f"FROM chunks c JOIN files f ON f.id = c.file_id {where} "
+        f"SELECT f.path, c.start_line, c.end_line, {CHUNK_TEXT}, c.symbol "
+        f"FROM chunks c JOIN files f ON f.id = c.file_id {TEXT_JOIN} {where} "
         "ORDER BY f.path, c.start_line",
         args,
     )
@@ -183,7 +184,8 @@ WARM_READS = (
     "SELECT count(*) FROM symbols INDEXED BY symbols_name WHERE name > ''",
     "SELECT count(*) FROM symbols INDEXED BY symbols_lname WHERE lower(name) > ''",
     "SELECT max(substr(name, -1)) FROM symbols",
-    "SELECT max(substr(text, -1)) FROM chunks",
+    "SELECT max(substr(names, -1)) FROM chunks",
+    "SELECT max(substr(packed, -1)) FROM file_texts",
     "SELECT max(path) FROM files",
 )
 

@@ -1,24 +1,29 @@
-"""One file's rows in the index tables: what the parse workers compute for FTS5, and writing a
-new file or an edited one (whose unchanged chunks keep their ids and their FTS5 entries)."""
+"""One file's rows in the index tables: what the parse workers compute for FTS5 and the file's
+packed text, and writing a new file or an edited one (whose unchanged chunks keep their ids and
+their FTS5 entries)."""
 
 from __future__ import annotations
 
 import sqlite3
 
 from assistant.index.model import Chunk, FileRecord, ParsedFile
+from assistant.index.packed import CHUNK_TEXT, TEXT_JOIN, pack
 from assistant.index.tokens import code_tokens, hump_parts
 
-FileTerms = tuple[str, tuple[tuple[str, str], ...]]  # path words; per chunk: names, hump parts
+# Path words; per chunk: names, hump parts; the file's bytes packed (packed.py).
+FileTerms = tuple[str, tuple[tuple[str, str], ...], bytes]
 IndexedFile = tuple[FileRecord, ParsedFile, FileTerms]
 ChunkKey = tuple[str, str | None, str, str]  # text, symbol, names, hump parts
 NamedChunk = tuple[Chunk, str, str]  # a chunk with its names and hump parts
 
 
-def file_terms(parsed: ParsedFile) -> FileTerms:
-    """Return what FTS5 needs beyond the text itself (computed in the parse workers)."""
+def file_terms(parsed: ParsedFile, data: bytes) -> FileTerms:
+    """Return what FTS5 needs beyond the text itself, and the file's bytes (`data`) packed
+    (computed in the parse workers)."""
     return (
         " ".join(code_tokens(parsed.path)),
         tuple((" ".join(code_tokens(c.symbol or "")), hump_parts(c.text)) for c in parsed.chunks),
+        pack(data),
     )
 
 
@@ -36,6 +41,7 @@ def insert_file(
         (*record.row(), terms[0]),
     ).lastrowid
     _insert_definitions(conn, file_id or 0, result)
+    conn.execute("INSERT INTO file_texts VALUES (?, ?)", (file_id, terms[2]))
     chunks = [(c, *t) for c, t in zip(result.chunks, terms[1], strict=True)]
     return _insert_chunks(conn, file_id or 0, chunks, first_chunk)
 
@@ -46,11 +52,10 @@ def write_file(
     result: ParsedFile,
     terms: FileTerms,
     first_chunk: int,
-    stale: list[int],
 ) -> int:
     """Write a file's rows, new or edited: an edited file keeps the ids (and FTS5 entries) of
-    chunks whose text did not change and only moves their lines; ids of its chunks that are
-    gone go to `stale`. Return the next free chunk id."""
+    chunks whose text did not change and only moves their lines; its chunks that are gone leave
+    FTS5 and the table. Return the next free chunk id."""
     row = conn.execute("SELECT id FROM files WHERE path = ?", (record.path,)).fetchone()
     if row is None:
         return insert_file(conn, record, result, terms, first_chunk)
@@ -65,8 +70,8 @@ def write_file(
     _insert_definitions(conn, file_id, result)
     old: dict[ChunkKey, list[tuple[int, int, int]]] = {}
     for chunk_id, start, end, *key in conn.execute(
-        "SELECT id, start_line, end_line, text, symbol, names, extra FROM chunks "
-        "WHERE file_id = ? ORDER BY id",
+        f"SELECT c.id, c.start_line, c.end_line, {CHUNK_TEXT}, c.symbol, c.names, c.extra "
+        f"FROM chunks c {TEXT_JOIN} WHERE c.file_id = ? ORDER BY c.id",
         (file_id,),
     ):
         old.setdefault(tuple(key), []).append((chunk_id, start, end))
@@ -81,7 +86,15 @@ def write_file(
         if (start, end) != (chunk.start_line, chunk.end_line):
             moved.append((chunk.start_line, chunk.end_line, chunk_id))
     conn.executemany("UPDATE chunks SET start_line = ?, end_line = ? WHERE id = ?", moved)
-    stale += [chunk_id for rows in old.values() for chunk_id, _, _ in rows]
+    # Gone chunks leave FTS5 while the old text is still there to tell it their terms.
+    stale = [(chunk_id,) for rows in old.values() for chunk_id, _, _ in rows]
+    conn.executemany(
+        "INSERT INTO chunks_fts (chunks_fts, rowid, path, names, body) "
+        "SELECT 'delete', id, path, names, body FROM chunk_terms WHERE id = ?",
+        stale,
+    )
+    conn.executemany("DELETE FROM chunks WHERE id = ?", stale)
+    conn.execute("INSERT OR REPLACE INTO file_texts VALUES (?, ?)", (file_id, terms[2]))
     return _insert_chunks(conn, file_id, fresh, first_chunk)
 
 
@@ -106,9 +119,9 @@ def _insert_chunks(
 ) -> int:
     """Insert (chunk, names, hump parts) rows with ids from `first_chunk`; return the next."""
     conn.executemany(
-        "INSERT INTO chunks (id, file_id, start_line, end_line, symbol, text, names, extra) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(i, file_id, c.start_line, c.end_line, c.symbol, c.text, names, extra)
+        "INSERT INTO chunks (id, file_id, start_line, end_line, symbol, names, extra) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(i, file_id, c.start_line, c.end_line, c.symbol, names, extra)
          for i, (c, names, extra) in enumerate(chunks, start=first_chunk)],
     )  # fmt: skip
     return first_chunk + len(chunks)

@@ -1,15 +1,17 @@
 """An index a team builds once: export it as one compressed file, start from one elsewhere.
 
 The file is gzip holding one JSON header line and then a SQLite database with the index's
-plain tables (files, symbols, references, chunks): the same form a bulk build's worker writes,
-so importing is merging a shard (`IndexStore.merge`) into an empty index, then bringing it up
-to date with the work tree the usual way (files whose content matches are only re-hashed).
+plain tables (files, symbols, references, chunks, the files' packed texts): the same form a
+bulk build's worker writes, so importing is merging a shard (`IndexStore.merge`) into an empty
+index, then bringing it up to date with the work tree the usual way (files whose content
+matches are only re-hashed).
 
 An import is untrusted input. It never carries settings (there are none in the file), it is
 refused with a clear message when its format or schema differs, when it is cut short or its
-checksum does not match, when it holds anything but those four tables, or when the commit it
-was made at is not in this repository; rows whose paths could not come from this work tree
-(absolute, `..`, git internals, secrets files) are dropped before anything is written.
+checksum does not match, when it holds anything but those tables, or when the commit it was
+made at is not in this repository; rows whose paths could not come from this work tree
+(absolute, `..`, git internals, secrets files), and files whose packed text is not the content
+their hash names (or unpacks past the size limit), are dropped before anything is written.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from assistant.errors import AssistantError, GitError, IndexStoreError
 from assistant.index.faults import remove
 from assistant.index.indexer import Progress, update_index
 from assistant.index.model import IndexStats
+from assistant.index.packed import TooBig, unpack
+from assistant.index.parse import digest
 from assistant.index.schema import SCHEMA_VERSION
 from assistant.index.store import IndexStore
 from assistant.security.secrets import is_secret_path
@@ -77,10 +81,10 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {  # table -> column -> SQLite 
         "start_line": ("integer", "null"),
         "end_line": ("integer", "null"),
         "symbol": ("text", "null"),
-        "text": ("text",),
         "names": ("text",),
         "extra": ("text",),
     },
+    "file_texts": {"file_id": ("integer",), "packed": ("blob",)},
 }
 
 
@@ -158,7 +162,7 @@ def import_index(
                 f"the index file was made at commit {commit[:12] or '?'}, which this repository "
                 "does not have: it is another repository's index, or fetch that commit first"
             )
-        dropped = _clean(shard)
+        dropped = _clean(shard, max_bytes)
         # Built beside the index and swapped in only when whole: a file that fails half way
         # leaves the user's index as it was.
         fresh = db_path.with_name(f"{db_path.name}.importing")
@@ -269,9 +273,9 @@ def _header(line: bytes) -> dict[str, Any]:
 # -- checking what it holds -------------------------------------------------------------------
 
 
-def _clean(shard: Path) -> int:
-    """Refuse a database with anything but the four tables; drop rows of unusable paths or
-    types; return how many files were dropped."""
+def _clean(shard: Path, max_bytes: int) -> int:
+    """Refuse a database with anything but the index's tables; drop rows of unusable paths or
+    types, and files whose text is not their content; return how many files were dropped."""
     conn = sqlite3.connect(shard)
     try:
         conn.execute("PRAGMA trusted_schema = OFF")
@@ -284,11 +288,17 @@ def _clean(shard: Path) -> int:
                 for column, kinds in columns.items():
                     allowed = ", ".join(f"'{kind}'" for kind in kinds)
                     conn.execute(f"DELETE FROM {table} WHERE typeof({column}) NOT IN ({allowed})")
-            bad = [
-                (i,) for i, path in conn.execute("SELECT id, path FROM files") if not _usable(path)
-            ]
-            conn.executemany("DELETE FROM files WHERE id = ?", bad)
-            for table in ("symbols", "refs", "chunks"):
+            bad = {i for i, path in conn.execute("SELECT id, path FROM files") if not _usable(path)}
+            bad |= {
+                i
+                for i, sha, text in conn.execute(
+                    "SELECT f.id, f.sha, t.packed FROM files f "
+                    "LEFT JOIN file_texts t ON t.file_id = f.id"
+                )
+                if not _is_content(text, sha, max_bytes)
+            }
+            conn.executemany("DELETE FROM files WHERE id = ?", [(i,) for i in bad])
+            for table in ("symbols", "refs", "chunks", "file_texts"):
                 conn.execute(f"DELETE FROM {table} WHERE file_id NOT IN (SELECT id FROM files)")
         return len(bad)
     except sqlite3.DatabaseError as error:
@@ -308,6 +318,17 @@ def _check_objects(conn: sqlite3.Connection) -> None:
         found = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
         if found != list(columns):
             raise ImportRefused(f"the index file's table {table} is not this schema's")
+
+
+def _is_content(text: bytes | None, sha: str, max_bytes: int) -> bool:
+    """Return whether a packed text unpacks, within the index's file size limit, to bytes
+    whose hash is the file's: its chunks then show the file as it is, nothing planted."""
+    if text is None:
+        return False
+    try:
+        return digest(unpack(text, max_bytes)) == sha
+    except (TooBig, zlib.error):
+        return False
 
 
 def _usable(path: object) -> bool:

@@ -15,13 +15,16 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from assistant.index.packed import CHUNK_TEXT, TEXT_JOIN
+
 VECTOR_DTYPE = np.dtype("<f2")
 NEVER = ""  # the text hash of a chunk never to be embedded (a secrets file's)
 ChunkText = tuple[int, str, str | None, str]  # chunk id, path, symbol, text
 PendingText = tuple[str, str, str | None, str]  # text hash, path, symbol, text (to embed)
 
 _UNHASHED = (
-    "SELECT c.id, f.path, c.symbol, c.text FROM chunks c JOIN files f ON f.id = c.file_id "
+    f"SELECT c.id, f.path, c.symbol, {CHUNK_TEXT} FROM chunks c "
+    f"JOIN files f ON f.id = c.file_id {TEXT_JOIN} "
     "WHERE NOT EXISTS (SELECT 1 FROM chunk_texts t WHERE t.chunk_id = c.id)"
 )
 _MISSING = (
@@ -60,8 +63,8 @@ def pending(conn: sqlite3.Connection, model: str, limit: int | None) -> list[tup
 def sources(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, tuple[str, str | None, str]]:
     """Return (path, symbol, text) of these chunks, by id (a chunk gone since is missing)."""
     rows = conn.execute(
-        "SELECT c.id, f.path, c.symbol, c.text FROM chunks c JOIN files f ON f.id = c.file_id "
-        f"WHERE c.id IN ({','.join('?' * len(ids))})",
+        f"SELECT c.id, f.path, c.symbol, {CHUNK_TEXT} FROM chunks c "
+        f"JOIN files f ON f.id = c.file_id {TEXT_JOIN} WHERE c.id IN ({','.join('?' * len(ids))})",
         list(ids),
     )
     return {chunk_id: (path, symbol, text) for chunk_id, path, symbol, text in rows}

@@ -30,17 +30,9 @@ def write_files(conn: sqlite3.Connection, parsed: list[IndexedFile], removed: li
             f"INSERT INTO changes VALUES ({GENERATION}, ?)",
             [(path,) for path in [*removed, *(record.path for record, _, _ in parsed)]],
         )
-        stale: list[int] = []
         next_id = first
         for record, result, terms in parsed:
-            next_id = write_file(conn, record, result, terms, next_id, stale)
-        if stale:  # chunks gone from edited files: out of FTS5 first, then out of the table
-            conn.executemany(
-                "INSERT INTO chunks_fts (chunks_fts, rowid, path, names, body) "
-                "SELECT 'delete', id, path, names, body FROM chunk_terms WHERE id = ?",
-                [(i,) for i in stale],
-            )
-            conn.executemany("DELETE FROM chunks WHERE id = ?", [(i,) for i in stale])
+            next_id = write_file(conn, record, result, terms, next_id)
         _index_chunks_from(conn, first)
 
 
@@ -70,9 +62,13 @@ def merge_shard(conn: sqlite3.Connection, shard: Path) -> int:
                 (offset,),
             )
             conn.execute(
-                "INSERT INTO chunks (id, file_id, start_line, end_line, symbol, text, names, "
-                "extra) SELECT id - (SELECT min(id) FROM shard.chunks) + ?, file_id + ?, "
-                "start_line, end_line, symbol, text, names, extra FROM shard.chunks",
+                "INSERT INTO file_texts SELECT file_id + ?, packed FROM shard.file_texts",
+                (offset,),
+            )
+            conn.execute(
+                "INSERT INTO chunks (id, file_id, start_line, end_line, symbol, names, extra) "
+                "SELECT id - (SELECT min(id) FROM shard.chunks) + ?, file_id + ?, "
+                "start_line, end_line, symbol, names, extra FROM shard.chunks",
                 (first, offset),
             )
             _index_chunks_from(conn, first)
@@ -92,7 +88,7 @@ def export_shard(conn: sqlite3.Connection, dest: Path) -> int:
     conn.execute("ATTACH DATABASE ? AS export", (str(dest),))
     try:
         with conn:
-            for table in ("files", "symbols", "refs", "chunks"):
+            for table in ("files", "symbols", "refs", "chunks", "file_texts"):
                 conn.execute(f"INSERT INTO export.{table} SELECT * FROM main.{table}")
         return int(conn.execute("SELECT count(*) FROM export.files").fetchone()[0])
     finally:
@@ -171,6 +167,6 @@ def _delete_files(conn: sqlite3.Connection, ids_sql: str) -> None:
         "INSERT INTO chunks_fts (chunks_fts, rowid, path, names, body) "
         f"SELECT 'delete', id, path, names, body FROM chunk_terms WHERE file_id {doomed}"
     )
-    for table in ("chunks", "symbols", "refs"):
+    for table in ("chunks", "symbols", "refs", "file_texts"):
         conn.execute(f"DELETE FROM {table} WHERE file_id {doomed}")
     conn.execute(f"DELETE FROM files WHERE id {doomed}")

@@ -1,0 +1,91 @@
+"""A file's text kept once, packed, and chunks read back as ranges of its lines (packed.py)."""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from assistant.config import Settings
+from assistant.index import open_index
+from assistant.index.packed import TooBig, pack, unpack
+from assistant.index.parse import parse_one
+from assistant.testing import commit_files
+from tests.test_index_store import fts_is_consistent
+
+LINES = st.lists(
+    st.sampled_from(["def f():", "    return 1", "", "  ", "class A:", "x = 'é'", "\r", "\t# ü"]),
+    max_size=40,
+)
+
+
+def test_unpack_gives_back_what_was_packed_and_refuses_more_than_its_limit():
+    data = b"def f():\n    return 1\n" * 1000
+    assert unpack(pack(data)) == data
+    assert unpack(pack(data), len(data)) == data
+    with pytest.raises(TooBig):
+        unpack(pack(data), len(data) - 1)
+    with pytest.raises(TooBig):
+        unpack(zlib.compress(b"\0" * 50_000_000), 1_000_000)  # stops at the limit
+    with pytest.raises(zlib.error):
+        unpack(pack(data)[:-8], len(data))
+    with pytest.raises(zlib.error):
+        unpack(b"not zlib", 100)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(lines=LINES, ending=st.sampled_from(["", "\n", "\r\n"]), junk=st.binary(max_size=3))
+def test_every_chunk_reads_back_as_it_was_parsed(tmp_path: Path, lines, ending, junk):
+    """Chunks come back from the packed file with the text the parser cut, whatever the line
+    endings and however broken the UTF-8 (a grammar's file and a plain text file)."""
+    source = ("\n".join(lines) + ending).encode() + junk
+    repo = tmp_path / f"r{zlib.crc32(source)}-{len(source)}"
+    if repo.exists():
+        return  # the same example again
+    commit_files(repo, {"m.py": "x = 1\n", "notes.txt": "plain\n"})
+    (repo / "m.py").write_bytes(source)
+    (repo / "notes.txt").write_bytes(source)
+    with open_index(repo, Settings(cache_dir=repo.with_suffix(".cache"))) as store:
+        for path in ("m.py", "notes.txt"):
+            outcome = parse_one(str(repo), path)
+            expected = list(outcome[1].chunks) if isinstance(outcome, tuple) else []
+            assert store.chunks(path) == sorted(expected, key=lambda chunk: chunk.start_line)
+
+
+def test_edits_keep_the_full_text_index_equal_to_the_texts(tmp_path: Path):
+    """Chunks that change, move or go leave FTS5 with the terms they were indexed with, read
+    from the old text before the new one replaces it: FTS5's check against its content holds
+    and a word that is gone finds nothing."""
+    body = "def alpha():\n    return 'zebra'\n\n\ndef beta():\n    return 2\n"
+    repo = commit_files(tmp_path / "repo", {"a.py": body, "b.py": "def gamma():\n    pass\n"})
+    with open_index(repo, Settings(cache_dir=tmp_path / "cache")) as store:
+        assert store.search_chunks("zebra")
+    edits = [
+        "\n\n" + body,  # every chunk moves
+        body.replace("zebra", "yak"),  # one chunk changes
+        "def beta():\n    return 2\n",  # one chunk goes
+    ]
+    for text in edits:
+        (repo / "a.py").write_text(text)
+        with open_index(repo, Settings(cache_dir=tmp_path / "cache")) as store:
+            assert store.last_stats.parsed == 1
+            assert fts_is_consistent(store)
+            assert [c.text for c in store.chunks("a.py")] == [c.text for c in parsed(repo)]
+    with open_index(repo, Settings(cache_dir=tmp_path / "cache")) as store:
+        assert not store.search_chunks("zebra") and not store.search_chunks("yak")
+    (repo / "a.py").unlink()
+    with open_index(repo, Settings(cache_dir=tmp_path / "cache")) as store:
+        assert fts_is_consistent(store)
+        assert [chunk.path for chunk, _ in store.search_chunks("beta gamma")] == ["b.py"]
+
+
+def parsed(repo: Path) -> list:
+    """Return a.py's chunks as the parser cuts them now."""
+    outcome = parse_one(str(repo), "a.py")
+    assert isinstance(outcome, tuple)
+    return list(outcome[1].chunks)
