@@ -13,7 +13,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
 from assistant.context.cache import carried, index_state, memoize
@@ -128,7 +128,10 @@ def search(
     files = tuple(
         FileHit(path, score, _file_reasons(board, path, parsed, weights)) for path, score in ranked
     )
-    return SearchResult(parsed, files, _rank_chunks(chunk_hits, scores, board, limit))
+    chunks = _rank_chunks(chunk_hits, scores, board, limit)
+    texts = store.with_texts([hit.chunk for hit in chunks])
+    chunks = tuple(replace(hit, chunk=chunk) for hit, chunk in zip(chunks, texts, strict=True))
+    return SearchResult(parsed, files, chunks)
 
 
 def _with_priors(
@@ -166,7 +169,10 @@ def _search_chunks(
     """Return FTS5 chunk hits for the query's terms, best first."""
     if not parsed.terms:
         return []
-    return store.search_chunks(" ".join(parsed.term_weights), limit=weights.chunk_candidates)
+    # Hundreds of candidates, a few shown: texts are read for the ranked ones alone.
+    return store.search_chunks(
+        " ".join(parsed.term_weights), limit=weights.chunk_candidates, with_text=False
+    )
 
 
 class _Board:

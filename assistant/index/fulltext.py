@@ -101,19 +101,21 @@ class TermCounts:
 
 
 def search_chunks(
-    conn: sqlite3.Connection, counts: TermCounts, query: str, limit: int
+    conn: sqlite3.Connection, counts: TermCounts, query: str, limit: int, with_text: bool = True
 ) -> list[tuple[Chunk, float]]:
-    """Return chunks matching any of the query's code tokens, best BM25 first."""
+    """Return chunks matching any of the query's code tokens, best BM25 first; without their
+    text (empty: each costs unpacking its file) unless `with_text`."""
     terms = list(dict.fromkeys(t for t in code_tokens(query) if len(t) > 1))[:MAX_FTS_TERMS]
     if not terms:
         return []
     match = " OR ".join(f'"{t}"' for t in counts.selective(terms))
+    text, join = (CHUNK_TEXT, TEXT_JOIN) if with_text else ("''", "")
     # Rank and cut inside FTS5 first, so only the kept rows are joined to their text.
     rows = conn.execute(
-        f"SELECT f.path, c.start_line, c.end_line, {CHUNK_TEXT}, c.symbol, hit.score "
+        f"SELECT f.path, c.start_line, c.end_line, {text}, c.symbol, hit.score "
         "FROM (SELECT rowid, bm25(chunks_fts, 4.0, 3.0, 1.0) AS score FROM chunks_fts "
         "      WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?) AS hit "
-        f"JOIN chunks c ON c.id = hit.rowid JOIN files f ON f.id = c.file_id {TEXT_JOIN} "
+        f"JOIN chunks c ON c.id = hit.rowid JOIN files f ON f.id = c.file_id {join} "
         "ORDER BY hit.score",
         (match, limit),
     )

@@ -120,6 +120,19 @@ def chunks(conn: sqlite3.Connection, path: str | None) -> list[Chunk]:
     return [Chunk(*row) for row in rows]
 
 
+def with_texts(conn: sqlite3.Connection, chunks: Sequence[Chunk]) -> list[Chunk]:
+    """Return the chunks with their text (a chunk of a file no longer indexed: unchanged)."""
+    filled = []
+    for chunk in chunks:
+        row = conn.execute(
+            "SELECT chunk_text(ft.packed, ?, ?) FROM files f "
+            "JOIN file_texts ft ON ft.file_id = f.id WHERE f.path = ?",
+            (chunk.start_line, chunk.end_line, chunk.path),
+        ).fetchone()
+        filled.append(chunk if row is None else chunk._replace(text=row[0]))
+    return filled
+
+
 def search_symbols(conn: sqlite3.Connection, name_query: str, limit: int) -> list[Symbol]:
     """Return definitions whose name matches exactly, ignoring case, by prefix, or fuzzily."""
     found: dict[tuple[str, str, int], Symbol] = {}

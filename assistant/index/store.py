@@ -242,9 +242,16 @@ class IndexStore:
 
     # -- reading: search -----------------------------------------------------------------------
 
-    def search_chunks(self, query: str, limit: int = 50) -> list[tuple[Chunk, float]]:
-        """Return chunks matching any of the query's code tokens, best BM25 first."""
-        return fulltext.search_chunks(self.conn, self.terms, query, limit)
+    def search_chunks(
+        self, query: str, limit: int = 50, with_text: bool = True
+    ) -> list[tuple[Chunk, float]]:
+        """Return chunks matching any of the query's code tokens, best BM25 first; without
+        their text (empty) unless `with_text` (see `with_texts`)."""
+        return fulltext.search_chunks(self.conn, self.terms, query, limit, with_text)
+
+    def with_texts(self, chunks: Sequence[Chunk]) -> list[Chunk]:
+        """Return the chunks with their text, read from the index."""
+        return reads.with_texts(self.conn, chunks)
 
     def search_symbols(self, name_query: str, limit: int = 50) -> list[Symbol]:
         """Return definitions whose name matches exactly, ignoring case, by prefix, or fuzzily."""
