@@ -18,8 +18,8 @@ from pathlib import Path
 
 from assistant.index.model import Unindexed
 from assistant.index.parse import parse_one
-from assistant.index.rows import insert_file
-from assistant.index.schema import PAGE_SIZE, TABLES
+from assistant.index.rows import insert_file, insert_fts_bodies
+from assistant.index.schema import PAGE_SIZE, SHARD_TABLES, TABLES
 from assistant.index.store import IndexStore
 
 TASK_FILES = 512  # most files per task and shard: few enough merges, fine enough progress
@@ -57,7 +57,7 @@ def bulk_index(
             indexed = False
             for merged, future in enumerate(as_completed(futures), start=1):
                 shard, outcomes = future.result()
-                store.merge(Path(shard))
+                store.merge(Path(shard), with_bodies=True)
                 Path(shard).unlink()
                 yield from outcomes
                 done += len(outcomes)
@@ -104,7 +104,7 @@ def _parse_into_shard(root: str, paths: list[str], shard: str) -> tuple[str, lis
         conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
-        conn.executescript(TABLES)
+        conn.executescript(TABLES + SHARD_TABLES)
         next_chunk = 1
         with conn:
             for path in paths:
@@ -113,7 +113,9 @@ def _parse_into_shard(root: str, paths: list[str], shard: str) -> tuple[str, lis
                     outcomes.append((path, outcome))
                     continue
                 record, parsed, terms = outcome
-                next_chunk = insert_file(conn, record, parsed, terms, next_chunk)
+                first = next_chunk
+                next_chunk = insert_file(conn, record, parsed, terms, first)
+                insert_fts_bodies(conn, parsed, terms, first)
                 outcomes.append((path, None))
     finally:
         conn.close()

@@ -46,6 +46,19 @@ def insert_file(
     return _insert_chunks(conn, file_id or 0, chunks, first_chunk)
 
 
+def insert_fts_bodies(
+    conn: sqlite3.Connection, result: ParsedFile, terms: FileTerms, first_chunk: int
+) -> None:
+    """Record the FTS5 body of each chunk `insert_file` gave ids from `first_chunk` (in a
+    shard: see schema.SHARD_TABLES)."""
+    conn.executemany(
+        "INSERT INTO fts_bodies VALUES (?, ?)",
+        [(i, f"{chunk.text}\n{extra}")
+         for i, (chunk, (_, extra)) in enumerate(zip(result.chunks, terms[1], strict=True),
+                                                 start=first_chunk)],
+    )  # fmt: skip
+
+
 def write_file(
     conn: sqlite3.Connection,
     record: FileRecord,

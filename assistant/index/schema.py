@@ -45,6 +45,11 @@ CREATE TABLE IF NOT EXISTS file_texts (
     file_id INTEGER PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE, packed BLOB NOT NULL
 );
 """
+# Only in a bulk-build worker's shard: each chunk's FTS5 body, as the chunk_terms view below
+# makes it, so the merge indexes text the worker had at hand instead of unpacking every file.
+SHARD_TABLES = """
+CREATE TABLE IF NOT EXISTS fts_bodies (chunk_id INTEGER PRIMARY KEY, body TEXT NOT NULL);
+"""
 SCHEMA = (
     TABLES
     + f"""

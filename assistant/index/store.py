@@ -150,11 +150,12 @@ class IndexStore:
             self.terms.forget()
             writes.write_files(self.conn, files, gone)
 
-    def merge(self, shard: Path) -> int:
-        """Add (or replace) every file of a bulk-build worker's shard database, in one
-        transaction; return how many files it held."""
+    def merge(self, shard: Path, with_bodies: bool = False) -> int:
+        """Add (or replace) every file of a shard database (a bulk-build worker's, whose FTS5
+        bodies are used `with_bodies`; or an import's), in one transaction; return how many
+        files it held."""
         self.terms.forget()
-        return writes.merge_shard(self.conn, shard)
+        return writes.merge_shard(self.conn, shard, with_bodies)
 
     def export_shard(self, dest: Path) -> int:
         """Write the index's tables to a new database at `dest`; return its file count."""

@@ -36,9 +36,10 @@ def write_files(conn: sqlite3.Connection, parsed: list[IndexedFile], removed: li
         _index_chunks_from(conn, first)
 
 
-def merge_shard(conn: sqlite3.Connection, shard: Path) -> int:
-    """Add (or replace) every file of a shard database written by a bulk-build worker, in one
-    transaction and with SQL alone; return how many files it held."""
+def merge_shard(conn: sqlite3.Connection, shard: Path, with_bodies: bool = False) -> int:
+    """Add (or replace) every file of a shard database, in one transaction and with SQL alone;
+    return how many files it held. A bulk-build worker's shard has its chunks' FTS5 bodies
+    (`with_bodies`: indexed as they are); others' chunks are indexed from the packed texts."""
     conn.execute("ATTACH DATABASE ? AS shard", (str(shard),))
     try:
         with _writing(conn) as first:
@@ -71,7 +72,17 @@ def merge_shard(conn: sqlite3.Connection, shard: Path) -> int:
                 "start_line, end_line, symbol, names, extra FROM shard.chunks",
                 (first, offset),
             )
-            _index_chunks_from(conn, first)
+            if with_bodies:
+                conn.execute(
+                    "INSERT INTO chunks_fts (rowid, path, names, body) "
+                    "SELECT b.chunk_id - (SELECT min(id) FROM shard.chunks) + ?, f.terms, "
+                    "c.names, b.body FROM shard.fts_bodies b "
+                    "JOIN shard.chunks c ON c.id = b.chunk_id "
+                    "JOIN shard.files f ON f.id = c.file_id ORDER BY b.chunk_id",
+                    (first,),
+                )
+            else:
+                _index_chunks_from(conn, first)
     finally:
         conn.execute("DETACH DATABASE shard")
     return int(count)
