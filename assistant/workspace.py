@@ -217,7 +217,7 @@ def _skip_reason(root: Path, rel: str, max_bytes: int, ignore: pathspec.PathSpec
     parts = rel.split("/")
     if any(part in VENDORED_DIRS for part in parts[:-1]):
         return "vendored"
-    if ignore.match_file(rel):
+    if ignore.patterns and ignore.match_file(rel):
         return "ignored"
     name = parts[-1]
     if rel.startswith(WIKI_PREFIX):
@@ -232,8 +232,9 @@ def _skip_reason(root: Path, rel: str, max_bytes: int, ignore: pathspec.PathSpec
         return "data"
     path = os.path.join(root, rel)
     try:
-        status = os.stat(path)  # follows links: a loop or a dangling link raises
-        if os.path.islink(path):
+        status = os.lstat(path)  # one system call for the files that are not links
+        if stat.S_ISLNK(status.st_mode):
+            status = os.stat(path)  # the target's: a loop or a dangling link raises
             target = Path(path).resolve()
             if not target.is_relative_to(root):
                 return "link outside the repository"

@@ -21,7 +21,6 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import PurePosixPath
 
 from assistant.security.secret_formats import (
     auth_header_spans,
@@ -64,9 +63,16 @@ SECRET_PLACES = frozenset({(".docker", "config.json"), ("gcloud", "credentials.d
                            ("assistant", "config.toml")})  # fmt: skip
 
 
+_NO_PART = ("", ".")
+
+
 def is_secret_path(path: str | os.PathLike[str]) -> bool:
     """Return whether a resolved path (relative or absolute) names a secrets file or folder."""
-    parts = PurePosixPath(os.fspath(path).replace(os.sep, "/")).parts
+    # The parts PurePosixPath would give, less its anchor (never a secret's name); a plain
+    # split is ten times quicker, and a cold index asks this of every listed file.
+    parts = [
+        part for part in os.fspath(path).replace(os.sep, "/").split("/") if part not in _NO_PART
+    ]
     if any(part in SECRET_DIRS for part in parts):
         return True
     if not parts:

@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from assistant.llm.outbound import OutboundRedactor
 from assistant.security.secrets import REDACTED, Redactor, redact
@@ -273,3 +275,22 @@ def test_terraform_state_is_a_secrets_file(path, secret):
     from assistant.security.secrets import is_secret_path
 
     assert is_secret_path(path) is secret
+
+
+PATH_PARTS = st.sampled_from(
+    ["", ".", "..", "src", ".ssh", ".env", "id_rsa", ".env.example", "config.json", ".docker",
+     "credentials", "key.pem", "a.py", "gh", "hosts.yml", "~"]
+)  # fmt: skip
+
+
+@given(st.lists(PATH_PARTS, max_size=6), st.booleans(), st.booleans())
+def test_a_secrets_path_is_judged_the_same_however_it_is_spelled(parts, leading, trailing):
+    """Doubled or trailing slashes and `.` parts change nothing: the path is judged as the
+    normalised one (what PurePosixPath makes of it)."""
+    from pathlib import PurePosixPath
+
+    from assistant.security.secrets import is_secret_path
+
+    spelled = ("/" if leading else "") + "/".join(parts) + ("/" if trailing else "")
+    assert is_secret_path(spelled) is is_secret_path(str(PurePosixPath(spelled)))
+    assert is_secret_path(spelled) is is_secret_path(PurePosixPath(spelled))
