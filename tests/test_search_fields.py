@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +13,8 @@ from hypothesis import strategies as st
 
 from assistant.context.fields import K1, SEARCH_FIELDS_DISK, PathField, SearchFields
 from assistant.index.tokens import code_tokens
+from assistant.testing import cli_env, commit_files
+from tests.cli_run import run_cli
 
 SEGMENT = st.text(alphabet="abcXYZ_09.-", min_size=1, max_size=8)
 PATHS = st.lists(
@@ -136,3 +140,21 @@ def test_hostile_file_names_survive_the_saved_fields():
     assert loaded.paths.score({"models": 1.0}) == fields.paths.score({"models": 1.0})
     assert [loaded.line_count(name) for name in names] == list(range(1, len(names) + 1))
     assert loaded.stem_matches("models") == ["models.py", "src/with space/models.py"]
+
+
+def test_assistant_index_saves_the_search_fields_for_the_next_process(tmp_path, monkeypatch):
+    """`assistant index` leaves the fields beside the index when files changed, so the next
+    process's first search loads them; a no-change run does not even read them."""
+    repo = commit_files(tmp_path / "repo", {"billing/invoice.py": "def total():\n    pass\n"})
+    env = cli_env(tmp_path / "cache")
+    first = run_cli(monkeypatch, env, "index", "--json", "--repo", str(repo))
+    saved = Path(json.loads(first.out)["db"] + ".search-fields.npz")
+    assert saved.is_file()
+    made = saved.stat().st_mtime_ns
+    assert run_cli(monkeypatch, env, "index", "--json", "--repo", str(repo)).code == 0
+    assert saved.stat().st_mtime_ns == made
+    (repo / "shipping").mkdir()
+    (repo / "shipping" / "parcel_rates.py").write_text("def rate():\n    pass\n")
+    assert run_cli(monkeypatch, env, "index", "--json", "--repo", str(repo)).code == 0
+    found = run_cli(monkeypatch, env, "search", "--json", "--repo", str(repo), "parcel rates")
+    assert json.loads(found.out)["files"][0]["path"] == "shipping/parcel_rates.py"

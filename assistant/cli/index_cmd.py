@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         )
         try:
             embedded = _embed(store, root, settings, progress, bar)
+            _prepare_search(store)
         except BaseException:  # Ctrl+C: the batches done are kept, the next run goes on
             store.close()
             raise
@@ -107,6 +108,16 @@ def _import(
         "reparsed": done.stats.parsed,
         "removed": done.stats.removed,
     }
+
+
+def _prepare_search(store: IndexStore) -> None:
+    """After files changed, bring the search fields up to date and save them, so the next
+    process's first search loads them instead of building them (~1 s at 100,000 files)."""
+    stats = store.last_stats
+    if stats is not None and (stats.parsed or stats.removed):
+        from assistant.context.retrieve import search_fields
+
+        search_fields(store)
 
 
 def _embed(

@@ -99,13 +99,7 @@ def search(
     """Return the files and chunks that best answer `query`, best first, with reasons;
     `semantic` adds embedding similarity when the user configured an embeddings endpoint."""
     parsed = parse_query(query)
-    fields = carried(
-        store,
-        "search-fields",
-        lambda: build_fields(store),
-        lambda old, changed: old.updated(store, changed),
-        SEARCH_FIELDS_DISK,
-    )
+    fields = search_fields(store)
     terms = parsed.term_weights
     chunk_hits = _search_chunks(store, parsed, weights)
     board = _Board()
@@ -132,6 +126,18 @@ def search(
     texts = store.with_texts([hit.chunk for hit in chunks])
     chunks = tuple(replace(hit, chunk=chunk) for hit, chunk in zip(chunks, texts, strict=True))
     return SearchResult(parsed, files, chunks)
+
+
+def search_fields(store: IndexStore) -> SearchFields:
+    """Return the index's search fields: remembered, brought forward from the last ones after
+    the files that changed, or built (and saved beside the index for the next process)."""
+    return carried(
+        store,
+        "search-fields",
+        lambda: build_fields(store),
+        lambda old, changed: old.updated(store, changed),
+        SEARCH_FIELDS_DISK,
+    )
 
 
 def _with_priors(
