@@ -162,13 +162,10 @@ def build_graph(store: GraphSource) -> FileGraph:
     paths = tuple(path for _, path in ids)
     node_of = {file_id: node for node, (file_id, _) in enumerate(ids)}
     name_ids: dict[str, int] = {}
-    definitions = np.array(
-        [
-            (node_of[file_id], name_ids.setdefault(name, len(name_ids)), top)
-            for file_id, name, top in store.definitions_by_file()
-        ],
-        dtype=np.int64,
-    ).reshape(-1, 3)
+    definitions = _triples(
+        (node_of[file_id], name_ids.setdefault(name, len(name_ids)), top)
+        for file_id, name, top in store.definitions_by_file()
+    )
     uses = _use_rows(node_of, name_ids, store.uses_by_file())
     return _graph(paths, list(name_ids), name_ids, definitions, uses)
 
@@ -192,9 +189,18 @@ def graph_from_pairs(
         if path in node and name in name_ids:
             key = (node[path], name_ids[name])
             counts[key] = counts.get(key, 0) + 1
-    def_rows = np.array([(*key, top) for key, top in per_file.items()], np.int64).reshape(-1, 3)
-    use_rows = np.array([(*key, n) for key, n in counts.items()], np.int64).reshape(-1, 3)
+    def_rows = _triples((*key, top) for key, top in per_file.items())
+    use_rows = _triples((*key, n) for key, n in counts.items())
     return _graph(path_list, list(name_ids), name_ids, def_rows, use_rows)
+
+
+_TRIPLE = np.dtype([("a", np.int64), ("b", np.int64), ("c", np.int64)])
+
+
+def _triples(rows: Iterable[tuple[int, int, int]]) -> np.ndarray:
+    """Return rows of three integers as an (n, 3) int64 array, read one at a time: a list of
+    a million and a half tuples first would cost ~300 MB at 100,000 files."""
+    return np.fromiter(rows, dtype=_TRIPLE).view(np.int64).reshape(-1, 3)
 
 
 def _use_rows(
@@ -202,14 +208,11 @@ def _use_rows(
 ) -> np.ndarray:
     """Return (node, name id, count) rows for uses of names defined somewhere, from rows that
     name the file by id or by path (`node_of` maps it to its node)."""
-    return np.array(
-        [
-            (node_of[file], name_ids[name], count)
-            for file, name, count in rows
-            if name in name_ids and file in node_of
-        ],
-        dtype=np.int64,
-    ).reshape(-1, 3)
+    return _triples(
+        (node_of[file], name_ids[name], count)
+        for file, name, count in rows
+        if name in name_ids and file in node_of
+    )
 
 
 def _graph(
