@@ -235,3 +235,23 @@ def test_a_table_saved_against_other_names_is_built_again(repo, tmp_path, monkey
     with open_index(repo, settings) as store:
         assert [(r.symbol, round(r.score, 12)) for r in ranked_symbols(store)] == expected
     assert counts["table"] == 1
+
+
+def test_a_long_lived_process_keeps_one_graph_and_one_map_table_per_database(repo, tmp_path):
+    """Each edit's graph and symbol table supersede the last ones in the memory cache: a
+    process that edits for hours does not hold a graph per edit (~100 MB each at 100,000
+    files), and what it answers is still this state's."""
+    settings = Settings(cache_dir=tmp_path / "cache")
+    cache._memory.clear()
+    with open_index(repo, settings) as store:
+        for path, text in EDITS:
+            (repo / path).write_text(text)
+            update_paths(store, repo, [path], settings.max_file_bytes)
+            text_map = repo_map(store, 1024, focus=["app/cli.py"])
+            search(store, "make config engine")
+            kinds = [kind for _, kind in cache._memory]
+            assert len(kinds) == len(set(kinds)), kinds
+            assert {state for state, _ in cache._memory} == {cache.index_state(store)}
+        cache._memory.clear()
+        cache._latest.clear()
+        assert repo_map(store, 1024, focus=["app/cli.py"]) == text_map

@@ -176,6 +176,13 @@ def _save(path: Path, database: str, generation: int, arrays: dict[str, np.ndarr
 
 
 def _remember(key: tuple[str, str], value: object) -> None:
+    # A value of a newer state of the same database supersedes the kind's older ones: a
+    # long-lived process keeps one graph and one symbol table, not one per edit (at 100,000
+    # files each is ~100 MB), and a reader still at an old state only rebuilds its value.
+    state, kind = key
+    database = state.rpartition(":")[0]
+    for old in [k for k in _memory if k[1] == kind and k[0].rpartition(":")[0] == database]:
+        del _memory[old]
     _memory[key] = value
     while len(_memory) > MEMORY_ENTRIES:
         _memory.popitem(last=False)
