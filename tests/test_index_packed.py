@@ -35,6 +35,8 @@ def test_unpack_gives_back_what_was_packed_and_refuses_more_than_its_limit():
         unpack(pack(data)[:-8], len(data))
     with pytest.raises(zlib.error):
         unpack(b"not zlib", 100)
+    with pytest.raises(zlib.error):  # a second stream after the first: not what we pack
+        unpack(pack(data) + pack(b"planted"), 2 * len(data))
 
 
 @settings(
@@ -90,3 +92,72 @@ def parsed(repo: Path) -> list:
     outcome = parse_one(str(repo), "a.py")
     assert not isinstance(outcome, Unindexed)
     return list(outcome[1].chunks)
+
+
+THREADS = """
+import sys, threading
+from pathlib import Path
+from assistant.config import Settings
+from assistant.context import search
+from assistant.index import open_index
+store = open_index(Path(sys.argv[1]), Settings(cache_dir=Path(sys.argv[2])))
+done = []
+def worker(k):
+    for n in range(30):
+        found = search(store, ["price item amount", "round rate", f"price_item_{k}_3"][n % 3])
+        assert found.chunks and all(hit.chunk.text for hit in found.chunks)
+    done.append(k)
+threads = [threading.Thread(target=worker, args=(k,), daemon=True) for k in range(2)]
+[t.start() for t in threads]
+[t.join(60) for t in threads]
+print(len(done))
+"""
+
+
+def test_two_threads_searching_one_store_finish(tmp_path: Path):
+    """Parallel sub-agents share one store: no query runs Python inside SQLite, where a
+    callback waiting for the GIL while another thread waits for the connection would freeze
+    the process (run in a child, so a hang fails the test instead of the run)."""
+    import subprocess
+    import sys
+
+    files = {
+        f"pkg/m{i}.py": "".join(
+            f"def price_item_{i}_{j}(amount, rate):\n    return round(amount * rate + {j}, 2)\n\n"
+            for j in range(60)
+        )
+        for i in range(20)
+    }
+    repo = commit_files(tmp_path / "repo", files)
+    done = subprocess.run(
+        [sys.executable, "-c", THREADS, str(repo), str(tmp_path / "cache")],
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert done.returncode == 0 and done.stdout.strip() == "2", done.stderr[-2000:]
+
+
+def test_no_index_read_or_write_calls_python_inside_sqlite(tmp_path: Path):
+    """The chunk_text SQL function is for FTS5's own content reads only: searching, reading
+    chunks, embedding sources and edits all work with it refusing to run."""
+
+    def refuse(*_: object) -> str:
+        raise AssertionError("chunk_text called from a query")
+
+    body = "def alpha():\n    return 'zebra'\n\n\ndef beta():\n    return 2\n"
+    repo = commit_files(tmp_path / "repo", {"a.py": body, "b.py": "def gamma():\n    pass\n"})
+    settings = Settings(cache_dir=tmp_path / "cache")
+    from assistant.index.indexer import update_index, update_paths
+
+    with open_index(repo, settings, update=False) as store:
+        store.conn.create_function("chunk_text", 3, refuse)
+        update_index(store, repo, settings.max_file_bytes)
+        (repo / "a.py").write_text(body.replace("zebra", "yak") + "\n\ndef delta():\n    pass\n")
+        update_paths(store, repo, ["a.py"], settings.max_file_bytes)
+        (repo / "b.py").unlink()
+        update_paths(store, repo, ["b.py"], settings.max_file_bytes)
+        assert [c.path for c, _ in store.search_chunks("yak")] == ["a.py"]
+        assert any("yak" in chunk.text for chunk in store.chunks("a.py"))
+        assert store.with_texts([c for c, _ in store.search_chunks("yak", with_text=False)])
+        assert all(text for _, _, _, text in store.unhashed_chunks(10))
+    with open_index(repo, settings, update=False) as store:
+        assert fts_is_consistent(store)  # FTS5's own read of its content: the function runs

@@ -309,8 +309,9 @@ def test_a_file_that_fails_half_way_leaves_the_index_as_it_was(monkeypatch, team
     before = index(monkeypatch, team["dev"], team["tmp"] / "dev-cache")
     artifact = exported(monkeypatch, team)
     hostile(artifact, team["tmp"], [
+        "DELETE FROM chunks WHERE file_id = 1",  # well-placed chunks, ids that overflow
         "INSERT INTO chunks VALUES (-9223372036854775808, 1, 1, 1, NULL, '', '')",
-        "INSERT INTO chunks VALUES (9223372036854775807, 1, 1, 1, NULL, '', '')",
+        "INSERT INTO chunks VALUES (9223372036854775807, 1, 2, 2, NULL, '', '')",
     ])  # fmt: skip
     report = index(monkeypatch, team["dev"], team["tmp"] / "dev-cache", "--import", str(artifact))
     assert report["import"]["imported"] is False and "cannot be used" in report["import"]["error"]
@@ -338,3 +339,40 @@ def test_a_header_nested_deep_or_with_absurd_numbers_is_refused(monkeypatch, tea
         with gzip.open(artifact, "wb") as out:
             out.write(line + b"\n" + payload)
         assert "not an index file" in refused(monkeypatch, team, str(artifact), cache=f"c{n}")
+
+
+def test_chunks_outside_their_file_s_lines_drop_the_file(monkeypatch, team):
+    """Indexing an import costs what its files do: a file whose chunks overlap, run past its
+    last line or start before its first (a ghost repeated a thousand times over a megabyte
+    would tokenize it a thousand times) is dropped, and a real one parsed from the tree."""
+    artifact = exported(monkeypatch, team)
+    ghost = b"def ghost():\n    return 1\n" * 2000
+    rows = [
+        f"INSERT INTO files VALUES (900, 'ghost.py', 'python', {len(ghost)}, 1, "
+        f"'{digest(ghost)}', 4000, '')",
+        planted_text(900, ghost),
+        *(f"INSERT INTO chunks VALUES ({9000 + n}, 900, 1, 1000000, NULL, '', '')"
+          for n in range(300)),
+        "UPDATE chunks SET start_line = -5 WHERE id = (SELECT min(c.id) FROM chunks c "
+        "JOIN files f ON f.id = c.file_id WHERE f.path = 'shop/part1.py')",
+    ]  # fmt: skip
+    hostile(artifact, team["tmp"], rows)
+    report = index(monkeypatch, team["dev"], team["tmp"] / "dev-cache", "--import", str(artifact))
+    assert report["import"]["imported"] and report["import"]["dropped"] == 2
+    assert report["import"]["reparsed"] == 1, "shop/part1.py, from the work tree"
+    held = contents(Path(report["db"]))
+    assert held == contents(Path(index(monkeypatch, team["dev"], team["tmp"] / "cold")["db"]))
+
+
+def test_texts_that_unpack_to_far_more_than_the_file_are_refused(monkeypatch, team):
+    artifact = exported(monkeypatch, team)
+    inflating = zlib.compress(b"\0" * 1024**2)  # ~1 KB that unpacks to the 1 MiB limit
+    rows = [
+        f"INSERT INTO files VALUES ({1000 + n}, 'pad/f{n}.py', 'python', 1, 1, 'x', 1, '')"
+        for n in range(400)
+    ]
+    hostile(artifact, team["tmp"], [
+        *rows, *(f"INSERT INTO file_texts VALUES ({1000 + n}, X'{inflating.hex()}')"
+                 for n in range(400)),
+    ])  # fmt: skip
+    assert "far more than its size" in refused(monkeypatch, team, str(artifact))

@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Iterable
 
 from assistant.index.model import Chunk
-from assistant.index.packed import CHUNK_TEXT, TEXT_JOIN
+from assistant.index.packed import CHUNK_SOURCE, TEXT_JOIN, ChunkTexts
 from assistant.index.reads import marks
 from assistant.index.tokens import code_tokens
 
@@ -109,14 +109,18 @@ def search_chunks(
     if not terms:
         return []
     match = " OR ".join(f'"{t}"' for t in counts.selective(terms))
-    text, join = (CHUNK_TEXT, TEXT_JOIN) if with_text else ("''", "")
+    source, join = (CHUNK_SOURCE, TEXT_JOIN) if with_text else ("NULL, NULL, NULL", "")
     # Rank and cut inside FTS5 first, so only the kept rows are joined to their text.
     rows = conn.execute(
-        f"SELECT f.path, c.start_line, c.end_line, {text}, c.symbol, hit.score "
+        f"SELECT f.path, c.start_line, c.end_line, c.symbol, hit.score, {source} "
         "FROM (SELECT rowid, bm25(chunks_fts, 4.0, 3.0, 1.0) AS score FROM chunks_fts "
         "      WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?) AS hit "
         f"JOIN chunks c ON c.id = hit.rowid JOIN files f ON f.id = c.file_id {join} "
         "ORDER BY hit.score",
         (match, limit),
     )
-    return [(Chunk(*row[:5]), -row[5]) for row in rows]
+    texts = ChunkTexts()
+    return [
+        (Chunk(path, start, end, texts(*text), symbol), -score)
+        for path, start, end, symbol, score, *text in rows
+    ]

@@ -2,10 +2,14 @@
 
 A chunk is a range of whole lines of its file (extract.py), so the index stores the file's
 bytes once, zlib-compressed (about 3.7 times smaller than source code), instead of a copy of
-the text in every chunk: at 100,000 files that copy was 1.3 GB of a 2.2 GB database. SQL reads
-a chunk's text through `chunk_text`, a function every index connection has (`register`), so
-the full-text index's external content, the readers and the deletions see the very text the
-chunk was indexed with.
+the text in every chunk: at 100,000 files that copy was 1.3 GB of a 2.2 GB database.
+
+Queries select a chunk's `CHUNK_SOURCE` (its file's packed bytes and its lines) and Python
+makes the text (`ChunkTexts`): never a Python function inside a query, whose callback holds
+the connection's lock while it waits for the GIL, so that a second thread on the same
+connection, holding the GIL while it waits for that lock, freezes the process. The SQL
+function `chunk_text` (`register`) exists for what only SQLite reads: the full-text index's
+external content, in its integrity check.
 """
 
 from __future__ import annotations
@@ -14,8 +18,10 @@ import sqlite3
 import zlib
 
 LEVEL = 1  # zlib's fastest: 3.7x on source code at ~3 times the speed of the default 6
-# What SQL selects as a chunk's text (with `TEXT_JOIN`; `c` is the chunks table).
-CHUNK_TEXT = "chunk_text(ft.packed, c.start_line, c.end_line)"
+# What SQL selects for a chunk's text (with `TEXT_JOIN`; `c` is the chunks table), and the
+# text itself, for SQLite's own reads only (see above).
+CHUNK_SOURCE = "ft.packed, c.start_line, c.end_line"
+CHUNK_TEXT = f"chunk_text({CHUNK_SOURCE})"
 TEXT_JOIN = "JOIN file_texts ft ON ft.file_id = c.file_id"
 
 
@@ -38,6 +44,8 @@ def unpack(packed: bytes, limit: int | None = None) -> bytes:
         raise TooBig(f"unpacks to more than {limit} bytes")
     if not inflater.eof:
         raise zlib.error("incomplete or truncated stream")
+    if inflater.unused_data:
+        raise zlib.error("data after the end of the stream")
     return data
 
 
@@ -46,15 +54,16 @@ def file_lines(data: bytes) -> list[str]:
     return data.decode("utf-8", errors="replace").split("\n")
 
 
-class _LastFile:
-    """The lines of the last file a chunk was read from: a file's chunks are read in a row
-    (its ids are consecutive), so each file is unpacked once, not once per chunk."""
+class ChunkTexts:
+    """Chunk texts from their `CHUNK_SOURCE`, keeping the lines of the last file: a file's
+    chunks come in a row, so each file is unpacked once, not once per chunk."""
 
     def __init__(self) -> None:
         self.last: tuple[bytes, list[str]] = (b"", [""])
 
-    def chunk_text(self, packed: bytes | None, start: int | None, end: int | None) -> str:
-        if packed is None or start is None or end is None:
+    def __call__(self, packed: bytes | None, start: int | None, end: int | None) -> str:
+        """Return the text of lines `start`..`end` of the packed file."""
+        if packed is None or start is None or end is None or start < 1:
             return ""
         last = self.last  # one read: other threads may replace it meanwhile
         if last[0] != packed:
@@ -64,5 +73,6 @@ class _LastFile:
 
 
 def register(conn: sqlite3.Connection) -> None:
-    """Give a connection the `chunk_text(packed, start_line, end_line)` SQL function."""
-    conn.create_function("chunk_text", 3, _LastFile().chunk_text, deterministic=True)
+    """Give a connection the `chunk_text(packed, start_line, end_line)` SQL function, for
+    SQLite's own reads of the full-text index's content (see the module's docstring)."""
+    conn.create_function("chunk_text", 3, ChunkTexts(), deterministic=True)

@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Collection, Iterator, Sequence
 
 from assistant.index.model import Chunk, FileRecord, Reference, Symbol
-from assistant.index.packed import CHUNK_TEXT, TEXT_JOIN
+from assistant.index.packed import CHUNK_SOURCE, TEXT_JOIN, ChunkTexts
 
 # Every column of a Symbol, joined to its file's path.
 SYMBOLS = (
@@ -112,24 +112,29 @@ def chunks(conn: sqlite3.Connection, path: str | None) -> list[Chunk]:
     """Return search chunks, optionally of one file."""
     where, args = ("WHERE f.path = ?", (path,)) if path else ("", ())
     rows = conn.execute(
-        f"SELECT f.path, c.start_line, c.end_line, {CHUNK_TEXT}, c.symbol "
+        f"SELECT f.path, c.start_line, c.end_line, c.symbol, {CHUNK_SOURCE} "
         f"FROM chunks c JOIN files f ON f.id = c.file_id {TEXT_JOIN} {where} "
         "ORDER BY f.path, c.start_line",
         args,
     )
-    return [Chunk(*row) for row in rows]
+    texts = ChunkTexts()
+    return [
+        Chunk(path, start, end, texts(*text), symbol) for path, start, end, symbol, *text in rows
+    ]
 
 
 def with_texts(conn: sqlite3.Connection, chunks: Sequence[Chunk]) -> list[Chunk]:
-    """Return the chunks with their text (a chunk of a file no longer indexed: unchanged)."""
+    """Return the chunks with their text; a chunk no longer in the index (its file changed
+    since it was found) keeps its empty text rather than show other lines under its name."""
+    texts = ChunkTexts()
     filled = []
     for chunk in chunks:
         row = conn.execute(
-            "SELECT chunk_text(ft.packed, ?, ?) FROM files f "
-            "JOIN file_texts ft ON ft.file_id = f.id WHERE f.path = ?",
-            (chunk.start_line, chunk.end_line, chunk.path),
+            f"SELECT {CHUNK_SOURCE} FROM chunks c JOIN files f ON f.id = c.file_id {TEXT_JOIN} "
+            "WHERE f.path = ? AND c.start_line = ? AND c.end_line = ? AND c.symbol IS ?",
+            (chunk.path, chunk.start_line, chunk.end_line, chunk.symbol),
         ).fetchone()
-        filled.append(chunk if row is None else chunk._replace(text=row[0]))
+        filled.append(chunk if row is None else chunk._replace(text=texts(*row)))
     return filled
 
 

@@ -5,9 +5,10 @@ their FTS5 entries)."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator, Sequence
 
 from assistant.index.model import Chunk, FileRecord, ParsedFile
-from assistant.index.packed import CHUNK_TEXT, TEXT_JOIN, pack
+from assistant.index.packed import CHUNK_SOURCE, TEXT_JOIN, ChunkTexts, pack
 from assistant.index.tokens import code_tokens, hump_parts
 
 # Path words; per chunk: names, hump parts; the file's bytes packed (packed.py).
@@ -15,6 +16,7 @@ FileTerms = tuple[str, tuple[tuple[str, str], ...], bytes]
 IndexedFile = tuple[FileRecord, ParsedFile, FileTerms]
 ChunkKey = tuple[str, str | None, str, str]  # text, symbol, names, hump parts
 NamedChunk = tuple[Chunk, str, str]  # a chunk with its names and hump parts
+FTS_BATCH = 5_000  # chunks whose FTS5 values are made at a time
 
 
 def file_terms(parsed: ParsedFile, data: bytes) -> FileTerms:
@@ -82,12 +84,14 @@ def write_file(
     conn.execute("DELETE FROM refs WHERE file_id = ?", (file_id,))
     _insert_definitions(conn, file_id, result)
     old: dict[ChunkKey, list[tuple[int, int, int]]] = {}
-    for chunk_id, start, end, *key in conn.execute(
-        f"SELECT c.id, c.start_line, c.end_line, {CHUNK_TEXT}, c.symbol, c.names, c.extra "
+    texts = ChunkTexts()
+    for chunk_id, start, end, symbol, names, extra, *text in conn.execute(
+        f"SELECT c.id, c.start_line, c.end_line, c.symbol, c.names, c.extra, {CHUNK_SOURCE} "
         f"FROM chunks c {TEXT_JOIN} WHERE c.file_id = ? ORDER BY c.id",
         (file_id,),
     ):
-        old.setdefault(tuple(key), []).append((chunk_id, start, end))
+        key = (texts(*text), symbol, names, extra)
+        old.setdefault(key, []).append((chunk_id, start, end))
     moved: list[tuple[int, int, int]] = []
     fresh: list[NamedChunk] = []
     for chunk, names, extra in zip(result.chunks, *zip(*terms[1], strict=True), strict=True):
@@ -100,15 +104,49 @@ def write_file(
             moved.append((chunk.start_line, chunk.end_line, chunk_id))
     conn.executemany("UPDATE chunks SET start_line = ?, end_line = ? WHERE id = ?", moved)
     # Gone chunks leave FTS5 while the old text is still there to tell it their terms.
-    stale = [(chunk_id,) for rows in old.values() for chunk_id, _, _ in rows]
-    conn.executemany(
-        "INSERT INTO chunks_fts (chunks_fts, rowid, path, names, body) "
-        "SELECT 'delete', id, path, names, body FROM chunk_terms WHERE id = ?",
-        stale,
-    )
-    conn.executemany("DELETE FROM chunks WHERE id = ?", stale)
+    stale = [chunk_id for rows in old.values() for chunk_id, _, _ in rows]
+    for start in range(0, len(stale), 500):
+        some = stale[start : start + 500]
+        forget_chunks(conn, f"c.id IN ({','.join('?' * len(some))})", some)
+    conn.executemany("DELETE FROM chunks WHERE id = ?", [(i,) for i in stale])
     conn.execute("INSERT OR REPLACE INTO file_texts VALUES (?, ?)", (file_id, terms[2]))
     return _insert_chunks(conn, file_id, fresh, first_chunk)
+
+
+def index_chunks(conn: sqlite3.Connection, where: str, args: Sequence[object]) -> None:
+    """Add the chunks `where` selects (on `c`, the chunks table) to FTS5."""
+    for batch in _fts_values(conn, where, args):
+        conn.executemany(
+            "INSERT INTO chunks_fts (rowid, path, names, body) VALUES (?, ?, ?, ?)", batch
+        )
+
+
+def forget_chunks(conn: sqlite3.Connection, where: str, args: Sequence[object]) -> None:
+    """Take the chunks `where` selects out of FTS5 (before their rows or text change: an
+    external-content FTS5 table forgets a row when told its indexed values again)."""
+    for batch in _fts_values(conn, where, args):
+        conn.executemany(
+            "INSERT INTO chunks_fts (chunks_fts, rowid, path, names, body) "
+            "VALUES ('delete', ?, ?, ?, ?)",
+            batch,
+        )
+
+
+def _fts_values(
+    conn: sqlite3.Connection, where: str, args: Sequence[object]
+) -> Iterator[list[tuple[int, str, str, str]]]:
+    """Yield, in batches, (rowid, path, names, body) of the chunks `where` selects, as the
+    chunk_terms view has them, made in Python from the packed texts (see packed.py)."""
+    texts = ChunkTexts()
+    rows = conn.execute(
+        f"SELECT c.id, f.terms, c.names, c.extra, {CHUNK_SOURCE} FROM chunks c "
+        f"JOIN files f ON f.id = c.file_id {TEXT_JOIN} WHERE {where} ORDER BY c.id",
+        list(args),
+    )
+    while batch := rows.fetchmany(FTS_BATCH):
+        yield [
+            (i, terms, names, f"{texts(*text)}\n{extra}") for i, terms, names, extra, *text in batch
+        ]
 
 
 def _insert_definitions(conn: sqlite3.Connection, file_id: int, result: ParsedFile) -> None:

@@ -33,7 +33,7 @@ from assistant.errors import AssistantError, GitError, IndexStoreError
 from assistant.index.faults import remove
 from assistant.index.indexer import Progress, update_index
 from assistant.index.model import IndexStats
-from assistant.index.packed import TooBig, unpack
+from assistant.index.packed import TooBig, file_lines, unpack
 from assistant.index.parse import digest
 from assistant.index.schema import SCHEMA_VERSION
 from assistant.index.store import IndexStore
@@ -289,14 +289,9 @@ def _clean(shard: Path, max_bytes: int) -> int:
                     allowed = ", ".join(f"'{kind}'" for kind in kinds)
                     conn.execute(f"DELETE FROM {table} WHERE typeof({column}) NOT IN ({allowed})")
             bad = {i for i, path in conn.execute("SELECT id, path FROM files") if not _usable(path)}
-            bad |= {
-                i
-                for i, sha, text in conn.execute(
-                    "SELECT f.id, f.sha, t.packed FROM files f "
-                    "LEFT JOIN file_texts t ON t.file_id = f.id"
-                )
-                if not _is_content(text, sha, max_bytes)
-            }
+            lines = _texts_lines(conn, max_bytes, shard.stat().st_size * MAX_RATIO)
+            bad |= {i for (i,) in conn.execute("SELECT id FROM files") if i not in lines}
+            bad |= _misplaced_chunks(conn, lines)
             conn.executemany("DELETE FROM files WHERE id = ?", [(i,) for i in bad])
             for table in ("symbols", "refs", "chunks", "file_texts"):
                 conn.execute(f"DELETE FROM {table} WHERE file_id NOT IN (SELECT id FROM files)")
@@ -320,15 +315,42 @@ def _check_objects(conn: sqlite3.Connection) -> None:
             raise ImportRefused(f"the index file's table {table} is not this schema's")
 
 
-def _is_content(text: bytes | None, sha: str, max_bytes: int) -> bool:
-    """Return whether a packed text unpacks, within the index's file size limit, to bytes
-    whose hash is the file's: its chunks then show the file as it is, nothing planted."""
-    if text is None:
-        return False
-    try:
-        return digest(unpack(text, max_bytes)) == sha
-    except (TooBig, zlib.error):
-        return False
+def _texts_lines(conn: sqlite3.Connection, max_bytes: int, budget: int) -> dict[int, int]:
+    """Return the line count of each file whose packed text unpacks, within the index's file
+    size limit, to bytes whose hash is the file's (its chunks then show the file as it is,
+    nothing planted). Refuse the file when its texts unpack to more than `budget` bytes in
+    all: small blobs that each inflate to a megabyte are work, not an index."""
+    lines: dict[int, int] = {}
+    for file_id, sha, text in conn.execute(
+        "SELECT f.id, f.sha, t.packed FROM files f JOIN file_texts t ON t.file_id = f.id"
+    ):
+        try:
+            data = unpack(text, max_bytes)
+        except (TooBig, zlib.error):
+            continue
+        budget -= len(data)
+        if budget < 0:
+            raise ImportRefused("the index file's texts unpack to far more than its size")
+        if digest(data) == sha:
+            lines[file_id] = len(file_lines(data))
+    return lines
+
+
+def _misplaced_chunks(conn: sqlite3.Connection, lines: dict[int, int]) -> set[int]:
+    """Return the files with a chunk outside their lines, or overlapping the one before: the
+    chunks of a file parsed here cover each line once, so indexing them costs what the file
+    does (a chunk of lines 1..10^6, repeated, would tokenize the file again and again)."""
+    bad: set[int] = set()
+    last: tuple[int, int] = (-1, 0)  # (file, last line of its previous chunk)
+    for file_id, start, end in conn.execute(
+        "SELECT file_id, start_line, end_line FROM chunks ORDER BY file_id, start_line"
+    ):
+        after = last[1] if last[0] == file_id else 0
+        whole = type(start) is int and type(end) is int
+        if not (whole and after < start <= end <= lines.get(file_id, 0)):
+            bad.add(file_id)
+        last = (file_id, end if type(end) is int else after)
+    return bad
 
 
 def _usable(path: object) -> bool:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from assistant.index.packed import CHUNK_TEXT, TEXT_JOIN
+from assistant.index.packed import CHUNK_SOURCE, TEXT_JOIN, ChunkTexts
 
 VECTOR_DTYPE = np.dtype("<f2")
 NEVER = ""  # the text hash of a chunk never to be embedded (a secrets file's)
@@ -23,7 +23,7 @@ ChunkText = tuple[int, str, str | None, str]  # chunk id, path, symbol, text
 PendingText = tuple[str, str, str | None, str]  # text hash, path, symbol, text (to embed)
 
 _UNHASHED = (
-    f"SELECT c.id, f.path, c.symbol, {CHUNK_TEXT} FROM chunks c "
+    f"SELECT c.id, f.path, c.symbol, {CHUNK_SOURCE} FROM chunks c "
     f"JOIN files f ON f.id = c.file_id {TEXT_JOIN} "
     "WHERE NOT EXISTS (SELECT 1 FROM chunk_texts t WHERE t.chunk_id = c.id)"
 )
@@ -34,7 +34,13 @@ _MISSING = (
 
 def unhashed(conn: sqlite3.Connection, limit: int) -> list[ChunkText]:
     """Return up to `limit` chunks whose embedded text has no hash yet, by id."""
-    return list(conn.execute(f"{_UNHASHED} ORDER BY c.id LIMIT ?", (limit,)))
+    texts = ChunkTexts()
+    return [
+        (chunk_id, path, symbol, texts(*text))
+        for chunk_id, path, symbol, *text in conn.execute(
+            f"{_UNHASHED} ORDER BY c.id LIMIT ?", (limit,)
+        )
+    ]
 
 
 def record_hashes(conn: sqlite3.Connection, rows: Iterable[tuple[int, str]]) -> None:
@@ -63,11 +69,12 @@ def pending(conn: sqlite3.Connection, model: str, limit: int | None) -> list[tup
 def sources(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, tuple[str, str | None, str]]:
     """Return (path, symbol, text) of these chunks, by id (a chunk gone since is missing)."""
     rows = conn.execute(
-        f"SELECT c.id, f.path, c.symbol, {CHUNK_TEXT} FROM chunks c "
+        f"SELECT c.id, f.path, c.symbol, {CHUNK_SOURCE} FROM chunks c "
         f"JOIN files f ON f.id = c.file_id {TEXT_JOIN} WHERE c.id IN ({','.join('?' * len(ids))})",
         list(ids),
     )
-    return {chunk_id: (path, symbol, text) for chunk_id, path, symbol, text in rows}
+    texts = ChunkTexts()
+    return {chunk_id: (path, symbol, texts(*text)) for chunk_id, path, symbol, *text in rows}
 
 
 def count_present(conn: sqlite3.Connection, model: str) -> int:

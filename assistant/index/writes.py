@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from assistant.index.rows import IndexedFile, write_file
+from assistant.index.rows import IndexedFile, forget_chunks, index_chunks, write_file
 from assistant.index.schema import TABLES
 
 CHANGE_LOG = 256  # generations whose changed paths are kept
@@ -159,11 +159,7 @@ def _writing(conn: sqlite3.Connection) -> Iterator[int]:
 
 def _index_chunks_from(conn: sqlite3.Connection, first: int) -> None:
     """Add the chunks with ids from `first` on (this transaction's) to the FTS5 index."""
-    conn.execute(
-        "INSERT INTO chunks_fts (rowid, path, names, body) "
-        "SELECT id, path, names, body FROM chunk_terms WHERE id >= ?",
-        (first,),
-    )
+    index_chunks(conn, "c.id >= ?", (first,))
 
 
 def _delete_files(conn: sqlite3.Connection, ids_sql: str) -> None:
@@ -173,11 +169,7 @@ def _delete_files(conn: sqlite3.Connection, ids_sql: str) -> None:
     if not conn.execute(f"INSERT INTO temp.doomed {ids_sql}").rowcount:
         return
     doomed = "IN (SELECT id FROM temp.doomed)"
-    # An external-content FTS5 table forgets a row when told its indexed values again.
-    conn.execute(
-        "INSERT INTO chunks_fts (chunks_fts, rowid, path, names, body) "
-        f"SELECT 'delete', id, path, names, body FROM chunk_terms WHERE file_id {doomed}"
-    )
+    forget_chunks(conn, f"c.file_id {doomed}", ())
     for table in ("chunks", "symbols", "refs", "file_texts"):
         conn.execute(f"DELETE FROM {table} WHERE file_id {doomed}")
     conn.execute(f"DELETE FROM files WHERE id {doomed}")
