@@ -37,9 +37,10 @@ def write_files(conn: sqlite3.Connection, parsed: list[IndexedFile], removed: li
 
 
 def merge_shard(conn: sqlite3.Connection, shard: Path, with_bodies: bool = False) -> int:
-    """Add (or replace) every file of a shard database, in one transaction and with SQL alone;
-    return how many files it held. A bulk-build worker's shard has its chunks' FTS5 bodies
-    (`with_bodies`: indexed as they are); others' chunks are indexed from the packed texts."""
+    """Add (or replace) every file of a shard database, in one transaction; return how many
+    files it held. The rows are copied with SQL alone; a bulk-build worker's shard also has its
+    chunks' FTS5 bodies (`with_bodies`: indexed as they are), others' chunks are indexed from
+    the packed texts (made in Python, see rows.index_chunks)."""
     conn.execute("ATTACH DATABASE ? AS shard", (str(shard),))
     try:
         with _writing(conn) as first:
