@@ -48,6 +48,12 @@ def insert_file(
     return _insert_chunks(conn, file_id or 0, chunks, first_chunk)
 
 
+def fts_body(text: str, extra: str) -> str:
+    """Return what FTS5's body column holds for a chunk: its text, then its hump parts (the
+    chunk_terms view in schema.py says the same in SQL)."""
+    return f"{text}\n{extra}"
+
+
 def insert_fts_bodies(
     conn: sqlite3.Connection, result: ParsedFile, terms: FileTerms, first_chunk: int
 ) -> None:
@@ -55,7 +61,7 @@ def insert_fts_bodies(
     shard: see schema.SHARD_TABLES)."""
     conn.executemany(
         "INSERT INTO fts_bodies VALUES (?, ?)",
-        [(i, f"{chunk.text}\n{extra}")
+        [(i, fts_body(chunk.text, extra))
          for i, (chunk, (_, extra)) in enumerate(zip(result.chunks, terms[1], strict=True),
                                                  start=first_chunk)],
     )  # fmt: skip
@@ -105,8 +111,8 @@ def write_file(
     conn.executemany("UPDATE chunks SET start_line = ?, end_line = ? WHERE id = ?", moved)
     # Gone chunks leave FTS5 while the old text is still there to tell it their terms.
     stale = [chunk_id for rows in old.values() for chunk_id, _, _ in rows]
-    for start in range(0, len(stale), 500):
-        some = stale[start : start + 500]
+    for at in range(0, len(stale), 500):  # (a query holds at most 32,766 values)
+        some = stale[at : at + 500]
         forget_chunks(conn, f"c.id IN ({','.join('?' * len(some))})", some)
     conn.executemany("DELETE FROM chunks WHERE id = ?", [(i,) for i in stale])
     conn.execute("INSERT OR REPLACE INTO file_texts VALUES (?, ?)", (file_id, terms[2]))
@@ -145,7 +151,8 @@ def _fts_values(
     )
     while batch := rows.fetchmany(FTS_BATCH):
         yield [
-            (i, terms, names, f"{texts(*text)}\n{extra}") for i, terms, names, extra, *text in batch
+            (i, terms, names, fts_body(texts(*text), extra))
+            for i, terms, names, extra, *text in batch
         ]
 
 

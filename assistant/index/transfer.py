@@ -318,8 +318,8 @@ def _check_objects(conn: sqlite3.Connection) -> None:
 def _texts_lines(conn: sqlite3.Connection, max_bytes: int, budget: int) -> dict[int, int]:
     """Return the line count of each file whose packed text unpacks, within the index's file
     size limit, to bytes whose hash is the file's (its chunks then show the file as it is,
-    nothing planted). Refuse the file when its texts unpack to more than `budget` bytes in
-    all: small blobs that each inflate to a megabyte are work, not an index."""
+    nothing planted). Refuse the whole import when its texts unpack to more than `budget`
+    bytes in all: small blobs that each inflate to a megabyte are work, not an index."""
     lines: dict[int, int] = {}
     for file_id, sha, text in conn.execute(
         "SELECT f.id, f.sha, t.packed FROM files f JOIN file_texts t ON t.file_id = f.id"
