@@ -137,11 +137,12 @@ def test_two_threads_searching_one_store_finish(tmp_path: Path):
 
 
 def test_no_index_read_or_write_calls_python_inside_sqlite(tmp_path: Path):
-    """The chunk_text SQL function is for FTS5's own content reads only: searching, reading
-    chunks, embedding sources and edits all work with it refusing to run."""
+    """The SQL functions of the chunk_terms view are for FTS5's own content reads only:
+    searching, reading chunks, embedding sources, edits and deletes all work with them
+    refusing to run."""
 
     def refuse(*_: object) -> str:
-        raise AssertionError("chunk_text called from a query")
+        raise AssertionError("a Python SQL function called from a query")
 
     body = "def alpha():\n    return 'zebra'\n\n\ndef beta():\n    return 2\n"
     repo = commit_files(tmp_path / "repo", {"a.py": body, "b.py": "def gamma():\n    pass\n"})
@@ -149,7 +150,8 @@ def test_no_index_read_or_write_calls_python_inside_sqlite(tmp_path: Path):
     from assistant.index.indexer import update_index, update_paths
 
     with open_index(repo, settings, update=False) as store:
-        store.conn.create_function("chunk_text", 3, refuse)
+        store.conn.create_function("chunk_body", 3, refuse)
+        store.conn.create_function("chunk_names", 1, refuse)
         update_index(store, repo, settings.max_file_bytes)
         (repo / "a.py").write_text(body.replace("zebra", "yak") + "\n\ndef delta():\n    pass\n")
         update_paths(store, repo, ["a.py"], settings.max_file_bytes)

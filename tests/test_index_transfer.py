@@ -179,7 +179,7 @@ def test_rows_with_paths_no_work_tree_has_are_dropped(monkeypatch, team):
         f"INSERT INTO files VALUES ({1000 + i}, '{p}', 'python', 1, 1, 'x', 1, '')"
         for i, p in enumerate(bad)
     ]
-    chunks = [f"INSERT INTO chunks VALUES ({5000 + i}, {1000 + i}, 1, 1, NULL, '', '')"
+    chunks = [f"INSERT INTO chunks VALUES ({5000 + i}, {1000 + i}, 1, 1, NULL)"
               for i in range(len(bad))]  # fmt: skip
     texts = [planted_text(1000 + i, b"KEY") for i in range(len(bad))]
     hostile(artifact, team["tmp"], rows + chunks + texts)
@@ -296,7 +296,7 @@ def test_a_link_to_a_secret_listed_as_unchanged_in_the_file_is_judged_again(monk
     artifact = exported(monkeypatch, team)
     row = f"INSERT INTO files VALUES (900, 'shop/helpers.py', 'python', {status.st_size}, "
     row += f"{status.st_mtime_ns}, '{digest(b'LEAK')}', 1, '')"  # the link's own size and time
-    chunk = "INSERT INTO chunks VALUES (9000, 900, 1, 1, NULL, '', '')"
+    chunk = "INSERT INTO chunks VALUES (9000, 900, 1, 1, NULL)"
     hostile(artifact, team["tmp"], [row, chunk, planted_text(900, b"LEAK")])
     report = index(monkeypatch, dev, team["tmp"] / "dev-cache", "--import", str(artifact))
     assert report["import"]["imported"]
@@ -310,8 +310,8 @@ def test_a_file_that_fails_half_way_leaves_the_index_as_it_was(monkeypatch, team
     artifact = exported(monkeypatch, team)
     hostile(artifact, team["tmp"], [
         "DELETE FROM chunks WHERE file_id = 1",  # well-placed chunks, ids that overflow
-        "INSERT INTO chunks VALUES (-9223372036854775808, 1, 1, 1, NULL, '', '')",
-        "INSERT INTO chunks VALUES (9223372036854775807, 1, 2, 2, NULL, '', '')",
+        "INSERT INTO chunks VALUES (-9223372036854775808, 1, 1, 1, NULL)",
+        "INSERT INTO chunks VALUES (9223372036854775807, 1, 2, 2, NULL)",
     ])  # fmt: skip
     report = index(monkeypatch, team["dev"], team["tmp"] / "dev-cache", "--import", str(artifact))
     assert report["import"]["imported"] is False and "cannot be used" in report["import"]["error"]
@@ -351,7 +351,7 @@ def test_chunks_outside_their_file_s_lines_drop_the_file(monkeypatch, team):
         f"INSERT INTO files VALUES (900, 'ghost.py', 'python', {len(ghost)}, 1, "
         f"'{digest(ghost)}', 4000, '')",
         planted_text(900, ghost),
-        *(f"INSERT INTO chunks VALUES ({9000 + n}, 900, 1, 1000000, NULL, '', '')"
+        *(f"INSERT INTO chunks VALUES ({9000 + n}, 900, 1, 1000000, NULL)"
           for n in range(300)),
         "UPDATE chunks SET start_line = -5 WHERE id = (SELECT min(c.id) FROM chunks c "
         "JOIN files f ON f.id = c.file_id WHERE f.path = 'shop/part1.py')",

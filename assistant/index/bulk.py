@@ -18,7 +18,7 @@ from pathlib import Path
 
 from assistant.index.model import Unindexed
 from assistant.index.parse import parse_one
-from assistant.index.rows import insert_file, insert_fts_bodies
+from assistant.index.rows import insert_file
 from assistant.index.schema import PAGE_SIZE, SHARD_TABLES, TABLES
 from assistant.index.store import IndexStore
 
@@ -113,9 +113,12 @@ def _parse_into_shard(root: str, paths: list[str], shard: str) -> tuple[str, lis
                     outcomes.append((path, outcome))
                     continue
                 record, parsed, terms = outcome
-                first = next_chunk
-                next_chunk = insert_file(conn, record, parsed, terms, first)
-                insert_fts_bodies(conn, parsed, terms, first)
+                indexed = insert_file(conn, record, parsed, terms, next_chunk)
+                next_chunk += len(indexed)
+                conn.executemany(
+                    "INSERT INTO fts_bodies VALUES (?, ?, ?)",
+                    [(i, names, body) for i, _, names, body in indexed],
+                )
                 outcomes.append((path, None))
     finally:
         conn.close()

@@ -8,20 +8,17 @@ Queries select a chunk's `CHUNK_SOURCE` (its file's packed bytes and its lines) 
 makes the text (`ChunkTexts`): never a Python function inside a query, whose callback holds
 the connection's lock while it waits for the GIL, so that a second thread on the same
 connection, holding the GIL while it waits for that lock, freezes the process. The SQL
-function `chunk_text` (`register`) exists for what only SQLite reads: the full-text index's
+functions of rows.register_content exist for what only SQLite reads: the full-text index's
 external content, in its integrity check.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import zlib
 
 LEVEL = 1  # zlib's fastest: 3.7x on source code at twice the speed of the default 6 (4.5x)
-# What SQL selects for a chunk's text (with `TEXT_JOIN`; `c` is the chunks table), and the
-# text itself, for SQLite's own reads only (see above).
+# What SQL selects for a chunk's text (with `TEXT_JOIN`; `c` is the chunks table).
 CHUNK_SOURCE = "ft.packed, c.start_line, c.end_line"
-CHUNK_TEXT = f"chunk_text({CHUNK_SOURCE})"
 TEXT_JOIN = "JOIN file_texts ft ON ft.file_id = c.file_id"
 
 
@@ -70,9 +67,3 @@ class ChunkTexts:
             last = (packed, file_lines(unpack(packed)))
             self.last = last
         return "\n".join(last[1][start - 1 : end])
-
-
-def register(conn: sqlite3.Connection) -> None:
-    """Give a connection the `chunk_text(packed, start_line, end_line)` SQL function, for
-    SQLite's own reads of the full-text index's content (see the module's docstring)."""
-    conn.create_function("chunk_text", 3, ChunkTexts(), deterministic=True)

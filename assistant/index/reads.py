@@ -202,7 +202,7 @@ WARM_READS = (
     "SELECT count(*) FROM symbols INDEXED BY symbols_name WHERE name > ''",
     "SELECT count(*) FROM symbols INDEXED BY symbols_lname WHERE lower(name) > ''",
     "SELECT max(substr(name, -1)) FROM symbols",
-    "SELECT max(substr(names, -1)) FROM chunks",
+    "SELECT max(end_line) FROM chunks",
     "SELECT max(substr(packed, -1)) FROM file_texts",
     "SELECT max(path) FROM files",
 )

@@ -1,11 +1,17 @@
 """One file's rows in the index tables: what the parse workers compute for FTS5 and the file's
 packed text, and writing a new file or an edited one (whose unchanged chunks keep their ids and
-their FTS5 entries)."""
+their FTS5 entries).
+
+What FTS5 indexes of a chunk beyond its text (the words of its symbol's name, the parts of its
+camelCase words) is made from the chunk's symbol and text by `fts_names` and `hump_parts`,
+never stored: an external-content FTS5 table forgets a row when told its values again, so these
+must give the same words for the same chunk for as long as an index lives (a change to them
+needs a new schema version)."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from assistant.index.model import Chunk, FileRecord, ParsedFile
 from assistant.index.packed import CHUNK_SOURCE, TEXT_JOIN, ChunkTexts, pack
@@ -14,9 +20,36 @@ from assistant.index.tokens import code_tokens, hump_parts
 # Path words; per chunk: names, hump parts; the file's bytes packed (packed.py).
 FileTerms = tuple[str, tuple[tuple[str, str], ...], bytes]
 IndexedFile = tuple[FileRecord, ParsedFile, FileTerms]
-ChunkKey = tuple[str, str | None, str, str]  # text, symbol, names, hump parts
+FtsRow = tuple[int, str, str, str]  # what FTS5 indexes of a chunk: rowid, path, names, body
 NamedChunk = tuple[Chunk, str, str]  # a chunk with its names and hump parts
 FTS_BATCH = 5_000  # chunks whose FTS5 values are made at a time
+# The chunk_terms view's names and body (schema.py), for SQLite's own reads of FTS5's content.
+CHUNK_NAMES = "chunk_names(c.symbol)"
+CHUNK_BODY = f"chunk_body({CHUNK_SOURCE})"
+
+
+def fts_names(symbol: str | None) -> str:
+    """Return what FTS5's names column holds for a chunk of this symbol."""
+    return " ".join(code_tokens(symbol or ""))
+
+
+def fts_body(text: str, extra: str) -> str:
+    """Return what FTS5's body column holds for a chunk: its text, then its hump parts."""
+    return f"{text}\n{extra}"
+
+
+def register_content(conn: sqlite3.Connection) -> None:
+    """Give a connection the SQL functions of the chunk_terms view (`CHUNK_NAMES`,
+    `CHUNK_BODY`), for FTS5's own reads of its content (its integrity check): no other query
+    calls Python (see packed.py)."""
+    texts = ChunkTexts()
+
+    def body(packed: bytes | None, start: int | None, end: int | None) -> str:
+        text = texts(packed, start, end)
+        return fts_body(text, hump_parts(text))
+
+    conn.create_function("chunk_names", 1, fts_names, deterministic=True)
+    conn.create_function("chunk_body", 3, body, deterministic=True)
 
 
 def file_terms(parsed: ParsedFile, data: bytes) -> FileTerms:
@@ -24,7 +57,7 @@ def file_terms(parsed: ParsedFile, data: bytes) -> FileTerms:
     (computed in the parse workers)."""
     return (
         " ".join(code_tokens(parsed.path)),
-        tuple((" ".join(code_tokens(c.symbol or "")), hump_parts(c.text)) for c in parsed.chunks),
+        tuple((fts_names(c.symbol), hump_parts(c.text)) for c in parsed.chunks),
         pack(data),
     )
 
@@ -35,8 +68,9 @@ def insert_file(
     result: ParsedFile,
     terms: FileTerms,
     first_chunk: int,
-) -> int:
-    """Insert a new file's rows (not its FTS5 entries); return the next free chunk id."""
+) -> list[FtsRow]:
+    """Insert a new file's rows, its chunks with ids from `first_chunk` on; return what FTS5
+    is to index of them (the caller indexes it)."""
     file_id = conn.execute(
         "INSERT INTO files (path, language, size, mtime_ns, sha, n_lines, terms) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -45,26 +79,7 @@ def insert_file(
     _insert_definitions(conn, file_id or 0, result)
     conn.execute("INSERT INTO file_texts VALUES (?, ?)", (file_id, terms[2]))
     chunks = [(c, *t) for c, t in zip(result.chunks, terms[1], strict=True)]
-    return _insert_chunks(conn, file_id or 0, chunks, first_chunk)
-
-
-def fts_body(text: str, extra: str) -> str:
-    """Return what FTS5's body column holds for a chunk: its text, then its hump parts (the
-    chunk_terms view in schema.py says the same in SQL)."""
-    return f"{text}\n{extra}"
-
-
-def insert_fts_bodies(
-    conn: sqlite3.Connection, result: ParsedFile, terms: FileTerms, first_chunk: int
-) -> None:
-    """Record the FTS5 body of each chunk `insert_file` gave ids from `first_chunk` (in a
-    shard: see schema.SHARD_TABLES)."""
-    conn.executemany(
-        "INSERT INTO fts_bodies VALUES (?, ?)",
-        [(i, fts_body(chunk.text, extra))
-         for i, (chunk, (_, extra)) in enumerate(zip(result.chunks, terms[1], strict=True),
-                                                 start=first_chunk)],
-    )  # fmt: skip
+    return _insert_chunks(conn, file_id or 0, terms[0], chunks, first_chunk)
 
 
 def write_file(
@@ -73,10 +88,11 @@ def write_file(
     result: ParsedFile,
     terms: FileTerms,
     first_chunk: int,
-) -> int:
+) -> list[FtsRow]:
     """Write a file's rows, new or edited: an edited file keeps the ids (and FTS5 entries) of
     chunks whose text did not change and only moves their lines; its chunks that are gone leave
-    FTS5 and the table. Return the next free chunk id."""
+    FTS5 and the table. New chunks take ids from `first_chunk` on; return what FTS5 is to index
+    of them (the caller indexes it)."""
     row = conn.execute("SELECT id FROM files WHERE path = ?", (record.path,)).fetchone()
     if row is None:
         return insert_file(conn, record, result, terms, first_chunk)
@@ -89,19 +105,19 @@ def write_file(
     conn.execute("DELETE FROM symbols WHERE file_id = ?", (file_id,))
     conn.execute("DELETE FROM refs WHERE file_id = ?", (file_id,))
     _insert_definitions(conn, file_id, result)
-    old: dict[ChunkKey, list[tuple[int, int, int]]] = {}
+    # A chunk's FTS5 terms follow from its text and symbol: the two say whether it changed.
+    old: dict[tuple[str, str | None], list[tuple[int, int, int]]] = {}
     texts = ChunkTexts()
-    for chunk_id, start, end, symbol, names, extra, *text in conn.execute(
-        f"SELECT c.id, c.start_line, c.end_line, c.symbol, c.names, c.extra, {CHUNK_SOURCE} "
+    for chunk_id, start, end, symbol, *text in conn.execute(
+        f"SELECT c.id, c.start_line, c.end_line, c.symbol, {CHUNK_SOURCE} "
         f"FROM chunks c {TEXT_JOIN} WHERE c.file_id = ? ORDER BY c.id",
         (file_id,),
     ):
-        key = (texts(*text), symbol, names, extra)
-        old.setdefault(key, []).append((chunk_id, start, end))
+        old.setdefault((texts(*text), symbol), []).append((chunk_id, start, end))
     moved: list[tuple[int, int, int]] = []
     fresh: list[NamedChunk] = []
     for chunk, names, extra in zip(result.chunks, *zip(*terms[1], strict=True), strict=True):
-        same = old.get((chunk.text, chunk.symbol, names, extra))
+        same = old.get((chunk.text, chunk.symbol))
         if not same:
             fresh.append((chunk, names, extra))
             continue
@@ -116,15 +132,18 @@ def write_file(
         forget_chunks(conn, f"c.id IN ({','.join('?' * len(some))})", some)
     conn.executemany("DELETE FROM chunks WHERE id = ?", [(i,) for i in stale])
     conn.execute("INSERT OR REPLACE INTO file_texts VALUES (?, ?)", (file_id, terms[2]))
-    return _insert_chunks(conn, file_id, fresh, first_chunk)
+    return _insert_chunks(conn, file_id, terms[0], fresh, first_chunk)
+
+
+def add_to_fts(conn: sqlite3.Connection, rows: Iterable[FtsRow]) -> None:
+    """Index chunks in FTS5 from their values (as `insert_file` and `write_file` return them)."""
+    conn.executemany("INSERT INTO chunks_fts (rowid, path, names, body) VALUES (?, ?, ?, ?)", rows)
 
 
 def index_chunks(conn: sqlite3.Connection, where: str, args: Sequence[object]) -> None:
     """Add the chunks `where` selects (on `c`, the chunks table) to FTS5."""
     for batch in _fts_values(conn, where, args):
-        conn.executemany(
-            "INSERT INTO chunks_fts (rowid, path, names, body) VALUES (?, ?, ?, ?)", batch
-        )
+        add_to_fts(conn, batch)
 
 
 def forget_chunks(conn: sqlite3.Connection, where: str, args: Sequence[object]) -> None:
@@ -145,15 +164,16 @@ def _fts_values(
     chunk_terms view has them, made in Python from the packed texts (see packed.py)."""
     texts = ChunkTexts()
     rows = conn.execute(
-        f"SELECT c.id, f.terms, c.names, c.extra, {CHUNK_SOURCE} FROM chunks c "
+        f"SELECT c.id, f.terms, c.symbol, {CHUNK_SOURCE} FROM chunks c "
         f"JOIN files f ON f.id = c.file_id {TEXT_JOIN} WHERE {where} ORDER BY c.id",
         list(args),
     )
     while batch := rows.fetchmany(FTS_BATCH):
-        yield [
-            (i, terms, names, fts_body(texts(*text), extra))
-            for i, terms, names, extra, *text in batch
-        ]
+        values = []
+        for i, terms, symbol, *source in batch:
+            text = texts(*source)
+            values.append((i, terms, fts_names(symbol), fts_body(text, hump_parts(text))))
+        yield values
 
 
 def _insert_definitions(conn: sqlite3.Connection, file_id: int, result: ParsedFile) -> None:
@@ -173,13 +193,14 @@ def _insert_definitions(conn: sqlite3.Connection, file_id: int, result: ParsedFi
 
 
 def _insert_chunks(
-    conn: sqlite3.Connection, file_id: int, chunks: list[NamedChunk], first_chunk: int
-) -> int:
-    """Insert (chunk, names, hump parts) rows with ids from `first_chunk`; return the next."""
+    conn: sqlite3.Connection, file_id: int, path: str, chunks: list[NamedChunk], first_chunk: int
+) -> list[FtsRow]:
+    """Insert (chunk, names, hump parts) rows with ids from `first_chunk`; return what FTS5 is
+    to index of them (`path`: the file's path words)."""
     conn.executemany(
-        "INSERT INTO chunks (id, file_id, start_line, end_line, symbol, names, extra) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(i, file_id, c.start_line, c.end_line, c.symbol, names, extra)
-         for i, (c, names, extra) in enumerate(chunks, start=first_chunk)],
+        "INSERT INTO chunks (id, file_id, start_line, end_line, symbol) VALUES (?, ?, ?, ?, ?)",
+        [(i, file_id, c.start_line, c.end_line, c.symbol)
+         for i, (c, _, _) in enumerate(chunks, start=first_chunk)],
     )  # fmt: skip
-    return first_chunk + len(chunks)
+    return [(i, path, names, fts_body(c.text, extra))
+            for i, (c, names, extra) in enumerate(chunks, start=first_chunk)]  # fmt: skip

@@ -7,13 +7,15 @@ import time
 from pathlib import Path
 
 from assistant.errors import IndexStoreError
-from assistant.index.packed import CHUNK_TEXT, TEXT_JOIN, register
+from assistant.index.packed import TEXT_JOIN
+from assistant.index.rows import CHUNK_BODY, CHUNK_NAMES, register_content
 
 # 8: rebuilt once, so no index made before the secrets filter survives; 9: the skipped table
 # (skips.py) and symbols_name covering file_id (how many files define a name, from the index);
 # 10: the embeddings tables (vectors.py); 11: a file's text kept once, packed (packed.py), not
-# in every chunk
-SCHEMA_VERSION = 11
+# in every chunk; 12: a chunk's FTS5 names and hump parts made from its symbol and text, not
+# stored (rows.py)
+SCHEMA_VERSION = 12
 WAL_ATTEMPTS = 40  # about eight seconds of retries in all
 # 8 KiB pages: a cold build writes half as many (and makes half the system calls).
 PAGE_SIZE = 8192
@@ -37,26 +39,29 @@ CREATE TABLE IF NOT EXISTS refs (
 );
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
-    start_line INTEGER, end_line INTEGER, symbol TEXT,
-    names TEXT NOT NULL DEFAULT '', extra TEXT NOT NULL DEFAULT ''
+    start_line INTEGER, end_line INTEGER, symbol TEXT
 );
 -- The file's bytes, zlib-compressed: a chunk's text is its lines start_line..end_line.
 CREATE TABLE IF NOT EXISTS file_texts (
     file_id INTEGER PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE, packed BLOB NOT NULL
 );
 """
-# Only in a bulk-build worker's shard: each chunk's FTS5 body, as the chunk_terms view below
-# makes it, so the merge indexes text the worker had at hand instead of unpacking every file.
+# Only in a bulk-build worker's shard: each chunk's FTS5 names and body, as the chunk_terms view
+# below makes them, so the merge indexes text the worker had at hand instead of unpacking every
+# file.
 SHARD_TABLES = """
-CREATE TABLE IF NOT EXISTS fts_bodies (chunk_id INTEGER PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS fts_bodies (
+    chunk_id INTEGER PRIMARY KEY, names TEXT NOT NULL, body TEXT NOT NULL
+);
 """
 SCHEMA = (
     TABLES
     + f"""
 -- What FTS5 indexes per chunk: path words, symbol-name words, and the text with the parts of
--- its camelCase words. Computed from the tables (FTS5 keeps no second copy of the text).
+-- its camelCase words. Computed from the tables (FTS5 keeps no second copy of the text), by
+-- the functions of rows.register_content: for FTS5's own reads only.
 CREATE VIEW IF NOT EXISTS chunk_terms (id, file_id, path, names, body) AS
-    SELECT c.id, c.file_id, f.terms, c.names, {CHUNK_TEXT} || char(10) || c.extra
+    SELECT c.id, c.file_id, f.terms, {CHUNK_NAMES}, {CHUNK_BODY}
     FROM chunks c JOIN files f ON f.id = c.file_id {TEXT_JOIN};
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     path, names, body, content = 'chunk_terms', content_rowid = 'id', tokenize = 'unicode61'
@@ -104,7 +109,7 @@ def connect(path: Path) -> sqlite3.Connection:
         conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
     except sqlite3.OperationalError as error:
         raise IndexStoreError(f"cannot open the index at {path}: {error}") from error
-    register(conn)
+    register_content(conn)
     try:
         conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # takes effect when the file is made
         switch_to_wal(conn)

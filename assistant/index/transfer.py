@@ -81,8 +81,6 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {  # table -> column -> SQLite 
         "start_line": ("integer", "null"),
         "end_line": ("integer", "null"),
         "symbol": ("text", "null"),
-        "names": ("text",),
-        "extra": ("text",),
     },
     "file_texts": {"file_id": ("integer",), "packed": ("blob",)},
 }

@@ -12,7 +12,14 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from assistant.index.rows import IndexedFile, forget_chunks, index_chunks, write_file
+from assistant.index.rows import (
+    FtsRow,
+    IndexedFile,
+    add_to_fts,
+    forget_chunks,
+    index_chunks,
+    write_file,
+)
 from assistant.index.schema import TABLES
 
 CHANGE_LOG = 256  # generations whose changed paths are kept
@@ -30,10 +37,10 @@ def write_files(conn: sqlite3.Connection, parsed: list[IndexedFile], removed: li
             f"INSERT INTO changes VALUES ({GENERATION}, ?)",
             [(path,) for path in [*removed, *(record.path for record, _, _ in parsed)]],
         )
-        next_id = first
+        fresh: list[FtsRow] = []
         for record, result, terms in parsed:
-            next_id = write_file(conn, record, result, terms, next_id)
-        _index_chunks_from(conn, first)
+            fresh += write_file(conn, record, result, terms, first + len(fresh))
+        add_to_fts(conn, fresh)
 
 
 def merge_shard(conn: sqlite3.Connection, shard: Path, with_bodies: bool = False) -> int:
@@ -68,16 +75,16 @@ def merge_shard(conn: sqlite3.Connection, shard: Path, with_bodies: bool = False
                 (offset,),
             )
             conn.execute(
-                "INSERT INTO chunks (id, file_id, start_line, end_line, symbol, names, extra) "
+                "INSERT INTO chunks (id, file_id, start_line, end_line, symbol) "
                 "SELECT id - (SELECT min(id) FROM shard.chunks) + ?, file_id + ?, "
-                "start_line, end_line, symbol, names, extra FROM shard.chunks",
+                "start_line, end_line, symbol FROM shard.chunks",
                 (first, offset),
             )
             if with_bodies:
                 conn.execute(
                     "INSERT INTO chunks_fts (rowid, path, names, body) "
                     "SELECT b.chunk_id - (SELECT min(id) FROM shard.chunks) + ?, f.terms, "
-                    "c.names, b.body FROM shard.fts_bodies b "
+                    "b.names, b.body FROM shard.fts_bodies b "
                     "JOIN shard.chunks c ON c.id = b.chunk_id "
                     "JOIN shard.files f ON f.id = c.file_id ORDER BY b.chunk_id",
                     (first,),
