@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import sqlite3
 import zlib
 from pathlib import Path
 
 import pytest
+import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant.config import Settings
 from assistant.index import open_index
+from assistant.index.indexer import update_paths
 from assistant.index.model import Unindexed
-from assistant.index.packed import TooBig, pack, unpack
+from assistant.index.packed import (
+    BadText,
+    TooBig,
+    current_dictionary,
+    dictionary_id,
+    keep_dictionary,
+    pack,
+    train,
+    unpack,
+)
 from assistant.index.parse import parse_one
 from assistant.testing import commit_files
 from tests.test_index_store import fts_is_consistent
@@ -27,16 +39,103 @@ def test_unpack_gives_back_what_was_packed_and_refuses_more_than_its_limit():
     data = b"def f():\n    return 1\n" * 1000
     assert unpack(pack(data)) == data
     assert unpack(pack(data), len(data)) == data
+    assert unpack(pack(b"")) == b""
     with pytest.raises(TooBig):
         unpack(pack(data), len(data) - 1)
-    with pytest.raises(TooBig):
-        unpack(zlib.compress(b"\0" * 50_000_000), 1_000_000)  # stops at the limit
-    with pytest.raises(zlib.error):
+    with pytest.raises(TooBig):  # refused from the size its frame declares, before inflating
+        unpack(pack(b"\0" * 50_000_000), 1_000_000)
+    with pytest.raises(BadText):
         unpack(pack(data)[:-8], len(data))
-    with pytest.raises(zlib.error):
-        unpack(b"not zlib", 100)
-    with pytest.raises(zlib.error):  # a second stream after the first: not what we pack
+    with pytest.raises(BadText):
+        unpack(b"not a packed text", 100)
+    with pytest.raises(BadText):  # a second frame after the first: not what we pack
         unpack(pack(data) + pack(b"planted"), 2 * len(data))
+    unsized = zstandard.ZstdCompressor(write_content_size=False).compress(data)
+    with pytest.raises(BadText):  # every text packed here says its size; this one could be
+        unpack(unsized, len(data))  # anything up to the limit
+
+
+def training_files(count: int) -> dict[str, str]:
+    """Return `count` small, similar Python modules: what a dictionary learns from."""
+    return {
+        f"pkg/mod{n}.py": f'"""Module {n}."""\n\nimport os\n\n\nclass Thing{n}:\n'
+        f"    def value_{n}(self, scale: int = {n}) -> int:\n"
+        f"        return os.getpid() * scale + {n * 7}\n"
+        for n in range(count)
+    }
+
+
+def dictionary_database(data: bytes | None) -> sqlite3.Connection:
+    """Return a connection to a database holding dictionary `data` as packed.py stores it."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE pack_dictionaries (id INTEGER PRIMARY KEY, data BLOB NOT NULL)")
+    if data is not None:
+        conn.execute("INSERT INTO pack_dictionaries VALUES (?, ?)", (dictionary_id(data), data))
+    return conn
+
+
+def test_texts_packed_with_a_dictionary_need_that_dictionary():
+    samples = [text.encode() for text in training_files(300).values()]
+    trained = train(samples)
+    assert trained is not None and dictionary_id(trained) > 0
+    assert train(samples[:10]) is None  # too few files to learn from
+    data = samples[5]
+    packed = pack(data, trained)
+    assert len(packed) < len(pack(data))
+    assert unpack(packed, conn=dictionary_database(trained)) == data
+    with pytest.raises(BadText):
+        unpack(packed)  # no database to read the dictionary from
+    with pytest.raises(BadText):
+        unpack(packed, conn=dictionary_database(None))
+    other = train([s.replace(b"Thing", b"Other") + b"# more\n" for s in samples])
+    assert other is not None and dictionary_id(other) != dictionary_id(trained)
+    with pytest.raises(BadText):
+        unpack(packed, conn=dictionary_database(other))  # not the one the frame names
+    conn = dictionary_database(None)
+    assert keep_dictionary_in(conn, trained)
+    assert current_dictionary(conn) == trained
+    forged = bytearray(other)
+    forged[4:8] = trained[4:8]  # another dictionary claiming the same id
+    assert dictionary_id(bytes(forged)) == dictionary_id(trained)
+    assert not keep_dictionary(conn, bytes(forged))  # texts may use the one under that id
+    assert current_dictionary(conn) == trained
+
+
+def keep_dictionary_in(conn: sqlite3.Connection, data: bytes) -> bool:
+    """Keep `data` as the dictionary of a bare database (which also needs its meta table)."""
+    conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    return keep_dictionary(conn, data)
+
+
+def test_a_big_build_packs_with_a_dictionary_trained_on_the_repository(tmp_path: Path):
+    """A first build of more than TRAIN_FROM files trains a dictionary, packs every text with
+    it, and later edits use it too; reading and searching are as without one."""
+    files = training_files(300)
+    repo = commit_files(tmp_path / "repo", files)
+    settings_ = Settings(cache_dir=tmp_path / "cache")
+    with open_index(repo, settings_) as store:
+        trained = store.pack_dictionary()
+        assert trained is not None
+        frames = [row[0] for row in store.conn.execute("SELECT packed FROM file_texts")]
+        assert len(frames) == 300
+        assert {zstandard.get_frame_parameters(f).dict_id for f in frames} == {
+            dictionary_id(trained)
+        }
+        added = "\n\ndef zebra_crossing():\n    pass\n"
+        (repo / "pkg/mod7.py").write_text(files["pkg/mod7.py"] + added)
+        update_paths(store, repo, ["pkg/mod7.py"], settings_.max_file_bytes)
+        [(chunk, _)] = store.search_chunks("zebra_crossing")[:1]
+        assert chunk.path == "pkg/mod7.py" and "def zebra_crossing" in chunk.text
+        (edited,) = store.conn.execute(
+            "SELECT packed FROM file_texts t JOIN files f ON f.id = t.file_id "
+            "WHERE f.path = 'pkg/mod7.py'"
+        ).fetchone()
+        assert zstandard.get_frame_parameters(edited).dict_id == dictionary_id(trained)
+        assert [c.text for c in store.chunks("pkg/mod3.py")] == [
+            c.text
+            for c in parse_one(str(repo), "pkg/mod3.py")[1].chunks  # type: ignore[index]
+        ]
+        assert fts_is_consistent(store)
 
 
 @settings(

@@ -47,10 +47,13 @@ def bulk_index(
     folder.mkdir(parents=True, exist_ok=True)
     try:
         done = 0
+        dictionary = store.pack_dictionary()
         with ProcessPoolExecutor(workers) as pool:
             tasks = plan_tasks(sizes, workers)
             futures = {
-                pool.submit(_parse_into_shard, str(root), task, str(folder / f"{n}.sqlite")): task
+                pool.submit(
+                    _parse_into_shard, str(root), task, str(folder / f"{n}.sqlite"), dictionary
+                ): task
                 for n, task in enumerate(tasks)
             }
             total = bytes_left = sum(sizes.values())
@@ -92,9 +95,11 @@ def plan_tasks(sizes: Mapping[str, int], workers: int) -> list[list[str]]:
     return tasks
 
 
-def _parse_into_shard(root: str, paths: list[str], shard: str) -> tuple[str, list[Outcome]]:
-    """Parse files into a new shard database (a throwaway file, no journal); return its path
-    and each file's outcome."""
+def _parse_into_shard(
+    root: str, paths: list[str], shard: str, dictionary: bytes | None
+) -> tuple[str, list[Outcome]]:
+    """Parse files into a new shard database (a throwaway file, no journal), their texts
+    packed with `dictionary`; return its path and each file's outcome."""
     outcomes: list[Outcome] = []
     conn = sqlite3.connect(shard)
     # Parsing allocates millions of short-lived objects without cycles (reference counting
@@ -108,7 +113,7 @@ def _parse_into_shard(root: str, paths: list[str], shard: str) -> tuple[str, lis
         next_chunk = 1
         with conn:
             for path in paths:
-                outcome = parse_one(root, path)
+                outcome = parse_one(root, path, None, dictionary)
                 if isinstance(outcome, Unindexed):
                     outcomes.append((path, outcome))
                     continue

@@ -119,7 +119,7 @@ def search_chunks(
         "ORDER BY hit.score",
         (match, limit),
     )
-    texts = ChunkTexts()
+    texts = ChunkTexts(conn)
     return [
         (Chunk(path, start, end, texts(*text), symbol), -score)
         for path, start, end, symbol, score, *text in rows

@@ -10,7 +10,15 @@ from pathlib import Path
 
 from assistant.index.bulk import bulk_index
 from assistant.index.model import IndexStats, Unindexed
-from assistant.index.parse import ParseOutcome, digest, parse_one
+from assistant.index.packed import train
+from assistant.index.parse import (
+    ParseOutcome,
+    digest,
+    parse_in_worker,
+    parse_one,
+    sample_files,
+    use_dictionary,
+)
 from assistant.index.reparse import TreeCache
 from assistant.index.rows import IndexedFile
 from assistant.index.store import IndexStore
@@ -19,6 +27,9 @@ from assistant.workspace import CONTENT_REASONS, list_files, skip_fingerprint
 POOL_THRESHOLD = 64  # below this many files, starting worker processes costs more than it saves
 WRITE_BATCH = 400
 BULK_THRESHOLD = 1_000  # changed files from which shard workers and remade indexes pay off
+TRAIN_FROM = 256  # changed files from which an index without a packing dictionary trains one
+TRAIN_FILES = 1_000  # ...on this many of them (0.1 s), spread over the list
+TRAIN_BYTES = 8 * 1024**2
 # Files re-indexed in this process (edits in a long-lived front end) re-parse incrementally.
 RECENT_TREES = TreeCache()
 
@@ -52,9 +63,11 @@ def update_index(
     store.touch(touched)
     workers = os.cpu_count() or 1
     if len(changed) >= BULK_THRESHOLD and workers >= 2:
+        _dictionary(store, root, list(changed))
         _bulk(store, root, changed, removed, workers, stats, progress)
     else:
-        _incremental(store, root, list(changed), removed, stats, progress)
+        dictionary = _dictionary(store, root, list(changed))
+        _incremental(store, root, list(changed), removed, stats, progress, dictionary)
     stats.removed = len([p for p in known if p not in current])
     stats.symbols = store.symbol_count()
     stats.seconds = time.perf_counter() - started
@@ -87,7 +100,8 @@ def update_paths(store: IndexStore, root: Path, paths: Sequence[str], max_bytes:
     changed, touched = _changed_files(root, sorted(present), records)
     store.touch(touched)
     removed = [path for path in records if path not in present]
-    _incremental(store, root, list(changed), removed, stats, None)
+    dictionary = store.pack_dictionary()
+    _incremental(store, root, list(changed), removed, stats, None, dictionary)
     stats.unchanged, stats.removed = len(present) - len(changed), len(removed)
     stats.seconds = time.perf_counter() - started
     store.last_stats = stats
@@ -101,10 +115,12 @@ def _incremental(
     removed: list[str],
     stats: IndexStats,
     progress: Progress | None,
+    dictionary: bytes | None,
 ) -> None:
-    """Parse changed files (on a pool when there are many) and write them in batches."""
+    """Parse changed files (on a pool when there are many) and write them in batches, their
+    texts packed with `dictionary`."""
     batch: list[IndexedFile] = []
-    for done, outcome in enumerate(_parse_all(root, changed), start=1):
+    for done, outcome in enumerate(_parse_all(root, changed, dictionary), start=1):
         if isinstance(outcome, Unindexed):
             _record(stats, outcome)
             if outcome.reason in CONTENT_REASONS:
@@ -176,16 +192,28 @@ def _changed_files(
     return changed, touched
 
 
-def _parse_all(root: Path, paths: list[str]) -> Iterator[ParseOutcome]:
+def _dictionary(store: IndexStore, root: Path, changed: list[str]) -> bytes | None:
+    """Return the dictionary new texts are packed with: a big update of an index without one
+    first trains it on a sample of the files it is about to parse (see packed.py)."""
+    current = store.pack_dictionary()
+    if current is not None or len(changed) < TRAIN_FROM:
+        return current
+    trained = train(sample_files(str(root), changed, TRAIN_FILES, TRAIN_BYTES))
+    if trained is None or not store.keep_dictionary(trained):
+        return None
+    return trained
+
+
+def _parse_all(root: Path, paths: list[str], dictionary: bytes | None) -> Iterator[ParseOutcome]:
     """Parse files here when they are few, else on a pool of every core, in order."""
     if len(paths) < POOL_THRESHOLD or (os.cpu_count() or 1) < 2:
         for path in paths:
-            yield parse_one(str(root), path, RECENT_TREES)
+            yield parse_one(str(root), path, RECENT_TREES, dictionary)
         return
     workers = os.cpu_count() or 2
     chunksize = max(1, min(64, len(paths) // (workers * 8)))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(parse_one, [str(root)] * len(paths), paths, chunksize=chunksize)
+    with ProcessPoolExecutor(workers, initializer=use_dictionary, initargs=(dictionary,)) as pool:
+        yield from pool.map(parse_in_worker, [str(root)] * len(paths), paths, chunksize=chunksize)
 
 
 def _sha(path: Path) -> str:

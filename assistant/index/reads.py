@@ -117,7 +117,7 @@ def chunks(conn: sqlite3.Connection, path: str | None) -> list[Chunk]:
         "ORDER BY f.path, c.start_line",
         args,
     )
-    texts = ChunkTexts()
+    texts = ChunkTexts(conn)
     return [
         Chunk(path, start, end, texts(*text), symbol) for path, start, end, symbol, *text in rows
     ]
@@ -126,7 +126,7 @@ def chunks(conn: sqlite3.Connection, path: str | None) -> list[Chunk]:
 def with_texts(conn: sqlite3.Connection, chunks: Sequence[Chunk]) -> list[Chunk]:
     """Return the chunks with their text; a chunk no longer in the index (its file changed
     since it was found) keeps its empty text rather than show other lines under its name."""
-    texts = ChunkTexts()
+    texts = ChunkTexts(conn)
     filled = []
     for chunk in chunks:
         row = conn.execute(

@@ -42,7 +42,7 @@ def register_content(conn: sqlite3.Connection) -> None:
     """Give a connection the SQL functions of the chunk_terms view (`CHUNK_NAMES`,
     `CHUNK_BODY`), for FTS5's own reads of its content (its integrity check): no other query
     calls Python (see packed.py)."""
-    texts = ChunkTexts()
+    texts = ChunkTexts(conn)
 
     def body(packed: bytes | None, start: int | None, end: int | None) -> str:
         text = texts(packed, start, end)
@@ -52,13 +52,13 @@ def register_content(conn: sqlite3.Connection) -> None:
     conn.create_function("chunk_body", 3, body, deterministic=True)
 
 
-def file_terms(parsed: ParsedFile, data: bytes) -> FileTerms:
+def file_terms(parsed: ParsedFile, data: bytes, dictionary: bytes | None = None) -> FileTerms:
     """Return what FTS5 needs beyond the text itself, and the file's bytes (`data`) packed
-    (computed in the parse workers)."""
+    with the index's `dictionary` (computed in the parse workers)."""
     return (
         " ".join(code_tokens(parsed.path)),
         tuple((fts_names(c.symbol), hump_parts(c.text)) for c in parsed.chunks),
-        pack(data),
+        pack(data, dictionary),
     )
 
 
@@ -107,7 +107,7 @@ def write_file(
     _insert_definitions(conn, file_id, result)
     # A chunk's FTS5 terms follow from its text and symbol: the two say whether it changed.
     old: dict[tuple[str, str | None], list[tuple[int, int, int]]] = {}
-    texts = ChunkTexts()
+    texts = ChunkTexts(conn)
     for chunk_id, start, end, symbol, *text in conn.execute(
         f"SELECT c.id, c.start_line, c.end_line, c.symbol, {CHUNK_SOURCE} "
         f"FROM chunks c {TEXT_JOIN} WHERE c.file_id = ? ORDER BY c.id",
@@ -162,7 +162,7 @@ def _fts_values(
 ) -> Iterator[list[tuple[int, str, str, str]]]:
     """Yield, in batches, (rowid, path, names, body) of the chunks `where` selects, as the
     chunk_terms view has them, made in Python from the packed texts (see packed.py)."""
-    texts = ChunkTexts()
+    texts = ChunkTexts(conn)
     rows = conn.execute(
         f"SELECT c.id, f.terms, c.symbol, {CHUNK_SOURCE} FROM chunks c "
         f"JOIN files f ON f.id = c.file_id {TEXT_JOIN} WHERE {where} ORDER BY c.id",

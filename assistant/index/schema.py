@@ -14,8 +14,8 @@ from assistant.index.rows import CHUNK_BODY, CHUNK_NAMES, register_content
 # (skips.py) and symbols_name covering file_id (how many files define a name, from the index);
 # 10: the embeddings tables (vectors.py); 11: a file's text kept once, packed (packed.py), not
 # in every chunk; 12: a chunk's FTS5 names and hump parts made from its symbol and text, not
-# stored (rows.py)
-SCHEMA_VERSION = 12
+# stored (rows.py); 13: texts packed with zstd and a dictionary per index (packed.py)
+SCHEMA_VERSION = 13
 WAL_ATTEMPTS = 40  # about eight seconds of retries in all
 # 8 KiB pages: a cold build writes half as many (and makes half the system calls).
 PAGE_SIZE = 8192
@@ -41,10 +41,12 @@ CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
     start_line INTEGER, end_line INTEGER, symbol TEXT
 );
--- The file's bytes, zlib-compressed: a chunk's text is its lines start_line..end_line.
+-- The file's bytes, zstd-compressed: a chunk's text is its lines start_line..end_line.
 CREATE TABLE IF NOT EXISTS file_texts (
     file_id INTEGER PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE, packed BLOB NOT NULL
 );
+-- The zstd dictionaries texts are packed with, by the id their frames name (packed.py).
+CREATE TABLE IF NOT EXISTS pack_dictionaries (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
 """
 # Only in a bulk-build worker's shard: each chunk's FTS5 names and body, as the chunk_terms view
 # below makes them, so the merge indexes text the worker had at hand instead of unpacking every

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.index import fulltext, links, reads, skips, vectors, writes
+from assistant.index import fulltext, links, packed, reads, skips, vectors, writes
 from assistant.index.faults import (
     Identity,
     IndexCorrupted,
@@ -149,6 +149,14 @@ class IndexStore:
         if files or gone:
             self.terms.forget()
             writes.write_files(self.conn, files, gone)
+
+    def pack_dictionary(self) -> bytes | None:
+        """Return the dictionary new texts are packed with, if the index has one."""
+        return packed.current_dictionary(self.conn)
+
+    def keep_dictionary(self, data: bytes) -> bool:
+        """Pack new texts with dictionary `data` (False: the index has another under its id)."""
+        return packed.keep_dictionary(self.conn, data)
 
     def merge(self, shard: Path, with_bodies: bool = False) -> int:
         """Add (or replace) every file of a shard database (a bulk-build worker's, whose FTS5

@@ -25,69 +25,26 @@ import sqlite3
 import tempfile
 import zlib
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from assistant import __version__
 from assistant.errors import AssistantError, GitError, IndexStoreError
 from assistant.index.faults import remove
+from assistant.index.import_rows import MAX_RATIO, ImportRefused, clean
 from assistant.index.indexer import Progress, update_index
 from assistant.index.model import IndexStats
-from assistant.index.packed import TooBig, file_lines, unpack
-from assistant.index.parse import digest
 from assistant.index.schema import SCHEMA_VERSION
 from assistant.index.store import IndexStore
-from assistant.security.secrets import is_secret_path
 
 MAGIC = "assistant-index"
 FORMAT_VERSION = 1
 MAX_HEADER_BYTES = 64 * 1024
 MAX_DOWNLOAD_BYTES = 16 * 1024**3
 MAX_PAYLOAD_BYTES = 64 * 1024**3  # the database inside: 2 GB at 100,000 files
-MAX_RATIO = 50  # an index database compresses about 6 times; a bomb, a thousand times
 MIN_PAYLOAD_CAP = 64 * 1024**2
 DOWNLOAD_TIMEOUT = 60.0  # seconds without progress
 COPY_BLOCK = 1024 * 1024
-COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {  # table -> column -> SQLite types allowed
-    "files": {
-        "id": ("integer",),
-        "path": ("text",),
-        "language": ("text",),
-        "size": ("integer",),
-        "mtime_ns": ("integer",),
-        "sha": ("text",),
-        "n_lines": ("integer",),
-        "terms": ("text",),
-    },
-    "symbols": {
-        "file_id": ("integer",),
-        "name": ("text",),
-        "kind": ("text",),
-        "start_line": ("integer", "null"),
-        "end_line": ("integer", "null"),
-        "signature": ("text", "null"),
-        "parent": ("text", "null"),
-    },
-    "refs": {
-        "file_id": ("integer",),
-        "name": ("text",),
-        "kind": ("text",),
-        "uses": ("integer",),
-        "lines": ("text",),
-    },
-    "chunks": {
-        "id": ("integer",),
-        "file_id": ("integer",),
-        "start_line": ("integer", "null"),
-        "end_line": ("integer", "null"),
-        "symbol": ("text", "null"),
-    },
-    "file_texts": {"file_id": ("integer",), "packed": ("blob",)},
-}
-
-
-class ImportRefused(AssistantError):
-    """An index file that cannot be used here; the index is built from the repository."""
 
 
 @dataclass(frozen=True)
@@ -160,7 +117,7 @@ def import_index(
                 f"the index file was made at commit {commit[:12] or '?'}, which this repository "
                 "does not have: it is another repository's index, or fetch that commit first"
             )
-        dropped = _clean(shard, max_bytes)
+        dropped = clean(shard, max_bytes)
         # Built beside the index and swapped in only when whole: a file that fails half way
         # leaves the user's index as it was.
         fresh = db_path.with_name(f"{db_path.name}.importing")
@@ -269,96 +226,6 @@ def _header(line: bytes) -> dict[str, Any]:
 
 
 # -- checking what it holds -------------------------------------------------------------------
-
-
-def _clean(shard: Path, max_bytes: int) -> int:
-    """Refuse a database with anything but the index's tables; drop rows of unusable paths or
-    types, and files whose text is not their content; return how many files were dropped."""
-    conn = sqlite3.connect(shard)
-    try:
-        conn.execute("PRAGMA trusted_schema = OFF")
-        conn.execute("PRAGMA cell_size_check = ON")
-        _check_objects(conn)
-        if conn.execute("PRAGMA quick_check").fetchone() != ("ok",):
-            raise ImportRefused("the index file's database is damaged")
-        with conn:
-            for table, columns in COLUMNS.items():
-                for column, kinds in columns.items():
-                    allowed = ", ".join(f"'{kind}'" for kind in kinds)
-                    conn.execute(f"DELETE FROM {table} WHERE typeof({column}) NOT IN ({allowed})")
-            bad = {i for i, path in conn.execute("SELECT id, path FROM files") if not _usable(path)}
-            lines = _texts_lines(conn, max_bytes, shard.stat().st_size * MAX_RATIO)
-            bad |= {i for (i,) in conn.execute("SELECT id FROM files") if i not in lines}
-            bad |= _misplaced_chunks(conn, lines)
-            conn.executemany("DELETE FROM files WHERE id = ?", [(i,) for i in bad])
-            for table in ("symbols", "refs", "chunks", "file_texts"):
-                conn.execute(f"DELETE FROM {table} WHERE file_id NOT IN (SELECT id FROM files)")
-        return len(bad)
-    except sqlite3.DatabaseError as error:
-        raise ImportRefused(f"the index file's database cannot be read ({error})") from error
-    finally:
-        conn.close()
-
-
-def _check_objects(conn: sqlite3.Connection) -> None:
-    """Refuse triggers, views and tables the format does not have, and changed columns."""
-    for kind, name, sql in conn.execute("SELECT type, name, sql FROM sqlite_master"):
-        if kind == "index" and name.startswith("sqlite_autoindex_") and sql is None:
-            continue  # SQLite's own index of a UNIQUE column (an index with SQL is someone's)
-        if kind != "table" or name not in COLUMNS:
-            raise ImportRefused(f"the index file holds a {kind} {name!r} an index never has")
-    for table, columns in COLUMNS.items():
-        found = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
-        if found != list(columns):
-            raise ImportRefused(f"the index file's table {table} is not this schema's")
-
-
-def _texts_lines(conn: sqlite3.Connection, max_bytes: int, budget: int) -> dict[int, int]:
-    """Return the line count of each file whose packed text unpacks, within the index's file
-    size limit, to bytes whose hash is the file's (its chunks then show the file as it is,
-    nothing planted). Refuse the whole import when its texts unpack to more than `budget`
-    bytes in all: small blobs that each inflate to a megabyte are work, not an index."""
-    lines: dict[int, int] = {}
-    for file_id, sha, text in conn.execute(
-        "SELECT f.id, f.sha, t.packed FROM files f JOIN file_texts t ON t.file_id = f.id"
-    ):
-        try:
-            data = unpack(text, max_bytes)
-        except (TooBig, zlib.error):
-            continue
-        budget -= len(data)
-        if budget < 0:
-            raise ImportRefused("the index file's texts unpack to far more than its size")
-        if digest(data) == sha:
-            lines[file_id] = len(file_lines(data))
-    return lines
-
-
-def _misplaced_chunks(conn: sqlite3.Connection, lines: dict[int, int]) -> set[int]:
-    """Return the files with a chunk outside their lines, or overlapping the one before: the
-    chunks of a file parsed here cover each line once, so indexing them costs what the file
-    does (a chunk of lines 1..10^6, repeated, would tokenize the file again and again)."""
-    bad: set[int] = set()
-    last: tuple[int, int] = (-1, 0)  # (file, last line of its previous chunk)
-    for file_id, start, end in conn.execute(
-        "SELECT file_id, start_line, end_line FROM chunks ORDER BY file_id, start_line"
-    ):
-        after = last[1] if last[0] == file_id else 0
-        whole = type(start) is int and type(end) is int
-        if not (whole and after < start <= end <= lines.get(file_id, 0)):
-            bad.add(file_id)
-        last = (file_id, end if type(end) is int else after)
-    return bad
-
-
-def _usable(path: object) -> bool:
-    """Return whether a stored path could be a file of a work tree, and one we index."""
-    if not isinstance(path, str) or not path or "\x00" in path or "\\" in path:
-        return False
-    parts = PurePosixPath(path).parts
-    if path.startswith("/") or any(p in ("..", ".", "") for p in parts) or ".git" in parts:
-        return False
-    return not is_secret_path(path)
 
 
 # -- the repository ----------------------------------------------------------------------------

@@ -34,7 +34,7 @@ _MISSING = (
 
 def unhashed(conn: sqlite3.Connection, limit: int) -> list[ChunkText]:
     """Return up to `limit` chunks whose embedded text has no hash yet, by id."""
-    texts = ChunkTexts()
+    texts = ChunkTexts(conn)
     return [
         (chunk_id, path, symbol, texts(*text))
         for chunk_id, path, symbol, *text in conn.execute(
@@ -73,7 +73,7 @@ def sources(conn: sqlite3.Connection, ids: Sequence[int]) -> dict[int, tuple[str
         f"JOIN files f ON f.id = c.file_id {TEXT_JOIN} WHERE c.id IN ({','.join('?' * len(ids))})",
         list(ids),
     )
-    texts = ChunkTexts()
+    texts = ChunkTexts(conn)
     return {chunk_id: (path, symbol, texts(*text)) for chunk_id, path, symbol, *text in rows}
 
 

@@ -74,6 +74,10 @@ def merge_shard(conn: sqlite3.Connection, shard: Path, with_bodies: bool = False
                 "INSERT INTO file_texts SELECT file_id + ?, packed FROM shard.file_texts",
                 (offset,),
             )
+            # (An import goes into a new index: none of its dictionaries' ids are taken.)
+            conn.execute(
+                "INSERT OR IGNORE INTO pack_dictionaries SELECT * FROM shard.pack_dictionaries"
+            )
             conn.execute(
                 "INSERT INTO chunks (id, file_id, start_line, end_line, symbol) "
                 "SELECT id - (SELECT min(id) FROM shard.chunks) + ?, file_id + ?, "
@@ -107,7 +111,7 @@ def export_shard(conn: sqlite3.Connection, dest: Path) -> int:
     conn.execute("ATTACH DATABASE ? AS export", (str(dest),))
     try:
         with conn:
-            for table in ("files", "symbols", "refs", "chunks", "file_texts"):
+            for table in ("files", "symbols", "refs", "chunks", "file_texts", "pack_dictionaries"):
                 conn.execute(f"INSERT INTO export.{table} SELECT * FROM main.{table}")
         return int(conn.execute("SELECT count(*) FROM export.files").fetchone()[0])
     finally:
