@@ -132,14 +132,23 @@ def skip_fingerprint(root: Path, max_bytes: int) -> str:
 
 
 def _mark(listing: Listing, path: str, rel: str, reason: str) -> None:
-    """Remember why a file was left out, with its stat; not a link, whose reason may depend
-    on a target that changes while the link stays the same."""
+    """Remember why a file was left out, with its stat (see `skip_mark`)."""
+    mark = skip_mark(path, reason)
+    if mark is not None:
+        listing.marks[rel] = mark
+
+
+def skip_mark(path: str, reason: str) -> tuple[int, int, str] | None:
+    """Return what remembers that the file at `path` was left out for `reason`: its size,
+    mtime and the reason; None for a link, whose reason may depend on a target that changes
+    while the link stays the same (or a file gone)."""
     try:
         status = os.lstat(path)
     except OSError:
-        return
-    if not stat.S_ISLNK(status.st_mode):
-        listing.marks[rel] = (status.st_size, status.st_mtime_ns, reason)
+        return None
+    if stat.S_ISLNK(status.st_mode):
+        return None
+    return (status.st_size, status.st_mtime_ns, reason)
 
 
 def temp_files(root: Path) -> list[str]:

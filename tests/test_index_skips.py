@@ -46,6 +46,24 @@ def judged(monkeypatch) -> list[str]:
     return seen
 
 
+def test_a_first_build_remembers_the_files_its_workers_found_not_worth_indexing(
+    tmp_path, settings, monkeypatch
+):
+    """A first build does not sniff while listing (its parse workers read every file anyway):
+    the files they find binary are remembered too, so the next update opens none of them."""
+    root = repo(tmp_path)
+    with open_index(root, settings):
+        pass
+    seen = judged(monkeypatch)
+    with open_index(root, settings) as store:
+        assert store.last_stats.skipped["binary"] == ["blob.py"]
+    assert seen == []
+    (root / "blob.py").write_text("def blob():\n    return 4\n")
+    with open_index(root, settings) as store:
+        assert store.file("blob.py") is not None
+    assert seen == ["blob.py"]
+
+
 def test_unchanged_skipped_files_are_not_judged_again(tmp_path, settings, monkeypatch):
     root = repo(tmp_path)
     with open_index(root, settings) as store:

@@ -385,7 +385,7 @@ def test_a_bulk_build_through_worker_shards_matches_a_file_by_file_one(
         assert store.search_chunks("helperCall7")[0][0].path == "pkg/m7.py"
         assert fts_is_consistent(store)
         indexes = {row[0] for row in store.conn.execute("SELECT name FROM sqlite_master")}
-        assert {"symbols_name", "refs_file", "chunks_file"} <= indexes
+        assert {"symbols_name", "refs_name", "chunks_file"} <= indexes
     # Many files changed and some removed on an existing index: replaced, never doubled.
     for n in range(20):
         (root / f"pkg/m{n}.py").write_text(f"def renamed_{n}():\n    return 0\n")

@@ -374,7 +374,7 @@ def trained_dictionaries() -> tuple[bytes, bytes]:
     return one, two
 
 
-@pytest.mark.parametrize("case", ["honest", "forged", "missing", "mislabelled"])
+@pytest.mark.parametrize("case", ["honest", "forged", "missing", "mislabelled", "malformed"])
 def test_an_import_s_dictionaries_unpack_only_the_texts_they_were_packed_with(
     monkeypatch, team, case
 ):
@@ -391,6 +391,8 @@ def test_an_import_s_dictionaries_unpack_only_the_texts_they_were_packed_with(
         "forged": (dictionary_id(real), bytes(forged)),
         "missing": None,
         "mislabelled": (dictionary_id(real) + 1, real),
+        # a dictionary's header and id, then what no dictionary holds: zstd cannot load it
+        "malformed": (dictionary_id(real), real[:8] + b"junk" * 100),
     }[case]
     text = pack(MODULES["shop/part0.py"].encode(), real)
     sql = [

@@ -22,7 +22,7 @@ from assistant.index.parse import (
 from assistant.index.reparse import TreeCache
 from assistant.index.rows import IndexedFile
 from assistant.index.store import IndexStore
-from assistant.workspace import CONTENT_REASONS, list_files, skip_fingerprint
+from assistant.workspace import CONTENT_REASONS, list_files, skip_fingerprint, skip_mark
 
 POOL_THRESHOLD = 64  # below this many files, starting worker processes costs more than it saves
 WRITE_BATCH = 400
@@ -68,6 +68,7 @@ def update_index(
     else:
         dictionary = _dictionary(store, root, list(changed))
         _incremental(store, root, list(changed), removed, stats, progress, dictionary)
+    _remember_content_skips(store, root, fingerprint, listing.marks, stats)
     stats.removed = len([p for p in known if p not in current])
     stats.symbols = store.symbol_count()
     stats.seconds = time.perf_counter() - started
@@ -190,6 +191,25 @@ def _changed_files(
             continue
         changed[path] = stat.st_size
     return changed, touched
+
+
+def _remember_content_skips(
+    store: IndexStore,
+    root: Path,
+    fingerprint: str,
+    marks: dict[str, tuple[int, int, str]],
+    stats: IndexStats,
+) -> None:
+    """Remember the files the parse found not worth indexing (binaries, generated code): a
+    first build does not sniff while listing, and without this the next update would open
+    every one of them again to find out."""
+    found = dict(marks)
+    for reason in CONTENT_REASONS:
+        for path in stats.skipped.get(reason, ()):
+            if path not in found and (mark := skip_mark(os.path.join(root, path), reason)):
+                found[path] = mark
+    if len(found) != len(marks):
+        store.remember_skipped(fingerprint, found)
 
 
 def _dictionary(store: IndexStore, root: Path, changed: list[str]) -> bytes | None:

@@ -113,7 +113,7 @@ def file_links(
         (name, count)
         for name, count in conn.execute(
             "SELECT name, sum(uses) AS n FROM refs WHERE file_id = ? GROUP BY name "
-            "ORDER BY n DESC, min(rowid)",
+            "ORDER BY n DESC, min(CAST(lines AS INTEGER))",  # ties: the first used first
             (file_id,),
         )
         if name not in own_names

@@ -97,7 +97,7 @@ def references(conn: sqlite3.Connection, path: str | None, name: str | None) -> 
     where, args = _filters(path, name, table="r")
     rows = conn.execute(
         "SELECT f.path, r.name, r.kind, r.lines "
-        f"FROM refs r JOIN files f ON f.id = r.file_id {where} ORDER BY f.path, r.rowid",
+        f"FROM refs r JOIN files f ON f.id = r.file_id {where} ORDER BY f.path, r.name, r.kind",
         args,
     )
     found = [

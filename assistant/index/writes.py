@@ -67,7 +67,8 @@ def merge_shard(conn: sqlite3.Connection, shard: Path, with_bodies: bool = False
                 (offset,),
             )
             conn.execute(
-                "INSERT INTO refs SELECT file_id + ?, name, kind, uses, lines FROM shard.refs",
+                "INSERT OR IGNORE INTO refs "
+                "SELECT file_id + ?, name, kind, uses, lines FROM shard.refs",
                 (offset,),
             )
             conn.execute(
