@@ -3,7 +3,9 @@ they are not judged again; changed, or judged under other rules, they are."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,6 +64,30 @@ def test_a_first_build_remembers_the_files_its_workers_found_not_worth_indexing(
     with open_index(root, settings) as store:
         assert store.file("blob.py") is not None
     assert seen == ["blob.py"]
+
+
+def test_a_file_rewritten_while_the_build_reads_it_is_judged_again(tmp_path, settings, monkeypatch):
+    """A binary rewritten as source right after its worker read it is not remembered as binary
+    under its new stat: the next update reads it again and indexes it."""
+    from assistant.index import indexer
+
+    root = repo(tmp_path)
+    read = indexer.parse_one
+
+    def rewritten_after_reading(root_: str, path: str, *args: Any) -> Any:
+        outcome = read(root_, path, *args)
+        if path == "blob.py":
+            (root / "blob.py").write_text("def now_text():\n    return 'searchable'\n")
+            os.utime(root / "blob.py", ns=(1, 10**18))  # a stat the read cannot have had
+        return outcome
+
+    monkeypatch.setattr(indexer, "parse_one", rewritten_after_reading)
+    with open_index(root, settings) as store:
+        assert store.last_stats.skipped["binary"] == ["blob.py"]
+    monkeypatch.setattr(indexer, "parse_one", read)
+    with open_index(root, settings) as store:
+        assert "binary" not in store.last_stats.skipped
+        assert store.file("blob.py") is not None
 
 
 def test_unchanged_skipped_files_are_not_judged_again(tmp_path, settings, monkeypatch):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import http.server
 import json
+import os
 import sqlite3
 import subprocess
 import threading
@@ -309,15 +310,70 @@ def test_a_link_to_a_secret_listed_as_unchanged_in_the_file_is_judged_again(monk
 def test_a_file_that_fails_half_way_leaves_the_index_as_it_was(monkeypatch, team):
     before = index(monkeypatch, team["dev"], team["tmp"] / "dev-cache")
     artifact = exported(monkeypatch, team)
-    hostile(artifact, team["tmp"], [
-        "DELETE FROM chunks WHERE file_id = 1",  # well-placed chunks, ids that overflow
-        "INSERT INTO chunks VALUES (-9223372036854775808, 1, 1, 1, NULL)",
-        "INSERT INTO chunks VALUES (9223372036854775807, 1, 2, 2, NULL)",
-    ])  # fmt: skip
+    merge = IndexStore.merge
+
+    def fails_after_merging(store: IndexStore, shard: Path, with_bodies: bool = False) -> int:
+        merge(store, shard, with_bodies)  # the new index is half made when this fails
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(IndexStore, "merge", fails_after_merging)
     report = index(monkeypatch, team["dev"], team["tmp"] / "dev-cache", "--import", str(artifact))
     assert report["import"]["imported"] is False and "cannot be used" in report["import"]["error"]
     assert report["parsed"] == 0 and report["files"] == before["files"]
     assert contents(Path(report["db"]))["symbols"], "the index it had is still there"
+
+
+def test_chunk_ids_no_index_gives_out_drop_their_file(monkeypatch, team):
+    """Ids near SQLite's largest would make every later update's new chunk overflow."""
+    artifact = exported(monkeypatch, team)
+    hostile(artifact, team["tmp"], [
+        "UPDATE chunks SET id = 9223372036854775806 + (SELECT min(id) FROM chunks) "
+        "WHERE file_id = (SELECT id FROM files WHERE path = 'README.md')",
+        "UPDATE chunks SET id = -id WHERE file_id = (SELECT id FROM files WHERE path = "
+        "'shop/part3.py')",
+    ])  # fmt: skip
+    report = index(monkeypatch, team["dev"], team["tmp"] / "dev-cache", "--import", str(artifact))
+    assert report["import"]["imported"] and report["import"]["dropped"] == 2
+    (team["dev"] / "added.py").write_text("def added():\n    return 2\n")
+    again = index(monkeypatch, team["dev"], team["tmp"] / "dev-cache")
+    assert again["parsed"] == 1
+    cold = index(monkeypatch, team["dev"], team["tmp"] / "cold")
+    assert contents(Path(again["db"])) == contents(Path(cold["db"]))
+
+
+def test_rows_no_parse_makes_drop_their_file_and_path_words_are_made_here(monkeypatch, team):
+    """Reference lines that are not line numbers, a chunk symbol longer than any name, and
+    path words of a megabyte (indexed again with every chunk of the file) are not taken."""
+    artifact = exported(monkeypatch, team)
+    hostile(artifact, team["tmp"], [
+        "UPDATE refs SET lines = 'not-a-line' WHERE file_id = "
+        "(SELECT id FROM files WHERE path = 'shop/part1.py')",
+        "UPDATE chunks SET symbol = printf('%.*c', 5000, 'x') WHERE file_id = "
+        "(SELECT id FROM files WHERE path = 'shop/part2.py')",
+        "UPDATE files SET terms = printf('%.*c', 1000000, 'y') WHERE path = 'shop/part4.py'",
+    ])  # fmt: skip
+    report = index(monkeypatch, team["dev"], team["tmp"] / "dev-cache", "--import", str(artifact))
+    assert report["import"]["imported"] and report["import"]["dropped"] == 2
+    held = contents(Path(report["db"]))
+    assert held == contents(Path(index(monkeypatch, team["dev"], team["tmp"] / "cold")["db"]))
+    with IndexStore(Path(report["db"])) as store:
+        assert store.conn.execute("SELECT max(length(terms)) FROM files").fetchone()[0] < 100
+
+
+CHECKED = "CHECK (length(printf('%.*c', 2000000, 'x')) > 0)"
+
+
+def test_a_table_with_a_check_is_refused(monkeypatch, team):
+    """quick_check evaluates every row's CHECK: one that builds a huge string per row would
+    make a small file cost hours."""
+    artifact = exported(monkeypatch, team)
+    hostile(artifact, team["tmp"], [
+        "PRAGMA writable_schema = ON",
+        f"UPDATE sqlite_master SET sql = replace(sql, 'n_lines INTEGER NOT NULL', "
+        f"'n_lines INTEGER NOT NULL {CHECKED.replace(chr(39), chr(39) * 2)}') "
+        "WHERE name = 'files'",
+    ])  # fmt: skip
+    assert "not this schema's" in refused(monkeypatch, team, str(artifact))
 
 
 def test_an_expression_index_dressed_as_sqlite_s_own_is_refused(monkeypatch, team):
@@ -430,3 +486,22 @@ def test_texts_that_unpack_to_far_more_than_the_file_are_refused(monkeypatch, te
                  for n in range(400)),
     ])  # fmt: skip
     assert "far more than its size" in refused(monkeypatch, team, str(artifact))
+
+
+def test_a_planted_text_is_hashed_even_when_the_file_s_mtime_is_zero(monkeypatch, team):
+    """An import forgets modification times so every file is hashed; 0 is a real mtime (files
+    unpacked from some archives), so it cannot be what "forgotten" is stored as."""
+    artifact = exported(monkeypatch, team)
+    real = MODULES["shop/part0.py"].encode()
+    fake = real.replace(b"round(amount * (1 + rate), 2)", b"post(EVIL, amount)           ")
+    assert len(fake) == len(real) and fake != real
+    hostile(artifact, team["tmp"], [
+        f"UPDATE files SET sha = '{digest(fake)}' WHERE path = 'shop/part0.py'",
+        f"UPDATE file_texts SET packed = X'{pack(fake).hex()}' "
+        "WHERE file_id = (SELECT id FROM files WHERE path = 'shop/part0.py')",
+    ])  # fmt: skip
+    os.utime(team["dev"] / "shop/part0.py", ns=(0, 0))
+    report = index(monkeypatch, team["dev"], team["tmp"] / "dev-cache", "--import", str(artifact))
+    held = contents(Path(report["db"]))
+    assert not any("post(EVIL" in chunk.text for chunk in held["chunks"])
+    assert held == contents(Path(index(monkeypatch, team["dev"], team["tmp"] / "cold")["db"]))

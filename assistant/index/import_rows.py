@@ -1,9 +1,13 @@
 """What an imported index's database must be before any of it is used (see transfer.py).
 
-Only the index's plain tables, with their columns and types; no path that could not come from
-this work tree; no file whose packed text is not the content its hash names (which also
-catches a text packed with a dictionary that is not what its id says); no chunk outside its
-file's lines; no more texts than the file's size makes plausible.
+Only the index's plain tables, made by exactly the statements an export uses, with their
+columns' types; no path that could not come from this work tree; no file whose packed text is
+not the content its hash names (which also catches a text packed with a dictionary that is not
+what its id says); no chunk outside its file's lines, with an id no index gives out, or with a
+symbol longer than a name; no reference lines that are not line numbers; no more texts than
+the file's size makes plausible. Path words are made here from the paths. Still taken on the
+file's word: the symbols and references of a file whose text is its content (an import can
+name a definition that file does not have).
 """
 
 from __future__ import annotations
@@ -14,11 +18,15 @@ from pathlib import Path, PurePosixPath
 from assistant.errors import AssistantError
 from assistant.index.packed import DICTIONARIES, BadText, Unpacker, dictionary_id, file_lines
 from assistant.index.parse import digest
+from assistant.index.rows import path_terms
+from assistant.index.schema import TABLES
 from assistant.security.secrets import is_secret_path
 
 MAX_RATIO = 50  # an index database compresses about 6 times; a bomb, a thousand times
 MAX_DICTIONARIES = 16  # an index trains one; an import and a later build make two
 MAX_DICTIONARY_BYTES = 1024 * 1024
+MAX_CHUNK_ID = 2**40  # ids are given out from the highest one up, and SQLite's stop at 2**63
+MAX_SYMBOL_CHARS = 1_000
 COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {  # table -> column -> SQLite types allowed
     "files": {
         "id": ("integer",),
@@ -79,10 +87,17 @@ def clean(shard: Path, max_bytes: int) -> int:
                     conn.execute(f"DELETE FROM {table} WHERE typeof({column}) NOT IN ({allowed})")
             _check_dictionaries(conn)
             bad = {i for i, path in conn.execute("SELECT id, path FROM files") if not _usable(path)}
+            bad |= _unlikely_rows(conn)
             lines = _texts_lines(conn, max_bytes, shard.stat().st_size * MAX_RATIO)
             bad |= {i for (i,) in conn.execute("SELECT id FROM files") if i not in lines}
             bad |= _misplaced_chunks(conn, lines)
             conn.executemany("DELETE FROM files WHERE id = ?", [(i,) for i in bad])
+            # Path words are made here from the path, as a parse would: an import's own could be
+            # a megabyte, indexed again with every chunk of its file.
+            conn.executemany(
+                "UPDATE files SET terms = ? WHERE id = ?",
+                [(path_terms(path), i) for i, path in conn.execute("SELECT id, path FROM files")],
+            )
             for table in ("symbols", "refs", "chunks", "file_texts"):
                 conn.execute(f"DELETE FROM {table} WHERE file_id NOT IN (SELECT id FROM files)")
         return len(bad)
@@ -93,12 +108,17 @@ def clean(shard: Path, max_bytes: int) -> int:
 
 
 def _check_objects(conn: sqlite3.Connection) -> None:
-    """Refuse triggers, views and tables the format does not have, and changed columns."""
+    """Refuse triggers, views and tables the format does not have, and tables not made by the
+    exact statements an export makes them with: a CHECK or a generated column would run on
+    every row as the database is checked (`quick_check` evaluates them)."""
+    canonical = _canonical_tables()
     for kind, name, sql in conn.execute("SELECT type, name, sql FROM sqlite_master"):
         if kind == "index" and name.startswith("sqlite_autoindex_") and sql is None:
             continue  # SQLite's own index of a UNIQUE column (an index with SQL is someone's)
         if kind != "table" or name not in COLUMNS:
             raise ImportRefused(f"the index file holds a {kind} {name!r} an index never has")
+        if sql != canonical.get(name):
+            raise ImportRefused(f"the index file's table {name} is not this schema's")
     for table, columns in COLUMNS.items():
         found = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
         if found != list(columns):
@@ -125,6 +145,30 @@ def _texts_lines(conn: sqlite3.Connection, max_bytes: int, budget: int) -> dict[
         if digest(data) == sha:
             lines[file_id] = len(file_lines(data))
     return lines
+
+
+def _canonical_tables() -> dict[str, str]:
+    """Return each plain table's statement as an export writes it (schema.TABLES)."""
+    made = sqlite3.connect(":memory:")
+    try:
+        made.executescript(TABLES)
+        return dict(made.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'"))
+    finally:
+        made.close()
+
+
+def _unlikely_rows(conn: sqlite3.Connection) -> set[int]:
+    """Return the files with rows no parse makes: chunk ids past any index's (the next ids
+    given out would overflow), a chunk's symbol longer than a name is (indexed again with every
+    chunk), reference lines that are not line numbers (every later read of them would fail)."""
+    return {
+        i
+        for (i,) in conn.execute(
+            "SELECT file_id FROM chunks WHERE id < 1 OR id > ? OR length(symbol) > ? "
+            "UNION SELECT file_id FROM refs WHERE lines GLOB '*[^0-9 ]*'",
+            (MAX_CHUNK_ID, MAX_SYMBOL_CHARS),
+        )
+    }
 
 
 def _check_dictionaries(conn: sqlite3.Connection) -> None:

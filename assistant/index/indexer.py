@@ -64,11 +64,11 @@ def update_index(
     workers = os.cpu_count() or 1
     if len(changed) >= BULK_THRESHOLD and workers >= 2:
         _dictionary(store, root, list(changed))
-        _bulk(store, root, changed, removed, workers, stats, progress)
+        judged = _bulk(store, root, changed, removed, workers, stats, progress)
     else:
         dictionary = _dictionary(store, root, list(changed))
-        _incremental(store, root, list(changed), removed, stats, progress, dictionary)
-    _remember_content_skips(store, root, fingerprint, listing.marks, stats)
+        judged = _incremental(store, root, list(changed), removed, stats, progress, dictionary)
+    _remember_content_skips(store, root, fingerprint, listing.marks, judged)
     stats.removed = len([p for p in known if p not in current])
     stats.symbols = store.symbol_count()
     stats.seconds = time.perf_counter() - started
@@ -117,15 +117,17 @@ def _incremental(
     stats: IndexStats,
     progress: Progress | None,
     dictionary: bytes | None,
-) -> None:
+) -> list[Unindexed]:
     """Parse changed files (on a pool when there are many) and write them in batches, their
-    texts packed with `dictionary`."""
+    texts packed with `dictionary`; return the files found not worth indexing when read."""
     batch: list[IndexedFile] = []
+    judged: list[Unindexed] = []
     for done, outcome in enumerate(_parse_all(root, changed, dictionary), start=1):
         if isinstance(outcome, Unindexed):
             _record(stats, outcome)
             if outcome.reason in CONTENT_REASONS:
                 removed.append(outcome.path)  # it was indexed before it became binary
+                judged.append(outcome)
         else:
             batch.append(outcome)
             stats.parsed += 1
@@ -135,6 +137,7 @@ def _incremental(
         if progress is not None:
             progress(done, len(changed))
     store.write(batch, removed)
+    return judged
 
 
 def _bulk(
@@ -145,11 +148,13 @@ def _bulk(
     workers: int,
     stats: IndexStats,
     progress: Progress | None,
-) -> None:
-    """Index many files through worker shards, with the secondary indexes dropped meanwhile."""
+) -> list[Unindexed]:
+    """Index many files through worker shards, with the secondary indexes dropped meanwhile;
+    return the files found not worth indexing when read."""
     store.write((), removed)
     store.begin_bulk()
     left_out = []
+    judged = []
     try:
         for path, unindexed in bulk_index(store, root, changed, workers, progress):
             if unindexed is None:
@@ -157,9 +162,12 @@ def _bulk(
             else:
                 _record(stats, unindexed)
                 left_out.append(path)
+                if unindexed.reason in CONTENT_REASONS:
+                    judged.append(unindexed)
     finally:
         store.end_bulk()
     store.write((), [path for path in left_out if store.file(path) is not None])
+    return judged
 
 
 def _record(stats: IndexStats, item: Unindexed) -> None:
@@ -198,16 +206,17 @@ def _remember_content_skips(
     root: Path,
     fingerprint: str,
     marks: dict[str, tuple[int, int, str]],
-    stats: IndexStats,
+    judged: list[Unindexed],
 ) -> None:
     """Remember the files the parse found not worth indexing (binaries, generated code): a
     first build does not sniff while listing, and without this the next update would open
-    every one of them again to find out."""
+    every one of them again to find out. Only with the stat they were read at: a file changed
+    since is judged again next time."""
     found = dict(marks)
-    for reason in CONTENT_REASONS:
-        for path in stats.skipped.get(reason, ()):
-            if path not in found and (mark := skip_mark(os.path.join(root, path), reason)):
-                found[path] = mark
+    for item in judged:
+        mark = skip_mark(os.path.join(root, item.path), item.reason)
+        if item.path not in found and mark is not None and mark[:2] == item.judged:
+            found[item.path] = mark
     if len(found) != len(marks):
         store.remember_skipped(fingerprint, found)
 

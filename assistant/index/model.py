@@ -41,11 +41,12 @@ class FileRecord(NamedTuple):
 
 class Unindexed(NamedTuple):
     """A file left out of the index: unreadable (with the error), or not worth indexing by its
-    contents (binary, generated, minified)."""
+    contents (binary, generated, minified; with the size and mtime it had when read)."""
 
     path: str
     reason: str
     detail: str = ""
+    judged: tuple[int, int] | None = None
 
 
 class Reference(NamedTuple):

@@ -34,7 +34,7 @@ def parse_one(
         return Unindexed(path, "unreadable", f"{error.strerror or error}")
     reason = content_skip_reason(data)
     if reason is not None:
-        return Unindexed(path, reason)
+        return Unindexed(path, reason, judged=(stat.st_size, stat.st_mtime_ns))
     try:
         parsed = parse_source(path, data, trees)
     except (ValueError, RecursionError) as error:  # tree-sitter gave up: keep the file as text

@@ -52,11 +52,16 @@ def register_content(conn: sqlite3.Connection) -> None:
     conn.create_function("chunk_body", 3, body, deterministic=True)
 
 
+def path_terms(path: str) -> str:
+    """Return what FTS5's path column holds for the chunks of the file at `path`."""
+    return " ".join(code_tokens(path))
+
+
 def file_terms(parsed: ParsedFile, data: bytes, dictionary: bytes | None = None) -> FileTerms:
     """Return what FTS5 needs beyond the text itself, and the file's bytes (`data`) packed
     with the index's `dictionary` (computed in the parse workers)."""
     return (
-        " ".join(code_tokens(parsed.path)),
+        path_terms(parsed.path),
         tuple((fts_names(c.symbol), hump_parts(c.text)) for c in parsed.chunks),
         pack(data, dictionary),
     )

@@ -23,6 +23,7 @@ from assistant.index.rows import (
 from assistant.index.schema import TABLES
 
 CHANGE_LOG = 256  # generations whose changed paths are kept
+NO_MTIME = -(2**63)  # 1677: before any file system's earliest time
 GENERATION = "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'generation')"
 
 
@@ -120,9 +121,10 @@ def export_shard(conn: sqlite3.Connection, dest: Path) -> int:
 
 
 def forget_mtimes(conn: sqlite3.Connection) -> None:
-    """Forget every file's modification time, so the next update judges each file again."""
+    """Forget every file's modification time, so the next update judges each file again (to
+    a time no file has: 0 is a real one, of files unpacked from some archives)."""
     with conn:
-        conn.execute("UPDATE files SET mtime_ns = 0")
+        conn.execute("UPDATE files SET mtime_ns = ?", (NO_MTIME,))
 
 
 def touch(conn: sqlite3.Connection, updates: Iterable[tuple[str, int, int]]) -> None:
