@@ -505,3 +505,20 @@ def test_a_planted_text_is_hashed_even_when_the_file_s_mtime_is_zero(monkeypatch
     held = contents(Path(report["db"]))
     assert not any("post(EVIL" in chunk.text for chunk in held["chunks"])
     assert held == contents(Path(index(monkeypatch, team["dev"], team["tmp"] / "cold")["db"]))
+
+
+def test_a_definition_or_use_the_file_does_not_have_drops_it(monkeypatch, team):
+    """A file whose text is its content keeps its rows only if they name what its lines hold:
+    an import cannot add a definition (or a use) the file does not have."""
+    artifact = exported(monkeypatch, team)
+    hostile(artifact, team["tmp"], [
+        "INSERT INTO symbols SELECT id, 'transfer_funds', 'function', 1, 3, "
+        "'def transfer_funds()', NULL FROM files WHERE path = 'README.md'",
+        "UPDATE refs SET lines = '1' WHERE name = 'round' AND file_id = "
+        "(SELECT id FROM files WHERE path = 'shop/part5.py')",
+    ])  # fmt: skip
+    report = index(monkeypatch, team["dev"], team["tmp"] / "dev-cache", "--import", str(artifact))
+    assert report["import"]["imported"] and report["import"]["dropped"] == 2
+    held = contents(Path(report["db"]))
+    assert not any(symbol.name == "transfer_funds" for symbol in held["symbols"])
+    assert held == contents(Path(index(monkeypatch, team["dev"], team["tmp"] / "cold")["db"]))

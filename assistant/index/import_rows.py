@@ -27,6 +27,7 @@ MAX_DICTIONARIES = 16  # an index trains one; an import and a later build make t
 MAX_DICTIONARY_BYTES = 1024 * 1024
 MAX_CHUNK_ID = 2**40  # ids are given out from the highest one up, and SQLite's stop at 2**63
 MAX_SYMBOL_CHARS = 1_000
+DEFINITION_LINES = 4  # lines from a definition's start that must hold its name
 COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {  # table -> column -> SQLite types allowed
     "files": {
         "id": ("integer",),
@@ -128,8 +129,9 @@ def _check_objects(conn: sqlite3.Connection) -> None:
 def _texts_lines(conn: sqlite3.Connection, max_bytes: int, budget: int) -> dict[int, int]:
     """Return the line count of each file whose packed text unpacks, within the index's file
     size limit, to bytes whose hash is the file's (its chunks then show the file as it is,
-    nothing planted). Refuse the whole import when its texts unpack to more than `budget`
-    bytes in all: small blobs that each inflate to a megabyte are work, not an index."""
+    nothing planted), and whose definitions and references name what its lines hold. Refuse
+    the whole import when its texts unpack to more than `budget` bytes in all: small blobs
+    that each inflate to a megabyte are work, not an index."""
     lines: dict[int, int] = {}
     unpack = Unpacker(conn)  # with the file's own dictionaries
     for file_id, sha, text in conn.execute(
@@ -143,8 +145,31 @@ def _texts_lines(conn: sqlite3.Connection, max_bytes: int, budget: int) -> dict[
         if budget < 0:
             raise ImportRefused("the index file's texts unpack to far more than its size")
         if digest(data) == sha:
-            lines[file_id] = len(file_lines(data))
+            held = file_lines(data)
+            if _names_found(conn, file_id, held):
+                lines[file_id] = len(held)
     return lines
+
+
+def _names_found(conn: sqlite3.Connection, file_id: int, lines: list[str]) -> bool:
+    """Return whether each definition's name is on its first lines (a C++ function's may follow
+    its return type's line) and each reference's on every line it lists: what a parse of these
+    lines gives, so an import cannot add a definition the file does not have."""
+    for name, start in conn.execute(
+        "SELECT name, start_line FROM symbols WHERE file_id = ?", (file_id,)
+    ):
+        if type(start) is not int or start < 1:
+            return False
+        if not any(name in line for line in lines[start - 1 : start - 1 + DEFINITION_LINES]):
+            return False
+    for name, at in conn.execute("SELECT name, lines FROM refs WHERE file_id = ?", (file_id,)):
+        for line in at.split():
+            if not (line.isascii() and line.isdigit()):
+                return False
+            number = int(line)
+            if not 1 <= number <= len(lines) or name not in lines[number - 1]:
+                return False
+    return True
 
 
 def _canonical_tables() -> dict[str, str]:
