@@ -5,9 +5,10 @@ columns' types; no path that could not come from this work tree; no file whose p
 not the content its hash names (which also catches a text packed with a dictionary that is not
 what its id says); no chunk outside its file's lines, with an id no index gives out, or with a
 symbol longer than a name; no reference lines that are not line numbers; no more texts than
-the file's size makes plausible. Path words are made here from the paths. Still taken on the
-file's word: the symbols and references of a file whose text is its content (an import can
-name a definition that file does not have).
+the file's size makes plausible; no definition or reference whose name is not on its lines.
+Path words are made here from the paths. Still taken on the file's word: the kinds, signatures
+and line spans of a file's definitions and the counts of its references, when their names
+are where they say.
 """
 
 from __future__ import annotations
