@@ -88,6 +88,9 @@ def clean(shard: Path, max_bytes: int) -> int:
                     allowed = ", ".join(f"'{kind}'" for kind in kinds)
                     conn.execute(f"DELETE FROM {table} WHERE typeof({column}) NOT IN ({allowed})")
             _check_dictionaries(conn)
+            # An export's tables have no index by file: each file's rows are read once below.
+            conn.execute("CREATE INDEX import_symbols ON symbols(file_id)")
+            conn.execute("CREATE INDEX import_refs ON refs(file_id)")
             bad = {i for i, path in conn.execute("SELECT id, path FROM files") if not _usable(path)}
             bad |= _unlikely_rows(conn)
             lines = _texts_lines(conn, max_bytes, shard.stat().st_size * MAX_RATIO)
