@@ -157,8 +157,9 @@ def _texts_lines(conn: sqlite3.Connection, max_bytes: int, budget: int) -> dict[
 
 def _names_found(conn: sqlite3.Connection, file_id: int, lines: list[str]) -> bool:
     """Return whether each definition's name is on its first lines (a C++ function's may follow
-    its return type's line) and each reference's on every line it lists: what a parse of these
-    lines gives, so an import cannot add a definition the file does not have."""
+    its return type's line) and each reference's on the first line it lists, its others in the
+    file: what a parse of these lines gives, so an import cannot add a definition or a use the
+    file does not have."""
     for name, start in conn.execute(
         "SELECT name, start_line FROM symbols WHERE file_id = ?", (file_id,)
     ):
@@ -167,12 +168,14 @@ def _names_found(conn: sqlite3.Connection, file_id: int, lines: list[str]) -> bo
         if not any(name in line for line in lines[start - 1 : start - 1 + DEFINITION_LINES]):
             return False
     for name, at in conn.execute("SELECT name, lines FROM refs WHERE file_id = ?", (file_id,)):
-        for line in at.split():
-            if not (line.isascii() and line.isdigit()):
-                return False
-            number = int(line)
-            if not 1 <= number <= len(lines) or name not in lines[number - 1]:
-                return False
+        numbers = at.split()
+        if not (at.isascii() and "".join(numbers).isdigit()):
+            return False
+        # Every line in range; the name on the first of them (on all: 0.6 s more on Django).
+        if not 1 <= min(map(int, numbers)) <= max(map(int, numbers)) <= len(lines):
+            return False
+        if name not in lines[int(numbers[0]) - 1]:
+            return False
     return True
 
 
