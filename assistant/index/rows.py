@@ -164,7 +164,7 @@ def forget_chunks(conn: sqlite3.Connection, where: str, args: Sequence[object]) 
 
 def _fts_values(
     conn: sqlite3.Connection, where: str, args: Sequence[object]
-) -> Iterator[list[tuple[int, str, str, str]]]:
+) -> Iterator[list[FtsRow]]:
     """Yield, in batches, (rowid, path, names, body) of the chunks `where` selects, as the
     chunk_terms view has them, made in Python from the packed texts (see packed.py)."""
     texts = ChunkTexts(conn)
