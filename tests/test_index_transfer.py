@@ -169,6 +169,19 @@ def hostile(artifact: Path, tmp: Path, sql: list[str]) -> None:
     rewrite(artifact, {**header, **fixed}, payload)
 
 
+def imported_with(monkeypatch: Any, team: dict[str, Path], sql: list[str]) -> dict[str, Any]:
+    """Export the CI checkout's index, change it with `sql`, import it into the developer's
+    clone; return `assistant index --json`'s report."""
+    artifact = exported(monkeypatch, team)
+    hostile(artifact, team["tmp"], sql)
+    return index(monkeypatch, team["dev"], team["tmp"] / "dev-cache", "--import", str(artifact))
+
+
+def cold_contents(monkeypatch: Any, team: dict[str, Path]) -> dict[str, Any]:
+    """Return what a cold index of the developer's clone holds."""
+    return contents(Path(index(monkeypatch, team["dev"], team["tmp"] / "cold")["db"]))
+
+
 def planted_text(file_id: int, data: bytes) -> str:
     """Return SQL giving file `file_id` the packed text `data`, as an export holds it."""
     return f"INSERT INTO file_texts VALUES ({file_id}, X'{pack(data).hex()}')"
@@ -325,14 +338,12 @@ def test_a_file_that_fails_half_way_leaves_the_index_as_it_was(monkeypatch, team
 
 def test_chunk_ids_no_index_gives_out_drop_their_file(monkeypatch, team):
     """Ids near SQLite's largest would make every later update's new chunk overflow."""
-    artifact = exported(monkeypatch, team)
-    hostile(artifact, team["tmp"], [
+    report = imported_with(monkeypatch, team, [
         "UPDATE chunks SET id = 9223372036854775806 + (SELECT min(id) FROM chunks) "
         "WHERE file_id = (SELECT id FROM files WHERE path = 'README.md')",
         "UPDATE chunks SET id = -id WHERE file_id = (SELECT id FROM files WHERE path = "
         "'shop/part3.py')",
     ])  # fmt: skip
-    report = index(monkeypatch, team["dev"], team["tmp"] / "dev-cache", "--import", str(artifact))
     assert report["import"]["imported"] and report["import"]["dropped"] == 2
     (team["dev"] / "added.py").write_text("def added():\n    return 2\n")
     again = index(monkeypatch, team["dev"], team["tmp"] / "dev-cache")
@@ -344,18 +355,16 @@ def test_chunk_ids_no_index_gives_out_drop_their_file(monkeypatch, team):
 def test_rows_no_parse_makes_drop_their_file_and_path_words_are_made_here(monkeypatch, team):
     """Reference lines that are not line numbers, a chunk symbol longer than any name, and
     path words of a megabyte (indexed again with every chunk of the file) are not taken."""
-    artifact = exported(monkeypatch, team)
-    hostile(artifact, team["tmp"], [
+    report = imported_with(monkeypatch, team, [
         "UPDATE refs SET lines = 'not-a-line' WHERE file_id = "
         "(SELECT id FROM files WHERE path = 'shop/part1.py')",
         "UPDATE chunks SET symbol = printf('%.*c', 5000, 'x') WHERE file_id = "
         "(SELECT id FROM files WHERE path = 'shop/part2.py')",
         "UPDATE files SET terms = printf('%.*c', 1000000, 'y') WHERE path = 'shop/part4.py'",
     ])  # fmt: skip
-    report = index(monkeypatch, team["dev"], team["tmp"] / "dev-cache", "--import", str(artifact))
     assert report["import"]["imported"] and report["import"]["dropped"] == 2
     held = contents(Path(report["db"]))
-    assert held == contents(Path(index(monkeypatch, team["dev"], team["tmp"] / "cold")["db"]))
+    assert held == cold_contents(monkeypatch, team)
     with IndexStore(Path(report["db"])) as store:
         assert store.conn.execute("SELECT max(length(terms)) FROM files").fetchone()[0] < 100
 
@@ -418,7 +427,7 @@ def test_chunks_outside_their_file_s_lines_drop_the_file(monkeypatch, team):
     assert report["import"]["imported"] and report["import"]["dropped"] == 2
     assert report["import"]["reparsed"] == 1, "shop/part1.py, from the work tree"
     held = contents(Path(report["db"]))
-    assert held == contents(Path(index(monkeypatch, team["dev"], team["tmp"] / "cold")["db"]))
+    assert held == cold_contents(monkeypatch, team)
 
 
 def trained_dictionaries() -> tuple[bytes, bytes]:
@@ -462,7 +471,7 @@ def test_an_import_s_dictionaries_unpack_only_the_texts_they_were_packed_with(
     assert report["import"]["imported"]
     assert report["import"]["dropped"] == (0 if case == "honest" else 1)
     held = contents(Path(report["db"]))
-    assert held == contents(Path(index(monkeypatch, team["dev"], team["tmp"] / "cold")["db"]))
+    assert held == cold_contents(monkeypatch, team)
 
 
 def test_an_import_with_more_dictionaries_than_an_index_holds_is_refused(monkeypatch, team):
@@ -504,21 +513,19 @@ def test_a_planted_text_is_hashed_even_when_the_file_s_mtime_is_zero(monkeypatch
     report = index(monkeypatch, team["dev"], team["tmp"] / "dev-cache", "--import", str(artifact))
     held = contents(Path(report["db"]))
     assert not any("post(EVIL" in chunk.text for chunk in held["chunks"])
-    assert held == contents(Path(index(monkeypatch, team["dev"], team["tmp"] / "cold")["db"]))
+    assert held == cold_contents(monkeypatch, team)
 
 
 def test_a_definition_or_use_the_file_does_not_have_drops_it(monkeypatch, team):
     """A file whose text is its content keeps its rows only if they name what its lines hold:
     an import cannot add a definition (or a use) the file does not have."""
-    artifact = exported(monkeypatch, team)
-    hostile(artifact, team["tmp"], [
+    report = imported_with(monkeypatch, team, [
         "INSERT INTO symbols SELECT id, 'transfer_funds', 'function', 1, 3, "
         "'def transfer_funds()', NULL FROM files WHERE path = 'README.md'",
         "UPDATE refs SET lines = '1' WHERE name = 'round' AND file_id = "
         "(SELECT id FROM files WHERE path = 'shop/part5.py')",
     ])  # fmt: skip
-    report = index(monkeypatch, team["dev"], team["tmp"] / "dev-cache", "--import", str(artifact))
     assert report["import"]["imported"] and report["import"]["dropped"] == 2
     held = contents(Path(report["db"]))
     assert not any(symbol.name == "transfer_funds" for symbol in held["symbols"])
-    assert held == contents(Path(index(monkeypatch, team["dev"], team["tmp"] / "cold")["db"]))
+    assert held == cold_contents(monkeypatch, team)

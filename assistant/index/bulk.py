@@ -37,17 +37,17 @@ def bulk_index(
     sizes: Mapping[str, int],
     workers: int,
     progress: Callable[[int, int], None] | None = None,
+    dictionary: bytes | None = None,
 ) -> Iterator[Outcome]:
-    """Parse the files of `sizes` (path -> bytes) on `workers` processes, a shard per task,
-    merging each finished shard into `store` while the workers go on; yield every file's
-    outcome. The store's secondary indexes are made while the workers parse the last files
+    """Parse the files of `sizes` (path -> bytes) on `workers` processes, a shard per task
+    (texts packed with `dictionary`), merging each finished shard into `store` while the
+    workers go on; yield every file's outcome. The store's secondary indexes are made while the workers parse the last files
     (the merges after that keep them up to date), not on one core after they are done."""
     folder = store.db_path.with_name(f"{store.db_path.name}.shards-{os.getpid()}")
     _remove_stale_shards(store.db_path)
     folder.mkdir(parents=True, exist_ok=True)
     try:
         done = 0
-        dictionary = store.pack_dictionary()
         with ProcessPoolExecutor(workers) as pool:
             tasks = plan_tasks(sizes, workers)
             futures = {

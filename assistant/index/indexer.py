@@ -63,8 +63,8 @@ def update_index(
     store.touch(touched)
     workers = os.cpu_count() or 1
     if len(changed) >= BULK_THRESHOLD and workers >= 2:
-        _dictionary(store, root, list(changed))
-        judged = _bulk(store, root, changed, removed, workers, stats, progress)
+        dictionary = _dictionary(store, root, list(changed))
+        judged = _bulk(store, root, changed, removed, workers, stats, progress, dictionary)
     else:
         dictionary = _dictionary(store, root, list(changed))
         judged = _incremental(store, root, list(changed), removed, stats, progress, dictionary)
@@ -148,15 +148,16 @@ def _bulk(
     workers: int,
     stats: IndexStats,
     progress: Progress | None,
+    dictionary: bytes | None,
 ) -> list[Unindexed]:
-    """Index many files through worker shards, with the secondary indexes dropped meanwhile;
-    return the files found not worth indexing when read."""
+    """Index many files through worker shards, their texts packed with `dictionary`, with the
+    secondary indexes dropped meanwhile; return the files found not worth indexing when read."""
     store.write((), removed)
     store.begin_bulk()
     left_out = []
     judged = []
     try:
-        for path, unindexed in bulk_index(store, root, changed, workers, progress):
+        for path, unindexed in bulk_index(store, root, changed, workers, progress, dictionary):
             if unindexed is None:
                 stats.parsed += 1
             else:
@@ -224,6 +225,8 @@ def _remember_content_skips(
 def _dictionary(store: IndexStore, root: Path, changed: list[str]) -> bytes | None:
     """Return the dictionary new texts are packed with: a big update of an index without one
     first trains it on a sample of the files it is about to parse (see packed.py)."""
+    if not changed:
+        return None  # nothing to pack: no reason to read the dictionary
     current = store.pack_dictionary()
     if current is not None or len(changed) < TRAIN_FROM:
         return current
