@@ -41,8 +41,9 @@ def bulk_index(
 ) -> Iterator[Outcome]:
     """Parse the files of `sizes` (path -> bytes) on `workers` processes, a shard per task
     (texts packed with `dictionary`), merging each finished shard into `store` while the
-    workers go on; yield every file's outcome. The store's secondary indexes are made while the workers parse the last files
-    (the merges after that keep them up to date), not on one core after they are done."""
+    workers go on; yield every file's outcome. The store's secondary indexes are made while the
+    workers parse the last files (the merges after that keep them up to date), not on one core
+    after they are done."""
     folder = store.db_path.with_name(f"{store.db_path.name}.shards-{os.getpid()}")
     _remove_stale_shards(store.db_path)
     folder.mkdir(parents=True, exist_ok=True)
