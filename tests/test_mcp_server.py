@@ -257,7 +257,7 @@ async def test_a_damaged_index_is_rebuilt_and_the_rebuild_reported(repo):
     )  # fmt: skip
     assert built.returncode == 0, built.stderr
     db = db_path_for(repo, Settings(cache_dir=repo.parent / "cache"))
-    damage(db, "symbols")
+    damage(db, "symbol_rows")  # the definitions table (read as the symbols view)
     async with served(repo) as client:
         found = await client.call_tool("find_symbol", {"name": "Ranker"})
         status = await client.call_tool("index_status", {})

@@ -119,7 +119,7 @@ def _parse_into_shard(
                     outcomes.append((path, outcome))
                     continue
                 record, parsed, terms = outcome
-                indexed = insert_file(conn, record, parsed, terms, next_chunk)
+                indexed = insert_file(conn, record, parsed, terms, next_chunk, plain=True)
                 next_chunk += len(indexed)
                 conn.executemany(
                     "INSERT INTO fts_bodies VALUES (?, ?, ?)",

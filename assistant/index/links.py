@@ -36,14 +36,17 @@ def file_ids(conn: sqlite3.Connection) -> list[tuple[int, str]]:
 def definitions_by_file(conn: sqlite3.Connection) -> Iterator[DefinitionRow]:
     """Yield a row per (file, name) defined there (unnamed definitions left out)."""
     return conn.execute(
-        "SELECT file_id, name, max(parent IS NULL) FROM symbols WHERE name != '' "
-        "GROUP BY file_id, name"
+        "SELECT s.file_id, n.name, max(s.parent IS NULL) FROM symbol_rows s "
+        "JOIN names n ON n.id = s.name_id WHERE n.name != '' GROUP BY s.file_id, s.name_id"
     )
 
 
 def uses_by_file(conn: sqlite3.Connection) -> Iterator[UseRow]:
     """Yield a row per (file, name) used there, with how many times."""
-    return conn.execute("SELECT file_id, name, sum(uses) FROM refs GROUP BY file_id, name")
+    return conn.execute(
+        "SELECT r.file_id, n.name, sum(r.uses) FROM ref_rows r JOIN names n ON n.id = r.name_id "
+        "GROUP BY r.file_id, r.name_id"
+    )
 
 
 def definitions_in(conn: sqlite3.Connection, paths: Sequence[str]) -> list[PathRow] | None:

@@ -18,6 +18,11 @@ SYMBOLS = (
     "SELECT f.path, s.name, s.kind, s.start_line, s.end_line, s.signature, s.parent "
     "FROM symbols s JOIN files f ON f.id = s.file_id"
 )
+# The definitions' own table, by row (the symbols view has no row ids), with names and paths.
+SYMBOL_ROWS = (
+    "symbol_rows s JOIN names n ON n.id = s.name_id JOIN names k ON k.id = s.kind_id "
+    "JOIN files f ON f.id = s.file_id"
+)
 FILES = "SELECT path, language, size, mtime_ns, sha, n_lines FROM files"
 # Names starting with a prefix, ignoring case, as a range on the lower(name) index (LIKE scans).
 PREFIX = "lower(s.name) >= ? AND lower(s.name) < ?"
@@ -64,10 +69,13 @@ def symbols(conn: sqlite3.Connection, path: str | None, name: str | None) -> lis
 def symbols_by_rowid(conn: sqlite3.Connection, rowids: Sequence[int]) -> dict[int, Symbol]:
     """Return the definitions stored in these rows (a row rewritten since is missing)."""
     found: dict[int, Symbol] = {}
-    columns = SYMBOLS.removeprefix("SELECT ")
     for start in range(0, len(rowids), ROWID_BATCH):
         part = rowids[start : start + ROWID_BATCH]
-        rows = conn.execute(f"SELECT s.rowid, {columns} WHERE s.rowid IN ({marks(part)})", part)
+        rows = conn.execute(
+            "SELECT s.rowid, f.path, n.name, k.name, s.start_line, s.end_line, s.signature, "
+            f"s.parent FROM {SYMBOL_ROWS} WHERE s.rowid IN ({marks(part)})",
+            part,
+        )
         found.update((row[0], Symbol(*row[1:])) for row in rows)
     return found
 
@@ -80,8 +88,8 @@ def symbol_rows(
     where, args = ("AND f.path = ?", (path,)) if path else ("", ())
     ordered = sorted(kinds)
     return conn.execute(
-        "SELECT s.rowid, f.path, s.name, s.signature FROM symbols s JOIN files f "
-        f"ON f.id = s.file_id WHERE s.kind IN ({marks(ordered)}) {where} "
+        f"SELECT s.rowid, f.path, n.name, s.signature FROM {SYMBOL_ROWS} "
+        f"WHERE k.name IN ({marks(ordered)}) {where} "
         "ORDER BY f.path, s.start_line",
         (*ordered, *args),
     )
@@ -199,9 +207,10 @@ WARM_READS = (
     "SELECT max(substr(block, -1)) FROM chunks_fts_data",
     "SELECT count(*) FROM chunks_fts_idx",
     "SELECT max(substr(sz, -1)) FROM chunks_fts_docsize",
-    "SELECT count(*) FROM symbols INDEXED BY symbols_name WHERE name > ''",
-    "SELECT count(*) FROM symbols INDEXED BY symbols_lname WHERE lower(name) > ''",
-    "SELECT max(substr(name, -1)) FROM symbols",
+    "SELECT count(*) FROM symbol_rows INDEXED BY symbols_name WHERE name_id > 0",
+    "SELECT count(*) FROM names INDEXED BY names_lower WHERE lower(name) > ''",
+    "SELECT max(substr(name, -1)) FROM names",
+    "SELECT max(end_line) FROM symbol_rows",
     "SELECT max(end_line) FROM chunks",
     "SELECT max(substr(packed, -1)) FROM file_texts",
     "SELECT max(path) FROM files",

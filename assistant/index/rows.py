@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain
 
 from assistant.index.model import Chunk, FileRecord, ParsedFile
 from assistant.index.packed import CHUNK_SOURCE, TEXT_JOIN, ChunkTexts, pack
@@ -23,6 +24,7 @@ IndexedFile = tuple[FileRecord, ParsedFile, FileTerms]
 FtsRow = tuple[int, str, str, str]  # what FTS5 indexes of a chunk: rowid, path, names, body
 NamedChunk = tuple[Chunk, str, str]  # a chunk with its names and hump parts
 FTS_BATCH = 5_000  # chunks whose FTS5 values are made at a time
+NAME_BATCH = 500  # names looked up per query (SQLite bounds the parameters of one statement)
 # The chunk_terms view's names and body (schema.py), for SQLite's own reads of FTS5's content.
 CHUNK_NAMES = "chunk_names(c.symbol)"
 CHUNK_BODY = f"chunk_body({CHUNK_SOURCE})"
@@ -73,15 +75,18 @@ def insert_file(
     result: ParsedFile,
     terms: FileTerms,
     first_chunk: int,
+    *,
+    plain: bool = False,
 ) -> list[FtsRow]:
     """Insert a new file's rows, its chunks with ids from `first_chunk` on; return what FTS5
-    is to index of them (the caller indexes it)."""
+    is to index of them (the caller indexes it). `plain`: into a shard's plain tables, which
+    spell names and kinds (schema.TABLES), not the index's ids."""
     file_id = conn.execute(
         "INSERT INTO files (path, language, size, mtime_ns, sha, n_lines, terms) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         (*record.row(), terms[0]),
     ).lastrowid
-    _insert_definitions(conn, file_id or 0, result)
+    _insert_definitions(conn, file_id or 0, result, plain)
     conn.execute("INSERT INTO file_texts VALUES (?, ?)", (file_id, terms[2]))
     chunks = [(c, *t) for c, t in zip(result.chunks, terms[1], strict=True)]
     return _insert_chunks(conn, file_id or 0, terms[0], chunks, first_chunk)
@@ -107,8 +112,8 @@ def write_file(
         "WHERE id = ?",
         (*record.row()[1:], terms[0], file_id),
     )
-    conn.execute("DELETE FROM symbols WHERE file_id = ?", (file_id,))
-    conn.execute("DELETE FROM refs WHERE file_id = ?", (file_id,))
+    conn.execute("DELETE FROM symbol_rows WHERE file_id = ?", (file_id,))
+    conn.execute("DELETE FROM ref_rows WHERE file_id = ?", (file_id,))
     _insert_definitions(conn, file_id, result)
     # A chunk's FTS5 terms follow from its text and symbol: the two say whether it changed.
     old: dict[tuple[str, str | None], list[tuple[int, int, int]]] = {}
@@ -181,20 +186,46 @@ def _fts_values(
         yield values
 
 
-def _insert_definitions(conn: sqlite3.Connection, file_id: int, result: ParsedFile) -> None:
-    conn.executemany(
-        "INSERT INTO symbols VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(file_id, s.name, s.kind, s.start_line, s.end_line, s.signature, s.parent)
-         for s in result.symbols],
-    )  # fmt: skip
+def _insert_definitions(
+    conn: sqlite3.Connection, file_id: int, result: ParsedFile, plain: bool = False
+) -> None:
     lines: dict[tuple[str, str], list[int]] = {}
     for ref in result.references:
         lines.setdefault((ref.name, ref.kind), []).append(ref.line)
+    symbols: list[tuple[object, ...]] = [
+        (s.name, s.kind, s.start_line, s.end_line, s.signature, s.parent) for s in result.symbols
+    ]
+    refs: list[tuple[object, ...]] = [
+        (name, kind, len(at), " ".join(map(str, at))) for (name, kind), at in lines.items()
+    ]
+    tables = ("symbols", "refs")
+    if not plain:  # the index's own tables: names and kinds by id
+        tables = ("symbol_rows", "ref_rows")
+        ids = name_ids(
+            conn, [w for s in result.symbols for w in (s.name, s.kind)] + [*chain(*lines)]
+        )
+        symbols = [(ids[str(name)], ids[str(kind)], *rest) for name, kind, *rest in symbols]
+        refs = [(ids[str(name)], ids[str(kind)], *rest) for name, kind, *rest in refs]
+    rows = [(file_id, *row) for row in symbols]
+    conn.executemany(f"INSERT INTO {tables[0]} VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
     conn.executemany(
-        "INSERT INTO refs VALUES (?, ?, ?, ?, ?)",
-        [(file_id, name, kind, len(at), " ".join(map(str, at)))
-         for (name, kind), at in lines.items()],
-    )  # fmt: skip
+        f"INSERT INTO {tables[1]} VALUES (?, ?, ?, ?, ?)", [(file_id, *r) for r in refs]
+    )
+
+
+def name_ids(conn: sqlite3.Connection, words: Iterable[str]) -> dict[str, int]:
+    """Return the ids of these names and kinds in the `names` table, adding the new ones."""
+    wanted = list(dict.fromkeys(words))
+    conn.executemany("INSERT OR IGNORE INTO names (name) VALUES (?)", [(w,) for w in wanted])
+    ids: dict[str, int] = {}
+    for at in range(0, len(wanted), NAME_BATCH):
+        some = wanted[at : at + NAME_BATCH]
+        ids.update(
+            conn.execute(
+                f"SELECT name, id FROM names WHERE name IN ({','.join('?' * len(some))})", some
+            )
+        )
+    return ids
 
 
 def _insert_chunks(

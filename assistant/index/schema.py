@@ -15,32 +15,20 @@ from assistant.index.rows import CHUNK_BODY, CHUNK_NAMES, register_content
 # 10: the embeddings tables (vectors.py); 11: a file's text kept once, packed (packed.py), not
 # in every chunk; 12: a chunk's FTS5 names and hump parts made from its symbol and text, not
 # stored (rows.py); 13: texts packed with zstd and a dictionary per index (packed.py); 14: refs
-# clustered by file (WITHOUT ROWID), so no second index by file
-SCHEMA_VERSION = 14
+# clustered by file (WITHOUT ROWID), so no second index by file; 15: names and kinds kept once,
+# definitions and references by their ids (views give the plain tables' form)
+SCHEMA_VERSION = 15
 WAL_ATTEMPTS = 40  # about eight seconds of retries in all
 # 8 KiB pages: a cold build writes half as many (and makes half the system calls).
 PAGE_SIZE = 8192
 
-# The plain tables; bulk-build workers write their shards with these alone.
-TABLES = """
+# The tables every form of the index has, as they are.
+_FILE_TABLES = """
 CREATE TABLE IF NOT EXISTS files (
     id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, language TEXT NOT NULL,
     size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, sha TEXT NOT NULL, n_lines INTEGER NOT NULL,
     terms TEXT NOT NULL DEFAULT ''
 );
-CREATE TABLE IF NOT EXISTS symbols (
-    file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE, name TEXT NOT NULL,
-    kind TEXT NOT NULL, start_line INTEGER, end_line INTEGER, signature TEXT, parent TEXT
-);
--- A row per file, name and kind of use; `lines` lists where (a file calls the same names on
--- many lines: a row per use would be three times as many rows to write, copy and index).
--- Kept in file order (WITHOUT ROWID): a file's references are read, replaced and grouped by
--- file without an index of their own (31 MB at 100,000 files) or rowids.
-CREATE TABLE IF NOT EXISTS refs (
-    file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE, name TEXT NOT NULL,
-    kind TEXT NOT NULL, uses INTEGER NOT NULL, lines TEXT NOT NULL,
-    PRIMARY KEY (file_id, name, kind)
-) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
     start_line INTEGER, end_line INTEGER, symbol TEXT
@@ -52,6 +40,49 @@ CREATE TABLE IF NOT EXISTS file_texts (
 -- The zstd dictionaries texts are packed with, by the id their frames name (packed.py).
 CREATE TABLE IF NOT EXISTS pack_dictionaries (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
 """
+# The plain tables: bulk-build workers write their shards with these alone, and an export is
+# made of them. Definitions and references spell their names and kinds.
+TABLES = (
+    _FILE_TABLES
+    + """
+CREATE TABLE IF NOT EXISTS symbols (
+    file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE, name TEXT NOT NULL,
+    kind TEXT NOT NULL, start_line INTEGER, end_line INTEGER, signature TEXT, parent TEXT
+);
+-- A row per file, name and kind of use; `lines` lists where (a file calls the same names on
+-- many lines: a row per use would be three times as many rows to write, copy and index).
+CREATE TABLE IF NOT EXISTS refs (
+    file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE, name TEXT NOT NULL,
+    kind TEXT NOT NULL, uses INTEGER NOT NULL, lines TEXT NOT NULL,
+    PRIMARY KEY (file_id, name, kind)
+) WITHOUT ROWID;
+"""
+)
+# The index database keeps each name and kind once, in `names`, and definitions and references
+# by its id (a repository repeats its names: at 100,000 files, 1.2 million definitions and 2.7
+# million reference rows use 73,000 names, and the name indexes held each again: -120 MB); the
+# views `symbols` and `refs` read them back in the plain tables' form, for every query.
+_NAMED_ROWS = """
+CREATE TABLE IF NOT EXISTS names (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL);
+CREATE TABLE IF NOT EXISTS symbol_rows (
+    file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE, name_id INTEGER NOT NULL,
+    kind_id INTEGER NOT NULL, start_line INTEGER, end_line INTEGER, signature TEXT, parent TEXT
+);
+-- Kept in file order (WITHOUT ROWID): a file's references are read, replaced and grouped by
+-- file without an index of their own or rowids.
+CREATE TABLE IF NOT EXISTS ref_rows (
+    file_id INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE, name_id INTEGER NOT NULL,
+    kind_id INTEGER NOT NULL, uses INTEGER NOT NULL, lines TEXT NOT NULL,
+    PRIMARY KEY (file_id, name_id, kind_id)
+) WITHOUT ROWID;
+CREATE VIEW IF NOT EXISTS symbols (
+    file_id, name, kind, start_line, end_line, signature, parent
+) AS SELECT s.file_id, n.name, k.name, s.start_line, s.end_line, s.signature, s.parent
+    FROM symbol_rows s JOIN names n ON n.id = s.name_id JOIN names k ON k.id = s.kind_id;
+CREATE VIEW IF NOT EXISTS refs (file_id, name, kind, uses, lines) AS
+    SELECT r.file_id, n.name, k.name, r.uses, r.lines
+    FROM ref_rows r JOIN names n ON n.id = r.name_id JOIN names k ON k.id = r.kind_id;
+"""
 # Only in a bulk-build worker's shard: each chunk's FTS5 names and body, as the chunk_terms view
 # below makes them, so the merge indexes text the worker had at hand instead of unpacking every
 # file.
@@ -61,7 +92,8 @@ CREATE TABLE IF NOT EXISTS fts_bodies (
 );
 """
 SCHEMA = (
-    TABLES
+    _FILE_TABLES
+    + _NAMED_ROWS
     + f"""
 -- What FTS5 indexes per chunk: path words, symbol-name words, and the text with the parts of
 -- its camelCase words. Computed from the tables (FTS5 keeps no second copy of the text), by
@@ -100,10 +132,10 @@ INSERT OR IGNORE INTO meta VALUES ('generation', '0');
 # Secondary indexes: dropped during a bulk (cold) build and made once at its end, which
 # halves the time of writing a big repository.
 INDEXES = (
-    "CREATE INDEX IF NOT EXISTS symbols_name ON symbols(name, file_id)",
-    "CREATE INDEX IF NOT EXISTS symbols_lname ON symbols(lower(name))",
-    "CREATE INDEX IF NOT EXISTS symbols_file ON symbols(file_id)",
-    "CREATE INDEX IF NOT EXISTS refs_name ON refs(name)",
+    "CREATE INDEX IF NOT EXISTS symbols_name ON symbol_rows(name_id, file_id)",
+    "CREATE INDEX IF NOT EXISTS symbols_file ON symbol_rows(file_id)",
+    "CREATE INDEX IF NOT EXISTS refs_name ON ref_rows(name_id)",
+    "CREATE INDEX IF NOT EXISTS names_lower ON names(lower(name))",
     "CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file_id)",
 )
 

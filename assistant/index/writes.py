@@ -62,16 +62,7 @@ def merge_shard(conn: sqlite3.Connection, shard: Path, with_bodies: bool = False
                 "FROM shard.files",
                 (offset,),
             ).rowcount
-            conn.execute(
-                "INSERT INTO symbols SELECT file_id + ?, name, kind, start_line, end_line, "
-                "signature, parent FROM shard.symbols",
-                (offset,),
-            )
-            conn.execute(
-                "INSERT OR IGNORE INTO refs "
-                "SELECT file_id + ?, name, kind, uses, lines FROM shard.refs",
-                (offset,),
-            )
+            _merge_named_rows(conn, offset)
             conn.execute(
                 "INSERT INTO file_texts SELECT file_id + ?, packed FROM shard.file_texts",
                 (offset,),
@@ -172,6 +163,28 @@ def _writing(conn: sqlite3.Connection) -> Iterator[int]:
         yield (conn.execute("SELECT max(id) FROM chunks").fetchone()[0] or 0) + 1
 
 
+def _merge_named_rows(conn: sqlite3.Connection, offset: int) -> None:
+    """Copy the attached shard's definitions and references, their names and kinds made ids
+    (new ones added to `names`), file ids shifted by `offset`."""
+    conn.execute(
+        "INSERT OR IGNORE INTO main.names (name) SELECT name FROM shard.symbols "
+        "UNION SELECT kind FROM shard.symbols UNION SELECT name FROM shard.refs "
+        "UNION SELECT kind FROM shard.refs"
+    )
+    conn.execute(
+        "INSERT INTO symbol_rows SELECT s.file_id + ?, n.id, k.id, s.start_line, s.end_line, "
+        "s.signature, s.parent FROM shard.symbols s "
+        "JOIN main.names n ON n.name = s.name JOIN main.names k ON k.name = s.kind",
+        (offset,),
+    )
+    conn.execute(
+        "INSERT OR IGNORE INTO ref_rows SELECT r.file_id + ?, n.id, k.id, r.uses, r.lines "
+        "FROM shard.refs r JOIN main.names n ON n.name = r.name "
+        "JOIN main.names k ON k.name = r.kind",
+        (offset,),
+    )
+
+
 def _index_chunks_from(conn: sqlite3.Connection, first: int) -> None:
     """Add the chunks with ids from `first` on (this transaction's) to the FTS5 index."""
     index_chunks(conn, "c.id >= ?", (first,))
@@ -185,6 +198,6 @@ def _delete_files(conn: sqlite3.Connection, ids_sql: str) -> None:
         return
     doomed = "IN (SELECT id FROM temp.doomed)"
     forget_chunks(conn, f"c.file_id {doomed}", ())
-    for table in ("chunks", "symbols", "refs", "file_texts"):
+    for table in ("chunks", "symbol_rows", "ref_rows", "file_texts"):
         conn.execute(f"DELETE FROM {table} WHERE file_id {doomed}")
     conn.execute(f"DELETE FROM files WHERE id {doomed}")
