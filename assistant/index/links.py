@@ -88,8 +88,8 @@ def user_counts(conn: sqlite3.Connection, names: Sequence[str]) -> dict[str, int
     if not names:
         return {}
     rows = conn.execute(
-        f"SELECT name, count(DISTINCT file_id) FROM refs WHERE name IN ({marks(names)}) "
-        "GROUP BY name",
+        "SELECT n.name, count(DISTINCT r.file_id) FROM names n JOIN ref_rows r "
+        f"ON r.name_id = n.id WHERE n.name IN ({marks(names)}) GROUP BY n.id",
         names,
     )
     return dict(rows.fetchall())
@@ -138,8 +138,8 @@ def _definers(
     narrow = [
         name
         for name, files in conn.execute(
-            f"SELECT name, count(DISTINCT file_id) FROM symbols WHERE name IN ({marks(names)}) "
-            "GROUP BY name",
+            "SELECT n.name, count(DISTINCT s.file_id) FROM names n JOIN symbol_rows s "
+            f"ON s.name_id = n.id WHERE n.name IN ({marks(names)}) GROUP BY n.id",
             names,
         )
         if files <= most

@@ -175,7 +175,9 @@ def _fuzzy_symbols(conn: sqlite3.Connection, name_query: str, limit: int) -> lis
     if len(name_query) < 3:
         return []
     names = [row[0] for row in conn.execute(
-        f"SELECT DISTINCT s.name FROM symbols s WHERE {PREFIX}", _prefix_range(name_query[:2])
+        f"SELECT s.name FROM names s WHERE {PREFIX} "  # (s: PREFIX's table)
+        "AND EXISTS (SELECT 1 FROM symbol_rows WHERE name_id = s.id)",
+        _prefix_range(name_query[:2]),
     )]  # fmt: skip
     close = difflib.get_close_matches(name_query, names, n=10, cutoff=0.75)
     result = []
