@@ -13,10 +13,10 @@ definitions moved.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 import numpy as np
 
@@ -25,7 +25,6 @@ from assistant.context.names import name_weight
 # A name defined in more files than this carries no information about where it points.
 MAX_DEFINERS = 40
 KEY_SHIFT = 32  # (node, name) packed as node << 32 | name: room for any repository
-K = TypeVar("K", bound=Hashable)
 
 
 class GraphSource(Protocol):
@@ -35,12 +34,16 @@ class GraphSource(Protocol):
         """Return (id, path) of every file, by path."""
         ...
 
-    def definitions_by_file(self) -> Iterator[tuple[int, str, int]]:
-        """Yield (file id, name, defined outside a class) per file and name defined there."""
+    def name_ids(self) -> list[tuple[int, str]]:
+        """Return (id, name) of the names the two readers below refer to by id."""
         ...
 
-    def uses_by_file(self) -> Iterator[tuple[int, str, int]]:
-        """Yield (file id, name, uses) per file and name used there."""
+    def definitions_by_file(self) -> Iterator[tuple[int, int, int]]:
+        """Yield (file id, name id, defined outside a class) per file and name defined there."""
+        ...
+
+    def uses_by_file(self) -> Iterator[tuple[int, int, int]]:
+        """Yield (file id, name id, uses) per file and name used there."""
         ...
 
     def definitions_in(self, paths: Sequence[str]) -> list[tuple[str, str, int]] | None:
@@ -157,17 +160,23 @@ class FileGraph:
 
 def build_graph(store: GraphSource) -> FileGraph:
     """Build the reference graph of everything in the index, from rows SQLite has already
-    grouped per (file, name): no Python object per definition or use."""
+    grouped per (file, name), by ids: no Python object per definition or use."""
     ids = store.file_ids()
     paths = tuple(path for _, path in ids)
-    node_of = {file_id: node for node, (file_id, _) in enumerate(ids)}
-    name_ids: dict[str, int] = {}
-    definitions = _triples(
-        (node_of[file_id], name_ids.setdefault(name, len(name_ids)), top)
-        for file_id, name, top in store.definitions_by_file()
-    )
-    uses = _use_rows(node_of, name_ids, store.uses_by_file())
-    return _graph(paths, list(name_ids), name_ids, definitions, uses)
+    file_ids = np.array([file_id for file_id, _ in ids], np.int64)
+    node_of = np.full(int(file_ids.max(initial=0)) + 2, -1)  # the last: files added since
+    node_of[file_ids] = np.arange(len(ids))
+    definitions, uses = _triples(store.definitions_by_file()), _triples(store.uses_by_file())
+    defined = np.unique(definitions[:, 1])  # the index's name ids, sorted: the graph's ids
+    spelt = dict(store.name_ids())
+    names = [spelt[name_id] for name_id in defined.tolist()]
+    for rows in definitions, uses:
+        rows[:, 0] = node_of[np.minimum(rows[:, 0], len(node_of) - 1)]
+        at = np.minimum(np.searchsorted(defined, rows[:, 1]), max(len(defined) - 1, 0))
+        rows[:, 1] = np.where(defined[at] == rows[:, 1], at, -1) if len(defined) else -1
+    definitions = definitions[definitions[:, 0] >= 0]
+    uses = uses[(uses[:, 0] >= 0) & (uses[:, 1] >= 0)]
+    return _graph(paths, names, {name: i for i, name in enumerate(names)}, definitions, uses)
 
 
 def graph_from_pairs(
@@ -204,10 +213,10 @@ def _triples(rows: Iterable[tuple[int, int, int]]) -> np.ndarray:
 
 
 def _use_rows(
-    node_of: Mapping[K, int], name_ids: Mapping[str, int], rows: Iterable[tuple[K, str, int]]
+    node_of: Mapping[str, int], name_ids: Mapping[str, int], rows: Iterable[tuple[str, str, int]]
 ) -> np.ndarray:
-    """Return (node, name id, count) rows for uses of names defined somewhere, from rows that
-    name the file by id or by path (`node_of` maps it to its node)."""
+    """Return (node, name id, count) rows for uses of names defined somewhere, from (path,
+    name, count) rows."""
     return _triples(
         (node_of[file], name_ids[name], count)
         for file, name, count in rows
@@ -352,48 +361,3 @@ def _changed_uses(
     """Return the use rows to put back: every use in the changed files, and every use anywhere
     of a name whose definitions moved (a name defined for the first time gains its users)."""
     return _use_rows(graph.nodes, graph.name_ids, store.uses_in(changed, moved))
-
-
-def graph_arrays(graph: FileGraph) -> dict[str, np.ndarray]:
-    """Return the graph as named arrays, to keep on disk (see `cache.DiskForm`)."""
-    from assistant.context.cache import strings_array
-
-    return {
-        "paths": strings_array(graph.paths),
-        "path_count": np.array([len(graph.paths)], np.int64),
-        "names": strings_array(graph.names),
-        "name_count": np.array([len(graph.names)], np.int64),
-        **{column: getattr(graph, column) for column in ROW_COLUMNS},
-        "multiplier": graph.multiplier,
-    }
-
-
-def graph_from_arrays(arrays: Mapping[str, np.ndarray]) -> FileGraph:
-    """Return the graph `graph_arrays` saved."""
-    from assistant.context.cache import array_strings
-
-    paths = tuple(array_strings(arrays["paths"], int(arrays["path_count"][0])))
-    names = array_strings(arrays["names"], int(arrays["name_count"][0]))
-    def_node, def_name, def_top, use_node, use_name, use_count = (
-        arrays[column] for column in ROW_COLUMNS
-    )
-    defined, used = {len(def_node), len(def_name), len(def_top)}, {len(use_node), len(use_name)}
-    if (
-        len(defined) != 1
-        or len(used | {len(use_count)}) != 1
-        or len(arrays["multiplier"]) != len(names)
-    ):
-        raise ValueError("the saved graph's arrays disagree")
-    for ids, bound in ((def_node, paths), (use_node, paths), (def_name, names), (use_name, names)):
-        if ids.ndim != 1 or ids.dtype.kind not in "iu":
-            raise ValueError("the saved graph's ids are not integers")
-        if len(ids) and not 0 <= int(ids.min()) <= int(ids.max()) < len(bound):
-            raise ValueError("the saved graph points outside its files or names")
-    return FileGraph(
-        paths, {p: i for i, p in enumerate(paths)}, names, {n: i for i, n in enumerate(names)},
-        def_node, def_name, def_top, use_node, use_name, use_count, arrays["multiplier"],
-    )  # fmt: skip
-
-
-# The graph's row arrays, in FileGraph's field order.
-ROW_COLUMNS = ("def_node", "def_name", "def_top", "use_node", "use_name", "use_count")

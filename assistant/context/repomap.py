@@ -27,7 +27,7 @@ from assistant.context.cache import (
     memoize,
     strings_array,
 )
-from assistant.context.graph import graph_arrays, graph_from_arrays
+from assistant.context.graph_disk import graph_arrays, graph_from_arrays
 from assistant.context.tokens import chars_for, tokens_for
 
 if TYPE_CHECKING:

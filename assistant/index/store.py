@@ -320,12 +320,16 @@ class IndexStore:
         """Return (id, path) of every file, by path."""
         return links.file_ids(self.conn)
 
+    def name_ids(self) -> list[tuple[int, str]]:
+        """Return (id, name) of the names the two readers below refer to by id."""
+        return links.name_ids(self.conn)
+
     def definitions_by_file(self) -> Iterator[links.DefinitionRow]:
-        """Yield (file id, name, defined outside a class) per file and name defined there."""
+        """Yield (file id, name id, defined outside a class) per file and name defined there."""
         return links.definitions_by_file(self.conn)
 
     def uses_by_file(self) -> Iterator[links.UseRow]:
-        """Yield (file id, name, uses) per file and name used there."""
+        """Yield (file id, name id, uses) per file and name used there."""
         return links.uses_by_file(self.conn)
 
     def definitions_in(self, paths: Sequence[str]) -> list[links.PathRow] | None:
