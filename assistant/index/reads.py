@@ -97,7 +97,7 @@ def symbol_rows(
 
 def symbol_count(conn: sqlite3.Connection) -> int:
     """Return how many definitions the index holds."""
-    return int(conn.execute("SELECT count(*) FROM symbols").fetchone()[0])
+    return int(conn.execute("SELECT count(*) FROM symbol_rows").fetchone()[0])
 
 
 def references(conn: sqlite3.Connection, path: str | None, name: str | None) -> list[Reference]:
