@@ -61,7 +61,9 @@ CREATE TABLE IF NOT EXISTS refs (
 # The index database keeps each name and kind once, in `names`, and definitions and references
 # by its id (a repository repeats its names: at 100,000 files, 1.2 million definitions and 2.7
 # million reference rows use 73,000 names, and the name indexes held each again: -120 MB); the
-# views `symbols` and `refs` read them back in the plain tables' form, for every query.
+# views `symbols` and `refs` read them back in the plain tables' form, for every query. Names
+# are only ever added (each costs a few bytes; a rebuild starts afresh), so an id read in one
+# statement is still in `names` in the next: readers need no snapshot across the two.
 _NAMED_ROWS = """
 CREATE TABLE IF NOT EXISTS names (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL);
 CREATE TABLE IF NOT EXISTS symbol_rows (
