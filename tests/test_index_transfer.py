@@ -325,8 +325,8 @@ def test_a_file_that_fails_half_way_leaves_the_index_as_it_was(monkeypatch, team
     artifact = exported(monkeypatch, team)
     merge = IndexStore.merge
 
-    def fails_after_merging(store: IndexStore, shard: Path, with_bodies: bool = False) -> int:
-        merge(store, shard, with_bodies)  # the new index is half made when this fails
+    def fails_after_merging(store: IndexStore, shard: Path, bodies: Any = None) -> int:
+        merge(store, shard, bodies)  # the new index is half made when this fails
         raise sqlite3.OperationalError("disk I/O error")
 
     monkeypatch.setattr(IndexStore, "merge", fails_after_merging)

@@ -12,13 +12,15 @@ import gc
 import os
 import shutil
 import sqlite3
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from contextlib import closing
 from pathlib import Path
 
 from assistant.index.model import Unindexed
 from assistant.index.parse import parse_one
-from assistant.index.rows import insert_file
+from assistant.index.rows import FtsRow, fts_values, insert_file
 from assistant.index.schema import PAGE_SIZE, SHARD_TABLES, TABLES
 from assistant.index.store import IndexStore
 
@@ -28,6 +30,7 @@ TAIL_TASK_BYTES = 64 * 1024  # the smallest task: the last ones end at about the
 # that few rows come after them, early enough that the workers still have work meanwhile.
 INDEX_AT_SHARE = 0.1
 SHARE = 2  # each task takes at most 1/(SHARE * workers) of the bytes still to plan
+FTS_TASK_CHUNKS = 5_000  # an import's chunks per task whose FTS5 values a worker makes
 Outcome = tuple[str, Unindexed | None]  # path, and why it was left out (None: indexed)
 
 
@@ -61,7 +64,7 @@ def bulk_index(
             indexed = False
             for merged, future in enumerate(as_completed(futures), start=1):
                 shard, outcomes = future.result()
-                store.merge(Path(shard), with_bodies=True)
+                store.merge(Path(shard))
                 Path(shard).unlink()
                 yield from outcomes
                 done += len(outcomes)
@@ -74,6 +77,38 @@ def bulk_index(
                     indexed = True
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def chunk_fts_values(shard: Path, workers: int) -> Iterator[list[FtsRow]]:
+    """Yield the FTS5 values of every chunk of a shard (an import's: made from its texts, which
+    import_rows.clean has checked), in chunk id order, by shard ids, a task of ids at a time
+    made on `workers` processes (a few tasks ahead of the caller, who indexes them)."""
+    with closing(sqlite3.connect(shard)) as conn:  # each task's first id (ids may be sparse)
+        starts = [start for (start,) in conn.execute(
+            "SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM chunks) "
+            "WHERE n % ? = 1 ORDER BY id",
+            (FTS_TASK_CHUNKS,),
+        )]  # fmt: skip
+        last = conn.execute("SELECT max(id) FROM chunks").fetchone()[0]
+    ranges = list(zip(starts, [start - 1 for start in starts[1:]] + [last], strict=True))
+    if workers < 2:
+        yield from (_chunk_fts_range(str(shard), *bounds) for bounds in ranges)
+        return
+    with ProcessPoolExecutor(workers) as pool:
+        pending: deque[Future[list[FtsRow]]] = deque()
+        for bounds in ranges:
+            pending.append(pool.submit(_chunk_fts_range, str(shard), *bounds))
+            if len(pending) > 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _chunk_fts_range(shard: str, first: int, last: int) -> list[FtsRow]:
+    """Return the FTS5 values of a shard's chunks with ids first..last (in a worker)."""
+    with closing(sqlite3.connect(f"file:{shard}?mode=ro", uri=True)) as conn:
+        batches = fts_values(conn, "c.id BETWEEN ? AND ?", (first, last))
+        return [row for batch in batches for row in batch]
 
 
 def plan_tasks(sizes: Mapping[str, int], workers: int) -> list[list[str]]:

@@ -150,16 +150,10 @@ def add_to_fts(conn: sqlite3.Connection, rows: Iterable[FtsRow]) -> None:
     conn.executemany("INSERT INTO chunks_fts (rowid, path, names, body) VALUES (?, ?, ?, ?)", rows)
 
 
-def index_chunks(conn: sqlite3.Connection, where: str, args: Sequence[object]) -> None:
-    """Add the chunks `where` selects (on `c`, the chunks table) to FTS5."""
-    for batch in _fts_values(conn, where, args):
-        add_to_fts(conn, batch)
-
-
 def forget_chunks(conn: sqlite3.Connection, where: str, args: Sequence[object]) -> None:
     """Take the chunks `where` selects out of FTS5 (before their rows or text change: an
     external-content FTS5 table forgets a row when told its indexed values again)."""
-    for batch in _fts_values(conn, where, args):
+    for batch in fts_values(conn, where, args):
         conn.executemany(
             "INSERT INTO chunks_fts (chunks_fts, rowid, path, names, body) "
             "VALUES ('delete', ?, ?, ?, ?)",
@@ -167,7 +161,7 @@ def forget_chunks(conn: sqlite3.Connection, where: str, args: Sequence[object]) 
         )
 
 
-def _fts_values(
+def fts_values(
     conn: sqlite3.Connection, where: str, args: Sequence[object]
 ) -> Iterator[list[FtsRow]]:
     """Yield, in batches, (rowid, path, names, body) of the chunks `where` selects, as the

@@ -32,7 +32,7 @@ from assistant.index.faults import (
 from assistant.index.links import FileLinks
 from assistant.index.model import Chunk, FileRecord, IndexStats, Reference, Symbol
 from assistant.index.reads import SymbolRow
-from assistant.index.rows import IndexedFile
+from assistant.index.rows import FtsRow, IndexedFile
 from assistant.index.schema import INDEXES, SCHEMA, SCHEMA_VERSION, connect
 
 BULK_CHECKPOINT_PAGES = 2048
@@ -158,12 +158,12 @@ class IndexStore:
         """Pack new texts with dictionary `data` (False: the index has another under its id)."""
         return packed.keep_dictionary(self.conn, data)
 
-    def merge(self, shard: Path, with_bodies: bool = False) -> int:
-        """Add (or replace) every file of a shard database (a bulk-build worker's, whose FTS5
-        bodies are used `with_bodies`; or an import's), in one transaction; return how many
-        files it held."""
+    def merge(self, shard: Path, bodies: Iterable[list[FtsRow]] | None = None) -> int:
+        """Add (or replace) every file of a shard database (a bulk-build worker's, with its
+        chunks' FTS5 bodies; or an import's, whose chunks' come as `bodies`), in one
+        transaction; return how many files it held."""
         self.terms.forget()
-        return writes.merge_shard(self.conn, shard, with_bodies)
+        return writes.merge_shard(self.conn, shard, bodies)
 
     def export_shard(self, dest: Path) -> int:
         """Write the index's tables to a new database at `dest`; return its file count."""

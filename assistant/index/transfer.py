@@ -30,6 +30,7 @@ from typing import Any
 
 from assistant import __version__
 from assistant.errors import AssistantError, GitError, IndexStoreError
+from assistant.index.bulk import chunk_fts_values
 from assistant.index.faults import remove
 from assistant.index.import_rows import MAX_RATIO, ImportRefused, clean
 from assistant.index.indexer import Progress, update_index
@@ -125,7 +126,7 @@ def import_index(
         try:
             with IndexStore(fresh) as store:
                 store.begin_bulk()
-                files = store.merge(shard)
+                files = store.merge(shard, chunk_fts_values(shard, os.cpu_count() or 1))
                 store.end_bulk()
                 # Every file is judged again by the listing's rules (links, secrets, size),
                 # not taken as unchanged on the file's word; matching content is only hashed.

@@ -17,7 +17,6 @@ from assistant.index.rows import (
     IndexedFile,
     add_to_fts,
     forget_chunks,
-    index_chunks,
     write_file,
 )
 from assistant.index.schema import TABLES
@@ -44,11 +43,13 @@ def write_files(conn: sqlite3.Connection, parsed: list[IndexedFile], removed: li
         add_to_fts(conn, fresh)
 
 
-def merge_shard(conn: sqlite3.Connection, shard: Path, with_bodies: bool = False) -> int:
+def merge_shard(
+    conn: sqlite3.Connection, shard: Path, bodies: Iterable[list[FtsRow]] | None = None
+) -> int:
     """Add (or replace) every file of a shard database, in one transaction; return how many
     files it held. The rows are copied with SQL alone; a bulk-build worker's shard also has its
-    chunks' FTS5 bodies (`with_bodies`: indexed as they are), others' chunks are indexed from
-    the packed texts (made in Python, see rows.index_chunks)."""
+    chunks' FTS5 bodies (indexed as they are); an import's come as `bodies`, by the shard's
+    chunk ids, made from its checked texts (see bulk.chunk_fts_values)."""
     conn.execute("ATTACH DATABASE ? AS shard", (str(shard),))
     try:
         with _writing(conn) as first:
@@ -77,7 +78,7 @@ def merge_shard(conn: sqlite3.Connection, shard: Path, with_bodies: bool = False
                 "start_line, end_line, symbol FROM shard.chunks",
                 (first, offset),
             )
-            if with_bodies:
+            if bodies is None:
                 conn.execute(
                     "INSERT INTO chunks_fts (rowid, path, names, body) "
                     "SELECT b.chunk_id - (SELECT min(id) FROM shard.chunks) + ?, f.terms, "
@@ -87,7 +88,9 @@ def merge_shard(conn: sqlite3.Connection, shard: Path, with_bodies: bool = False
                     (first,),
                 )
             else:
-                _index_chunks_from(conn, first)
+                low = conn.execute("SELECT min(id) FROM shard.chunks").fetchone()[0] or 0
+                for batch in bodies:
+                    add_to_fts(conn, [(i - low + first, p, n, b) for i, p, n, b in batch])
     finally:
         conn.execute("DETACH DATABASE shard")
     return int(count)
@@ -183,11 +186,6 @@ def _merge_named_rows(conn: sqlite3.Connection, offset: int) -> None:
         "JOIN main.names k ON k.name = r.kind",
         (offset,),
     )
-
-
-def _index_chunks_from(conn: sqlite3.Connection, first: int) -> None:
-    """Add the chunks with ids from `first` on (this transaction's) to the FTS5 index."""
-    index_chunks(conn, "c.id >= ?", (first,))
 
 
 def _delete_files(conn: sqlite3.Connection, ids_sql: str) -> None:
