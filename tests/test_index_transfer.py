@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from assistant.index import IndexStore
+from assistant.index import IndexStore, bulk
 from assistant.index.packed import dictionary_id, pack, train
 from assistant.index.parse import digest
 from assistant.testing import cli_env, commit_files, write_files
@@ -87,6 +87,24 @@ def test_an_imported_index_answers_searches_as_the_exported_one(monkeypatch, tea
     report = index(monkeypatch, team["dev"], team["tmp"] / "dev-cache", "--import", str(artifact))
     assert report["import"]["imported"] and report["import"]["reparsed"] == 0
     assert report["parsed"] == 0, "nothing parsed again: every file matched the export"
+    ci = searches(monkeypatch, team["ci"], team["tmp"] / "ci-cache")
+    assert searches(monkeypatch, team["dev"], team["tmp"] / "dev-cache") == ci
+
+
+def test_chunk_ids_far_apart_are_indexed_by_tasks_of_rows(monkeypatch, team):
+    """An import's chunks are indexed by worker tasks of so many rows (any id in 1..2**40 is
+    accepted, so a task is not a span of ids): each chunk once, found as the export's are."""
+    monkeypatch.setattr(bulk, "FTS_TASK_CHUNKS", 5)  # tasks spanning millions of ids each
+    report = imported_with(monkeypatch, team, ["UPDATE chunks SET id = id * 1000003"])
+    assert report["import"]["imported"] and report["import"]["dropped"] == 0
+    assert report["parsed"] == 0
+    with IndexStore(Path(report["db"])) as store:
+        assert store.conn.execute("SELECT count(*) FROM chunks_fts").fetchone()[0] == len(
+            store.chunks()
+        )
+        store.conn.execute(
+            "INSERT INTO chunks_fts (chunks_fts, rank) VALUES ('integrity-check', 1)"
+        )
     ci = searches(monkeypatch, team["ci"], team["tmp"] / "ci-cache")
     assert searches(monkeypatch, team["dev"], team["tmp"] / "dev-cache") == ci
 
