@@ -17,6 +17,11 @@ from assistant.index.reads import marks
 DefinitionRow = tuple[int, int, int]  # file id, name id, 1 when defined outside a class anywhere
 UseRow = tuple[int, int, int]  # file id, name id, uses
 PathRow = tuple[str, str, int]  # as above, with the file's path in place of its id
+# Definitions and uses with their names: the id tables joined to `names` alone (the symbols and
+# refs views also join every row to its kind, which nothing here reads). Grouped by name, not
+# id: the IN list gives names in name order, so SQLite groups as it goes (by id, it sorted).
+DEFINED = "symbol_rows s JOIN names n ON n.id = s.name_id"
+USED = "ref_rows r JOIN names n ON n.id = r.name_id"
 
 
 @dataclass(frozen=True)
@@ -63,9 +68,9 @@ def definitions_in(conn: sqlite3.Connection, paths: Sequence[str]) -> list[PathR
     if present.fetchone()[0] != len(args):
         return None
     return conn.execute(
-        f"SELECT f.path, s.name, max(s.parent IS NULL) FROM symbols s JOIN files f "
-        f"ON f.id = s.file_id WHERE f.path IN ({marks(args)}) AND s.name != '' "
-        "GROUP BY f.path, s.name",
+        f"SELECT f.path, n.name, max(s.parent IS NULL) FROM {DEFINED} JOIN files f "
+        f"ON f.id = s.file_id WHERE f.path IN ({marks(args)}) AND n.name != '' "
+        "GROUP BY f.path, n.name",
         args,
     ).fetchall()
 
@@ -74,15 +79,15 @@ def uses_in(conn: sqlite3.Connection, paths: Sequence[str], names: Sequence[str]
     """Return a row per (file, name) used: every use in these files, and every use of these
     names in the other files."""
     rows = conn.execute(
-        f"SELECT f.path, r.name, sum(r.uses) FROM refs r JOIN files f ON f.id = r.file_id "
-        f"WHERE f.path IN ({marks(paths)}) GROUP BY r.file_id, r.name",
+        f"SELECT f.path, n.name, sum(r.uses) FROM {USED} JOIN files f ON f.id = r.file_id "
+        f"WHERE f.path IN ({marks(paths)}) GROUP BY r.file_id, n.name",
         list(paths),
     ).fetchall()
     if names:
         rows += conn.execute(
-            f"SELECT f.path, r.name, sum(r.uses) FROM refs r JOIN files f ON f.id = r.file_id "
-            f"WHERE r.name IN ({marks(names)}) AND f.path NOT IN ({marks(paths)}) "
-            "GROUP BY r.file_id, r.name",
+            f"SELECT f.path, n.name, sum(r.uses) FROM {USED} JOIN files f ON f.id = r.file_id "
+            f"WHERE n.name IN ({marks(names)}) AND f.path NOT IN ({marks(paths)}) "
+            "GROUP BY r.file_id, n.name",
             [*names, *paths],
         ).fetchall()
     return rows
@@ -94,8 +99,8 @@ def user_counts(conn: sqlite3.Connection, names: Sequence[str]) -> dict[str, int
     if not names:
         return {}
     rows = conn.execute(
-        "SELECT n.name, count(DISTINCT r.file_id) FROM names n JOIN ref_rows r "
-        f"ON r.name_id = n.id WHERE n.name IN ({marks(names)}) GROUP BY n.id",
+        f"SELECT n.name, count(DISTINCT r.file_id) FROM {USED} "
+        f"WHERE n.name IN ({marks(names)}) GROUP BY n.name",
         names,
     )
     return dict(rows.fetchall())
@@ -114,15 +119,15 @@ def file_links(
         return None
     file_id = row[0]
     own = conn.execute(
-        "SELECT name, parent IS NULL FROM symbols WHERE file_id = ? ORDER BY start_line",
+        f"SELECT n.name, s.parent IS NULL FROM {DEFINED} WHERE s.file_id = ? ORDER BY s.start_line",
         (file_id,),
     ).fetchall()
     own_names = {name for name, _ in own}
     used = [
         (name, count)
         for name, count in conn.execute(
-            "SELECT name, sum(uses) AS n FROM refs WHERE file_id = ? GROUP BY name "
-            "ORDER BY n DESC, min(CAST(lines AS INTEGER))",  # ties: the first used first
+            f"SELECT n.name, sum(r.uses) AS c FROM {USED} WHERE r.file_id = ? GROUP BY n.name "
+            "ORDER BY c DESC, min(CAST(r.lines AS INTEGER)), n.name",  # ties: first used first
             (file_id,),
         )
         if name not in own_names
@@ -144,8 +149,8 @@ def _definers(
     narrow = [
         name
         for name, files in conn.execute(
-            "SELECT n.name, count(DISTINCT s.file_id) FROM names n JOIN symbol_rows s "
-            f"ON s.name_id = n.id WHERE n.name IN ({marks(names)}) GROUP BY n.id",
+            f"SELECT n.name, count(DISTINCT s.file_id) FROM {DEFINED} "
+            f"WHERE n.name IN ({marks(names)}) GROUP BY n.name",
             names,
         )
         if files <= most
@@ -154,9 +159,9 @@ def _definers(
         return {}
     found: dict[str, tuple[list[str], bool]] = {}
     rows = conn.execute(
-        f"SELECT s.name, f.path, min(s.parent IS NOT NULL) FROM symbols s "
-        f"JOIN files f ON f.id = s.file_id WHERE s.name IN ({marks(narrow)}) "
-        "GROUP BY s.name, f.path",
+        f"SELECT n.name, f.path, min(s.parent IS NOT NULL) FROM {DEFINED} "
+        f"JOIN files f ON f.id = s.file_id WHERE n.name IN ({marks(narrow)}) "
+        "GROUP BY n.name, f.path",
         narrow,
     )
     for name, path, member in rows:
@@ -176,7 +181,8 @@ def _users(
     names = [
         name
         for name, uses in conn.execute(
-            f"SELECT name, sum(uses) FROM refs WHERE name IN ({marks(names)}) GROUP BY name",
+            f"SELECT n.name, sum(r.uses) FROM {USED} WHERE n.name IN ({marks(names)}) "
+            "GROUP BY n.name",
             list(names),
         )
         if uses <= most
@@ -184,7 +190,7 @@ def _users(
     if not names:
         return []
     return conn.execute(
-        f"SELECT r.name, f.path, sum(r.uses) FROM refs r JOIN files f ON f.id = r.file_id "
-        f"WHERE r.name IN ({marks(names)}) AND r.file_id != ? GROUP BY r.name, r.file_id",
+        f"SELECT n.name, f.path, sum(r.uses) FROM {USED} JOIN files f ON f.id = r.file_id "
+        f"WHERE n.name IN ({marks(names)}) AND r.file_id != ? GROUP BY n.name, r.file_id",
         [*names, file_id],
     ).fetchall()
