@@ -40,6 +40,11 @@ QUERIES = ("price of an item with tax", "basket total", "round the amount")
 @pytest.fixture
 def team(tmp_path: Path) -> dict[str, Path]:
     """Return the CI's checkout (`ci`) and a developer's clone (`dev`) of one repository."""
+    return make_team(tmp_path)
+
+
+def make_team(tmp_path: Path) -> dict[str, Path]:
+    """Make the `team` fixture's repositories under `tmp_path`."""
     ci = commit_files(tmp_path / "ci", {**MODULES, "README.md": "# Shop\n"}, "shop")
     dev = tmp_path / "dev"
     subprocess.run(["git", "clone", "-q", str(ci), str(dev)], check=True)

@@ -164,19 +164,26 @@ def build_graph(store: GraphSource) -> FileGraph:
     ids = store.file_ids()
     paths = tuple(path for _, path in ids)
     file_ids = np.array([file_id for file_id, _ in ids], np.int64)
-    node_of = np.full(int(file_ids.max(initial=0)) + 2, -1)  # the last: files added since
-    node_of[file_ids] = np.arange(len(ids))
+    by_id = np.argsort(file_ids)  # the nodes in file id order (an import's ids can be sparse)
+    node_of = np.append(by_id, -1)  # and -1 for an id not found (a file added since)
     definitions, uses = _triples(store.definitions_by_file()), _triples(store.uses_by_file())
     defined = np.unique(definitions[:, 1])  # the index's name ids, sorted: the graph's ids
     spelt = dict(store.name_ids())
     names = [spelt[name_id] for name_id in defined.tolist()]
     for rows in definitions, uses:
-        rows[:, 0] = node_of[np.minimum(rows[:, 0], len(node_of) - 1)]
-        at = np.minimum(np.searchsorted(defined, rows[:, 1]), max(len(defined) - 1, 0))
-        rows[:, 1] = np.where(defined[at] == rows[:, 1], at, -1) if len(defined) else -1
+        rows[:, 0] = node_of[_find(file_ids[by_id], rows[:, 0])]
+        rows[:, 1] = _find(defined, rows[:, 1])
     definitions = definitions[definitions[:, 0] >= 0]
     uses = uses[(uses[:, 0] >= 0) & (uses[:, 1] >= 0)]
     return _graph(paths, names, {name: i for i, name in enumerate(names)}, definitions, uses)
+
+
+def _find(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Return where each of `values` is in the sorted `keys`, or -1 where it is not."""
+    if not len(keys):
+        return np.full(len(values), -1)
+    at = np.minimum(np.searchsorted(keys, values), len(keys) - 1)
+    return np.where(keys[at] == values, at, -1)
 
 
 def graph_from_pairs(

@@ -90,6 +90,8 @@ def chunk_fts_values(shard: Path, workers: int) -> Iterator[list[FtsRow]]:
             (FTS_TASK_CHUNKS,),
         )]  # fmt: skip
         last = conn.execute("SELECT max(id) FROM chunks").fetchone()[0]
+    if not starts:
+        return
     ranges = list(zip(starts, [start - 1 for start in starts[1:]] + [last], strict=True))
     if workers < 2:
         yield from (_chunk_fts_range(str(shard), *bounds) for bounds in ranges)
@@ -106,7 +108,7 @@ def chunk_fts_values(shard: Path, workers: int) -> Iterator[list[FtsRow]]:
 
 def _chunk_fts_range(shard: str, first: int, last: int) -> list[FtsRow]:
     """Return the FTS5 values of a shard's chunks with ids first..last (in a worker)."""
-    with closing(sqlite3.connect(f"file:{shard}?mode=ro", uri=True)) as conn:
+    with closing(sqlite3.connect(f"{Path(shard).resolve().as_uri()}?mode=ro", uri=True)) as conn:
         batches = fts_values(conn, "c.id BETWEEN ? AND ?", (first, last))
         return [row for batch in batches for row in batch]
 

@@ -20,6 +20,7 @@ TEXT_WINDOW = 60
 MAX_SIGNATURE = 200
 BODY_FIELDS = ("body", "block", "declaration_list", "field_declaration_list")
 REFERENCE_KINDS = {"call": "call", "import": "import"}  # everything else is a type use
+USE_KINDS = frozenset({*REFERENCE_KINDS.values(), "type"})  # every kind a reference can have
 CONTAINER_KINDS = {"class", "interface", "module", "type"}
 Span = tuple[int, int, str | None]  # first line, last line, symbol name
 

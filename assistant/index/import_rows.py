@@ -3,12 +3,13 @@
 Only the index's plain tables, made by exactly the statements an export uses, with their
 columns' types; no path that could not come from this work tree; no file whose packed text is
 not the content its hash names (which also catches a text packed with a dictionary that is not
-what its id says); no chunk outside its file's lines, with an id no index gives out, or with a
-symbol longer than a name; no reference lines that are not line numbers; no more texts than
-the file's size makes plausible; no definition or reference whose name is not on its lines.
-Path words are made here from the paths. Still taken on the file's word: the kinds, signatures
-and line spans of a file's definitions and the counts of its references, when their names
-are where they say.
+what its id says); no file or chunk with an id no index gives out; no chunk outside its
+file's lines or with a symbol longer than a name; no reference lines that are not line numbers;
+no kind of definition or reference a parse does not give; no more texts than the file's size
+makes plausible; no definition or reference whose name is not on its lines. Path words are made
+here from the paths. Still taken on the file's word: which of the possible kinds a definition
+or reference has, the signatures and line spans of a file's definitions and the counts of its
+references, when their names are where they say.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import sqlite3
 from pathlib import Path, PurePosixPath
 
 from assistant.errors import AssistantError
+from assistant.index.extract import USE_KINDS
 from assistant.index.packed import DICTIONARIES, BadText, Unpacker, dictionary_id, file_lines
 from assistant.index.parse import digest
 from assistant.index.rows import path_terms
@@ -26,7 +28,8 @@ from assistant.security.secrets import is_secret_path
 MAX_RATIO = 50  # an index database compresses about 6 times; a bomb, a thousand times
 MAX_DICTIONARIES = 16  # an index trains one; an import and a later build make two
 MAX_DICTIONARY_BYTES = 1024 * 1024
-MAX_CHUNK_ID = 2**40  # ids are given out from the highest one up, and SQLite's stop at 2**63
+MAX_ID = 2**40  # file and chunk ids: given out from the highest up, and SQLite's stop at 2**63
+MAX_KIND_CHARS = 32  # a definition's kind is a tags query's capture word (`definition.class`)
 MAX_SYMBOL_CHARS = 1_000
 DEFINITION_LINES = 4  # lines from a definition's start that must hold its name
 COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {  # table -> column -> SQLite types allowed
@@ -190,15 +193,22 @@ def _canonical_tables() -> dict[str, str]:
 
 
 def _unlikely_rows(conn: sqlite3.Connection) -> set[int]:
-    """Return the files with rows no parse makes: chunk ids past any index's (the next ids
-    given out would overflow), a chunk's symbol longer than a name is (indexed again with every
-    chunk), reference lines that are not line numbers (every later read of them would fail)."""
+    """Return the files with rows no parse makes: file or chunk ids past any index's (the next
+    ids given out would overflow; the graph numbers files from them), a chunk's symbol longer
+    than a name is (indexed again with every chunk), reference lines that are not line numbers
+    (every later read of them would fail), kinds no parse gives (each is kept for as long as
+    the index lives, and read with every graph)."""
+    uses = sorted(USE_KINDS)
     return {
         i
         for (i,) in conn.execute(
-            "SELECT file_id FROM chunks WHERE id < 1 OR id > ? OR length(symbol) > ? "
-            "UNION SELECT file_id FROM refs WHERE lines GLOB '*[^0-9 ]*'",
-            (MAX_CHUNK_ID, MAX_SYMBOL_CHARS),
+            "SELECT id FROM files WHERE id < 1 OR id > ? "
+            "UNION SELECT file_id FROM chunks WHERE id < 1 OR id > ? OR length(symbol) > ? "
+            "UNION SELECT file_id FROM refs WHERE lines GLOB '*[^0-9 ]*' "
+            f"OR kind NOT IN ({', '.join('?' * len(uses))}) "
+            "UNION SELECT file_id FROM symbols WHERE kind GLOB '*[^a-z_]*' "
+            "OR length(kind) NOT BETWEEN 1 AND ?",
+            (MAX_ID, MAX_ID, MAX_SYMBOL_CHARS, *uses, MAX_KIND_CHARS),
         )
     }
 

@@ -24,6 +24,7 @@ import shutil
 import sqlite3
 import tempfile
 import zlib
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -132,8 +133,8 @@ def import_index(
                 # not taken as unchanged on the file's word; matching content is only hashed.
                 store.forget_mtimes()
                 stats = update_index(store, root, max_bytes, progress)
-        except (sqlite3.Error, IndexStoreError) as error:
-            remove(fresh, None)
+        except (sqlite3.Error, IndexStoreError, BrokenProcessPool) as error:
+            remove(fresh, None)  # (a worker making FTS5 values died: killed, out of memory)
             raise ImportRefused(f"the index file's rows cannot be used ({error})") from error
         remove(db_path, None)
         os.replace(fresh, db_path)

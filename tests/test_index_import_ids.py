@@ -1,0 +1,120 @@
+"""Imports whose ids, kinds or chunks are unlike an index's own: the index keeps names and
+kinds once (schema 15), the graph numbers files from their ids, and an import's FTS5 values
+are made on worker processes (bulk.chunk_fts_values)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.index import IndexStore, bulk
+from assistant.testing import cli_env
+from tests.cli_run import run_cli
+from tests.test_index_transfer import (
+    cold_contents,
+    contents,
+    exported,
+    imported_with,
+    index,
+    make_team,
+)
+
+BIG = 2**36  # 13 files' ids times this stay under the 2**40 an import may use
+
+
+@pytest.fixture
+def team(tmp_path: Path) -> dict[str, Path]:
+    """Return the CI's checkout (`ci`) and a developer's clone (`dev`) of one repository."""
+    return make_team(tmp_path)
+
+
+def map_of(monkeypatch: Any, repo: Path, cache: Path) -> str:
+    """Return `assistant map` of `repo` with its own cache (a cold build when it is empty)."""
+    done = run_cli(monkeypatch, cli_env(cache), "map", "--repo", str(repo))
+    assert done.code == 0, done.err
+    return done.out
+
+
+def moved_file(path: str, new_id: int) -> list[str]:
+    """Return SQL giving the export's file at `path` the id `new_id`, its rows with it."""
+    old = f"(SELECT id FROM files WHERE path = '{path}')"
+    tables = ("symbols", "refs", "chunks", "file_texts")
+    moves = [f"UPDATE {table} SET file_id = {new_id} WHERE file_id = {old}" for table in tables]
+    return [*moves, f"UPDATE files SET id = {new_id} WHERE path = '{path}'"]
+
+
+def test_file_ids_far_apart_give_the_map_of_a_cold_build(monkeypatch, team):
+    """The graph numbers files from their ids without an array as long as the largest id
+    (8 TiB for these)."""
+    tables = ("symbols", "refs", "chunks", "file_texts")
+    spread = [f"UPDATE {table} SET file_id = file_id * {BIG}" for table in tables]
+    report = imported_with(monkeypatch, team, [*spread, f"UPDATE files SET id = id * {BIG}"])
+    assert report["import"]["imported"] and report["import"]["dropped"] == 0
+    assert report["parsed"] == 0
+    cold = map_of(monkeypatch, team["dev"], team["tmp"] / "cold")
+    assert map_of(monkeypatch, team["dev"], team["tmp"] / "dev-cache") == cold
+
+
+def test_file_ids_no_index_gives_out_drop_their_file(monkeypatch, team):
+    """A negative id wrapped around into another file's node; one past 2**40 would make the
+    next ids overflow."""
+    sql = moved_file("shop/part1.py", -7) + moved_file("shop/part2.py", 2**41)
+    report = imported_with(monkeypatch, team, sql)
+    assert report["import"]["imported"] and report["import"]["dropped"] == 2
+    assert contents(Path(report["db"])) == cold_contents(monkeypatch, team)
+    cold = map_of(monkeypatch, team["dev"], team["tmp"] / "cold")
+    assert map_of(monkeypatch, team["dev"], team["tmp"] / "dev-cache") == cold
+
+
+def test_kinds_no_parse_gives_drop_their_file(monkeypatch, team):
+    """A kind is kept once for as long as the index lives and read with every graph: one that
+    is not UTF-8 (every later map failed), 100,000 characters long or not a kind at all is not
+    taken."""
+    of = "WHERE file_id = (SELECT id FROM files WHERE path = 'shop/part{}.py')".format
+    report = imported_with(monkeypatch, team, [
+        f"UPDATE symbols SET kind = CAST(X'C3' AS TEXT) {of(1)}",
+        f"UPDATE symbols SET kind = printf('%.*c', 100000, 'k') {of(2)}",
+        f"UPDATE refs SET kind = 'teleport' {of(3)}",
+    ])  # fmt: skip
+    assert report["import"]["imported"] and report["import"]["dropped"] == 3
+    assert contents(Path(report["db"])) == cold_contents(monkeypatch, team)
+    cold = map_of(monkeypatch, team["dev"], team["tmp"] / "cold")
+    assert map_of(monkeypatch, team["dev"], team["tmp"] / "dev-cache") == cold
+
+
+def test_an_import_without_chunks_is_imported(monkeypatch, team):
+    report = imported_with(monkeypatch, team, ["DELETE FROM chunks"])
+    assert report["import"]["imported"], report["import"]
+
+
+def _dies(*_: object) -> None:
+    os._exit(3)  # as a worker killed for its memory would
+
+
+def test_a_worker_that_dies_refuses_the_import_and_the_index_is_built(monkeypatch, team):
+    artifact = exported(monkeypatch, team)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # workers, whatever this machine has
+    monkeypatch.setattr(bulk, "_chunk_fts_range", _dies)
+    report = index(monkeypatch, team["dev"], team["tmp"] / "dev-cache", "--import", str(artifact))
+    assert report["import"]["imported"] is False and "cannot be used" in report["import"]["error"]
+    assert report["files"] == 13 and report["parsed"] == 13
+
+
+def test_fts_values_of_a_shard_in_a_folder_named_like_a_uri(monkeypatch, team):
+    """The workers open the shard read-only by a URI: `#`, `?` and `%` in the path are the
+    path's own."""
+    built = index(monkeypatch, team["ci"], team["tmp"] / "ci-cache")
+    shard = team["tmp"] / "a#b?c%20d" / "shard.sqlite"
+    shard.parent.mkdir()
+    with IndexStore(Path(built["db"])) as store:
+        store.export_shard(shard)
+        chunks = store.conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
+    for workers in (1, 2):
+        rows = [row for batch in bulk.chunk_fts_values(shard, workers) for row in batch]
+        assert len({row[0] for row in rows}) == len(rows) == chunks
+    with sqlite3.connect(shard) as conn:
+        assert conn.execute("SELECT count(*) FROM chunks").fetchone()[0] == chunks
