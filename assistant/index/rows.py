@@ -16,6 +16,7 @@ from itertools import chain
 
 from assistant.index.model import Chunk, FileRecord, ParsedFile
 from assistant.index.packed import CHUNK_SOURCE, TEXT_JOIN, ChunkTexts, pack
+from assistant.index.reads import ROWID_BATCH, marks
 from assistant.index.tokens import code_tokens, hump_parts
 
 # Path words; per chunk: names, hump parts; the file's bytes packed (packed.py).
@@ -24,7 +25,6 @@ IndexedFile = tuple[FileRecord, ParsedFile, FileTerms]
 FtsRow = tuple[int, str, str, str]  # what FTS5 indexes of a chunk: rowid, path, names, body
 NamedChunk = tuple[Chunk, str, str]  # a chunk with its names and hump parts
 FTS_BATCH = 5_000  # chunks whose FTS5 values are made at a time
-NAME_BATCH = 500  # names looked up per query (SQLite bounds the parameters of one statement)
 # The chunk_terms view's names and body (schema.py), for SQLite's own reads of FTS5's content.
 CHUNK_NAMES = "chunk_names(c.symbol)"
 CHUNK_BODY = f"chunk_body({CHUNK_SOURCE})"
@@ -212,13 +212,9 @@ def name_ids(conn: sqlite3.Connection, words: Iterable[str]) -> dict[str, int]:
     wanted = list(dict.fromkeys(words))
     conn.executemany("INSERT OR IGNORE INTO names (name) VALUES (?)", [(w,) for w in wanted])
     ids: dict[str, int] = {}
-    for at in range(0, len(wanted), NAME_BATCH):
-        some = wanted[at : at + NAME_BATCH]
-        ids.update(
-            conn.execute(
-                f"SELECT name, id FROM names WHERE name IN ({','.join('?' * len(some))})", some
-            )
-        )
+    for at in range(0, len(wanted), ROWID_BATCH):  # (bound: a statement's parameters)
+        some = wanted[at : at + ROWID_BATCH]
+        ids.update(conn.execute(f"SELECT name, id FROM names WHERE name IN ({marks(some)})", some))
     return ids
 
 
