@@ -21,6 +21,7 @@ from assistant.errors import AssistantError
 from assistant.index.extract import USE_KINDS
 from assistant.index.packed import DICTIONARIES, BadText, Unpacker, dictionary_id, file_lines
 from assistant.index.parse import digest
+from assistant.index.reads import marks
 from assistant.index.rows import path_terms
 from assistant.index.schema import TABLES
 from assistant.security.secrets import is_secret_path
@@ -205,7 +206,7 @@ def _unlikely_rows(conn: sqlite3.Connection) -> set[int]:
             "SELECT id FROM files WHERE id < 1 OR id > ? "
             "UNION SELECT file_id FROM chunks WHERE id < 1 OR id > ? OR length(symbol) > ? "
             "UNION SELECT file_id FROM refs WHERE lines GLOB '*[^0-9 ]*' "
-            f"OR kind NOT IN ({', '.join('?' * len(uses))}) "
+            f"OR kind NOT IN ({marks(uses)}) "
             "UNION SELECT file_id FROM symbols WHERE kind GLOB '*[^a-z_]*' "
             "OR length(kind) NOT BETWEEN 1 AND ?",
             (MAX_ID, MAX_ID, MAX_SYMBOL_CHARS, *uses, MAX_KIND_CHARS),

@@ -11,7 +11,7 @@ needs a new schema version)."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain
 
 from assistant.index.model import Chunk, FileRecord, ParsedFile
@@ -186,25 +186,20 @@ def _insert_definitions(
     lines: dict[tuple[str, str], list[int]] = {}
     for ref in result.references:
         lines.setdefault((ref.name, ref.kind), []).append(ref.line)
-    symbols: list[tuple[object, ...]] = [
-        (s.name, s.kind, s.start_line, s.end_line, s.signature, s.parent) for s in result.symbols
-    ]
-    refs: list[tuple[object, ...]] = [
-        (name, kind, len(at), " ".join(map(str, at))) for (name, kind), at in lines.items()
-    ]
-    tables = ("symbols", "refs")
-    if not plain:  # the index's own tables: names and kinds by id
-        tables = ("symbol_rows", "ref_rows")
-        ids = name_ids(
-            conn, [w for s in result.symbols for w in (s.name, s.kind)] + [*chain(*lines)]
-        )
-        symbols = [(ids[str(name)], ids[str(kind)], *rest) for name, kind, *rest in symbols]
-        refs = [(ids[str(name)], ids[str(kind)], *rest) for name, kind, *rest in refs]
-    rows = [(file_id, *row) for row in symbols]
-    conn.executemany(f"INSERT INTO {tables[0]} VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    # A shard's plain tables spell names and kinds; the index's own hold their ids.
+    words = [w for s in result.symbols for w in (s.name, s.kind)] + [*chain(*lines)]
+    word: Callable[[str], object] = str if plain else name_ids(conn, words).__getitem__
+    symbols, refs = ("symbols", "refs") if plain else ("symbol_rows", "ref_rows")
     conn.executemany(
-        f"INSERT INTO {tables[1]} VALUES (?, ?, ?, ?, ?)", [(file_id, *r) for r in refs]
-    )
+        f"INSERT INTO {symbols} VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(file_id, word(s.name), word(s.kind), s.start_line, s.end_line, s.signature, s.parent)
+         for s in result.symbols],
+    )  # fmt: skip
+    conn.executemany(
+        f"INSERT INTO {refs} VALUES (?, ?, ?, ?, ?)",
+        [(file_id, word(name), word(kind), len(at), " ".join(map(str, at)))
+         for (name, kind), at in lines.items()],
+    )  # fmt: skip
 
 
 def name_ids(conn: sqlite3.Connection, words: Iterable[str]) -> dict[str, int]:
