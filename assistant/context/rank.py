@@ -3,9 +3,9 @@
 Personalisation moves the random walk's restarts onto what the user is working on: the files in
 the chat, the files that define identifiers the user mentioned, and edges that carry those
 identifiers weigh more. With nothing to personalise by, restarts are uniform (plain PageRank).
-One step of the walk runs over the factored graph (definition and use rows, see `graph.py`): a
-few numpy gathers and sums per step, over rows that grow with the code, not with how many files
-define the same name. PageRank is the solution of a linear system, (I - dF) y = restart, scaled
+One step of the walk runs over the factored graph (definition and use rows, see `graph.py`): two
+sparse products per step, over rows that grow with the code, not with how many files define the
+same name. PageRank is the solution of a linear system, (I - dF) y = restart, scaled
 to sum to 1; GMRES finds it in a third of the power iteration's steps, and the walk without
 mentioned names is kept for the last graph.
 """
@@ -17,6 +17,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import sparse
 
 from assistant.context.graph import FileGraph
 
@@ -92,9 +93,10 @@ class _Walk:
     """The random walk over a factored graph: from a file, along one of its uses of a name,
     to one of the other files defining that name, in proportion to the use's weight.
 
-    A step sums the rank carried along each use per name, then per receiving file: the use
-    rows are kept sorted by name and the receiving definition rows by file, so both sums are
-    `np.add.reduceat` over runs (a step at 100,000 files: 14 -> 9 ms against `bincount`).
+    A step is two sparse products: the rank each name used carries (its live uses, by name),
+    then what each file receives (its receiving definitions, by file). Kept as CSR matrices,
+    each is one compiled pass over its rows (a step at 100,000 files: 9 -> 4 ms against numpy
+    gathers and `np.add.reduceat`).
     """
 
     def __init__(self, graph: FileGraph, weight: np.ndarray) -> None:
@@ -110,16 +112,23 @@ class _Walk:
         self.use_node = graph.use_node[by_name]
         self.coef = weight[by_name] / out_weight[self.use_node]
         names = graph.use_name[by_name]
-        self.name_starts = _run_starts(names)
+        name_starts = _run_starts(names)
         # each name's place among the names used (one more place, always 0, for the others)
-        place = np.full(len(graph.multiplier), len(self.name_starts))
-        place[names[self.name_starts]] = np.arange(len(self.name_starts))
+        place = np.full(len(graph.multiplier), len(name_starts))
+        place[names[name_starts]] = np.arange(len(name_starts))
+        self.carry = _csr(self.coef, self.use_node, name_starts, len(self.use_node), size)
         _, by_key = graph.def_lookup  # definition rows by (file, name): so by file
         self.rows = by_key[graph.linked[by_key]]
-        nodes = graph.def_node[self.rows]
         self.row_place = place[graph.def_name[self.rows]]
-        self.node_starts = _run_starts(nodes)
-        self.receivers = nodes[self.node_starts]
+        receiving = np.flatnonzero(self.row_place < len(name_starts))
+        receivers = graph.def_node[self.rows[receiving]]
+        self.receive = _csr(
+            np.ones(len(receiving)),
+            self.row_place[receiving],
+            np.searchsorted(receivers, np.arange(size)),
+            len(receiving),
+            len(name_starts) + 1,
+        )
         # A file does not link to itself: each receiving row's own use, where it is live.
         sorted_at = np.full(len(graph.use_node) + 1, -1, dtype=np.int32)  # last: no own use
         sorted_at[by_name] = np.arange(len(by_name))
@@ -131,29 +140,23 @@ class _Walk:
             self.use_node[self.own_uses], self.coef[self.own_uses], minlength=size
         )
 
-    def _carried(self, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return the rank carried along each live use, and its sum per name used (by place)."""
-        carried = rank[self.use_node]
-        carried *= self.coef
-        per_name = np.zeros(len(self.name_starts) + 1)
-        if len(carried):
-            per_name[:-1] = np.add.reduceat(carried, self.name_starts)
-        return carried, per_name
+    def _per_name(self, rank: np.ndarray) -> np.ndarray:
+        """Return the rank carried by each name used (by place; one more place, 0)."""
+        per_name = np.zeros(self.carry.shape[0] + 1)
+        per_name[:-1] = self.carry @ rank
+        return per_name
 
     def step(self, rank: np.ndarray) -> np.ndarray:
         """Return the rank each file receives in one step of the walk."""
-        _, per_name = self._carried(rank)
-        received = np.zeros(self.graph.size)
-        if len(self.rows):
-            received[self.receivers] = np.add.reduceat(per_name[self.row_place], self.node_starts)
+        received = self.receive @ self._per_name(rank)
         received -= self.own_share * rank
         return received
 
     def linked_flow(self, rank: np.ndarray) -> np.ndarray:
         """Return the rank flowing into each receiving definition row (`self.rows`)."""
-        carried, per_name = self._carried(rank)
-        inflow = per_name[self.row_place]
-        inflow[self.own_rows] -= carried[self.own_uses]
+        inflow = self._per_name(rank)[self.row_place]
+        own = self.own_uses
+        inflow[self.own_rows] -= rank[self.use_node[own]] * self.coef[own]
         return inflow
 
     def definition_flow(self, rank: np.ndarray) -> np.ndarray:
@@ -165,6 +168,17 @@ class _Walk:
     def pagerank(self, restart: np.ndarray | None) -> np.ndarray:
         """Return the walk's PageRank vector."""
         return solve_pagerank(self.graph.size, self.step, restart)
+
+
+def _csr(
+    values: np.ndarray, columns: np.ndarray, row_starts: np.ndarray, count: int, width: int
+) -> sparse.csr_array:
+    """Return the CSR matrix whose row i holds `values` at `columns` from `row_starts[i]` up
+    to the next row's start (`count` for the last)."""
+    index = np.int32 if max(count, width) < 2**31 else np.int64  # half the bytes a step reads
+    indptr = np.append(row_starts, count).astype(index)
+    shape = (len(row_starts), width)
+    return sparse.csr_array((values, columns.astype(index), indptr), shape=shape, copy=False)
 
 
 def _run_starts(values: np.ndarray) -> np.ndarray:
