@@ -255,3 +255,58 @@ def test_a_long_lived_process_keeps_one_graph_and_one_map_table_per_database(rep
         cache._memory.clear()
         cache._latest.clear()
         assert repo_map(store, 1024, focus=["app/cli.py"]) == text_map
+
+
+def fresh_lookups(g: graph.FileGraph) -> list[list[int]]:
+    keys, order = graph.FileGraph.def_lookup.func(g)
+    own, by_name = graph.FileGraph.own_use.func(g), graph.FileGraph.use_by_name.func(g)
+    return [keys.tolist(), order.tolist(), own.tolist(), by_name.tolist()]
+
+
+def test_a_loaded_graph_comes_with_its_sorted_lookups(repo, tmp_path):
+    settings = Settings(cache_dir=tmp_path / "cache")
+    with open_index(repo, settings) as store:
+        repo_map(store, 1024, focus=["app/cli.py"])
+    new_process()
+    with open_index(repo, settings) as store:
+        loaded = shared_graph(store, cache.index_state(store))
+        assert {"def_lookup", "own_use", "use_by_name"} <= loaded.__dict__.keys()  # not sorted
+        keys, order = loaded.def_lookup
+        saved = [keys.tolist(), order.tolist(), loaded.own_use.tolist()]
+        assert [*saved, loaded.use_by_name.tolist()] == fresh_lookups(loaded)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["def_order reversed", "use_by_name reversed", "own_use shifted", "def_keys short", "none"],
+)
+def test_saved_lookups_that_disagree_with_the_rows_are_not_used(repo, tmp_path, damage):
+    """A damaged file's lookups would walk the wrong rows: the graph is built again instead;
+    a file saved without them (an older version's) loads, and they are sorted anew."""
+    import numpy as np
+
+    settings = Settings(cache_dir=tmp_path / "cache")
+    with open_index(repo, settings) as store:
+        expected = [(r.symbol, round(r.score, 12)) for r in ranked_symbols(store)]
+        path = store.db_path.with_name(store.db_path.name + ".graph.npz")
+    with np.load(path) as saved:
+        arrays = {name: saved[name] for name in saved.files}
+    column, _, how = damage.partition(" ")
+    if damage == "none":
+        for name in ("def_keys", "def_order", "own_use", "use_by_name"):
+            del arrays[name]
+    elif how == "reversed":
+        arrays[column] = arrays[column][::-1].copy()
+    elif how == "shifted":
+        arrays[column] = np.where(arrays[column] >= 0, (arrays[column] + 1) % 3, -1)
+    else:
+        arrays[column] = arrays[column][:-1]
+    np.savez(path, **arrays)
+    new_process()
+    with open_index(repo, settings) as store:
+        g = shared_graph(store, cache.index_state(store))
+        keys, order = g.def_lookup
+        assert [keys.tolist(), order.tolist(), g.own_use.tolist(), g.use_by_name.tolist()] == (
+            fresh_lookups(g)
+        )
+        assert [(r.symbol, round(r.score, 12)) for r in ranked_symbols(store)] == expected
