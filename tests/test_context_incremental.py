@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from assistant.config import Settings
@@ -276,31 +278,52 @@ def test_a_loaded_graph_comes_with_its_sorted_lookups(repo, tmp_path):
         assert [*saved, loaded.use_by_name.tolist()] == fresh_lookups(loaded)
 
 
-@pytest.mark.parametrize(
-    "damage",
-    ["def_order reversed", "use_by_name reversed", "own_use shifted", "def_keys short", "none"],
-)
-def test_saved_lookups_that_disagree_with_the_rows_are_not_used(repo, tmp_path, damage):
-    """A damaged file's lookups would walk the wrong rows: the graph is built again instead;
-    a file saved without them (an older version's) loads, and they are sorted anew."""
-    import numpy as np
+def _swapped(by_name: Any, use_name: Any) -> Any:
+    """Return `use_by_name` unsigned with two rows of one name swapped: a difference of unsigned
+    numbers wraps around, so only signed ones show the step down."""
+    names = use_name[by_name]
+    at = next(i for i in range(len(names) - 1) if names[i] == names[i + 1])
+    crafted = by_name.astype("uint32")
+    crafted[at : at + 2] = [by_name[at + 1], by_name[at]]
+    return crafted
 
+
+DAMAGE: dict[str, Any] = {
+    "def_order reversed": lambda a: {"def_order": a["def_order"][::-1].copy()},
+    "use_by_name reversed": lambda a: {"use_by_name": a["use_by_name"][::-1].copy()},
+    "own_use shifted": lambda a: {
+        "own_use": np.where(a["own_use"] >= 0, (a["own_use"] + 1) % 3, -1)
+    },
+    "def_order short": lambda a: {"def_order": a["def_order"][:-1]},
+    "use_by_name unsigned, out of order": lambda a: {
+        "use_by_name": _swapped(a["use_by_name"], a["use_name"])
+    },
+    "use_name unsigned, names interleaved": lambda a: {
+        "use_name": a["use_name"].astype("uint64"),
+        "use_by_name": np.argsort(a["use_name"] % 2, kind="stable").astype("int32"),
+    },
+    "def_node 32-bit": lambda a: {"def_node": a["def_node"].astype("int32")},
+    "lookups missing": lambda a: dict.fromkeys(("def_order", "own_use", "use_by_name")),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_saved_lookups_that_disagree_with_the_rows_are_not_used(repo, tmp_path, damage):
+    """A damaged or crafted file's lookups would walk the wrong rows: the graph is built again
+    instead (or, for narrow or unsigned rows, read as 64-bit signed numbers); a file saved
+    without them (an older version's) loads, and they are sorted anew."""
+    (repo / "app/more.py").write_text("def more():\n    return make_config() + run_job()\n")
     settings = Settings(cache_dir=tmp_path / "cache")
     with open_index(repo, settings) as store:
         expected = [(r.symbol, round(r.score, 12)) for r in ranked_symbols(store)]
         path = store.db_path.with_name(store.db_path.name + ".graph.npz")
     with np.load(path) as saved:
         arrays = {name: saved[name] for name in saved.files}
-    column, _, how = damage.partition(" ")
-    if damage == "none":
-        for name in ("def_keys", "def_order", "own_use", "use_by_name"):
+    for name, value in DAMAGE[damage](arrays).items():
+        if value is None:
             del arrays[name]
-    elif how == "reversed":
-        arrays[column] = arrays[column][::-1].copy()
-    elif how == "shifted":
-        arrays[column] = np.where(arrays[column] >= 0, (arrays[column] + 1) % 3, -1)
-    else:
-        arrays[column] = arrays[column][:-1]
+        else:
+            arrays[name] = value
     np.savez(path, **arrays)
     new_process()
     with open_index(repo, settings) as store:

@@ -1,7 +1,6 @@
 """The reference graph kept on disk: its arrays by name (see `cache.DiskForm`), with the sorted
-lookups a walk needs (a third of a second to sort again at 100,000 files, the time the next
-process's first map would spend on them), checked when read back, since a saved file may be
-damaged or stale."""
+lookups a walk needs (about half a second of a next process's first map at 100,000 files, to
+sort them again), checked when read back, since a saved file may be damaged or stale."""
 
 from __future__ import annotations
 
@@ -22,8 +21,7 @@ def graph_arrays(graph: FileGraph) -> dict[str, np.ndarray]:
         "name_count": np.array([len(graph.names)], np.int64),
         **{column: getattr(graph, column) for column in ROW_COLUMNS},
         "multiplier": graph.multiplier,
-        "def_keys": graph.def_lookup[0],
-        "def_order": graph.def_lookup[1],
+        "def_order": graph.def_lookup[1],  # (the keys are made again from it: checked so)
         "own_use": graph.own_use,
         "use_by_name": graph.use_by_name,
     }
@@ -33,9 +31,12 @@ def graph_from_arrays(arrays: Mapping[str, np.ndarray]) -> FileGraph:
     """Return the graph `graph_arrays` saved."""
     paths = tuple(array_strings(arrays["paths"], int(arrays["path_count"][0])))
     names = array_strings(arrays["names"], int(arrays["name_count"][0]))
-    def_node, def_name, def_top, use_node, use_name, use_count = (
-        arrays[column] for column in ROW_COLUMNS
-    )
+    def_node, def_name, use_node, use_name = (
+        _ids(arrays[column], 0, len(bound), "the saved graph's rows")
+        for column, bound in (("def_node", paths), ("def_name", names), ("use_node", paths),
+                              ("use_name", names))
+    )  # fmt: skip
+    def_top, use_count = arrays["def_top"], arrays["use_count"]
     defined, used = {len(def_node), len(def_name), len(def_top)}, {len(use_node), len(use_name)}
     if (
         len(defined) != 1
@@ -43,47 +44,43 @@ def graph_from_arrays(arrays: Mapping[str, np.ndarray]) -> FileGraph:
         or len(arrays["multiplier"]) != len(names)
     ):
         raise ValueError("the saved graph's arrays disagree")
-    for ids, bound in ((def_node, paths), (use_node, paths), (def_name, names), (use_name, names)):
-        if ids.ndim != 1 or ids.dtype.kind not in "iu":
-            raise ValueError("the saved graph's ids are not integers")
-        if len(ids) and not 0 <= int(ids.min()) <= int(ids.max()) < len(bound):
-            raise ValueError("the saved graph points outside its files or names")
     graph = FileGraph(
         paths, {p: i for i, p in enumerate(paths)}, names, {n: i for i, n in enumerate(names)},
         def_node, def_name, def_top, use_node, use_name, use_count, arrays["multiplier"],
     )  # fmt: skip
     if set(LOOKUP_COLUMNS) <= arrays.keys():  # (a file saved before they were kept: sorted anew)
-        _check_lookups(graph, arrays)
         # cached_property keeps its values in the instance's __dict__, frozen or not
-        graph.__dict__.update(
-            def_lookup=(arrays["def_keys"], arrays["def_order"]),
-            own_use=arrays["own_use"],
-            use_by_name=arrays["use_by_name"],
-        )
+        graph.__dict__.update(_checked_lookups(graph, arrays))
     return graph
 
 
-def _check_lookups(graph: FileGraph, arrays: Mapping[str, np.ndarray]) -> None:
-    """Raise ValueError unless the saved lookups are what the graph's properties would sort
-    anew: the definition keys in order with the rows they came from, the use rows in name
-    order (ties in row order), and each definition's own use a use of the same file and name
-    (a use missing there would only leave a self-link in: not checked, it costs a search)."""
-    keys, order, own, by_name = (arrays[column] for column in LOOKUP_COLUMNS)
+def _ids(values: np.ndarray, low: int, high: int, what: str) -> np.ndarray:
+    """Return saved ids as 64-bit signed numbers (narrow ones would overflow a key, unsigned
+    ones wrap around in a difference), or raise ValueError unless they are in low..high-1."""
+    if values.ndim != 1 or values.dtype.kind not in "iu":
+        raise ValueError(f"{what} are not integers")
+    if len(values) and not low <= int(values.min()) <= int(values.max()) < high:
+        raise ValueError(f"{what} point outside what they number")
+    return values.astype(np.int64, copy=False)
+
+
+def _checked_lookups(graph: FileGraph, arrays: Mapping[str, np.ndarray]) -> dict[str, object]:
+    """Return the saved lookups as the graph's properties would sort them anew, or raise
+    ValueError: the definition rows in key order (each once, since the keys increase), the use
+    rows in name order with ties in row order (each once, so), and each definition's own use a
+    use of the same file and name (a use missing there would only leave a self-link in: not
+    checked, it would cost a search)."""
     defs, uses = len(graph.def_node), len(graph.use_node)
-    for ids, size, low, high in ((order, defs, 0, defs), (own, defs, -1, uses),
-                                 (by_name, uses, 0, uses)):  # fmt: skip
-        if ids.ndim != 1 or ids.dtype.kind not in "iu" or len(ids) != size:
-            raise ValueError("the saved graph's lookups disagree with its rows")
-        if size and not low <= int(ids.min()) <= int(ids.max()) < high:
-            raise ValueError("the saved graph's lookups point outside its rows")
-    if keys.dtype != np.int64 or not np.array_equal(
-        keys, (graph.def_node[order] << KEY_SHIFT) + graph.def_name[order]
-    ):
-        raise ValueError("the saved graph's definition keys are not its rows'")
-    if np.any(np.diff(keys) <= 0):  # increasing, so `order` is each row once
-        raise ValueError("the saved graph's definition keys are not sorted")
+    order = _ids(arrays["def_order"], 0, defs, "the saved graph's definition order")
+    own = _ids(arrays["own_use"], -1, uses, "the saved graph's own uses")
+    by_name = _ids(arrays["use_by_name"], 0, uses, "the saved graph's uses by name")
+    if len(order) != defs or len(own) != defs or len(by_name) != uses:
+        raise ValueError("the saved graph's lookups disagree with its rows")
+    keys = (graph.def_node[order] << KEY_SHIFT) + graph.def_name[order]
+    if np.any(np.diff(keys) <= 0):
+        raise ValueError("the saved graph's definitions are not in key order")
     steps = np.diff(graph.use_name[by_name])
-    if np.any((steps < 0) | ((steps == 0) & (np.diff(by_name) <= 0))):  # so each row once
+    if np.any((steps < 0) | ((steps == 0) & (np.diff(by_name) <= 0))):
         raise ValueError("the saved graph's uses are not in name order")
     has = own >= 0
     if not (
@@ -91,9 +88,10 @@ def _check_lookups(graph: FileGraph, arrays: Mapping[str, np.ndarray]) -> None:
         and np.array_equal(graph.use_name[own[has]], graph.def_name[has])
     ):
         raise ValueError("the saved graph's own uses are not the definitions' own")
+    return {"def_lookup": (keys, order), "own_use": own, "use_by_name": by_name.astype(np.int32)}
 
 
 # The graph's row arrays, in FileGraph's field order.
 ROW_COLUMNS = ("def_node", "def_name", "def_top", "use_node", "use_name", "use_count")
 # The sorted lookups saved with them (`FileGraph.def_lookup`, `own_use`, `use_by_name`).
-LOOKUP_COLUMNS = ("def_keys", "def_order", "own_use", "use_by_name")
+LOOKUP_COLUMNS = ("def_order", "own_use", "use_by_name")

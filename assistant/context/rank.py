@@ -95,7 +95,7 @@ class _Walk:
 
     A step is two sparse products: the rank each name used carries (its live uses, by name),
     then what each file receives (its receiving definitions, by file). Kept as CSR matrices,
-    each is one compiled pass over its rows (a step at 100,000 files: 9 -> 4 ms against numpy
+    each is one compiled pass over its rows (a step at 100,000 files: 9 -> 3.4 ms against numpy
     gathers and `np.add.reduceat`).
     """
 
@@ -109,14 +109,14 @@ class _Walk:
         # walks over.
         live = (weight > 0) & (others > 0)
         by_name = graph.use_by_name[live[graph.use_by_name]]  # sorted once per graph, carried
-        self.use_node = graph.use_node[by_name]
-        self.coef = weight[by_name] / out_weight[self.use_node]
+        use_node = graph.use_node[by_name]
+        coef = weight[by_name] / out_weight[use_node]
         names = graph.use_name[by_name]
         name_starts = _run_starts(names)
         # each name's place among the names used (one more place, always 0, for the others)
         place = np.full(len(graph.multiplier), len(name_starts))
         place[names[name_starts]] = np.arange(len(name_starts))
-        self.carry = _csr(self.coef, self.use_node, name_starts, len(self.use_node), size)
+        self.carry = _csr(coef, use_node, name_starts, len(use_node), size)
         _, by_key = graph.def_lookup  # definition rows by (file, name): so by file
         self.rows = by_key[graph.linked[by_key]]
         self.row_place = place[graph.def_name[self.rows]]
@@ -127,7 +127,7 @@ class _Walk:
             self.row_place[receiving],
             np.searchsorted(receivers, np.arange(size)),
             len(receiving),
-            len(name_starts) + 1,
+            len(name_starts),
         )
         # A file does not link to itself: each receiving row's own use, where it is live.
         sorted_at = np.full(len(graph.use_node) + 1, -1, dtype=np.int32)  # last: no own use
@@ -136,27 +136,21 @@ class _Walk:
         self.own_rows = np.flatnonzero(own >= 0)
         self.own_uses = own[self.own_rows]
         # ...which, summed per file, is a share of the file's own rank: a diagonal
-        self.own_share = np.bincount(
-            self.use_node[self.own_uses], self.coef[self.own_uses], minlength=size
-        )
-
-    def _per_name(self, rank: np.ndarray) -> np.ndarray:
-        """Return the rank carried by each name used (by place; one more place, 0)."""
-        per_name = np.zeros(self.carry.shape[0] + 1)
-        per_name[:-1] = self.carry @ rank
-        return per_name
+        self.own_share = np.bincount(use_node[self.own_uses], coef[self.own_uses], minlength=size)
 
     def step(self, rank: np.ndarray) -> np.ndarray:
         """Return the rank each file receives in one step of the walk."""
-        received = self.receive @ self._per_name(rank)
+        received = self.receive @ (self.carry @ rank)
         received -= self.own_share * rank
         return received
 
     def linked_flow(self, rank: np.ndarray) -> np.ndarray:
         """Return the rank flowing into each receiving definition row (`self.rows`)."""
-        inflow = self._per_name(rank)[self.row_place]
-        own = self.own_uses
-        inflow[self.own_rows] -= rank[self.use_node[own]] * self.coef[own]
+        per_name = np.zeros(self.carry.shape[0] + 1)  # one more place, 0, for the others
+        per_name[:-1] = self.carry @ rank
+        inflow = per_name[self.row_place]
+        own = self.own_uses  # (the carry's columns are the uses' files, its values their share)
+        inflow[self.own_rows] -= rank[self.carry.indices[own]] * self.carry.data[own]
         return inflow
 
     def definition_flow(self, rank: np.ndarray) -> np.ndarray:
