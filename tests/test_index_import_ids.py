@@ -1,6 +1,7 @@
 """Imports whose ids, kinds or chunks are unlike an index's own: the index keeps names and
-kinds once (schema 15), the graph numbers files from their ids, and an import's FTS5 values
-are made on worker processes (bulk.chunk_fts_values)."""
+kinds once (schema 15), the graph numbers files from their ids, and an import's texts are
+checked and its FTS5 values made on worker processes (import_rows._texts_lines,
+bulk.chunk_fts_values)."""
 
 from __future__ import annotations
 
@@ -11,16 +12,21 @@ from typing import Any
 
 import pytest
 
-from assistant.index import IndexStore, bulk
+from assistant.index import IndexStore, bulk, import_rows
+from assistant.index.packed import pack
+from assistant.index.parse import digest
 from assistant.testing import cli_env
 from tests.cli_run import run_cli
 from tests.test_index_transfer import (
+    MODULES,
     cold_contents,
     contents,
     exported,
+    hostile,
     imported_with,
     index,
     make_team,
+    refused,
 )
 
 BIG = 2**36  # 13 files' ids times this stay under the 2**40 an import may use
@@ -118,3 +124,43 @@ def test_fts_values_of_a_shard_in_a_folder_named_like_a_uri(monkeypatch, team):
         assert len({row[0] for row in rows}) == len(rows) == chunks
     with sqlite3.connect(shard) as conn:
         assert conn.execute("SELECT count(*) FROM chunks").fetchone()[0] == chunks
+
+
+def on_workers(monkeypatch: Any, files_per_task: int) -> None:
+    """Check an import's texts on 2 worker processes, `files_per_task` files a task."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # workers, whatever this machine has
+    monkeypatch.setattr(import_rows, "TEXT_TASK_FILES", files_per_task)
+
+
+def test_texts_checked_on_workers_drop_what_the_file_does_not_hold(monkeypatch, team):
+    """Tasks of one file each: a planted text, a definition and a use the file does not have
+    are each found by the worker that checks their file."""
+    on_workers(monkeypatch, 1)
+    real = MODULES["shop/part0.py"].encode()
+    fake = real.replace(b"round(amount * (1 + rate), 2)", b"post(EVIL, amount)           ")
+    report = imported_with(monkeypatch, team, [
+        f"UPDATE files SET sha = '{digest(fake)}' WHERE path = 'shop/part0.py'",
+        f"UPDATE file_texts SET packed = X'{pack(fake).hex()}' "
+        "WHERE file_id = (SELECT id FROM files WHERE path = 'shop/part0.py')",
+        "INSERT INTO symbols SELECT id, 'transfer_funds', 'function', 1, 3, "
+        "'def transfer_funds()', NULL FROM files WHERE path = 'README.md'",
+        "UPDATE refs SET lines = '1' WHERE name = 'round' AND file_id = "
+        "(SELECT id FROM files WHERE path = 'shop/part5.py')",
+    ])  # fmt: skip
+    assert report["import"]["imported"] and report["import"]["dropped"] == 3
+    held = contents(Path(report["db"]))
+    assert not any("post(EVIL" in chunk.text for chunk in held["chunks"])
+    assert held == cold_contents(monkeypatch, team)
+
+
+def test_texts_that_inflate_are_refused_whichever_worker_unpacks_them(monkeypatch, team):
+    """The limit on what texts unpack to holds over all the tasks, each under it."""
+    on_workers(monkeypatch, 50)
+    artifact = exported(monkeypatch, team)
+    inflating = pack(b"\0" * 1024**2)  # a few bytes that unpack to the 1 MiB limit
+    hostile(artifact, team["tmp"], [
+        *(f"INSERT INTO files VALUES ({1000 + n}, 'pad/f{n}.py', 'python', 1, 1, 'x', 1, '')"
+          for n in range(400)),
+        *(f"INSERT INTO file_texts VALUES ({1000 + n}, X'{inflating.hex()}')" for n in range(400)),
+    ])  # fmt: skip
+    assert "far more than its size" in refused(monkeypatch, team, str(artifact))

@@ -13,10 +13,11 @@ import os
 import shutil
 import sqlite3
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import closing
 from pathlib import Path
+from typing import Any, TypeVar
 
 from assistant.index.model import Unindexed
 from assistant.index.parse import parse_one
@@ -32,6 +33,7 @@ INDEX_AT_SHARE = 0.1
 SHARE = 2  # each task takes at most 1/(SHARE * workers) of the bytes still to plan
 FTS_TASK_CHUNKS = 5_000  # an import's chunks per task whose FTS5 values a worker makes
 Outcome = tuple[str, Unindexed | None]  # path, and why it was left out (None: indexed)
+T = TypeVar("T")
 
 
 def bulk_index(
@@ -81,34 +83,51 @@ def bulk_index(
 
 def chunk_fts_values(shard: Path, workers: int) -> Iterator[list[FtsRow]]:
     """Yield the FTS5 values of every chunk of a shard (an import's: made from its texts, which
-    import_rows.clean has checked), in chunk id order, by shard ids, a task of ids at a time
-    made on `workers` processes (a few tasks ahead of the caller, who indexes them)."""
-    with closing(sqlite3.connect(shard)) as conn:  # each task's first id (ids may be sparse)
+    import_rows.clean has checked), in chunk id order, a task of ids at a time made on
+    `workers` processes (a few tasks ahead of the caller, who indexes them)."""
+    tasks = [(str(shard), *span) for span in id_spans(shard, "chunks", FTS_TASK_CHUNKS)]
+    return in_order(_chunk_fts_range, tasks, workers)
+
+
+def id_spans(shard: Path, table: str, rows: int) -> list[tuple[int, int]]:
+    """Return (first id, last id) spans of a shard table's rows, `rows` rows each (its ids may
+    be sparse: an import's are anyone's)."""
+    with closing(sqlite3.connect(shard)) as conn:
         starts = [start for (start,) in conn.execute(
-            "SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM chunks) "
-            "WHERE n % ? = 1 ORDER BY id",
-            (FTS_TASK_CHUNKS,),
+            f"SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM {table}) "
+            "WHERE (n - 1) % ? = 0 ORDER BY id",
+            (rows,),
         )]  # fmt: skip
-        last = conn.execute("SELECT max(id) FROM chunks").fetchone()[0]
+        last = conn.execute(f"SELECT max(id) FROM {table}").fetchone()[0]
     if not starts:
-        return
-    ranges = list(zip(starts, [start - 1 for start in starts[1:]] + [last], strict=True))
+        return []
+    return list(zip(starts, [start - 1 for start in starts[1:]] + [last], strict=True))
+
+
+def in_order(work: Callable[..., T], tasks: Sequence[tuple[Any, ...]], workers: int) -> Iterator[T]:
+    """Yield `work(*task)` for each task, in order, run on `workers` processes a few tasks
+    ahead of the caller (here, one by one, when fewer than 2)."""
     if workers < 2:
-        yield from (_chunk_fts_range(str(shard), *bounds) for bounds in ranges)
+        yield from (work(*task) for task in tasks)
         return
     with ProcessPoolExecutor(workers) as pool:
-        pending: deque[Future[list[FtsRow]]] = deque()
-        for bounds in ranges:
-            pending.append(pool.submit(_chunk_fts_range, str(shard), *bounds))
+        pending: deque[Future[T]] = deque()
+        for task in tasks:
+            pending.append(pool.submit(work, *task))
             if len(pending) > 2 * workers:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
 
 
+def open_read_only(shard: str) -> sqlite3.Connection:
+    """Open a shard read-only (in a worker: another process holds it), by a URI of its path."""
+    return sqlite3.connect(f"{Path(shard).resolve().as_uri()}?mode=ro", uri=True)
+
+
 def _chunk_fts_range(shard: str, first: int, last: int) -> list[FtsRow]:
     """Return the FTS5 values of a shard's chunks with ids first..last (in a worker)."""
-    with closing(sqlite3.connect(f"{Path(shard).resolve().as_uri()}?mode=ro", uri=True)) as conn:
+    with closing(open_read_only(shard)) as conn:
         batches = fts_values(conn, "c.id BETWEEN ? AND ?", (first, last))
         return [row for batch in batches for row in batch]
 

@@ -15,9 +15,11 @@ references, when their names are where they say.
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path, PurePosixPath
 
 from assistant.errors import AssistantError
+from assistant.index.bulk import id_spans, in_order, open_read_only
 from assistant.index.extract import USE_KINDS
 from assistant.index.packed import DICTIONARIES, BadText, Unpacker, dictionary_id, file_lines
 from assistant.index.parse import digest
@@ -33,6 +35,7 @@ MAX_ID = 2**40  # file and chunk ids: given out from the highest up, and SQLite'
 MAX_KIND_CHARS = 32  # a definition's kind is a tags query's capture word (`definition.class`)
 MAX_SYMBOL_CHARS = 1_000
 DEFINITION_LINES = 4  # lines from a definition's start that must hold its name
+TEXT_TASK_FILES = 2_000  # files per task whose texts a worker checks
 COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {  # table -> column -> SQLite types allowed
     "files": {
         "id": ("integer",),
@@ -76,9 +79,10 @@ class ImportRefused(AssistantError):
     """An index file that cannot be used here; the index is built from the repository."""
 
 
-def clean(shard: Path, max_bytes: int) -> int:
+def clean(shard: Path, max_bytes: int, workers: int = 1) -> int:
     """Refuse a database with anything but the index's tables; drop rows of unusable paths or
-    types, and files whose text is not their content; return how many files were dropped."""
+    types, and files whose text is not their content (checked on `workers` processes); return
+    how many files were dropped."""
     conn = sqlite3.connect(shard)
     try:
         conn.execute("PRAGMA trusted_schema = OFF")
@@ -95,9 +99,11 @@ def clean(shard: Path, max_bytes: int) -> int:
             # An export's tables have no index by file: each file's rows are read once below.
             conn.execute("CREATE INDEX import_symbols ON symbols(file_id)")
             conn.execute("CREATE INDEX import_refs ON refs(file_id)")
+        # Committed: the texts are checked on worker processes, which read the shard as it is.
+        lines = _texts_lines(shard, max_bytes, shard.stat().st_size * MAX_RATIO, workers)
+        with conn:
             bad = {i for i, path in conn.execute("SELECT id, path FROM files") if not _usable(path)}
             bad |= _unlikely_rows(conn)
-            lines = _texts_lines(conn, max_bytes, shard.stat().st_size * MAX_RATIO)
             bad |= {i for (i,) in conn.execute("SELECT id FROM files") if i not in lines}
             bad |= _misplaced_chunks(conn, lines)
             conn.executemany("DELETE FROM files WHERE id = ?", [(i,) for i in bad])
@@ -134,29 +140,55 @@ def _check_objects(conn: sqlite3.Connection) -> None:
             raise ImportRefused(f"the index file's table {table} is not this schema's")
 
 
-def _texts_lines(conn: sqlite3.Connection, max_bytes: int, budget: int) -> dict[int, int]:
+def _texts_lines(shard: Path, max_bytes: int, budget: int, workers: int) -> dict[int, int]:
     """Return the line count of each file whose packed text unpacks, within the index's file
     size limit, to bytes whose hash is the file's (its chunks then show the file as it is,
-    nothing planted), and whose definitions and references name what its lines hold. Refuse
-    the whole import when its texts unpack to more than `budget` bytes in all: small blobs
-    that each inflate to a megabyte are work, not an index."""
+    nothing planted), and whose definitions and references name what its lines hold, checked
+    a task of file ids at a time on `workers` processes. Refuse the whole import when its texts
+    unpack to more than `budget` bytes in all: small blobs that each inflate to a megabyte are
+    work, not an index."""
     lines: dict[int, int] = {}
-    unpack = Unpacker(conn)  # with the file's own dictionaries
-    for file_id, sha, text in conn.execute(
-        "SELECT f.id, f.sha, t.packed FROM files f JOIN file_texts t ON t.file_id = f.id"
-    ):
-        try:
-            data = unpack(text, max_bytes)
-        except BadText:  # damaged, too big, or its dictionary missing
-            continue
-        budget -= len(data)
+    tasks = [
+        (str(shard), first, last, max_bytes, budget)
+        for first, last in id_spans(shard, "files", TEXT_TASK_FILES)
+    ]
+    for found, unpacked in in_order(_check_texts, tasks, workers):
+        budget -= unpacked
         if budget < 0:
             raise ImportRefused("the index file's texts unpack to far more than its size")
-        if digest(data) == sha:
-            held = file_lines(data)
-            if _names_found(conn, file_id, held):
-                lines[file_id] = len(held)
+        lines.update(found)
     return lines
+
+
+def _check_texts(
+    shard: str, first: int, last: int, max_bytes: int, budget: int
+) -> tuple[dict[int, int], int]:
+    """Return the line counts of the files with ids first..last whose texts check out (see
+    `_texts_lines`), and the bytes their texts unpacked to, stopping past `budget` (in a
+    worker)."""
+    lines: dict[int, int] = {}
+    unpacked = 0
+    with closing(open_read_only(shard)) as conn:
+        conn.execute("PRAGMA trusted_schema = OFF")
+        conn.execute("PRAGMA cell_size_check = ON")
+        unpack = Unpacker(conn)  # with the file's own dictionaries
+        for file_id, sha, text in conn.execute(
+            "SELECT f.id, f.sha, t.packed FROM files f JOIN file_texts t ON t.file_id = f.id "
+            "WHERE f.id BETWEEN ? AND ?",
+            (first, last),
+        ):
+            try:
+                data = unpack(text, max_bytes)
+            except BadText:  # damaged, too big, or its dictionary missing
+                continue
+            unpacked += len(data)
+            if unpacked > budget:
+                break
+            if digest(data) == sha:
+                held = file_lines(data)
+                if _names_found(conn, file_id, held):
+                    lines[file_id] = len(held)
+    return lines, unpacked
 
 
 def _names_found(conn: sqlite3.Connection, file_id: int, lines: list[str]) -> bool:

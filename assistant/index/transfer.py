@@ -119,7 +119,7 @@ def import_index(
                 f"the index file was made at commit {commit[:12] or '?'}, which this repository "
                 "does not have: it is another repository's index, or fetch that commit first"
             )
-        dropped = clean(shard, max_bytes)
+        dropped = clean(shard, max_bytes, os.cpu_count() or 1)
         # Built beside the index and swapped in only when whole: a file that fails half way
         # leaves the user's index as it was.
         fresh = db_path.with_name(f"{db_path.name}.importing")
