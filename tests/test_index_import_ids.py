@@ -101,12 +101,14 @@ def _dies(*_: object) -> None:
     os._exit(3)  # as a worker killed for its memory would
 
 
-def test_a_worker_that_dies_refuses_the_import_and_the_index_is_built(monkeypatch, team):
+@pytest.mark.parametrize("work", [(bulk, "_chunk_fts_range"), (import_rows, "_check_texts")])
+def test_a_worker_that_dies_refuses_the_import_and_the_index_is_built(monkeypatch, team, work):
     artifact = exported(monkeypatch, team)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)  # workers, whatever this machine has
-    monkeypatch.setattr(bulk, "_chunk_fts_range", _dies)
+    monkeypatch.setattr(*work, _dies)
     report = index(monkeypatch, team["dev"], team["tmp"] / "dev-cache", "--import", str(artifact))
-    assert report["import"]["imported"] is False and "cannot be used" in report["import"]["error"]
+    error = report["import"]["error"]
+    assert report["import"]["imported"] is False and "terminated abruptly" in error, error
     assert report["files"] == 13 and report["parsed"] == 13
 
 

@@ -15,6 +15,7 @@ references, when their names are where they say.
 from __future__ import annotations
 
 import sqlite3
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing
 from pathlib import Path, PurePosixPath
 
@@ -116,7 +117,7 @@ def clean(shard: Path, max_bytes: int, workers: int = 1) -> int:
             for table in ("symbols", "refs", "chunks", "file_texts"):
                 conn.execute(f"DELETE FROM {table} WHERE file_id NOT IN (SELECT id FROM files)")
         return len(bad)
-    except sqlite3.DatabaseError as error:
+    except (sqlite3.DatabaseError, BrokenProcessPool) as error:  # (a worker died: killed, OOM)
         raise ImportRefused(f"the index file's database cannot be read ({error})") from error
     finally:
         conn.close()
