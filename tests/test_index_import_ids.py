@@ -166,3 +166,55 @@ def test_texts_that_inflate_are_refused_whichever_worker_unpacks_them(monkeypatc
         *(f"INSERT INTO file_texts VALUES ({1000 + n}, X'{inflating.hex()}')" for n in range(400)),
     ])  # fmt: skip
     assert "far more than its size" in refused(monkeypatch, team, str(artifact))
+
+
+def test_workers_share_one_budget_so_inflating_texts_stop_near_it(monkeypatch, team, tmp_path):
+    """Each task once had the whole budget, so 2 workers unpacked 5 times it before the
+    refusal; now they charge one count, and stop within a text each of it."""
+    artifact = exported(monkeypatch, team)
+    inflating = pack(b"\0" * 1024**2)
+    hostile(artifact, team["tmp"], [
+        *(f"INSERT INTO files VALUES ({1000 + n}, 'pad/f{n}.py', 'python', 1, 1, 'x', 1, '')"
+          for n in range(400)),
+        *(f"INSERT INTO file_texts VALUES ({1000 + n}, X'{inflating.hex()}')" for n in range(400)),
+    ])  # fmt: skip
+    shard = team["tmp"] / "hostile.sqlite"
+    budget = shard.stat().st_size * import_rows.MAX_RATIO
+    log = tmp_path / "hashed"
+    log.touch()
+
+    def hashed(data: bytes) -> str:  # (in the forked workers too)
+        with log.open("a") as out:
+            out.write(f"{len(data)}\n")
+        return digest(data)
+
+    monkeypatch.setattr(import_rows, "digest", hashed)
+    monkeypatch.setattr(import_rows, "TEXT_TASK_FILES", 20)
+    with pytest.raises(import_rows.ImportRefused, match="far more than its size"):
+        import_rows._texts_lines(shard, 1024**2, budget, 2)
+    unpacked = sum(map(int, log.read_text().split()))
+    assert unpacked <= budget + 2 * 1024**2, (unpacked, budget)
+
+
+def test_rows_that_make_the_check_read_a_long_line_again_and_again_are_refused(monkeypatch, team):
+    """A thousand definitions of a name at the end of a 1 MiB line cost a gigabyte of searching
+    (3.7 s here; a full-size file, hours): the lines searched are charged to the budget."""
+    line = b"a" * (1024**2 - 3) + b"zq\n"
+    of = "(SELECT id FROM files WHERE path = 'shop/part1.py')"
+    report = imported_with(monkeypatch, team, [
+        f"UPDATE files SET sha = '{digest(line)}' WHERE id = {of}",
+        f"UPDATE file_texts SET packed = X'{pack(line).hex()}' WHERE file_id = {of}",
+        "DELETE FROM refs", f"DELETE FROM symbols WHERE file_id = {of}",
+        *[f"INSERT INTO symbols SELECT {of}, 'azq', 'function', 1, 1, 'azq', NULL"] * 1000,
+    ])  # fmt: skip
+    assert report["import"]["imported"] is False
+    assert "far more than its size" in report["import"]["error"]
+
+
+def test_a_line_number_of_thousands_of_digits_drops_its_file(monkeypatch, team):
+    """int() refuses 4,300 digits with an error: such a number is no line of a file."""
+    report = imported_with(monkeypatch, team, [
+        "UPDATE refs SET lines = '1' || printf('%.*c', 5000, '0') WHERE file_id = "
+        "(SELECT id FROM files WHERE path = 'shop/part1.py')",
+    ])  # fmt: skip
+    assert report["import"]["imported"] and report["import"]["dropped"] == 1

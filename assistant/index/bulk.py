@@ -104,20 +104,34 @@ def id_spans(shard: Path, table: str, rows: int) -> list[tuple[int, int]]:
     return list(zip(starts, [start - 1 for start in starts[1:]] + [last], strict=True))
 
 
-def in_order(work: Callable[..., T], tasks: Sequence[tuple[Any, ...]], workers: int) -> Iterator[T]:
-    """Yield `work(*task)` for each task, in order, run on `workers` processes a few tasks
-    ahead of the caller (here, one by one, when fewer than 2)."""
+def in_order(
+    work: Callable[..., T],
+    tasks: Sequence[tuple[Any, ...]],
+    workers: int,
+    initializer: Callable[..., None] | None = None,
+    initargs: tuple[Any, ...] = (),
+) -> Iterator[T]:
+    """Yield `work(*task)` for each task, in order, run on `workers` processes (each set up by
+    `initializer(*initargs)`) a few tasks ahead of the caller; here, one by one, when fewer
+    than 2. Tasks not started when the caller stops are dropped."""
     if workers < 2:
+        if initializer is not None:
+            initializer(*initargs)
         yield from (work(*task) for task in tasks)
         return
-    with ProcessPoolExecutor(workers) as pool:
+    with ProcessPoolExecutor(
+        min(workers, max(len(tasks), 1)), initializer=initializer, initargs=initargs
+    ) as pool:
         pending: deque[Future[T]] = deque()
-        for task in tasks:
-            pending.append(pool.submit(work, *task))
-            if len(pending) > 2 * workers:
+        try:
+            for task in tasks:
+                pending.append(pool.submit(work, *task))
+                if len(pending) > 2 * workers:
+                    yield pending.popleft().result()
+            while pending:
                 yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+        finally:
+            pool.shutdown(cancel_futures=True)
 
 
 def open_read_only(shard: str) -> sqlite3.Connection:

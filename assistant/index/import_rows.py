@@ -14,9 +14,11 @@ references, when their names are where they say.
 
 from __future__ import annotations
 
+import multiprocessing
 import sqlite3
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing
+from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path, PurePosixPath
 
 from assistant.errors import AssistantError
@@ -37,6 +39,7 @@ MAX_KIND_CHARS = 32  # a definition's kind is a tags query's capture word (`defi
 MAX_SYMBOL_CHARS = 1_000
 DEFINITION_LINES = 4  # lines from a definition's start that must hold its name
 TEXT_TASK_FILES = 2_000  # files per task whose texts a worker checks
+LINE_DIGITS = 9  # a line number's digits at most
 COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {  # table -> column -> SQLite types allowed
     "files": {
         "id": ("integer",),
@@ -146,73 +149,104 @@ def _texts_lines(shard: Path, max_bytes: int, budget: int, workers: int) -> dict
     size limit, to bytes whose hash is the file's (its chunks then show the file as it is,
     nothing planted), and whose definitions and references name what its lines hold, checked
     a task of file ids at a time on `workers` processes. Refuse the whole import when its texts
-    unpack to more than `budget` bytes in all: small blobs that each inflate to a megabyte are
-    work, not an index."""
+    unpack, and its rows make the check read, more than `budget` bytes in all (one count the
+    workers share): small blobs that each inflate to a megabyte, or a thousand definitions on
+    one megabyte line, are work, not an index."""
     lines: dict[int, int] = {}
-    tasks = [
-        (str(shard), first, last, max_bytes, budget)
-        for first, last in id_spans(shard, "files", TEXT_TASK_FILES)
-    ]
-    for found, unpacked in in_order(_check_texts, tasks, workers):
-        budget -= unpacked
-        if budget < 0:
+    spans = id_spans(shard, "files", TEXT_TASK_FILES)
+    tasks = [(str(shard), first, last, max_bytes) for first, last in spans]
+    left = multiprocessing.Value("q", budget)
+    for found, over in in_order(_check_texts, tasks, workers, _share_budget, (left,)):
+        if over:
             raise ImportRefused("the index file's texts unpack to far more than its size")
         lines.update(found)
     return lines
 
 
-def _check_texts(
-    shard: str, first: int, last: int, max_bytes: int, budget: int
-) -> tuple[dict[int, int], int]:
+class _OverBudget(Exception):
+    """The texts and the rows checked against them cost more than the import's budget."""
+
+
+_budget: Synchronized[int] | None = None  # the bytes left to the import's checks, shared
+
+
+def _share_budget(left: Synchronized[int]) -> None:
+    """Keep the import's shared budget for `_check_texts` (a worker pool's initializer)."""
+    global _budget
+    _budget = left
+
+
+def _spend(amount: int) -> int:
+    """Take `amount` from the shared budget; return what is left (raise _OverBudget past it)."""
+    assert _budget is not None, "the pool's initializer shares the budget"
+    with _budget.get_lock():
+        _budget.value -= amount
+        if _budget.value < 0:
+            raise _OverBudget
+        return int(_budget.value)
+
+
+def _check_texts(shard: str, first: int, last: int, max_bytes: int) -> tuple[dict[int, int], bool]:
     """Return the line counts of the files with ids first..last whose texts check out (see
-    `_texts_lines`), and the bytes their texts unpacked to, stopping past `budget` (in a
-    worker)."""
+    `_texts_lines`), and whether the shared budget ran out (in a worker)."""
     lines: dict[int, int] = {}
-    unpacked = 0
     with closing(open_read_only(shard)) as conn:
         conn.execute("PRAGMA trusted_schema = OFF")
         conn.execute("PRAGMA cell_size_check = ON")
         unpack = Unpacker(conn)  # with the file's own dictionaries
-        for file_id, sha, text in conn.execute(
-            "SELECT f.id, f.sha, t.packed FROM files f JOIN file_texts t ON t.file_id = f.id "
-            "WHERE f.id BETWEEN ? AND ?",
-            (first, last),
-        ):
-            try:
-                data = unpack(text, max_bytes)
-            except BadText:  # damaged, too big, or its dictionary missing
-                continue
-            unpacked += len(data)
-            if unpacked > budget:
-                break
-            if digest(data) == sha:
-                held = file_lines(data)
-                if _names_found(conn, file_id, held):
-                    lines[file_id] = len(held)
-    return lines, unpacked
+        try:
+            for file_id, sha, text in conn.execute(
+                "SELECT f.id, f.sha, t.packed FROM files f JOIN file_texts t ON t.file_id = f.id "
+                "WHERE f.id BETWEEN ? AND ?",
+                (first, last),
+            ):
+                try:
+                    data = unpack(text, max_bytes)
+                except BadText:  # damaged, too big, or its dictionary missing
+                    continue
+                left = _spend(len(data))
+                if digest(data) == sha:
+                    held = file_lines(data)
+                    if _names_found(conn, file_id, held, left):
+                        lines[file_id] = len(held)
+        except _OverBudget:
+            return lines, True
+    return lines, False
 
 
-def _names_found(conn: sqlite3.Connection, file_id: int, lines: list[str]) -> bool:
+def _names_found(conn: sqlite3.Connection, file_id: int, lines: list[str], left: int) -> bool:
     """Return whether each definition's name is on its first lines (a C++ function's may follow
     its return type's line) and each reference's on the first line it lists, its others in the
     file: what a parse of these lines gives, so an import cannot add a definition or a use the
-    file does not have."""
+    file does not have. The lines searched are charged to the budget (`left` of it at most)."""
+    read = 0
     for name, start in conn.execute(
         "SELECT name, start_line FROM symbols WHERE file_id = ?", (file_id,)
     ):
         if type(start) is not int or start < 1:
             return False
-        if not any(name in line for line in lines[start - 1 : start - 1 + DEFINITION_LINES]):
+        held = lines[start - 1 : start - 1 + DEFINITION_LINES]
+        read += sum(map(len, held))
+        if read > left:
+            raise _OverBudget
+        if not any(name in line for line in held):
             return False
     for name, at in conn.execute("SELECT name, lines FROM refs WHERE file_id = ?", (file_id,)):
         numbers = at.split()
         if not (at.isascii() and "".join(numbers).isdigit()):
             return False
+        if max(map(len, numbers)) > LINE_DIGITS:  # (int() refuses 4,300 digits with an error)
+            return False
         # Every line in range; the name on the first of them (on all: 0.6 s more on Django).
         if not 1 <= min(map(int, numbers)) <= max(map(int, numbers)) <= len(lines):
             return False
-        if name not in lines[int(numbers[0]) - 1]:
+        first = lines[int(numbers[0]) - 1]
+        read += len(first)
+        if read > left:
+            raise _OverBudget
+        if name not in first:
             return False
+    _spend(read)
     return True
 
 
