@@ -221,14 +221,8 @@ def test_new_processes_bring_the_copies_on_disk_forward_and_save_what_they_build
 
 
 def test_a_table_saved_against_other_names_is_built_again(repo, tmp_path, monkeypatch):
-    import numpy as np
-
     settings = Settings(cache_dir=tmp_path / "cache")
-    with open_index(repo, settings) as store:
-        expected = [(r.symbol, round(r.score, 12)) for r in ranked_symbols(store)]
-        path = store.db_path.with_name(store.db_path.name + ".map-symbols.npz")
-    with np.load(path) as saved:
-        arrays = {name: saved[name] for name in saved.files}
+    expected, path, arrays = saved_arrays(repo, settings, "map-symbols")
     arrays["names_seen"] = cache.strings_array(["1", "not the digest"])
     with path.open("wb") as stream:
         np.savez(stream, **arrays)
@@ -257,6 +251,18 @@ def test_a_long_lived_process_keeps_one_graph_and_one_map_table_per_database(rep
         cache._memory.clear()
         cache._latest.clear()
         assert repo_map(store, 1024, focus=["app/cli.py"]) == text_map
+
+
+def saved_arrays(
+    repo: Path, settings: Settings, kind: str
+) -> tuple[list[Any], Path, dict[str, Any]]:
+    """Rank the repository's symbols; return them, and the cache file of `kind` it saved with
+    its arrays."""
+    with open_index(repo, settings) as store:
+        expected = [(r.symbol, round(r.score, 12)) for r in ranked_symbols(store)]
+        path = store.db_path.with_name(f"{store.db_path.name}.{kind}.npz")
+    with np.load(path) as saved:
+        return expected, path, {name: saved[name] for name in saved.files}
 
 
 def fresh_lookups(g: graph.FileGraph) -> list[list[int]]:
@@ -314,11 +320,7 @@ def test_saved_lookups_that_disagree_with_the_rows_are_not_used(repo, tmp_path, 
     without them (an older version's) loads, and they are sorted anew."""
     (repo / "app/more.py").write_text("def more():\n    return make_config() + run_job()\n")
     settings = Settings(cache_dir=tmp_path / "cache")
-    with open_index(repo, settings) as store:
-        expected = [(r.symbol, round(r.score, 12)) for r in ranked_symbols(store)]
-        path = store.db_path.with_name(store.db_path.name + ".graph.npz")
-    with np.load(path) as saved:
-        arrays = {name: saved[name] for name in saved.files}
+    expected, path, arrays = saved_arrays(repo, settings, "graph")
     for name, value in DAMAGE[damage](arrays).items():
         if value is None:
             del arrays[name]

@@ -18,7 +18,9 @@ from assistant.index.parse import digest
 from assistant.testing import cli_env
 from tests.cli_run import run_cli
 from tests.test_index_transfer import (
+    INFLATING_FILES,
     MODULES,
+    ROWS_NOT_HELD,
     cold_contents,
     contents,
     exported,
@@ -144,10 +146,7 @@ def test_texts_checked_on_workers_drop_what_the_file_does_not_hold(monkeypatch, 
         f"UPDATE files SET sha = '{digest(fake)}' WHERE path = 'shop/part0.py'",
         f"UPDATE file_texts SET packed = X'{pack(fake).hex()}' "
         "WHERE file_id = (SELECT id FROM files WHERE path = 'shop/part0.py')",
-        "INSERT INTO symbols SELECT id, 'transfer_funds', 'function', 1, 3, "
-        "'def transfer_funds()', NULL FROM files WHERE path = 'README.md'",
-        "UPDATE refs SET lines = '1' WHERE name = 'round' AND file_id = "
-        "(SELECT id FROM files WHERE path = 'shop/part5.py')",
+        *ROWS_NOT_HELD,
     ])  # fmt: skip
     assert report["import"]["imported"] and report["import"]["dropped"] == 3
     held = contents(Path(report["db"]))
@@ -159,12 +158,7 @@ def test_texts_that_inflate_are_refused_whichever_worker_unpacks_them(monkeypatc
     """The limit on what texts unpack to holds over all the tasks, each under it."""
     on_workers(monkeypatch, 50)
     artifact = exported(monkeypatch, team)
-    inflating = pack(b"\0" * 1024**2)  # a few bytes that unpack to the 1 MiB limit
-    hostile(artifact, team["tmp"], [
-        *(f"INSERT INTO files VALUES ({1000 + n}, 'pad/f{n}.py', 'python', 1, 1, 'x', 1, '')"
-          for n in range(400)),
-        *(f"INSERT INTO file_texts VALUES ({1000 + n}, X'{inflating.hex()}')" for n in range(400)),
-    ])  # fmt: skip
+    hostile(artifact, team["tmp"], INFLATING_FILES)
     assert "far more than its size" in refused(monkeypatch, team, str(artifact))
 
 
@@ -172,12 +166,7 @@ def test_workers_share_one_budget_so_inflating_texts_stop_near_it(monkeypatch, t
     """Each task once had the whole budget, so 2 workers unpacked 5 times it before the
     refusal; now they charge one count, and stop within a text each of it."""
     artifact = exported(monkeypatch, team)
-    inflating = pack(b"\0" * 1024**2)
-    hostile(artifact, team["tmp"], [
-        *(f"INSERT INTO files VALUES ({1000 + n}, 'pad/f{n}.py', 'python', 1, 1, 'x', 1, '')"
-          for n in range(400)),
-        *(f"INSERT INTO file_texts VALUES ({1000 + n}, X'{inflating.hex()}')" for n in range(400)),
-    ])  # fmt: skip
+    hostile(artifact, team["tmp"], INFLATING_FILES)
     shard = team["tmp"] / "hostile.sqlite"
     budget = shard.stat().st_size * import_rows.MAX_RATIO
     log = tmp_path / "hashed"

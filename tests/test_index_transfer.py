@@ -205,6 +205,22 @@ def cold_contents(monkeypatch: Any, team: dict[str, Path]) -> dict[str, Any]:
     return contents(Path(index(monkeypatch, team["dev"], team["tmp"] / "cold")["db"]))
 
 
+# A definition in a file that does not have it, and a use on a line that does not hold it.
+ROWS_NOT_HELD = [
+    "INSERT INTO symbols SELECT id, 'transfer_funds', 'function', 1, 3, "
+    "'def transfer_funds()', NULL FROM files WHERE path = 'README.md'",
+    "UPDATE refs SET lines = '1' WHERE name = 'round' AND file_id = "
+    "(SELECT id FROM files WHERE path = 'shop/part5.py')",
+]
+_INFLATING = pack(b"\0" * 1024**2).hex()  # a few bytes that unpack to the 1 MiB limit
+# 400 files whose texts each unpack to that limit.
+INFLATING_FILES = [
+    *(f"INSERT INTO files VALUES ({1000 + n}, 'pad/f{n}.py', 'python', 1, 1, 'x', 1, '')"
+      for n in range(400)),
+    *(f"INSERT INTO file_texts VALUES ({1000 + n}, X'{_INFLATING}')" for n in range(400)),
+]  # fmt: skip
+
+
 def planted_text(file_id: int, data: bytes) -> str:
     """Return SQL giving file `file_id` the packed text `data`, as an export holds it."""
     return f"INSERT INTO file_texts VALUES ({file_id}, X'{pack(data).hex()}')"
@@ -508,15 +524,7 @@ def test_an_import_with_more_dictionaries_than_an_index_holds_is_refused(monkeyp
 
 def test_texts_that_unpack_to_far_more_than_the_file_are_refused(monkeypatch, team):
     artifact = exported(monkeypatch, team)
-    inflating = pack(b"\0" * 1024**2)  # a few bytes that unpack to the 1 MiB limit
-    rows = [
-        f"INSERT INTO files VALUES ({1000 + n}, 'pad/f{n}.py', 'python', 1, 1, 'x', 1, '')"
-        for n in range(400)
-    ]
-    hostile(artifact, team["tmp"], [
-        *rows, *(f"INSERT INTO file_texts VALUES ({1000 + n}, X'{inflating.hex()}')"
-                 for n in range(400)),
-    ])  # fmt: skip
+    hostile(artifact, team["tmp"], INFLATING_FILES)
     assert "far more than its size" in refused(monkeypatch, team, str(artifact))
 
 
@@ -542,12 +550,7 @@ def test_a_planted_text_is_hashed_even_when_the_file_s_mtime_is_zero(monkeypatch
 def test_a_definition_or_use_the_file_does_not_have_drops_it(monkeypatch, team):
     """A file whose text is its content keeps its rows only if they name what its lines hold:
     an import cannot add a definition (or a use) the file does not have."""
-    report = imported_with(monkeypatch, team, [
-        "INSERT INTO symbols SELECT id, 'transfer_funds', 'function', 1, 3, "
-        "'def transfer_funds()', NULL FROM files WHERE path = 'README.md'",
-        "UPDATE refs SET lines = '1' WHERE name = 'round' AND file_id = "
-        "(SELECT id FROM files WHERE path = 'shop/part5.py')",
-    ])  # fmt: skip
+    report = imported_with(monkeypatch, team, ROWS_NOT_HELD)
     assert report["import"]["imported"] and report["import"]["dropped"] == 2
     held = contents(Path(report["db"]))
     assert not any(symbol.name == "transfer_funds" for symbol in held["symbols"])
