@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from assistant.config import Settings
+from assistant.context import rank
 from assistant.context.graph import build_graph, graph_from_pairs
 from assistant.context.names import name_weight
 from assistant.context.rank import Focus, rank_definitions, rank_files
@@ -207,8 +208,13 @@ def test_a_ranking_depends_on_the_graph_and_focus_alone():
     definitions = [(paths[int(rng.integers(300))], f"n{k}", False) for k in range(600)]
     uses = [(paths[int(rng.integers(300))], f"n{int(rng.integers(600))}") for _ in range(3000)]
     graph = graph_from_pairs(paths, definitions, uses)
-    focus = Focus(files=(paths[7],))
+    focus, mentioned = Focus(files=(paths[7],)), Focus(files=(paths[7],), identifiers=("n5",))
     first = rank_files(graph, focus).scores
+    first_mentioned = rank_files(graph, mentioned).scores
     for other in (Focus(), Focus(files=(paths[8],)), Focus(identifiers=("n3",))):
         rank_files(graph, other)
+    assert rank_files(graph, focus).scores.tolist() == first.tolist()
+    # a walk with mentioned names is the plain walk reweighed: the same whoever made that
+    rank._last_walk.clear()
+    assert rank_files(graph, mentioned).scores.tolist() == first_mentioned.tolist()
     assert rank_files(graph, focus).scores.tolist() == first.tolist()

@@ -12,6 +12,7 @@ mentioned names is kept for the last graph.
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
@@ -71,11 +72,15 @@ _walk_lock = threading.Lock()
 def rank_files(graph: FileGraph, focus: Focus | None = None) -> Ranking:
     """Rank every file of the graph, personalised by `focus`."""
     focus = focus or Focus()
-    if focus.identifiers:
-        walk = _Walk(graph, _use_weights(graph, focus.identifiers))
-    else:
-        walk = _plain_walk(graph)
+    walk = _walk(graph, focus.identifiers)
     return Ranking(graph, walk.pagerank(_restart_vector(graph, focus)), focus, walk)
+
+
+def _walk(graph: FileGraph, identifiers: Collection[str]) -> _Walk:
+    """Return the walk with the uses of `identifiers` boosted: the graph's plain walk, its
+    shares weighed again (a tenth of making a walk)."""
+    walk = _plain_walk(graph)
+    return walk.reweighed(_use_weights(graph, identifiers)) if identifiers else walk
 
 
 def _plain_walk(graph: FileGraph) -> _Walk:
@@ -83,7 +88,7 @@ def _plain_walk(graph: FileGraph) -> _Walk:
     with _walk_lock:
         if _last_walk and _last_walk[0].graph is graph:
             return _last_walk[0]
-    walk = _Walk(graph, graph.use_weight)
+    walk = _Walk(graph)
     with _walk_lock:
         _last_walk[:] = [walk]
     return walk
@@ -99,18 +104,20 @@ class _Walk:
     gathers and `np.add.reduceat`).
     """
 
-    def __init__(self, graph: FileGraph, weight: np.ndarray) -> None:
+    def __init__(self, graph: FileGraph) -> None:
         self.graph = graph
         size = graph.size
+        weight = graph.use_weight  # (`reweighed` boosts mentioned names' uses)
         others = graph.definers[graph.use_name].astype(np.float64)
         np.subtract.at(others, graph.own_use[graph.own_use >= 0], 1.0)
-        out_weight = np.bincount(graph.use_node, weight * others, minlength=size)
         # Only uses that lead somewhere, and only definitions that receive: the rows a step
         # walks over.
         live = (weight > 0) & (others > 0)
         by_name = graph.use_by_name[live[graph.use_by_name]]  # sorted once per graph, carried
+        self.uses = by_name  # the live use rows, by name
+        self.others = others[by_name].astype(np.float32)  # (counts of at most MAX_DEFINERS)
         use_node = graph.use_node[by_name]
-        coef = weight[by_name] / out_weight[use_node]
+        coef = self._shares(weight[by_name], use_node)
         names = graph.use_name[by_name]
         name_starts = _run_starts(names)
         # each name's place among the names used (one more place, always 0, for the others)
@@ -135,8 +142,30 @@ class _Walk:
         own = sorted_at[graph.own_use[self.rows]]
         self.own_rows = np.flatnonzero(own >= 0)
         self.own_uses = own[self.own_rows]
-        # ...which, summed per file, is a share of the file's own rank: a diagonal
-        self.own_share = np.bincount(use_node[self.own_uses], coef[self.own_uses], minlength=size)
+        self.own_share = self._own_share()
+
+    def _shares(self, weight: np.ndarray, use_node: np.ndarray) -> np.ndarray:
+        """Return each live use's share of its file's weight toward the files defining the
+        name (`weight`: the live uses', in `self.uses` order)."""
+        out_weight = np.bincount(use_node, weight * self.others, minlength=self.graph.size)
+        return weight / out_weight[use_node]
+
+    def _own_share(self) -> np.ndarray:
+        """Return, per file, the share of its rank its own uses would send back to it (a step
+        takes it off: a diagonal)."""
+        own = self.own_uses
+        size = self.graph.size
+        return np.bincount(self.carry.indices[own], self.carry.data[own], minlength=size)
+
+    def reweighed(self, weight: np.ndarray) -> _Walk:
+        """Return this walk with other use weights, positive where this walk's are (the
+        mentioned names' uses boosted): the same rows, only the shares weighed again."""
+        walk = copy.copy(self)
+        carry = self.carry
+        coef = self._shares(weight[self.uses], carry.indices)
+        walk.carry = sparse.csr_array((coef, carry.indices, carry.indptr), shape=carry.shape)
+        walk.own_share = walk._own_share()
+        return walk
 
     def step(self, rank: np.ndarray) -> np.ndarray:
         """Return the rank each file receives in one step of the walk."""
@@ -269,9 +298,7 @@ def _gmres(
 
 def definition_flow(ranking: Ranking) -> np.ndarray:
     """Return the rank flowing to each definition row of the graph (its (file, name))."""
-    walk = ranking.walk or _Walk(
-        ranking.graph, _use_weights(ranking.graph, ranking.focus.identifiers)
-    )
+    walk = ranking.walk or _walk(ranking.graph, ranking.focus.identifiers)
     return walk.definition_flow(ranking.scores)
 
 
