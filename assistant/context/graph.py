@@ -112,11 +112,7 @@ class FileGraph:
     def definition_rows(self, node: np.ndarray, name: np.ndarray) -> np.ndarray:
         """Return the definition row of each (node, name), or -1 where there is none."""
         keys, order = self.def_lookup
-        if not len(keys):
-            return np.full(len(node), -1, dtype=np.int64)
-        wanted = (node << KEY_SHIFT) + name
-        at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
-        return np.where((name >= 0) & (keys[at] == wanted), order[at], -1)
+        return np.where(name >= 0, _looked_up(keys, order, (node << KEY_SHIFT) + name), -1)
 
     @cached_property
     def own_use(self) -> np.ndarray:
@@ -124,12 +120,7 @@ class FileGraph:
         does not link to itself."""
         keys = (self.use_node << KEY_SHIFT) + self.use_name
         order = np.argsort(keys, kind="stable")
-        keys = keys[order]
-        if not len(keys):
-            return np.full(len(self.def_node), -1, dtype=np.int64)
-        wanted = (self.def_node << KEY_SHIFT) + self.def_name
-        at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
-        return np.where(keys[at] == wanted, order[at], -1)
+        return _looked_up(keys[order], order, (self.def_node << KEY_SHIFT) + self.def_name)
 
     @cached_property
     def edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -181,9 +172,15 @@ def build_graph(store: GraphSource) -> FileGraph:
 def _find(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Return where each of `values` is in the sorted `keys`, or -1 where it is not."""
     if not len(keys):
-        return np.full(len(values), -1)
+        return np.full(len(values), -1, dtype=np.int64)
     at = np.minimum(np.searchsorted(keys, values), len(keys) - 1)
     return np.where(keys[at] == values, at, -1)
+
+
+def _looked_up(keys: np.ndarray, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Return the row of each of `values` (`rows[i]` for `keys[i]`, keys sorted), or -1."""
+    at = _find(keys, values)
+    return np.where(at >= 0, rows[at], -1) if len(keys) else at
 
 
 def graph_from_pairs(
@@ -346,10 +343,10 @@ def _carry_lookups(
     own[had] = np.where(kept_uses[was[had]], new_use[was[had]], -2)
     lost = np.flatnonzero(own == -2)
     own[lost] = -1
-    if len(lost) and len(use_keys):
+    if len(lost):
         wanted = (new.def_node[lost] << KEY_SHIFT) + new.def_name[lost]
-        found = np.minimum(np.searchsorted(use_keys, wanted), len(use_keys) - 1)
-        own[lost] = np.where(use_keys[found] == wanted, first_added + use_order[found], -1)
+        found = _looked_up(use_keys, use_order, wanted)
+        own[lost] = np.where(found >= 0, first_added + found, -1)
     by_name = cached["use_by_name"]
     by_name = new_use[by_name[kept_uses[by_name]]]
     added_uses = first_added + np.argsort(new.use_name[first_added:], kind="stable")
