@@ -233,6 +233,32 @@ def test_a_table_saved_against_other_names_is_built_again(repo, tmp_path, monkey
     assert counts["table"] == 1
 
 
+TABLE_DAMAGE: dict[str, Any] = {
+    # the low 32 bits are the right files and names: narrowed unchecked, they would pass
+    "node past 32 bits": lambda a: {"node": a["node"].astype("int64") + 2**32},
+    "name past 32 bits": lambda a: {"name": a["name"].astype("int64") + 2**32},
+    "line_chars past 16 bits": lambda a: {"line_chars": a["line_chars"].astype("int64") + 2**16},
+    "line_chars negative": lambda a: {"line_chars": -a["line_chars"]},
+    "node not whole": lambda a: {"node": a["node"] + 0.5},
+}
+
+
+@pytest.mark.parametrize("damage", sorted(TABLE_DAMAGE))
+def test_a_table_whose_numbers_do_not_fit_it_is_built_again(repo, tmp_path, monkeypatch, damage):
+    """The table keeps files and names in 32 bits and line lengths in 16: a saved one's
+    numbers are checked before they are narrowed (wrapped, they would point at other rows)."""
+    settings = Settings(cache_dir=tmp_path / "cache")
+    expected, path, arrays = saved_arrays(repo, settings, "map-symbols")
+    arrays.update(TABLE_DAMAGE[damage](arrays))
+    with path.open("wb") as stream:
+        np.savez(stream, **arrays)
+    counts = builds(monkeypatch)
+    new_process()
+    with open_index(repo, settings) as store:
+        assert [(r.symbol, round(r.score, 12)) for r in ranked_symbols(store)] == expected
+    assert counts["table"] == 1
+
+
 def test_a_long_lived_process_keeps_one_graph_and_one_map_table_per_database(repo, tmp_path):
     """Each edit's graph and symbol table supersede the last ones in the memory cache: a
     process that edits for hours does not hold a graph per edit (~100 MB each at 100,000
@@ -284,6 +310,25 @@ def test_a_loaded_graph_comes_with_its_sorted_lookups(repo, tmp_path):
         assert [*saved, loaded.use_by_name.tolist()] == fresh_lookups(loaded)
 
 
+def test_rows_are_32_bit_and_their_keys_64(repo, tmp_path):
+    """A graph's rows number files and names in 32 bits (half its memory at 100,000 files);
+    a (file, name) key packs both in 64, so no two rows share one."""
+    with open_index(repo, Settings(cache_dir=tmp_path / "cache")) as store:
+        g = graph.build_graph(store)
+    for rows in (g.def_node, g.def_name, g.use_node, g.use_name, g.use_count, g.own_use):
+        assert rows.dtype == np.int32
+    keys, _ = g.def_lookup
+    packed = [
+        n * 2**32 + name for n, name in zip(g.def_node.tolist(), g.def_name.tolist(), strict=True)
+    ]
+    assert keys.tolist() == sorted(packed) and len(set(packed)) == len(packed)
+    assert graph.row_keys(np.array([1, 0], np.int32), np.array([0, 1], np.int32)).tolist() == [
+        2**32,
+        1,
+    ]
+    assert graph.use_counts(np.array([-3, 5, 2**40])).tolist() == [0, 5, 2**31 - 1]
+
+
 def _swapped(by_name: Any, use_name: Any) -> Any:
     """Return `use_by_name` unsigned with two rows of one name swapped: a difference of unsigned
     numbers wraps around, so only signed ones show the step down."""
@@ -309,15 +354,22 @@ DAMAGE: dict[str, Any] = {
         "use_by_name": np.argsort(a["use_name"] % 2, kind="stable").astype("int32"),
     },
     "def_node 32-bit": lambda a: {"def_node": a["def_node"].astype("int32")},
+    "def_node 64-bit (an older version's)": lambda a: {"def_node": a["def_node"].astype("int64")},
+    # the low 32 bits are the right rows: narrowed unchecked, they would pass
+    "def_node past 32 bits": lambda a: {"def_node": a["def_node"].astype("int64") + 2**32},
+    "use_count negative": lambda a: {"use_count": -a["use_count"]},
+    "use_count not whole": lambda a: {"use_count": a["use_count"] * 1.5},
     "lookups missing": lambda a: dict.fromkeys(("def_order", "own_use", "use_by_name")),
 }
 
 
 @pytest.mark.parametrize("damage", sorted(DAMAGE))
 def test_saved_lookups_that_disagree_with_the_rows_are_not_used(repo, tmp_path, damage):
-    """A damaged or crafted file's lookups would walk the wrong rows: the graph is built again
-    instead (or, for narrow or unsigned rows, read as 64-bit signed numbers); a file saved
-    without them (an older version's) loads, and they are sorted anew."""
+    """A damaged or crafted file's rows or lookups would walk the wrong rows (or a negative
+    count's root, NaN scores): the graph is built again instead (rows of any width or sign
+    that number files and names are read as the graph's 32-bit rows, checked before they are
+    narrowed); a file saved without lookups (an older version's) loads, and they are sorted
+    anew."""
     (repo / "app/more.py").write_text("def more():\n    return make_config() + run_job()\n")
     settings = Settings(cache_dir=tmp_path / "cache")
     expected, path, arrays = saved_arrays(repo, settings, "graph")

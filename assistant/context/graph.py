@@ -25,6 +25,10 @@ from assistant.context.names import name_weight
 # A name defined in more files than this carries no information about where it points.
 MAX_DEFINERS = 40
 KEY_SHIFT = 32  # (node, name) packed as node << 32 | name: room for any repository
+# Rows number files and names, and count uses, in 32 bits: half a graph's memory at 100,000
+# files (a repository would need two billion files or names to outgrow it; counts are capped).
+ROW_INT = np.int32
+MAX_COUNT = np.iinfo(ROW_INT).max
 
 
 class GraphSource(Protocol):
@@ -99,28 +103,28 @@ class FileGraph:
     @cached_property
     def def_lookup(self) -> tuple[np.ndarray, np.ndarray]:
         """Return definition keys sorted, with the rows they came from."""
-        keys = (self.def_node << KEY_SHIFT) + self.def_name
-        order = np.argsort(keys, kind="stable")
+        keys = row_keys(self.def_node, self.def_name)
+        order = np.argsort(keys, kind="stable").astype(ROW_INT)
         return keys[order], order
 
     @cached_property
     def use_by_name(self) -> np.ndarray:
         """Return the use rows ordered by name (stable: by row within a name), as 32-bit
         numbers (millions of rows, kept with the graph)."""
-        return np.argsort(self.use_name, kind="stable").astype(np.int32)
+        return np.argsort(self.use_name, kind="stable").astype(ROW_INT)
 
     def definition_rows(self, node: np.ndarray, name: np.ndarray) -> np.ndarray:
         """Return the definition row of each (node, name), or -1 where there is none."""
         keys, order = self.def_lookup
-        return np.where(name >= 0, _looked_up(keys, order, (node << KEY_SHIFT) + name), -1)
+        return np.where(name >= 0, _looked_up(keys, order, row_keys(node, name)), -1)
 
     @cached_property
     def own_use(self) -> np.ndarray:
         """Return, per definition row, the use row of the same file and name (or -1): a file
         does not link to itself."""
-        keys = (self.use_node << KEY_SHIFT) + self.use_name
-        order = np.argsort(keys, kind="stable")
-        return _looked_up(keys[order], order, (self.def_node << KEY_SHIFT) + self.def_name)
+        keys = row_keys(self.use_node, self.use_name)
+        order = np.argsort(keys, kind="stable").astype(ROW_INT)
+        return _looked_up(keys[order], order, row_keys(self.def_node, self.def_name))
 
     @cached_property
     def edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -175,6 +179,11 @@ def _find(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
         return np.full(len(values), -1, dtype=np.int64)
     at = np.minimum(np.searchsorted(keys, values), len(keys) - 1)
     return np.where(keys[at] == values, at, -1)
+
+
+def row_keys(node: np.ndarray, name: np.ndarray) -> np.ndarray:
+    """Return each (file, name) row's key, its file and name packed in 64 bits."""
+    return (node.astype(np.int64) << KEY_SHIFT) + name
 
 
 def _looked_up(keys: np.ndarray, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -240,11 +249,18 @@ def _graph(
     multiplier = np.zeros(len(names))
     graph = FileGraph(
         paths, {p: i for i, p in enumerate(paths)}, names, name_ids,
-        def_rows[:, 0].copy(), def_rows[:, 1].copy(), def_rows[:, 2].astype(bool),
-        use_rows[:, 0].copy(), use_rows[:, 1].copy(), use_rows[:, 2].copy(), multiplier,
+        def_rows[:, 0].astype(ROW_INT), def_rows[:, 1].astype(ROW_INT),
+        def_rows[:, 2].astype(bool), use_rows[:, 0].astype(ROW_INT),
+        use_rows[:, 1].astype(ROW_INT), use_counts(use_rows[:, 2]), multiplier,
     )  # fmt: skip
     _weigh(graph, range(len(names)))
     return graph
+
+
+def use_counts(counts: np.ndarray) -> np.ndarray:
+    """Return use counts as the graph keeps them: 32 bits, none below 0 (an imported index's
+    rows are not trusted to be what a parse makes)."""
+    return np.clip(counts, 0, MAX_COUNT).astype(ROW_INT)
 
 
 def _weigh(graph: FileGraph, name_ids: Iterable[int]) -> None:
@@ -297,12 +313,12 @@ def update_graph(graph: FileGraph, store: GraphSource, changed: set[str]) -> Fil
     multiplier[: len(graph.multiplier)] = graph.multiplier
     updated = FileGraph(
         graph.paths, graph.nodes, graph.names, graph.name_ids,
-        np.concatenate([graph.def_node[~old_rows], def_rows[:, 0]]),
-        np.concatenate([graph.def_name[~old_rows], def_rows[:, 1]]),
+        np.concatenate([graph.def_node[~old_rows], def_rows[:, 0].astype(ROW_INT)]),
+        np.concatenate([graph.def_name[~old_rows], def_rows[:, 1].astype(ROW_INT)]),
         np.concatenate([graph.def_top[~old_rows], def_rows[:, 2].astype(bool)]),
-        np.concatenate([graph.use_node[keep_uses], use_rows[:, 0]]),
-        np.concatenate([graph.use_name[keep_uses], use_rows[:, 1]]),
-        np.concatenate([graph.use_count[keep_uses], use_rows[:, 2]]),
+        np.concatenate([graph.use_node[keep_uses], use_rows[:, 0].astype(ROW_INT)]),
+        np.concatenate([graph.use_name[keep_uses], use_rows[:, 1].astype(ROW_INT)]),
+        np.concatenate([graph.use_count[keep_uses], use_counts(use_rows[:, 2])]),
         multiplier,
     )  # fmt: skip
     _weigh(updated, moved_ids.tolist())
@@ -317,46 +333,61 @@ def _carry_lookups(
     definition's own use and the uses in name order, from old's, when old has them: filtered
     and merged in linear time instead of sorted again (at 100,000 files, most of re-ranking
     after an edit). The added rows are all of the changed files' rows and every use of the
-    names whose definitions moved, so a kept definition's own use is kept or among them."""
+    names whose definitions moved, so a kept definition's own use is kept or among them.
+    One lookup at a time, so only one's temporary arrays are held at once."""
     cached = old.__dict__
     if not {"def_lookup", "own_use", "use_by_name"} <= cached.keys():
         return
-    new_def = np.cumsum(kept_defs, dtype=np.int32) - 1  # a row's number in `new`
-    new_use = np.cumsum(kept_uses, dtype=np.int32) - 1
-    keys, order = cached["def_lookup"]
-    kept = kept_defs[order]
-    keys, order = keys[kept], new_def[order[kept]]
-    added = np.arange(int(kept_defs.sum()), len(new.def_node))
-    added_keys = (new.def_node[added] << KEY_SHIFT) + new.def_name[added]
-    by_key = np.argsort(added_keys, kind="stable")
-    at = np.searchsorted(keys, added_keys[by_key])  # the keys are unique: no ties to order
-    lookup = (np.insert(keys, at, added_keys[by_key]), np.insert(order, at, added[by_key]))
-    # own uses: kept ones renumbered, the others looked up among the added uses
+    new_use = np.cumsum(kept_uses, dtype=ROW_INT) - 1  # a kept use's row in `new`
+    lookup = _carried_def_lookup(cached["def_lookup"], new, kept_defs)
+    own = _carried_own_use(old.own_use[kept_defs], new, kept_uses, new_use)
+    # the uses in name order: old's kept ones, the added merged in
     first_added = int(kept_uses.sum())
-    use_keys = (new.use_node[first_added:] << KEY_SHIFT) + new.use_name[first_added:]
-    use_order = np.argsort(use_keys, kind="stable")
-    use_keys = use_keys[use_order]
-    was = old.own_use[kept_defs]
-    own = np.full(len(new.def_node), -2)  # -2: to look up among the added uses
-    own[: len(was)] = -1
-    had = np.flatnonzero(was >= 0)
-    own[had] = np.where(kept_uses[was[had]], new_use[was[had]], -2)
-    lost = np.flatnonzero(own == -2)
-    own[lost] = -1
-    if len(lost):
-        wanted = (new.def_node[lost] << KEY_SHIFT) + new.def_name[lost]
-        found = _looked_up(use_keys, use_order, wanted)
-        own[lost] = np.where(found >= 0, first_added + found, -1)
     by_name = cached["use_by_name"]
     by_name = new_use[by_name[kept_uses[by_name]]]
     added_uses = first_added + np.argsort(new.use_name[first_added:], kind="stable")
     at = np.searchsorted(new.use_name[by_name], new.use_name[added_uses], side="right")
     # cached_property keeps its values in the instance's __dict__, frozen or not
     new.__dict__.update(
-        def_lookup=lookup,
-        own_use=own,
-        use_by_name=np.insert(by_name, at, added_uses).astype(np.int32),
+        def_lookup=lookup, own_use=own, use_by_name=np.insert(by_name, at, added_uses)
     )
+
+
+def _carried_def_lookup(
+    lookup: tuple[np.ndarray, np.ndarray], new: FileGraph, kept_defs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return `new`'s sorted definition keys and rows: old's kept ones, the added merged in."""
+    keys, order = lookup
+    kept = kept_defs[order]
+    new_def = np.cumsum(kept_defs, dtype=ROW_INT) - 1  # a kept row's number in `new`
+    keys, order = keys[kept], new_def[order[kept]]
+    added = np.arange(int(kept_defs.sum()), len(new.def_node))
+    added_keys = row_keys(new.def_node[added], new.def_name[added])
+    by_key = np.argsort(added_keys, kind="stable")
+    at = np.searchsorted(keys, added_keys[by_key])  # the keys are unique: no ties to order
+    return np.insert(keys, at, added_keys[by_key]), np.insert(order, at, added[by_key])
+
+
+def _carried_own_use(
+    was: np.ndarray, new: FileGraph, kept_uses: np.ndarray, new_use: np.ndarray
+) -> np.ndarray:
+    """Return each of `new`'s definitions' own use: the kept definitions' (`was`, old's own
+    uses) renumbered, the others looked up among the added uses."""
+    first_added = int(kept_uses.sum())
+    use_keys = row_keys(new.use_node[first_added:], new.use_name[first_added:])
+    use_order = np.argsort(use_keys, kind="stable")
+    use_keys = use_keys[use_order]
+    own = np.full(len(new.def_node), -2, dtype=ROW_INT)  # -2: to look up among the added uses
+    own[: len(was)] = -1
+    had = np.flatnonzero(was >= 0)
+    own[had] = np.where(kept_uses[was[had]], new_use[was[had]], -2)
+    lost = np.flatnonzero(own == -2)
+    own[lost] = -1
+    if len(lost):
+        wanted = row_keys(new.def_node[lost], new.def_name[lost])
+        found = _looked_up(use_keys, use_order, wanted)
+        own[lost] = np.where(found >= 0, first_added + found, -1)
+    return own
 
 
 def _changed_uses(

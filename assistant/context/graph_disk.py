@@ -9,7 +9,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from assistant.context.cache import array_strings, strings_array
-from assistant.context.graph import KEY_SHIFT, FileGraph
+from assistant.context.graph import MAX_COUNT, ROW_INT, FileGraph, row_keys
 
 
 def graph_arrays(graph: FileGraph) -> dict[str, np.ndarray]:
@@ -36,7 +36,8 @@ def graph_from_arrays(arrays: Mapping[str, np.ndarray]) -> FileGraph:
         for column, bound in (("def_node", paths), ("def_name", names), ("use_node", paths),
                               ("use_name", names))
     )  # fmt: skip
-    def_top, use_count = arrays["def_top"], arrays["use_count"]
+    def_top = arrays["def_top"].astype(bool, copy=False)
+    use_count = _ids(arrays["use_count"], 0, MAX_COUNT + 1, "the saved graph's use counts")
     defined, used = {len(def_node), len(def_name), len(def_top)}, {len(use_node), len(use_name)}
     if (
         len(defined) != 1
@@ -55,13 +56,16 @@ def graph_from_arrays(arrays: Mapping[str, np.ndarray]) -> FileGraph:
 
 
 def _ids(values: np.ndarray, low: int, high: int, what: str) -> np.ndarray:
-    """Return saved ids as 64-bit signed numbers (narrow ones would overflow a key, unsigned
-    ones wrap around in a difference), or raise ValueError unless they are in low..high-1."""
+    """Return saved ids as the graph's signed 32-bit rows (unsigned ones would wrap around in
+    a difference; keys are made in 64 bits), or raise ValueError unless they are integers in
+    low..high-1 (checked before they are narrowed)."""
     if values.ndim != 1 or values.dtype.kind not in "iu":
         raise ValueError(f"{what} are not integers")
     if len(values) and not low <= int(values.min()) <= int(values.max()) < high:
         raise ValueError(f"{what} point outside what they number")
-    return values.astype(np.int64, copy=False)
+    if high - 1 > MAX_COUNT:
+        raise ValueError(f"{what} are more than the graph's rows can number")
+    return values.astype(ROW_INT, copy=False)
 
 
 def _checked_lookups(graph: FileGraph, arrays: Mapping[str, np.ndarray]) -> dict[str, object]:
@@ -76,7 +80,7 @@ def _checked_lookups(graph: FileGraph, arrays: Mapping[str, np.ndarray]) -> dict
     by_name = _ids(arrays["use_by_name"], 0, uses, "the saved graph's uses by name")
     if len(order) != defs or len(own) != defs or len(by_name) != uses:
         raise ValueError("the saved graph's lookups disagree with its rows")
-    keys = (graph.def_node[order] << KEY_SHIFT) + graph.def_name[order]
+    keys = row_keys(graph.def_node[order], graph.def_name[order])
     if np.any(np.diff(keys) <= 0):
         raise ValueError("the saved graph's definitions are not in key order")
     steps = np.diff(graph.use_name[by_name])
@@ -88,7 +92,7 @@ def _checked_lookups(graph: FileGraph, arrays: Mapping[str, np.ndarray]) -> dict
         and np.array_equal(graph.use_name[own[has]], graph.def_name[has])
     ):
         raise ValueError("the saved graph's own uses are not the definitions' own")
-    return {"def_lookup": (keys, order), "own_use": own, "use_by_name": by_name.astype(np.int32)}
+    return {"def_lookup": (keys, order), "own_use": own, "use_by_name": by_name}
 
 
 # The graph's row arrays, in FileGraph's field order.

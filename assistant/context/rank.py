@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 
-from assistant.context.graph import FileGraph
+from assistant.context.graph import ROW_INT, FileGraph
 
 DAMPING = 0.85
 # GMRES stops at this residual, relative to the restart vector's norm (see solve_pagerank).
@@ -83,11 +83,20 @@ def _walk(graph: FileGraph, identifiers: Collection[str]) -> _Walk:
     return walk.reweighed(_use_weights(graph, identifiers)) if identifiers else walk
 
 
+def forget_walk(graph: FileGraph) -> None:
+    """Let the walk of `graph` go, which an edit supersedes: at 100,000 files a walk is ~50 MB
+    that need not live on while the graph's successor and its walk are made."""
+    with _walk_lock:
+        if _last_walk and _last_walk[0].graph is graph:
+            _last_walk.clear()
+
+
 def _plain_walk(graph: FileGraph) -> _Walk:
     """Return the graph's walk with no mentioned identifiers, made once."""
     with _walk_lock:
         if _last_walk and _last_walk[0].graph is graph:
             return _last_walk[0]
+        _last_walk.clear()  # another graph's: let it go before the new walk is made
     walk = _Walk(graph)
     with _walk_lock:
         _last_walk[:] = [walk]
@@ -108,20 +117,23 @@ class _Walk:
         self.graph = graph
         size = graph.size
         weight = graph.use_weight  # (`reweighed` boosts mentioned names' uses)
-        others = graph.definers[graph.use_name].astype(np.float64)
+        # how many other files define each use's name: counts, exact in 32 bits
+        others = graph.definers.astype(np.float32)[graph.use_name]
         np.subtract.at(others, graph.own_use[graph.own_use >= 0], 1.0)
         # Only uses that lead somewhere, and only definitions that receive: the rows a step
         # walks over.
         live = (weight > 0) & (others > 0)
         by_name = graph.use_by_name[live[graph.use_by_name]]  # sorted once per graph, carried
+        del live  # (temporaries of a million rows each go as soon as they are used)
         self.uses = by_name  # the live use rows, by name
-        self.others = others[by_name].astype(np.float32)  # (counts of at most MAX_DEFINERS)
+        self.others = others[by_name]
+        del others
         use_node = graph.use_node[by_name]
         coef = self._shares(weight[by_name], use_node)
         names = graph.use_name[by_name]
         name_starts = _run_starts(names)
         # each name's place among the names used (one more place, always 0, for the others)
-        place = np.full(len(graph.multiplier), len(name_starts))
+        place = np.full(len(graph.multiplier), len(name_starts), dtype=ROW_INT)
         place[names[name_starts]] = np.arange(len(name_starts))
         self.carry = _csr(coef, use_node, name_starts, len(use_node), size)
         _, by_key = graph.def_lookup  # definition rows by (file, name): so by file
@@ -140,15 +152,17 @@ class _Walk:
         sorted_at = np.full(len(graph.use_node) + 1, -1, dtype=np.int32)  # last: no own use
         sorted_at[by_name] = np.arange(len(by_name))
         own = sorted_at[graph.own_use[self.rows]]
-        self.own_rows = np.flatnonzero(own >= 0)
+        self.own_rows = np.flatnonzero(own >= 0).astype(ROW_INT)
         self.own_uses = own[self.own_rows]
         self.own_share = self._own_share()
 
     def _shares(self, weight: np.ndarray, use_node: np.ndarray) -> np.ndarray:
         """Return each live use's share of its file's weight toward the files defining the
-        name (`weight`: the live uses', in `self.uses` order)."""
+        name (`weight`: the live uses', in `self.uses` order: a copy, divided in place, since
+        it is a million rows at 100,000 files)."""
         out_weight = np.bincount(use_node, weight * self.others, minlength=self.graph.size)
-        return weight / out_weight[use_node]
+        weight /= out_weight[use_node]
+        return weight
 
     def _own_share(self) -> np.ndarray:
         """Return, per file, the share of its rank its own uses would send back to it (a step
@@ -201,7 +215,8 @@ def _csr(
     index = np.int32 if max(count, width) < 2**31 else np.int64  # half the bytes a step reads
     indptr = np.append(row_starts, count).astype(index)
     shape = (len(row_starts), width)
-    return sparse.csr_array((values, columns.astype(index), indptr), shape=shape, copy=False)
+    columns = columns.astype(index, copy=False)
+    return sparse.csr_array((values, columns, indptr), shape=shape, copy=False)
 
 
 def _run_starts(values: np.ndarray) -> np.ndarray:

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from assistant.index.model import Symbol
 
 MAX_SIGNATURE_CHARS = 160
+LINE_OVERHEAD = 3  # a map line's indent and newline, at the least
+MAX_LINE_CHARS = MAX_SIGNATURE_CHARS + LINE_OVERHEAD
 MAP_VERSION = "2"  # part of the cache key: change it when ranking or rendering changes
 # Symbols nobody references still deserve a place after the referenced ones, in file-rank order;
 # a focus file's own symbols get its whole rank, so the map shows what the user is looking at.
@@ -44,7 +46,9 @@ MAPPED_KINDS = frozenset({"class", "function", "method", "interface", "type", "c
 CONTAINER_KINDS = frozenset({"class", "interface", "type"})
 SAFETY = 1.25  # slack on the bound of how many symbols fit (repeated lines render once)
 COLUMNS = ("rowid", "node", "name", "kind_weight", "line_chars")  # the symbol table's arrays
-KINDS = (np.int64, np.int64, np.int64, np.float64, np.int64)
+# Row ids as SQLite gives them; files and names as the graph numbers them (32 bits); a line's
+# length, at most MAX_LINE_CHARS.
+KINDS = (np.int64, np.int32, np.int32, np.float64, np.int16)
 ROW = np.dtype(list(zip(COLUMNS, KINDS, strict=True)))
 
 
@@ -105,11 +109,12 @@ def ranked_symbols(
     )
     position = memoize(state, "map-positions", lambda: table.positions(graph))
     ranking = rank_files(graph, Focus(files=tuple(focus), identifiers=tuple(mentioned)))
-    flow = definition_flow(ranking)
-    received = np.where(position >= 0, flow[np.maximum(position, 0)], 0.0) if len(flow) else 0.0
-    focused = np.isin(table.node, [graph.nodes[p] for p in focus if p in graph.nodes])
-    own = np.where(focused, 1.0, UNREFERENCED_SHARE) * ranking.scores[table.node]
-    score = (received + own) * np.where(focused, 1.0, table.kind_weight)
+    others = ~np.isin(table.node, [graph.nodes[p] for p in focus if p in graph.nodes])
+    # (own share + received) x kind, in place: a million symbols' arrays made once, not six times
+    score = ranking.scores[table.node]
+    np.multiply(score, UNREFERENCED_SHARE, out=score, where=others)
+    score += np.append(definition_flow(ranking), 0.0)[position]  # (-1, no definition row: 0)
+    np.multiply(score, table.kind_weight, out=score, where=others)
     budget = chars_for(fit) * SAFETY if fit is not None else None
     if budget is not None and len(score):
         # no more symbols fit than the budget holds of the shortest line
@@ -172,7 +177,7 @@ class _SymbolTable:
                 if file not in weights:
                     weights[file] = kind_weight(file)
                 yield (rowid, node, graph.name_ids.get(name, -1), weights[file],
-                       len(_one_line(signature or name)) + 3)  # fmt: skip
+                       len(_one_line(signature or name)) + LINE_OVERHEAD)  # fmt: skip
 
         # Read a row at a time into one array: lists of a million Python numbers per column
         # first would cost ~200 MB at 100,000 files.
@@ -222,14 +227,13 @@ def shared_graph(store: IndexStore, state: str) -> FileGraph:
     """Return the reference graph for this index state: cached, brought forward past the
     files edited since the last state this process saw, or built."""
     from assistant.context.graph import build_graph, update_graph
+    from assistant.context.rank import forget_walk
 
-    return carried(
-        store,
-        "graph",
-        lambda: build_graph(store),
-        lambda old, changed: update_graph(old, store, changed),
-        GRAPH_DISK,
-    )
+    def brought_forward(old: FileGraph, changed: set[str]) -> FileGraph | None:
+        forget_walk(old)
+        return update_graph(old, store, changed)
+
+    return carried(store, "graph", lambda: build_graph(store), brought_forward, GRAPH_DISK)
 
 
 def _paired(table: _SymbolTable, graph: FileGraph) -> _SymbolTable | None:
@@ -271,14 +275,22 @@ def _table_arrays(table: _SymbolTable) -> dict[str, np.ndarray]:
 def _table_from_arrays(arrays: Mapping[str, np.ndarray]) -> _SymbolTable:
     paths = tuple(array_strings(arrays["paths"], int(arrays["path_count"][0])))
     count, digest = array_strings(arrays["names_seen"], 2)
-    columns = [
-        np.asarray(arrays[column], dtype=kind) for column, kind in zip(COLUMNS, KINDS, strict=True)
-    ]
-    if len({len(column) for column in columns}) != 1 or any(c.ndim != 1 for c in columns):
+    saved = [np.asarray(arrays[column]) for column in COLUMNS]
+    if len({len(column) for column in saved}) != 1 or any(c.ndim != 1 for c in saved):
         raise ValueError("the saved symbol table's arrays disagree")
-    node, name = columns[1], columns[2]
-    if len(node) and (node.min() < 0 or node.max() >= len(paths) or name.max() >= int(count)):
+    if any(c.dtype.kind not in "iu" for i, c in enumerate(saved) if KINDS[i] is not np.float64):
+        raise ValueError("the saved symbol table's numbers are not integers")
+    node, name, chars = saved[1], saved[2], saved[4]
+    if len(node) and (  # checked before they are narrowed to the table's types
+        node.min() < 0
+        or node.max() >= len(paths)
+        or name.min() < -1
+        or name.max() >= int(count)
+        or chars.min() < 0
+        or chars.max() > MAX_LINE_CHARS
+    ):
         raise ValueError("the saved symbol table points outside its files or names")
+    columns = [column.astype(kind) for column, kind in zip(saved, KINDS, strict=True)]
     return _SymbolTable.of(paths, columns, names_seen=(int(count), digest))
 
 
