@@ -207,3 +207,18 @@ def test_a_line_number_of_thousands_of_digits_drops_its_file(monkeypatch, team):
         "(SELECT id FROM files WHERE path = 'shop/part1.py')",
     ])  # fmt: skip
     assert report["import"]["imported"] and report["import"]["dropped"] == 1
+
+
+@pytest.mark.parametrize("uses", ["-5", "0", "2", str(2**63 - 1)])
+def test_a_use_count_that_is_not_its_lines_count_drops_its_file(monkeypatch, team, uses):
+    """A reference row's uses are how many lines it lists, in every index a parse makes: any
+    other count is a crafted row (a huge one would outweigh every other file's uses in the
+    ranking; two near 2**63 overflow the sum a graph takes of a file's uses of a name)."""
+    of = "(SELECT id FROM files WHERE path = 'shop/part1.py')"
+    report = imported_with(
+        monkeypatch, team, [f"UPDATE refs SET uses = {uses} WHERE file_id = {of}"]
+    )
+    assert report["import"]["imported"] and report["import"]["dropped"] == 1
+    assert contents(Path(report["db"])) == cold_contents(monkeypatch, team)
+    cold = map_of(monkeypatch, team["dev"], team["tmp"] / "cold")
+    assert map_of(monkeypatch, team["dev"], team["tmp"] / "dev-cache") == cold

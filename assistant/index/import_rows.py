@@ -264,8 +264,10 @@ def _unlikely_rows(conn: sqlite3.Connection) -> set[int]:
     """Return the files with rows no parse makes: file or chunk ids past any index's (the next
     ids given out would overflow; the graph numbers files from them), a chunk's symbol longer
     than a name is (indexed again with every chunk), reference lines that are not line numbers
-    (every later read of them would fail), kinds no parse gives (each is kept for as long as
-    the index lives, and read with every graph)."""
+    (every later read of them would fail) or a count of uses other than how many they are (a
+    huge one would outweigh every other file's uses in the ranking, and two near 2**63
+    overflow SQLite's sum of them, which every graph takes), kinds no parse gives (each is
+    kept for as long as the index lives, and read with every graph)."""
     uses = sorted(USE_KINDS)
     return {
         i
@@ -273,6 +275,7 @@ def _unlikely_rows(conn: sqlite3.Connection) -> set[int]:
             "SELECT id FROM files WHERE id < 1 OR id > ? "
             "UNION SELECT file_id FROM chunks WHERE id < 1 OR id > ? OR length(symbol) > ? "
             "UNION SELECT file_id FROM refs WHERE lines GLOB '*[^0-9 ]*' "
+            "OR uses != length(lines) - length(replace(lines, ' ', '')) + 1 "
             f"OR kind NOT IN ({marks(uses)}) "
             "UNION SELECT file_id FROM symbols WHERE kind GLOB '*[^a-z_]*' "
             "OR length(kind) NOT BETWEEN 1 AND ?",
