@@ -167,10 +167,10 @@ def test_a_damaged_or_foreign_cache_file_is_ignored(repo, tmp_path):
 
 def builds(monkeypatch) -> dict[str, int]:
     """Count whole builds of the graph and of the map's symbol table."""
-    from assistant.context import repomap
+    from assistant.context import map_table
 
     counts = {"graph": 0, "table": 0}
-    real_graph, real_table = graph.build_graph, repomap._SymbolTable.build.__func__
+    real_graph, real_table = graph.build_graph, map_table.SymbolTable.build.__func__
 
     def count_graph(store):
         counts["graph"] += 1
@@ -181,7 +181,7 @@ def builds(monkeypatch) -> dict[str, int]:
         return real_table(cls, store, g, path)
 
     monkeypatch.setattr(graph, "build_graph", count_graph)
-    monkeypatch.setattr(repomap._SymbolTable, "build", classmethod(count_table))
+    monkeypatch.setattr(map_table.SymbolTable, "build", classmethod(count_table))
     return counts
 
 

@@ -13,7 +13,7 @@ definitions moved.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Protocol
@@ -38,16 +38,17 @@ class GraphSource(Protocol):
         """Return (id, path) of every file, by path."""
         ...
 
-    def name_ids(self) -> list[tuple[int, str]]:
-        """Return (id, name) of the names the two readers below refer to by id."""
+    def name_ids(self, ids: Sequence[int] | None = None) -> list[tuple[int, str]]:
+        """Return (id, name) of the names the two readers below refer to by id (or of these)."""
         ...
 
-    def definitions_by_file(self) -> Iterator[tuple[int, int, int]]:
-        """Yield (file id, name id, defined outside a class) per file and name defined there."""
+    def definitions_by_file(self) -> np.ndarray:
+        """Return rows (file id, name id, defined outside a class) per file and name defined
+        there, as an (n, 3) array."""
         ...
 
-    def uses_by_file(self) -> Iterator[tuple[int, int, int]]:
-        """Yield (file id, name id, uses) per file and name used there."""
+    def uses_by_file(self) -> np.ndarray:
+        """Return rows (file id, name id, uses) per file and name used there, (n, 3)."""
         ...
 
     def definitions_in(self, paths: Sequence[str]) -> list[tuple[str, str, int]] | None:
@@ -116,7 +117,7 @@ class FileGraph:
     def definition_rows(self, node: np.ndarray, name: np.ndarray) -> np.ndarray:
         """Return the definition row of each (node, name), or -1 where there is none."""
         keys, order = self.def_lookup
-        return np.where(name >= 0, _looked_up(keys, order, row_keys(node, name)), -1)
+        return np.where(name >= 0, looked_up(keys, order, row_keys(node, name)), -1)
 
     @cached_property
     def own_use(self) -> np.ndarray:
@@ -124,7 +125,7 @@ class FileGraph:
         does not link to itself."""
         keys = row_keys(self.use_node, self.use_name)
         order = np.argsort(keys, kind="stable").astype(ROW_INT)
-        return _looked_up(keys[order], order, row_keys(self.def_node, self.def_name))
+        return looked_up(keys[order], order, row_keys(self.def_node, self.def_name))
 
     @cached_property
     def edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -161,7 +162,7 @@ def build_graph(store: GraphSource) -> FileGraph:
     file_ids = np.array([file_id for file_id, _ in ids], np.int64)
     by_id = np.argsort(file_ids)  # the nodes in file id order (an import's ids can be sparse)
     node_of = np.append(by_id, -1)  # and -1 for an id not found (a file added since)
-    definitions, uses = _triples(store.definitions_by_file()), _triples(store.uses_by_file())
+    definitions, uses = store.definitions_by_file(), store.uses_by_file()
     defined = np.unique(definitions[:, 1])  # the index's name ids, sorted: the graph's ids
     spelt = dict(store.name_ids())
     names = [spelt[name_id] for name_id in defined.tolist()]
@@ -186,7 +187,7 @@ def row_keys(node: np.ndarray, name: np.ndarray) -> np.ndarray:
     return (node.astype(np.int64) << KEY_SHIFT) + name
 
 
-def _looked_up(keys: np.ndarray, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
+def looked_up(keys: np.ndarray, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Return the row of each of `values` (`rows[i]` for `keys[i]`, keys sorted), or -1."""
     at = _find(keys, values)
     return np.where(at >= 0, rows[at], -1) if len(keys) else at
@@ -385,7 +386,7 @@ def _carried_own_use(
     own[lost] = -1
     if len(lost):
         wanted = row_keys(new.def_node[lost], new.def_name[lost])
-        found = _looked_up(use_keys, use_order, wanted)
+        found = looked_up(use_keys, use_order, wanted)
         own[lost] = np.where(found >= 0, first_added + found, -1)
     return own
 

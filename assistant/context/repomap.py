@@ -10,24 +10,23 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
-from functools import lru_cache
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from assistant.context.cache import (
     DiskForm,
-    array_strings,
     carried,
     disk_get,
     disk_put,
     index_state,
     memoize,
-    strings_array,
 )
 from assistant.context.graph_disk import graph_arrays, graph_from_arrays
+from assistant.context.map_lines import one_line
+from assistant.context.map_table import SYMBOL_TABLE_DISK, SymbolTable, paired, updated_table
 from assistant.context.tokens import chars_for, tokens_for
 
 if TYPE_CHECKING:
@@ -35,21 +34,12 @@ if TYPE_CHECKING:
     from assistant.index import IndexStore
     from assistant.index.model import Symbol
 
-MAX_SIGNATURE_CHARS = 160
-LINE_OVERHEAD = 3  # a map line's indent and newline, at the least
-MAX_LINE_CHARS = MAX_SIGNATURE_CHARS + LINE_OVERHEAD
 MAP_VERSION = "2"  # part of the cache key: change it when ranking or rendering changes
 # Symbols nobody references still deserve a place after the referenced ones, in file-rank order;
 # a focus file's own symbols get its whole rank, so the map shows what the user is looking at.
 UNREFERENCED_SHARE = 1e-3
-MAPPED_KINDS = frozenset({"class", "function", "method", "interface", "type", "constant"})
 CONTAINER_KINDS = frozenset({"class", "interface", "type"})
 SAFETY = 1.25  # slack on the bound of how many symbols fit (repeated lines render once)
-COLUMNS = ("rowid", "node", "name", "kind_weight", "line_chars")  # the symbol table's arrays
-# Row ids as SQLite gives them; files and names as the graph numbers them (32 bits); a line's
-# length, at most MAX_LINE_CHARS.
-KINDS = (np.int64, np.int32, np.int32, np.float64, np.int16)
-ROW = np.dtype(list(zip(COLUMNS, KINDS, strict=True)))
 
 
 @dataclass(frozen=True)
@@ -98,14 +88,14 @@ def ranked_symbols(
     table = carried(
         store,
         "map-symbols",
-        lambda: _SymbolTable.build(store, graph),
-        lambda old, changed: _updated(old, store, graph, changed),
+        lambda: SymbolTable.build(store, graph),
+        lambda old, changed: updated_table(old, store, graph, changed),
         SYMBOL_TABLE_DISK,
     )
     table = memoize(
         state,
         "map-symbols-paired",
-        lambda: _paired(table, graph) or _SymbolTable.build(store, graph),
+        lambda: paired(table, graph) or SymbolTable.build(store, graph),
     )
     position = memoize(state, "map-positions", lambda: table.positions(graph))
     ranking = rank_files(graph, Focus(files=tuple(focus), identifiers=tuple(mentioned)))
@@ -144,85 +134,6 @@ def best_first(score: np.ndarray, limit: int | None = None) -> np.ndarray:
     return candidates[np.argsort(-score[candidates], kind="stable")][:limit]
 
 
-@dataclass(frozen=True, eq=False)
-class _SymbolTable:
-    """The mappable symbols as arrays aligned with the graph, in path order (so in node order:
-    the graph numbers files by path). Only numbers: the few symbols a map shows are read back
-    by row id, so a repository with a million symbols costs tens of megabytes here, not a gigabyte.
-    """
-
-    paths: tuple[str, ...]  # the graph's nodes: a rebuilt graph may number files anew
-    rowid: np.ndarray  # the symbol's row in the store
-    node: np.ndarray  # the file's node in the graph
-    name: np.ndarray  # the name's index in graph.names, or -1
-    kind_weight: np.ndarray  # the prior of the file's kind (tests, docs... weigh less)
-    line_chars: np.ndarray  # the length of the symbol's own line in a map
-    # The graph's names the `name` column points into (its append-only list, shared), or, for
-    # a table loaded from disk, how many there were and their digest (see `_paired`).
-    names: Sequence[str] = ()
-    names_seen: tuple[int, str] = (0, "")
-
-    @classmethod
-    def build(cls, store: IndexStore, graph: FileGraph, path: str | None = None) -> _SymbolTable:
-        """Read the store's mappable symbols (of one file, or all) lined up with the graph."""
-        from assistant.context.priors import kind_weight
-
-        weights: dict[str, float] = {}
-
-        def rows() -> Iterator[tuple[int, int, int, float, int]]:
-            for rowid, file, name, signature in store.symbol_rows(MAPPED_KINDS, path):
-                node = graph.nodes.get(file)
-                if node is None:
-                    continue
-                if file not in weights:
-                    weights[file] = kind_weight(file)
-                yield (rowid, node, graph.name_ids.get(name, -1), weights[file],
-                       len(_one_line(signature or name)) + LINE_OVERHEAD)  # fmt: skip
-
-        # Read a row at a time into one array: lists of a million Python numbers per column
-        # first would cost ~200 MB at 100,000 files.
-        table = np.fromiter(rows(), dtype=ROW)
-        return cls.of(graph.paths, [table[column].copy() for column in COLUMNS], names=graph.names)
-
-    @classmethod
-    def of(
-        cls,
-        paths: tuple[str, ...],
-        columns: Sequence[np.ndarray],
-        *,
-        names: Sequence[str] = (),
-        names_seen: tuple[int, str] = (0, ""),
-    ) -> _SymbolTable:
-        """Return a table from its paths and its COLUMNS' arrays, in order."""
-        rowid, node, name, kind_weight, line_chars = columns
-        return cls(paths, rowid, node, name, kind_weight, line_chars, names, names_seen)
-
-    def updated(
-        self, store: IndexStore, graph: FileGraph, changed: set[str]
-    ) -> _SymbolTable | None:
-        """Return the table with the changed files' rows re-read (None if files came or went)."""
-        if graph.paths is not self.paths:
-            return None
-        table = self
-        for node in sorted(graph.nodes[path] for path in changed):
-            low, high = np.searchsorted(table.node, [node, node + 1])
-            fresh = _SymbolTable.build(store, graph, graph.paths[node])
-            table = _SymbolTable.of(
-                self.paths,
-                [
-                    np.concatenate([getattr(table, column)[:low], getattr(fresh, column),
-                                    getattr(table, column)[high:]])
-                    for column in COLUMNS
-                ],
-                names=graph.names,
-            )  # fmt: skip
-        return table
-
-    def positions(self, graph: FileGraph) -> np.ndarray:
-        """Return each symbol's definition row in the graph, or -1."""
-        return graph.definition_rows(self.node, self.name)
-
-
 def shared_graph(store: IndexStore, state: str) -> FileGraph:
     """Return the reference graph for this index state: cached, brought forward past the
     files edited since the last state this process saw, or built."""
@@ -236,65 +147,6 @@ def shared_graph(store: IndexStore, state: str) -> FileGraph:
     return carried(store, "graph", lambda: build_graph(store), brought_forward, GRAPH_DISK)
 
 
-def _paired(table: _SymbolTable, graph: FileGraph) -> _SymbolTable | None:
-    """Return the table lined up with `graph`, or None when it cannot be: built against it, or
-    loaded from disk with the same files and the names its `name` column points at (names are
-    only ever appended, so the first `count` must be the same)."""
-    if table.paths is graph.paths and table.names is graph.names:
-        return table
-    count, digest = table.names_seen
-    if count and table.paths == graph.paths and _names_digest(graph.names, count) == digest:
-        return replace(table, paths=graph.paths, names=graph.names, names_seen=(0, ""))
-    return None
-
-
-def _updated(
-    table: _SymbolTable, store: IndexStore, graph: FileGraph, changed: set[str]
-) -> _SymbolTable | None:
-    paired = _paired(table, graph)
-    return paired.updated(store, graph, changed) if paired is not None else None
-
-
-def _names_digest(names: Sequence[str], count: int) -> str:
-    if count > len(names):
-        return ""
-    joined = "\0".join(names[:count]).encode("utf-8", "surrogateescape")
-    return hashlib.sha256(joined).hexdigest()
-
-
-def _table_arrays(table: _SymbolTable) -> dict[str, np.ndarray]:
-    count = len(table.names)
-    return {
-        "paths": strings_array(table.paths),
-        "path_count": np.array([len(table.paths)], np.int64),
-        "names_seen": strings_array([str(count), _names_digest(table.names, count)]),
-        **{column: getattr(table, column) for column in COLUMNS},
-    }
-
-
-def _table_from_arrays(arrays: Mapping[str, np.ndarray]) -> _SymbolTable:
-    paths = tuple(array_strings(arrays["paths"], int(arrays["path_count"][0])))
-    count, digest = array_strings(arrays["names_seen"], 2)
-    saved = [np.asarray(arrays[column]) for column in COLUMNS]
-    if len({len(column) for column in saved}) != 1 or any(c.ndim != 1 for c in saved):
-        raise ValueError("the saved symbol table's arrays disagree")
-    if any(c.dtype.kind not in "iu" for i, c in enumerate(saved) if KINDS[i] is not np.float64):
-        raise ValueError("the saved symbol table's numbers are not integers")
-    node, name, chars = saved[1], saved[2], saved[4]
-    if len(node) and (  # checked before they are narrowed to the table's types
-        node.min() < 0
-        or node.max() >= len(paths)
-        or name.min() < -1
-        or name.max() >= int(count)
-        or chars.min() < 0
-        or chars.max() > MAX_LINE_CHARS
-    ):
-        raise ValueError("the saved symbol table points outside its files or names")
-    columns = [column.astype(kind) for column, kind in zip(saved, KINDS, strict=True)]
-    return _SymbolTable.of(paths, columns, names_seen=(int(count), digest))
-
-
-SYMBOL_TABLE_DISK = DiskForm(_table_arrays, _table_from_arrays)
 GRAPH_DISK: DiskForm[FileGraph] = DiskForm(graph_arrays, graph_from_arrays)
 
 
@@ -360,16 +212,7 @@ def render_map(
 def _map_line(symbol: Symbol) -> str:
     """Return a symbol's line in the map: indented under its file (and class), one line."""
     indent = "    " if symbol.parent else "  "
-    return indent + _one_line(symbol.signature or f"{symbol.kind} {symbol.name}")
-
-
-@lru_cache(maxsize=65_536)
-def _one_line(signature: str) -> str:
-    """Collapse a (possibly multi-line) signature to one bounded line."""
-    text = " ".join(signature.split())
-    if len(text) > MAX_SIGNATURE_CHARS:
-        text = text[: MAX_SIGNATURE_CHARS - 1] + "…"
-    return text
+    return indent + one_line(symbol.signature or f"{symbol.kind} {symbol.name}")
 
 
 def _cache_key(tokens: int, focus: Sequence[str], mentioned: Sequence[str]) -> str:

@@ -9,13 +9,14 @@ search reads one file's neighbourhood alone (`file_links`), in a few grouped, in
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.index.reads import marks
+import numpy as np
 
-DefinitionRow = tuple[int, int, int]  # file id, name id, 1 when defined outside a class anywhere
-UseRow = tuple[int, int, int]  # file id, name id, uses
+from assistant.index.columns import integer_rows
+from assistant.index.reads import ROWID_BATCH, marks
+
 PathRow = tuple[str, str, int]  # as above, with the file's path in place of its id
 # Definitions and uses with their names: the id tables joined to `names` alone (the symbols and
 # refs views also join every row to its kind, which nothing here reads). Grouped by name, not
@@ -38,25 +39,47 @@ def file_ids(conn: sqlite3.Connection) -> list[tuple[int, str]]:
     return conn.execute("SELECT id, path FROM files ORDER BY path").fetchall()
 
 
-def name_ids(conn: sqlite3.Connection) -> list[tuple[int, str]]:
-    """Return (id, name) of every name the rows below refer to (and of some no longer used)."""
-    return conn.execute("SELECT id, name FROM names").fetchall()
+def name_ids(conn: sqlite3.Connection, ids: Sequence[int] | None = None) -> list[tuple[int, str]]:
+    """Return (id, name) of every name the rows below refer to (and of some no longer used), or
+    of those with these ids."""
+    if ids is None:
+        return conn.execute("SELECT id, name FROM names").fetchall()
+    found: list[tuple[int, str]] = []
+    for start in range(0, len(ids), ROWID_BATCH):
+        part = list(ids[start : start + ROWID_BATCH])
+        found += conn.execute(f"SELECT id, name FROM names WHERE id IN ({marks(part)})", part)
+    return found
 
 
-def definitions_by_file(conn: sqlite3.Connection) -> Iterator[DefinitionRow]:
-    """Yield a row per (file, name) defined there (unnamed definitions left out), by ids: a
-    read of the table, not of an index and the table (a million rows at 100,000 files)."""
-    return conn.execute(
-        "SELECT file_id, name_id, max(parent IS NULL) FROM symbol_rows NOT INDEXED "
-        "WHERE name_id NOT IN (SELECT id FROM names WHERE name = '') GROUP BY file_id, name_id"
+def definitions_by_file(conn: sqlite3.Connection) -> np.ndarray:
+    """Return a row (file id, name id, 1 when defined outside a class there) per (file, name)
+    defined there, by file and name, unnamed definitions left out: a read of the table, not of
+    an index and the table, grouped by numpy (a million rows at 100,000 files: SQLite's sort
+    for a GROUP BY took 1.7 s, this 1 s)."""
+    rows = integer_rows(
+        conn,
+        "SELECT file_id, name_id, parent IS NULL FROM symbol_rows NOT INDEXED "
+        "WHERE name_id NOT IN (SELECT id FROM names WHERE name = '')",
+        (),
+        3,
     )
+    # by (file, name), a definition outside a class first: the first row of each pair says
+    file_name = rows[:, :2]
+    order = np.lexsort((-rows[:, 2], file_name[:, 1], file_name[:, 0]))
+    rows = rows[order]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = np.any(rows[1:, :2] != rows[:-1, :2], axis=1)
+    return rows[first]
 
 
-def uses_by_file(conn: sqlite3.Connection) -> Iterator[UseRow]:
-    """Yield a row per (file, name) used there, by ids, with how many times (in the table's
-    own order: no sort)."""
-    return conn.execute(
-        "SELECT file_id, name_id, sum(uses) FROM ref_rows NOT INDEXED GROUP BY file_id, name_id"
+def uses_by_file(conn: sqlite3.Connection) -> np.ndarray:
+    """Return a row (file id, name id, uses) per (file, name) used there (in the table's own
+    order: no sort)."""
+    return integer_rows(
+        conn,
+        "SELECT file_id, name_id, sum(uses) FROM ref_rows NOT INDEXED GROUP BY file_id, name_id",
+        (),
+        3,
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import sqlite3
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 
 from assistant.index.model import Chunk, FileRecord, Reference, Symbol
 from assistant.index.packed import CHUNK_SOURCE, TEXT_JOIN, ChunkTexts
@@ -27,8 +27,6 @@ FILES = "SELECT path, language, size, mtime_ns, sha, n_lines FROM files"
 # Names starting with a prefix, ignoring case, as a range on the lower(name) index (LIKE scans).
 PREFIX = "lower(s.name) >= ? AND lower(s.name) < ?"
 ROWID_BATCH = 500  # row ids per query (SQLite bounds the parameters of one statement)
-
-SymbolRow = tuple[int, str, str, str | None]  # row id, file path, name, signature
 
 
 def marks(values: Collection[object]) -> str:
@@ -78,21 +76,6 @@ def symbols_by_rowid(conn: sqlite3.Connection, rowids: Sequence[int]) -> dict[in
         )
         found.update((row[0], Symbol(*row[1:])) for row in rows)
     return found
-
-
-def symbol_rows(
-    conn: sqlite3.Connection, kinds: Collection[str], path: str | None
-) -> Iterator[SymbolRow]:
-    """Yield the definitions of these kinds (of one file, or all) by path and line, as rows
-    of numbers and names only: a repository may hold a million."""
-    where, args = ("AND f.path = ?", (path,)) if path else ("", ())
-    ordered = sorted(kinds)
-    return conn.execute(
-        f"SELECT s.rowid, f.path, n.name, s.signature FROM {SYMBOL_ROWS} "
-        f"WHERE k.name IN ({marks(ordered)}) {where} "
-        "ORDER BY f.path, s.start_line",
-        (*ordered, *args),
-    )
 
 
 def symbol_count(conn: sqlite3.Connection) -> int:

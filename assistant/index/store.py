@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.index import fulltext, links, packed, reads, skips, vectors, writes
+from assistant.index import columns, fulltext, links, packed, reads, skips, vectors, writes
 from assistant.index.faults import (
     Identity,
     IndexCorrupted,
@@ -31,7 +31,6 @@ from assistant.index.faults import (
 )
 from assistant.index.links import FileLinks
 from assistant.index.model import Chunk, FileRecord, IndexStats, Reference, Symbol
-from assistant.index.reads import SymbolRow
 from assistant.index.rows import FtsRow, IndexedFile
 from assistant.index.schema import (
     BULK_CACHE_KIB,
@@ -243,10 +242,11 @@ class IndexStore:
         """Return the definitions stored in these rows (a row rewritten since is missing)."""
         return reads.symbols_by_rowid(self.conn, rowids)
 
-    def symbol_rows(self, kinds: Collection[str], path: str | None = None) -> Iterator[SymbolRow]:
-        """Yield (row id, path, name, signature) of the definitions of these kinds, of one file
-        or all, by path and line."""
-        return reads.symbol_rows(self.conn, kinds, path)
+    def symbol_columns(
+        self, kinds: Collection[str], path: str | None = None
+    ) -> Iterator[columns.SymbolColumns]:
+        """Yield the definitions of these kinds, of one file or all, in batches of columns."""
+        return columns.symbol_columns(self.conn, kinds, path)
 
     def symbol_count(self) -> int:
         """Return how many definitions the index holds."""
@@ -331,16 +331,17 @@ class IndexStore:
         """Return (id, path) of every file, by path."""
         return links.file_ids(self.conn)
 
-    def name_ids(self) -> list[tuple[int, str]]:
-        """Return (id, name) of the names the two readers below refer to by id."""
-        return links.name_ids(self.conn)
+    def name_ids(self, ids: Sequence[int] | None = None) -> list[tuple[int, str]]:
+        """Return (id, name) of the names the two readers below refer to by id (or of these)."""
+        return links.name_ids(self.conn, ids)
 
-    def definitions_by_file(self) -> Iterator[links.DefinitionRow]:
-        """Yield (file id, name id, defined outside a class) per file and name defined there."""
+    def definitions_by_file(self) -> np.ndarray:
+        """Return rows (file id, name id, defined outside a class) per file and name defined
+        there."""
         return links.definitions_by_file(self.conn)
 
-    def uses_by_file(self) -> Iterator[links.UseRow]:
-        """Yield (file id, name id, uses) per file and name used there."""
+    def uses_by_file(self) -> np.ndarray:
+        """Return rows (file id, name id, uses) per file and name used there."""
         return links.uses_by_file(self.conn)
 
     def definitions_in(self, paths: Sequence[str]) -> list[links.PathRow] | None:
