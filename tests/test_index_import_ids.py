@@ -212,8 +212,8 @@ def test_a_line_number_of_thousands_of_digits_drops_its_file(monkeypatch, team):
 @pytest.mark.parametrize("uses", ["-5", "0", "2", str(2**63 - 1)])
 def test_a_use_count_that_is_not_its_lines_count_drops_its_file(monkeypatch, team, uses):
     """A reference row's uses are how many lines it lists, in every index a parse makes: any
-    other count is a crafted row (a huge one would outweigh every other file's uses in the
-    ranking; two near 2**63 overflow the sum a graph takes of a file's uses of a name)."""
+    other count is a crafted row (a huge one would send nearly all its file's rank along one
+    name; two near 2**63 overflow the sum a graph takes of a file's uses of a name)."""
     of = "(SELECT id FROM files WHERE path = 'shop/part1.py')"
     report = imported_with(
         monkeypatch, team, [f"UPDATE refs SET uses = {uses} WHERE file_id = {of}"]
@@ -222,3 +222,28 @@ def test_a_use_count_that_is_not_its_lines_count_drops_its_file(monkeypatch, tea
     assert contents(Path(report["db"])) == cold_contents(monkeypatch, team)
     cold = map_of(monkeypatch, team["dev"], team["tmp"] / "cold")
     assert map_of(monkeypatch, team["dev"], team["tmp"] / "dev-cache") == cold
+
+
+FIRST_LINE = "substr(lines, 1, instr(lines || ' ', ' ') - 1)"  # a reference row's first line
+
+
+@pytest.mark.parametrize(
+    "lines, uses",
+    [
+        (f"{FIRST_LINE} || ' ' || {FIRST_LINE} || ' ' || {FIRST_LINE}", "3"),  # one line, again
+        (f"{FIRST_LINE} || '   '", "4"),  # spaces after it, counted as uses
+        (f"'0' || {FIRST_LINE}", "1"),  # a leading zero: the same line, written otherwise
+    ],
+    ids=["repeated", "padded", "leading zero"],
+)
+def test_reference_lines_not_written_as_a_parse_writes_them_drop_their_file(
+    monkeypatch, team, lines, uses
+):
+    """A parse lists each line once, as its number: a row listing one line many times (with
+    as many uses) would let a few bytes claim any count of uses (the review found 200,000
+    imported, and a map ranked otherwise than a cold build's)."""
+    of = "(SELECT id FROM files WHERE path = 'shop/part1.py')"
+    sql = f"UPDATE refs SET lines = {lines}, uses = {uses} WHERE file_id = {of}"
+    report = imported_with(monkeypatch, team, [sql])
+    assert report["import"]["imported"] and report["import"]["dropped"] == 1
+    assert contents(Path(report["db"])) == cold_contents(monkeypatch, team)

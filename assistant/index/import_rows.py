@@ -237,8 +237,12 @@ def _names_found(conn: sqlite3.Connection, file_id: int, lines: list[str], left:
             return False
         if max(map(len, numbers)) > LINE_DIGITS:  # (int() refuses 4,300 digits with an error)
             return False
-        # Every line in range; the name on the first of them (on all: 0.6 s more on Django).
-        if not 1 <= min(map(int, numbers)) <= max(map(int, numbers)) <= len(lines):
+        # Every line in range, each once, written as a parse writes them (so a count of uses is
+        # at most the file's lines); the name on the first (on all: 0.6 s more on Django).
+        values = list(map(int, numbers))
+        if not 1 <= min(values) <= max(values) <= len(lines) or len(set(values)) < len(values):
+            return False
+        if " ".join(map(str, values)) != at:
             return False
         first = lines[int(numbers[0]) - 1]
         read += len(first)
@@ -265,7 +269,7 @@ def _unlikely_rows(conn: sqlite3.Connection) -> set[int]:
     ids given out would overflow; the graph numbers files from them), a chunk's symbol longer
     than a name is (indexed again with every chunk), reference lines that are not line numbers
     (every later read of them would fail) or a count of uses other than how many they are (a
-    huge one would outweigh every other file's uses in the ranking, and two near 2**63
+    huge one would send nearly all its file's rank along that one name, and two near 2**63
     overflow SQLite's sum of them, which every graph takes), kinds no parse gives (each is
     kept for as long as the index lives, and read with every graph)."""
     uses = sorted(USE_KINDS)
