@@ -240,6 +240,9 @@ TABLE_DAMAGE: dict[str, Any] = {
     "line_chars past 16 bits": lambda a: {"line_chars": a["line_chars"].astype("int64") + 2**16},
     "line_chars negative": lambda a: {"line_chars": -a["line_chars"]},
     "node not whole": lambda a: {"node": a["node"] + 0.5},
+    "node out of file order": lambda a: {"node": a["node"][::-1].copy()},
+    "rowid past 63 bits": lambda a: {"rowid": a["rowid"].astype("uint64") + 2**63},
+    "kind_weight not a number": lambda a: {"kind_weight": a["kind_weight"] * np.nan},
 }
 
 
@@ -359,6 +362,9 @@ DAMAGE: dict[str, Any] = {
     "def_node past 32 bits": lambda a: {"def_node": a["def_node"].astype("int64") + 2**32},
     "use_count negative": lambda a: {"use_count": -a["use_count"]},
     "use_count not whole": lambda a: {"use_count": a["use_count"] * 1.5},
+    "multiplier in two dimensions": lambda a: {"multiplier": a["multiplier"][:, None]},
+    "multiplier not a number": lambda a: {"multiplier": a["multiplier"] * np.nan},
+    "def_top in two dimensions": lambda a: {"def_top": a["def_top"][:, None]},
     "lookups missing": lambda a: dict.fromkeys(("def_order", "own_use", "use_by_name")),
 }
 

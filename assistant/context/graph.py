@@ -190,7 +190,7 @@ def row_keys(node: np.ndarray, name: np.ndarray) -> np.ndarray:
 def looked_up(keys: np.ndarray, rows: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Return the row of each of `values` (`rows[i]` for `keys[i]`, keys sorted), or -1."""
     at = _find(keys, values)
-    return np.where(at >= 0, rows[at], -1) if len(keys) else at
+    return np.where(at >= 0, rows[at], -1) if len(keys) else at.astype(rows.dtype)
 
 
 def graph_from_pairs(

@@ -38,16 +38,21 @@ def graph_from_arrays(arrays: Mapping[str, np.ndarray]) -> FileGraph:
     )  # fmt: skip
     def_top = arrays["def_top"].astype(bool, copy=False)
     use_count = _ids(arrays["use_count"], 0, MAX_COUNT + 1, "the saved graph's use counts")
+    multiplier = arrays["multiplier"]
     defined, used = {len(def_node), len(def_name), len(def_top)}, {len(use_node), len(use_name)}
     if (
         len(defined) != 1
         or len(used | {len(use_count)}) != 1
-        or len(arrays["multiplier"]) != len(names)
+        or def_top.ndim != 1
+        or multiplier.ndim != 1
+        or len(multiplier) != len(names)
+        or multiplier.dtype.kind != "f"
+        or not np.all(np.isfinite(multiplier) & (multiplier >= 0))
     ):
         raise ValueError("the saved graph's arrays disagree")
     graph = FileGraph(
         paths, {p: i for i, p in enumerate(paths)}, names, {n: i for i, n in enumerate(names)},
-        def_node, def_name, def_top, use_node, use_name, use_count, arrays["multiplier"],
+        def_node, def_name, def_top, use_node, use_name, use_count, multiplier,
     )  # fmt: skip
     if set(LOOKUP_COLUMNS) <= arrays.keys():  # (a file saved before they were kept: sorted anew)
         # cached_property keeps its values in the instance's __dict__, frozen or not

@@ -186,10 +186,14 @@ def _table_from_arrays(arrays: Mapping[str, np.ndarray]) -> SymbolTable:
         raise ValueError("the saved symbol table's arrays disagree")
     if any(c.dtype.kind not in "iu" for i, c in enumerate(saved) if KINDS[i] is not np.float64):
         raise ValueError("the saved symbol table's numbers are not integers")
-    node, name, chars = saved[1], saved[2], saved[4]
+    rowid, node, name, weight, chars = saved
     if len(node) and (  # checked before they are narrowed to the table's types
-        node.min() < 0
+        rowid.min() < 0
+        or int(rowid.max()) >= 2**63
+        or node.min() < 0
         or node.max() >= len(paths)
+        or np.any(np.diff(node.astype(np.int64)) < 0)  # file order: `updated` relies on it
+        or not np.all(np.isfinite(weight) & (weight >= 0))
         or name.min() < -1
         or name.max() >= int(count)
         or chars.min() < 0

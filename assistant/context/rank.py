@@ -144,7 +144,7 @@ class _Walk:
         self.receive = _csr(
             np.ones(len(receiving)),
             self.row_place[receiving],
-            np.searchsorted(receivers, np.arange(size)),
+            np.searchsorted(receivers, np.arange(size, dtype=receivers.dtype)),
             len(receiving),
             len(name_starts),
         )
