@@ -59,6 +59,9 @@ def test_a_table_read_in_batches_is_the_table_read_a_symbol_at_a_time(
 ):
     monkeypatch.setattr(columns, "SYMBOL_BATCH", batch)
     with open_index(repo, Settings(cache_dir=tmp_path / "cache")) as store:
+        # a NUL in a signature (an import's rows are not a parse's): SQLite's length() stops there
+        store.conn.execute("UPDATE symbol_rows SET signature = 'def n(a=' || char(0) || '): ...' "
+                           "WHERE rowid = (SELECT min(rowid) FROM symbol_rows)")  # fmt: skip
         g = graph.build_graph(store)
         table = SymbolTable.build(store, g)
         expected = one_at_a_time(store, g)

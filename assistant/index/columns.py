@@ -47,6 +47,18 @@ def _integers(text: str, count: int) -> np.ndarray:
     return values.astype(np.int64, copy=False)
 
 
+def _characters(text: str, sizes: np.ndarray) -> np.ndarray:
+    """Return how many characters each of the strings joined in `text` has, from their sizes
+    in UTF-8 bytes (SQLite counts a text's characters only up to a NUL in it)."""
+    data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    if int(sizes.sum()) != len(data) or np.any(sizes < 0):
+        raise ValueError("the signatures read in bulk disagree with their sizes")
+    starts = np.zeros(len(data) + 1, dtype=np.int64)  # characters before each byte
+    np.cumsum((data & 0xC0) != 0x80, out=starts[1:])  # (a character's first byte)
+    ends = np.cumsum(sizes)
+    return starts[ends] - starts[ends - sizes]
+
+
 @dataclass(frozen=True)
 class SymbolColumns:
     """A batch of definitions as columns, their signatures joined into one text."""
@@ -76,13 +88,12 @@ def symbol_columns(
             "ifnull(s.start_line, 0) AS l, ifnull(s.signature, '') AS t FROM symbol_rows s "
             f"WHERE {where} AND s.rowid > ? ORDER BY s.rowid LIMIT ?) "
             "SELECT count(*), group_concat(r), group_concat(f), group_concat(n), "
-            "group_concat(l), group_concat(length(t)), group_concat(t, '') FROM q",
+            "group_concat(l), group_concat(length(CAST(t AS BLOB))), group_concat(t, '') FROM q",
             (*args, after, SYMBOL_BATCH),
         ).fetchone()
         if not count:
             return
-        rowid, file_id, name_id, start_line, chars = (_integers(t, count) for t in numbers)
-        if int(chars.sum()) != len(text or ""):
-            raise ValueError("the signatures read in bulk disagree with their lengths")
+        rowid, file_id, name_id, start_line, sizes = (_integers(t, count) for t in numbers)
+        chars = _characters(text or "", sizes)
         yield SymbolColumns(rowid, file_id, name_id, start_line, chars, text or "")
         after = int(rowid[-1])
