@@ -10,6 +10,7 @@ import pytest
 
 from assistant.config import Settings
 from assistant.context import cache, graph, repo_map, search
+from assistant.context.graph_update import update_graph
 from assistant.context.repomap import ranked_symbols, shared_graph
 from assistant.index import open_index
 from assistant.index.indexer import update_paths
@@ -100,7 +101,7 @@ def test_lookups_carried_through_edits_equal_fresh_ones(repo, tmp_path, monkeypa
         for path, text in EDITS * 2:
             (repo / path).write_text(text)
             update_paths(store, repo, [path], settings.max_file_bytes)
-            updated = graph.update_graph(current, store, {path})
+            updated = update_graph(current, store, {path})
             assert updated is not None
             assert {"own_use", "def_lookup", "use_by_name"} <= updated.__dict__.keys()  # carried
             assert updated.own_use.tolist() == graph.FileGraph.own_use.func(updated).tolist()

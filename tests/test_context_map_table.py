@@ -108,3 +108,31 @@ def test_integer_columns_that_are_not_whole_numbers_are_refused(value):
     conn.execute(f"INSERT INTO t VALUES (5, {value})")
     with pytest.raises(ValueError, match="whole numbers"):
         columns.integer_rows(conn, "SELECT a, b FROM t", (), 2)
+
+
+def test_a_table_is_read_from_one_snapshot_while_another_process_writes(
+    repo, tmp_path, monkeypatch
+):
+    """The batches are read in one transaction: a file written again between two of them
+    (the review's race: its old rows, then its new ones, both in the table) is read once."""
+    from assistant.index.indexer import update_paths
+
+    monkeypatch.setattr(columns, "SYMBOL_BATCH", 1)
+    settings = Settings(cache_dir=tmp_path / "cache")
+    with open_index(repo, settings) as store, open_index(repo, settings) as writer:
+        g = graph.build_graph(store)
+        before = SymbolTable.build(store, g).rowid.tolist()
+        real = columns._symbol_batches
+        written = []
+
+        def batches_with_a_write_between(*args: Any) -> Any:
+            for batch in real(*args):
+                yield batch
+                if not written:  # another process saves pkg/a.py again, with a new symbol
+                    (repo / "pkg/a.py").write_text(
+                        FILES["pkg/a.py"] + "\n\ndef later():\n    pass\n"
+                    )
+                    written.append(update_paths(writer, repo, ["pkg/a.py"], 1 << 20))
+
+        monkeypatch.setattr(columns, "_symbol_batches", batches_with_a_write_between)
+        assert SymbolTable.build(store, g).rowid.tolist() == before and written

@@ -247,3 +247,22 @@ def test_reference_lines_not_written_as_a_parse_writes_them_drop_their_file(
     report = imported_with(monkeypatch, team, [sql])
     assert report["import"]["imported"] and report["import"]["dropped"] == 1
     assert contents(Path(report["db"])) == cold_contents(monkeypatch, team)
+
+
+@pytest.mark.parametrize(
+    "column, value",
+    [
+        ("signature", "hex(zeroblob(500000))"),  # a parse cuts a signature to 200 characters
+        ("signature", "'def f(' || char(0) || hex(zeroblob(500000))"),  # length() stops at NUL
+        ("kind", "'function' || char(0) || hex(zeroblob(500000))"),  # kept for the index's life
+    ],
+    ids=["long signature", "long past a NUL", "kind past a NUL"],
+)
+def test_a_definition_no_parse_makes_drops_its_file(monkeypatch, team, column, value):
+    """The map reads signatures by the thousand (the review: three of 8 MB were imported and
+    took half a gigabyte to map); SQLite counts characters only up to a NUL."""
+    of = "(SELECT id FROM files WHERE path = 'shop/part1.py')"
+    sql = f"UPDATE symbols SET {column} = {value} WHERE file_id = {of}"
+    report = imported_with(monkeypatch, team, [sql])
+    assert report["import"]["imported"] and report["import"]["dropped"] == 1
+    assert contents(Path(report["db"])) == cold_contents(monkeypatch, team)

@@ -7,13 +7,13 @@ and never expanded into its (user, definer, name) edges: a name defined in ten c
 vendored tree would multiply the edges tenfold (18 million at 78,000 files), while the rows
 grow with the code alone. PageRank walks the rows directly (see `rank.py`).
 
-After an edit `update_graph` swaps the edited files' rows and re-weighs only the names whose
-definitions moved.
+After an edit `graph_update.update_graph` swaps the edited files' rows and re-weighs only the
+names whose definitions moved.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Protocol
@@ -159,19 +159,30 @@ def build_graph(store: GraphSource) -> FileGraph:
     grouped per (file, name), by ids: no Python object per definition or use."""
     ids = store.file_ids()
     paths = tuple(path for _, path in ids)
-    file_ids = np.array([file_id for file_id, _ in ids], np.int64)
-    by_id = np.argsort(file_ids)  # the nodes in file id order (an import's ids can be sparse)
-    node_of = np.append(by_id, -1)  # and -1 for an id not found (a file added since)
+    node_of = numbered_by_id(ids, {path: node for node, path in enumerate(paths)})
     definitions, uses = store.definitions_by_file(), store.uses_by_file()
     defined = np.unique(definitions[:, 1])  # the index's name ids, sorted: the graph's ids
     spelt = dict(store.name_ids())
     names = [spelt[name_id] for name_id in defined.tolist()]
     for rows in definitions, uses:
-        rows[:, 0] = node_of[_find(file_ids[by_id], rows[:, 0])]
+        rows[:, 0] = node_of(rows[:, 0])  # (-1: a file added since)
         rows[:, 1] = _find(defined, rows[:, 1])
     definitions = definitions[definitions[:, 0] >= 0]
     uses = uses[(uses[:, 0] >= 0) & (uses[:, 1] >= 0)]
     return _graph(paths, names, {name: i for i, name in enumerate(names)}, definitions, uses)
+
+
+def numbered_by_id(
+    spelt: Sequence[tuple[int, str]], numbers: Mapping[str, int]
+) -> Callable[[np.ndarray], np.ndarray]:
+    """Return what gives, for the index's ids of the (id, text) pairs `spelt`, the number
+    `numbers` gives that text (-1: none, or an id not among them): how the index's ids of
+    files and names (sparse, after an import) become a graph's nodes and names."""
+    ids = np.array([i for i, _ in spelt], dtype=np.int64)
+    numbered = np.array([numbers.get(text, -1) for _, text in spelt], dtype=np.int64)
+    order = np.argsort(ids, kind="stable")
+    keys, values = ids[order], numbered[order]
+    return lambda wanted: looked_up(keys, values, wanted)
 
 
 def _find(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -226,7 +237,7 @@ def _triples(rows: Iterable[tuple[int, int, int]]) -> np.ndarray:
     return np.fromiter(rows, dtype=_TRIPLE).view(np.int64).reshape(-1, 3)
 
 
-def _use_rows(
+def use_rows(
     node_of: Mapping[str, int], name_ids: Mapping[str, int], rows: Iterable[tuple[str, str, int]]
 ) -> np.ndarray:
     """Return (node, name id, count) rows for uses of names defined somewhere, from (path,
@@ -254,7 +265,7 @@ def _graph(
         def_rows[:, 2].astype(bool), use_rows[:, 0].astype(ROW_INT),
         use_rows[:, 1].astype(ROW_INT), use_counts(use_rows[:, 2]), multiplier,
     )  # fmt: skip
-    _weigh(graph, range(len(names)))
+    weigh(graph, range(len(names)))
     return graph
 
 
@@ -264,7 +275,7 @@ def use_counts(counts: np.ndarray) -> np.ndarray:
     return np.clip(counts, 0, MAX_COUNT).astype(ROW_INT)
 
 
-def _weigh(graph: FileGraph, name_ids: Iterable[int]) -> None:
+def weigh(graph: FileGraph, name_ids: Iterable[int]) -> None:
     """Set the multiplier of these names from their definers (in place: before first use)."""
     definers = np.bincount(graph.def_name, minlength=len(graph.multiplier))
     top = np.zeros(len(graph.multiplier), dtype=bool)
@@ -276,124 +287,3 @@ def _weigh(graph: FileGraph, name_ids: Iterable[int]) -> None:
             if 0 < count <= MAX_DEFINERS
             else 0.0
         )
-
-
-def update_graph(graph: FileGraph, store: GraphSource, changed: set[str]) -> FileGraph | None:
-    """Bring the graph forward past edits of `changed` files; None when a file was added or
-    removed (the node set changed: build afresh)."""
-    if any(path not in graph.nodes for path in changed):
-        return None
-    args = sorted(changed)
-    defined = store.definitions_in(args)
-    if defined is None:
-        return None
-    new = {(graph.nodes[path], name): bool(top) for path, name, top in defined}
-    files = np.array([graph.nodes[path] for path in args], dtype=np.int64)
-    old_rows = np.isin(graph.def_node, files)
-    old = {
-        (node, graph.names[name]): top
-        for node, name, top in zip(
-            graph.def_node[old_rows].tolist(),
-            graph.def_name[old_rows].tolist(),
-            graph.def_top[old_rows].tolist(),
-            strict=True,
-        )
-    }
-    moved = {key[1] for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
-    for name in sorted(moved):
-        if name not in graph.name_ids:
-            graph.name_ids[name] = len(graph.names)
-            graph.names.append(name)
-    moved_ids = np.array([graph.name_ids[name] for name in moved], dtype=np.int64)
-    def_rows = np.array(
-        [(node, graph.name_ids[name], top) for (node, name), top in new.items()], np.int64
-    ).reshape(-1, 3)
-    use_rows = _changed_uses(graph, store, args, sorted(moved))
-    keep_uses = ~(np.isin(graph.use_node, files) | np.isin(graph.use_name, moved_ids))
-    multiplier = np.zeros(len(graph.names))
-    multiplier[: len(graph.multiplier)] = graph.multiplier
-    updated = FileGraph(
-        graph.paths, graph.nodes, graph.names, graph.name_ids,
-        np.concatenate([graph.def_node[~old_rows], def_rows[:, 0].astype(ROW_INT)]),
-        np.concatenate([graph.def_name[~old_rows], def_rows[:, 1].astype(ROW_INT)]),
-        np.concatenate([graph.def_top[~old_rows], def_rows[:, 2].astype(bool)]),
-        np.concatenate([graph.use_node[keep_uses], use_rows[:, 0].astype(ROW_INT)]),
-        np.concatenate([graph.use_name[keep_uses], use_rows[:, 1].astype(ROW_INT)]),
-        np.concatenate([graph.use_count[keep_uses], use_counts(use_rows[:, 2])]),
-        multiplier,
-    )  # fmt: skip
-    _weigh(updated, moved_ids.tolist())
-    _carry_lookups(graph, updated, ~old_rows, keep_uses)
-    return updated
-
-
-def _carry_lookups(
-    old: FileGraph, new: FileGraph, kept_defs: np.ndarray, kept_uses: np.ndarray
-) -> None:
-    """Give `new` (old's kept rows, then the rows added) the sorted definition keys, each
-    definition's own use and the uses in name order, from old's, when old has them: filtered
-    and merged in linear time instead of sorted again (at 100,000 files, most of re-ranking
-    after an edit). The added rows are all of the changed files' rows and every use of the
-    names whose definitions moved, so a kept definition's own use is kept or among them.
-    One lookup at a time, so only one's temporary arrays are held at once."""
-    cached = old.__dict__
-    if not {"def_lookup", "own_use", "use_by_name"} <= cached.keys():
-        return
-    new_use = np.cumsum(kept_uses, dtype=ROW_INT) - 1  # a kept use's row in `new`
-    lookup = _carried_def_lookup(cached["def_lookup"], new, kept_defs)
-    own = _carried_own_use(old.own_use[kept_defs], new, kept_uses, new_use)
-    # the uses in name order: old's kept ones, the added merged in
-    first_added = int(kept_uses.sum())
-    by_name = cached["use_by_name"]
-    by_name = new_use[by_name[kept_uses[by_name]]]
-    added_uses = first_added + np.argsort(new.use_name[first_added:], kind="stable")
-    at = np.searchsorted(new.use_name[by_name], new.use_name[added_uses], side="right")
-    # cached_property keeps its values in the instance's __dict__, frozen or not
-    new.__dict__.update(
-        def_lookup=lookup, own_use=own, use_by_name=np.insert(by_name, at, added_uses)
-    )
-
-
-def _carried_def_lookup(
-    lookup: tuple[np.ndarray, np.ndarray], new: FileGraph, kept_defs: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return `new`'s sorted definition keys and rows: old's kept ones, the added merged in."""
-    keys, order = lookup
-    kept = kept_defs[order]
-    new_def = np.cumsum(kept_defs, dtype=ROW_INT) - 1  # a kept row's number in `new`
-    keys, order = keys[kept], new_def[order[kept]]
-    added = np.arange(int(kept_defs.sum()), len(new.def_node))
-    added_keys = row_keys(new.def_node[added], new.def_name[added])
-    by_key = np.argsort(added_keys, kind="stable")
-    at = np.searchsorted(keys, added_keys[by_key])  # the keys are unique: no ties to order
-    return np.insert(keys, at, added_keys[by_key]), np.insert(order, at, added[by_key])
-
-
-def _carried_own_use(
-    was: np.ndarray, new: FileGraph, kept_uses: np.ndarray, new_use: np.ndarray
-) -> np.ndarray:
-    """Return each of `new`'s definitions' own use: the kept definitions' (`was`, old's own
-    uses) renumbered, the others looked up among the added uses."""
-    first_added = int(kept_uses.sum())
-    use_keys = row_keys(new.use_node[first_added:], new.use_name[first_added:])
-    use_order = np.argsort(use_keys, kind="stable")
-    use_keys = use_keys[use_order]
-    own = np.full(len(new.def_node), -2, dtype=ROW_INT)  # -2: to look up among the added uses
-    own[: len(was)] = -1
-    had = np.flatnonzero(was >= 0)
-    own[had] = np.where(kept_uses[was[had]], new_use[was[had]], -2)
-    lost = np.flatnonzero(own == -2)
-    own[lost] = -1
-    if len(lost):
-        wanted = row_keys(new.def_node[lost], new.def_name[lost])
-        found = looked_up(use_keys, use_order, wanted)
-        own[lost] = np.where(found >= 0, first_added + found, -1)
-    return own
-
-
-def _changed_uses(
-    graph: FileGraph, store: GraphSource, changed: list[str], moved: list[str]
-) -> np.ndarray:
-    """Return the use rows to put back: every use in the changed files, and every use anywhere
-    of a name whose definitions moved (a name defined for the first time gains its users)."""
-    return _use_rows(graph.nodes, graph.name_ids, store.uses_in(changed, moved))

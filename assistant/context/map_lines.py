@@ -37,7 +37,7 @@ def one_line_lengths(chars: np.ndarray, joined: str) -> np.ndarray:
     after_space[:1] = True
     after_space[1:] = space[:-1]
     after_space[starts[chars > 0]] = True
-    counted = np.zeros(len(space) + 1, dtype=np.int64)
+    counted = np.zeros(len(space) + 1, dtype=np.int32)  # (a batch is megabytes at most)
     np.cumsum(~space, out=counted[1:])
     letters = counted[ends] - counted[starts]
     np.cumsum(~space & after_space, out=counted[1:])

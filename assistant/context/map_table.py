@@ -51,16 +51,18 @@ class SymbolTable:
         (at 100,000 files, ~3 s instead of ~12 for a Python step per symbol)."""
         from assistant.context.priors import kind_weight
 
-        parts = [[np.zeros(0, np.int64)] * 5]
         numbers = _graph_numbers(store, graph, path)
-        for batch in store.symbol_columns(MAPPED_KINDS, path):
+
+        def lined_up(batch: SymbolColumns) -> list[np.ndarray]:
             node, name = numbers(batch)
             line = one_line_lengths(batch.signature_chars, batch.signatures)
             for i in np.flatnonzero(batch.signature_chars == 0).tolist():  # the name stands in
                 line[i] = len(one_line(graph.names[name[i]])) if name[i] >= 0 else 0
             keep = node >= 0
             columns = (batch.rowid, node, name, batch.start_line, line + LINE_OVERHEAD)
-            parts.append([column[keep] for column in columns])
+            return [column[keep] for column in columns]
+
+        parts = [[np.zeros(0, np.int64)] * 5, *store.symbol_columns(MAPPED_KINDS, path, lined_up)]
         rowid, node, name, start, line = (np.concatenate(c) for c in zip(*parts, strict=True))
         order = np.lexsort((start, node))  # stable: a file's symbols by line, then by row
         weights = np.ones(graph.size)
@@ -115,30 +117,19 @@ def _graph_numbers(
 ) -> Callable[[SymbolColumns], tuple[np.ndarray, np.ndarray]]:
     """Return what gives a batch of symbols' files and names as the graph numbers them (-1: not
     in it): for the whole index, from every file and name read once; for one file, its own."""
+    from assistant.context.graph import numbered_by_id
+
     if path is None:
-        node_of = _numbered(graph.nodes, store.file_ids())
-        name_of = _numbered(graph.name_ids, store.name_ids())
+        node_of = numbered_by_id(store.file_ids(), graph.nodes)
+        name_of = numbered_by_id(store.name_ids(), graph.name_ids)
         return lambda batch: (node_of(batch.file_id), name_of(batch.name_id))
     node = graph.nodes.get(path, -1)
 
     def of_one_file(batch: SymbolColumns) -> tuple[np.ndarray, np.ndarray]:
         spelt = store.name_ids(np.unique(batch.name_id).tolist())
-        return np.full(len(batch.rowid), node), _numbered(graph.name_ids, spelt)(batch.name_id)
+        return np.full(len(batch.rowid), node), numbered_by_id(spelt, graph.name_ids)(batch.name_id)
 
     return of_one_file
-
-
-def _numbered(
-    numbers: Mapping[str, int], spelt: Sequence[tuple[int, str]]
-) -> Callable[[np.ndarray], np.ndarray]:
-    """Return what gives, for the index's ids of (id, text) pairs `spelt`, the number the
-    graph gives that text in `numbers` (-1: none)."""
-    from assistant.context.graph import looked_up
-
-    ids = np.array([i for i, _ in spelt], dtype=np.int64)
-    numbered = np.array([numbers.get(text, -1) for _, text in spelt], dtype=np.int64)
-    order = np.argsort(ids, kind="stable")
-    return lambda wanted: looked_up(ids[order], numbered[order], wanted)
 
 
 def paired(table: SymbolTable, graph: FileGraph) -> SymbolTable | None:

@@ -137,7 +137,8 @@ def best_first(score: np.ndarray, limit: int | None = None) -> np.ndarray:
 def shared_graph(store: IndexStore, state: str) -> FileGraph:
     """Return the reference graph for this index state: cached, brought forward past the
     files edited since the last state this process saw, or built."""
-    from assistant.context.graph import build_graph, update_graph
+    from assistant.context.graph import build_graph
+    from assistant.context.graph_update import update_graph
     from assistant.context.rank import forget_walk
 
     def brought_forward(old: FileGraph, changed: set[str]) -> FileGraph | None:

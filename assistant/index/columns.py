@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import sqlite3
 import warnings
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
 from assistant.index.reads import marks
 
-SYMBOL_BATCH = 25_000  # symbols a read of signatures joins into one text (~1 MB)
+SYMBOL_BATCH = 10_000  # symbols a read joins the signatures of (0.5 MB; 8 MB at most)
+T = TypeVar("T")
 
 
 def integer_rows(
@@ -28,8 +30,9 @@ def integer_rows(
         f"WITH q({columns}) AS ({query}) SELECT count(*), {joined} FROM q", args
     ).fetchone()
     rows = np.empty((count, width), dtype=np.int64)
-    for i, text in enumerate(texts):
-        rows[:, i] = _integers(text or "", count)
+    for i in range(width):
+        rows[:, i] = _integers(texts[i] or "", count)
+        texts[i] = None  # (each text goes once parsed: at 100,000 files, tens of megabytes)
     return rows
 
 
@@ -53,7 +56,7 @@ def _characters(text: str, sizes: np.ndarray) -> np.ndarray:
     data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     if int(sizes.sum()) != len(data) or np.any(sizes < 0):
         raise ValueError("the signatures read in bulk disagree with their sizes")
-    starts = np.zeros(len(data) + 1, dtype=np.int64)  # characters before each byte
+    starts = np.zeros(len(data) + 1, dtype=np.int32)  # characters before each byte
     np.cumsum((data & 0xC0) != 0x80, out=starts[1:])  # (a character's first byte)
     ends = np.cumsum(sizes)
     return starts[ends] - starts[ends - sizes]
@@ -72,9 +75,27 @@ class SymbolColumns:
 
 
 def symbol_columns(
-    conn: sqlite3.Connection, kinds: Collection[str], path: str | None = None
+    conn: sqlite3.Connection,
+    kinds: Collection[str],
+    path: str | None,
+    each: Callable[[SymbolColumns], T],
+) -> list[T]:
+    """Return what `each` makes of the definitions of these kinds (of one file, or all), in
+    batches by row id, all read in one transaction: a file written again between two batches
+    is never read twice."""
+    began = not conn.in_transaction
+    if began:
+        conn.execute("BEGIN")
+    try:
+        return [each(batch) for batch in _symbol_batches(conn, kinds, path)]
+    finally:
+        if began:
+            conn.execute("COMMIT")  # (a read: nothing to keep or undo)
+
+
+def _symbol_batches(
+    conn: sqlite3.Connection, kinds: Collection[str], path: str | None
 ) -> Iterator[SymbolColumns]:
-    """Yield the definitions of these kinds (of one file, or all) in batches, by row id."""
     ordered = sorted(kinds)
     where = f"s.kind_id IN (SELECT id FROM names WHERE name IN ({marks(ordered)}))"
     args: tuple[object, ...] = tuple(ordered)

@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 
 from assistant.errors import AssistantError
 from assistant.index.bulk import id_spans, in_order, open_read_only
-from assistant.index.extract import USE_KINDS
+from assistant.index.extract import MAX_SIGNATURE, USE_KINDS
 from assistant.index.packed import DICTIONARIES, BadText, Unpacker, dictionary_id, file_lines
 from assistant.index.parse import digest
 from assistant.index.reads import marks
@@ -271,19 +271,24 @@ def _unlikely_rows(conn: sqlite3.Connection) -> set[int]:
     (every later read of them would fail) or a count of uses other than how many they are (a
     huge one would send nearly all its file's rank along that one name, and two near 2**63
     overflow SQLite's sum of them, which every graph takes), kinds no parse gives (each is
-    kept for as long as the index lives, and read with every graph)."""
+    kept for as long as the index lives, and read with every graph), signatures longer than a
+    parse cuts them (the map reads them by the thousand). Lengths are counted in bytes too:
+    SQLite counts a text's characters only up to a NUL in it."""
     uses = sorted(USE_KINDS)
+    ids, symbol, signature = (MAX_ID, MAX_ID), (MAX_SYMBOL_CHARS,) * 2, (MAX_SIGNATURE,) * 2
     return {
         i
         for (i,) in conn.execute(
             "SELECT id FROM files WHERE id < 1 OR id > ? "
             "UNION SELECT file_id FROM chunks WHERE id < 1 OR id > ? OR length(symbol) > ? "
+            "OR length(CAST(symbol AS BLOB)) > 4 * ? "
             "UNION SELECT file_id FROM refs WHERE lines GLOB '*[^0-9 ]*' "
             "OR uses != length(lines) - length(replace(lines, ' ', '')) + 1 "
             f"OR kind NOT IN ({marks(uses)}) "
             "UNION SELECT file_id FROM symbols WHERE kind GLOB '*[^a-z_]*' "
-            "OR length(kind) NOT BETWEEN 1 AND ?",
-            (MAX_ID, MAX_ID, MAX_SYMBOL_CHARS, *uses, MAX_KIND_CHARS),
+            "OR length(CAST(kind AS BLOB)) NOT BETWEEN 1 AND ? "
+            "OR length(signature) > ? OR length(CAST(signature AS BLOB)) > 4 * ?",
+            (*ids, *symbol, *uses, MAX_KIND_CHARS, *signature),
         )
     }
 

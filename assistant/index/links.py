@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.index.columns import integer_rows
-from assistant.index.reads import ROWID_BATCH, marks
+from assistant.index.reads import marks, rows_in
 
 PathRow = tuple[str, str, int]  # as above, with the file's path in place of its id
 # Definitions and uses with their names: the id tables joined to `names` alone (the symbols and
@@ -44,11 +44,7 @@ def name_ids(conn: sqlite3.Connection, ids: Sequence[int] | None = None) -> list
     of those with these ids."""
     if ids is None:
         return conn.execute("SELECT id, name FROM names").fetchall()
-    found: list[tuple[int, str]] = []
-    for start in range(0, len(ids), ROWID_BATCH):
-        part = list(ids[start : start + ROWID_BATCH])
-        found += conn.execute(f"SELECT id, name FROM names WHERE id IN ({marks(part)})", part)
-    return found
+    return list(rows_in(conn, "SELECT id, name FROM names WHERE id IN ({})", ids))
 
 
 def definitions_by_file(conn: sqlite3.Connection) -> np.ndarray:

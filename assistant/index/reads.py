@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import difflib
 import sqlite3
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from typing import Any
 
 from assistant.index.model import Chunk, FileRecord, Reference, Symbol
 from assistant.index.packed import CHUNK_SOURCE, TEXT_JOIN, ChunkTexts
@@ -66,16 +67,21 @@ def symbols(conn: sqlite3.Connection, path: str | None, name: str | None) -> lis
 
 def symbols_by_rowid(conn: sqlite3.Connection, rowids: Sequence[int]) -> dict[int, Symbol]:
     """Return the definitions stored in these rows (a row rewritten since is missing)."""
-    found: dict[int, Symbol] = {}
-    for start in range(0, len(rowids), ROWID_BATCH):
-        part = rowids[start : start + ROWID_BATCH]
-        rows = conn.execute(
-            "SELECT s.rowid, f.path, n.name, k.name, s.start_line, s.end_line, s.signature, "
-            f"s.parent FROM {SYMBOL_ROWS} WHERE s.rowid IN ({marks(part)})",
-            part,
-        )
-        found.update((row[0], Symbol(*row[1:])) for row in rows)
-    return found
+    rows = rows_in(
+        conn,
+        "SELECT s.rowid, f.path, n.name, k.name, s.start_line, s.end_line, s.signature, "
+        f"s.parent FROM {SYMBOL_ROWS} WHERE s.rowid IN ({{}})",
+        rowids,
+    )
+    return {row[0]: Symbol(*row[1:]) for row in rows}
+
+
+def rows_in(conn: sqlite3.Connection, query: str, values: Sequence[Any]) -> Iterator[Any]:
+    """Yield the rows of `query` whose IN list (its `{}`) holds `values`, ROWID_BATCH values a
+    statement (SQLite bounds a statement's parameters)."""
+    for start in range(0, len(values), ROWID_BATCH):
+        part = list(values[start : start + ROWID_BATCH])
+        yield from conn.execute(query.format(marks(part)), part)
 
 
 def symbol_count(conn: sqlite3.Connection) -> int:

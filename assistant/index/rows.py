@@ -16,7 +16,7 @@ from itertools import chain
 
 from assistant.index.model import Chunk, FileRecord, ParsedFile
 from assistant.index.packed import CHUNK_SOURCE, TEXT_JOIN, ChunkTexts, pack
-from assistant.index.reads import ROWID_BATCH, marks
+from assistant.index.reads import rows_in
 from assistant.index.tokens import code_tokens, hump_parts
 
 # Path words; per chunk: names, hump parts; the file's bytes packed (packed.py).
@@ -206,11 +206,7 @@ def name_ids(conn: sqlite3.Connection, words: Iterable[str]) -> dict[str, int]:
     """Return the ids of these names and kinds in the `names` table, adding the new ones."""
     wanted = list(dict.fromkeys(words))
     conn.executemany("INSERT OR IGNORE INTO names (name) VALUES (?)", [(w,) for w in wanted])
-    ids: dict[str, int] = {}
-    for at in range(0, len(wanted), ROWID_BATCH):  # (bound: a statement's parameters)
-        some = wanted[at : at + ROWID_BATCH]
-        ids.update(conn.execute(f"SELECT name, id FROM names WHERE name IN ({marks(some)})", some))
-    return ids
+    return dict(rows_in(conn, "SELECT name, id FROM names WHERE name IN ({})", wanted))
 
 
 def _insert_chunks(

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -42,6 +43,9 @@ from assistant.index.schema import (
 )
 
 BULK_CHECKPOINT_PAGES = 2048
+
+
+T = TypeVar("T")
 
 
 class IndexStore:
@@ -243,10 +247,11 @@ class IndexStore:
         return reads.symbols_by_rowid(self.conn, rowids)
 
     def symbol_columns(
-        self, kinds: Collection[str], path: str | None = None
-    ) -> Iterator[columns.SymbolColumns]:
-        """Yield the definitions of these kinds, of one file or all, in batches of columns."""
-        return columns.symbol_columns(self.conn, kinds, path)
+        self, kinds: Collection[str], path: str | None, each: Callable[[columns.SymbolColumns], T]
+    ) -> list[T]:
+        """Return what `each` makes of the definitions of these kinds, of one file or all, in
+        batches of columns read in one transaction."""
+        return columns.symbol_columns(self.conn, kinds, path, each)
 
     def symbol_count(self) -> int:
         """Return how many definitions the index holds."""
