@@ -48,7 +48,7 @@ def update_graph(graph: FileGraph, store: GraphSource, changed: set[str]) -> Fil
     def_rows = np.array(
         [(node, graph.name_ids[name], top) for (node, name), top in new.items()], np.int64
     ).reshape(-1, 3)
-    use_rows = _changed_uses(graph, store, args, sorted(moved))
+    put_back = _changed_uses(graph, store, args, sorted(moved))
     keep_uses = ~(np.isin(graph.use_node, files) | np.isin(graph.use_name, moved_ids))
     multiplier = np.zeros(len(graph.names))
     multiplier[: len(graph.multiplier)] = graph.multiplier
@@ -57,9 +57,9 @@ def update_graph(graph: FileGraph, store: GraphSource, changed: set[str]) -> Fil
         np.concatenate([graph.def_node[~old_rows], def_rows[:, 0].astype(ROW_INT)]),
         np.concatenate([graph.def_name[~old_rows], def_rows[:, 1].astype(ROW_INT)]),
         np.concatenate([graph.def_top[~old_rows], def_rows[:, 2].astype(bool)]),
-        np.concatenate([graph.use_node[keep_uses], use_rows[:, 0].astype(ROW_INT)]),
-        np.concatenate([graph.use_name[keep_uses], use_rows[:, 1].astype(ROW_INT)]),
-        np.concatenate([graph.use_count[keep_uses], use_counts(use_rows[:, 2])]),
+        np.concatenate([graph.use_node[keep_uses], put_back[:, 0].astype(ROW_INT)]),
+        np.concatenate([graph.use_name[keep_uses], put_back[:, 1].astype(ROW_INT)]),
+        np.concatenate([graph.use_count[keep_uses], use_counts(put_back[:, 2])]),
         multiplier,
     )  # fmt: skip
     weigh(updated, moved_ids.tolist())

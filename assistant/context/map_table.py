@@ -40,7 +40,7 @@ class SymbolTable:
     kind_weight: np.ndarray  # the prior of the file's kind (tests, docs... weigh less)
     line_chars: np.ndarray  # the length of the symbol's own line in a map
     # The graph's names the `name` column points into (its append-only list, shared), or, for
-    # a table loaded from disk, how many there were and their digest (see `_paired`).
+    # a table loaded from disk, how many there were and their digest (see `paired`).
     names: Sequence[str] = ()
     names_seen: tuple[int, str] = (0, "")
 
@@ -48,7 +48,7 @@ class SymbolTable:
     def build(cls, store: IndexStore, graph: FileGraph, path: str | None = None) -> SymbolTable:
         """Read the store's mappable symbols (of one file, or all) lined up with the graph, by
         path and line: in batches of columns, their lines measured on the joined signatures
-        (at 100,000 files, ~3 s instead of ~12 for a Python step per symbol)."""
+        (at 100,000 files, ~4 s instead of ~12 for a Python step per symbol)."""
         from assistant.context.priors import kind_weight
 
         numbers = _graph_numbers(store, graph, path)
