@@ -221,20 +221,10 @@ def test_new_processes_bring_the_copies_on_disk_forward_and_save_what_they_build
     assert counts == {"graph": 1, "table": 1}
 
 
-def test_a_table_saved_against_other_names_is_built_again(repo, tmp_path, monkeypatch):
-    settings = Settings(cache_dir=tmp_path / "cache")
-    expected, path, arrays = saved_arrays(repo, settings, "map-symbols")
-    arrays["names_seen"] = cache.strings_array(["1", "not the digest"])
-    with path.open("wb") as stream:
-        np.savez(stream, **arrays)
-    counts = builds(monkeypatch)
-    new_process()
-    with open_index(repo, settings) as store:
-        assert [(r.symbol, round(r.score, 12)) for r in ranked_symbols(store)] == expected
-    assert counts["table"] == 1
-
-
 TABLE_DAMAGE: dict[str, Any] = {
+    "saved against other names": lambda a: {
+        "names_seen": cache.strings_array(["1", "not the digest"])
+    },
     # the low 32 bits are the right files and names: narrowed unchecked, they would pass
     "node past 32 bits": lambda a: {"node": a["node"].astype("int64") + 2**32},
     "name past 32 bits": lambda a: {"name": a["name"].astype("int64") + 2**32},
@@ -249,7 +239,8 @@ TABLE_DAMAGE: dict[str, Any] = {
 
 @pytest.mark.parametrize("damage", sorted(TABLE_DAMAGE))
 def test_a_table_whose_numbers_do_not_fit_it_is_built_again(repo, tmp_path, monkeypatch, damage):
-    """The table keeps files and names in 32 bits and line lengths in 16: a saved one's
+    """A table saved against other names is built again, and so is one whose numbers do not
+    fit it: it keeps files and names in 32 bits and line lengths in 16, and a saved one's
     numbers are checked before they are narrowed (wrapped, they would point at other rows)."""
     settings = Settings(cache_dir=tmp_path / "cache")
     expected, path, arrays = saved_arrays(repo, settings, "map-symbols")
