@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from assistant.context.priors import PriorWeights, file_kind, highest_prior, prior
 from assistant.context.query import SUBJECT_WEIGHT, parse_query
 from assistant.context.tokens import estimate_tokens
@@ -112,3 +114,34 @@ def test_highest_prior_bounds_every_file_whatever_the_weights():
             assert all(
                 prior(path, n, weights) <= ceiling for path in paths for n in (0, most // 2, most)
             )
+
+
+def test_a_file_kind_found_behind_substring_tests_is_the_one_the_patterns_alone_give():
+    """Each pattern is searched only in paths holding a substring it needs: on paths made of
+    every word the patterns name (and near misses), the kinds are the searches' alone."""
+    import random
+
+    from assistant.context import priors
+
+    def searched_alone(path: str) -> str:
+        for kind, pattern, _ in priors._SEARCHED:
+            if pattern.search(path):
+                return kind
+        return "source" if priors._CODE.search(path) else "not_code"
+
+    # the patterns' literal runs (escaped dots and slashes kept), and some near misses
+    sources = "|".join(pattern.pattern for _, pattern, _ in priors._SEARCHED)
+    words = [w.replace("\\.", ".") for w in re.findall(r"(?:\\\.|[A-Za-z_0-9/-])+", sources)]
+    words += ["src", "app", "Test", "tests", "_test", "Tests", "x", "v1", "a.b", "", "-", "_"]
+    ends = [".py", ".js", ".min.js", ".rb", ".ts", ".md", "", ".pyi", ".go", ".dart", ".mjs"]
+    rng = random.Random(18)
+    found = set()
+    for _ in range(40_000):
+        path = rng.choice(words)
+        for _ in range(rng.randint(0, 4)):
+            path += rng.choice(["/", "/", ".", "_", "-", ""]) + rng.choice(words)
+        path += rng.choice(ends)
+        kind = priors.file_kind.__wrapped__(path)
+        assert kind == searched_alone(path), path
+        found.add(kind)
+    assert found == set(priors.KINDS)

@@ -35,6 +35,21 @@ _GENERATED = re.compile(
     # once by a tool and kept as they were; a change adds a new one.
     r"|(^|/)migrations/(?!__init__\.py$)[^/]+\.py$|(^|/)alembic/versions/[^/]+\.py$"
 )
+# The kinds the patterns above find, in the order they are looked for, each with substrings
+# its pattern needs somewhere in a path to match, read off its alternatives: most paths hold
+# none, and testing for them costs a tenth of a search (at 100,000 files, four searches a path
+# took a second of the first map).
+_SEARCHED = (
+    ("vendored", _VENDORED, ("vendor", "third", "node_modules", "extern", "deps", "dist",
+                             ".min.")),
+    ("generated", _GENERATED, (".pb.go", "_pb2.py", ".generated.", ".g.dart", "migrations/",
+                               "alembic/")),
+    ("test", _TEST, ("test", "Test", "mock", "spec", "e2e", "fixture", "snapshot", "bench",
+                     "stories")),
+    ("auxiliary", _AUXILIARY, ("doc", "example", "sample", "demo", ".github", ".circleci",
+                               "site", "setup.py", "noxfile.py", "fabfile.py", "tasks.py",
+                               "conf.", ".config.")),
+)  # fmt: skip
 _CODE = re.compile(
     r"\.(py|pyi|go|rs|js|jsx|mjs|cjs|ts|tsx|mts|cts|java|kt|kts|scala|c|h|cc|cpp|cxx|hpp|hh|"
     r"cs|rb|php|swift|m|mm|lua|ex|exs|erl|hs|ml|clj|dart|vue|svelte|sh|zig|nim|jl|r|pl)$",
@@ -62,14 +77,9 @@ KINDS = ("test", "vendored", "generated", "auxiliary", "not_code", "source")
 def file_kind(path: str) -> str:
     """Return "test", "vendored", "generated", "auxiliary", "not_code" or "source" (cached:
     ranking asks once per symbol, and a path's kind never changes)."""
-    if _VENDORED.search(path):
-        return "vendored"
-    if _GENERATED.search(path):
-        return "generated"
-    if _TEST.search(path):
-        return "test"
-    if _AUXILIARY.search(path):
-        return "auxiliary"
+    for kind, pattern, needed in _SEARCHED:
+        if any(part in path for part in needed) and pattern.search(path):
+            return kind
     if not _CODE.search(path):
         return "not_code"
     return "source"
