@@ -173,6 +173,38 @@ def test_a_name_used_everywhere_links_its_file_to_none_of_its_users(store, monke
     assert "src/app/client.py" not in module.neighbours(store, "src/app/retry.py")
 
 
+def test_neighbourhoods_read_through_shared_names_equal_each_file_read_alone(store, monkeypatch):
+    from assistant.context.neighbours import Neighbourhoods, neighbours
+
+    alone = {path: neighbours(store, path) for path in FILES}
+    asked: list[str] = []
+    definers = store.definers
+    monkeypatch.setattr(
+        store, "definers", lambda names, most: asked.extend(names) or definers(names, most)
+    )
+    shared = Neighbourhoods()
+    assert {path: shared.of(store, path) for path in reversed(FILES)} == alone
+    assert "RetryPolicy" in asked and len(asked) == len(set(asked))  # each name asked once
+
+
+def test_a_search_after_an_edit_links_the_new_user(tmp_path):
+    from assistant.index.indexer import update_paths
+
+    root = tmp_path / "repo"
+    commit_files(root, FILES, "initial")
+    settings = Settings(cache_dir=tmp_path / "cache")
+    with open_index(root, settings) as opened:
+        before = search(opened, "when to try again")
+        assert paths(before)[0] == "src/app/retry.py"
+        (root / "src/app/worker.py").write_text(
+            "from app.retry import RetryPolicy\n\n\ndef work():\n    return RetryPolicy()\n"
+        )
+        update_paths(opened, root, ["src/app/worker.py"], settings.max_file_bytes)
+        after = search(opened, "when to try again")
+        worker = next(hit for hit in after.files if hit.path == "src/app/worker.py")
+        assert "linked to src/app/retry.py in the reference graph" in worker.reasons
+
+
 def test_a_user_of_the_best_match_is_found_through_the_graph(store):
     result = search(store, "compression")
     assert paths(result)[0] == "src/app/middleware/gzip.py"

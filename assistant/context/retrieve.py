@@ -282,18 +282,16 @@ def _add_semantic(
 
 def _add_proximity(board: _Board, store: IndexStore, weights: SearchWeights) -> None:
     """Add closeness in the reference graph to the strongest candidates so far."""
-    from assistant.context.neighbours import neighbours
+    from assistant.context.neighbours import Neighbourhoods
 
     seeds = sorted(board.score.items(), key=lambda item: (-item[1], item[0]))
     seeds = [(path, score) for path, score in seeds[: weights.proximity_seeds] if score > 0]
     near: defaultdict[str, float] = defaultdict(float)
     via: dict[str, tuple[float, str]] = {}
-    # A file's neighbours change only with the index: remember them for the next queries.
-    known: dict[str, dict[str, float]] = memoize(index_state(store), "neighbours", dict)
+    # Neighbourhoods change only with the index: remember them for the next queries.
+    known = memoize(index_state(store), "neighbours", Neighbourhoods)
     for seed, seed_score in seeds:
-        if seed not in known:
-            known[seed] = neighbours(store, seed)
-        linked = known[seed]
+        linked = known.of(store, seed)
         total = sum(linked.values()) or 1.0
         for path, weight in linked.items():
             share = seed_score * weight / total

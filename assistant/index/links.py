@@ -3,7 +3,8 @@ which names, grouped by SQLite per (file, name).
 
 The whole graph is read as plain tuples (a big repository has millions of definitions and no
 Python object is made per row); after an edit only the changed files' rows are read again; and
-search reads one file's neighbourhood alone (`file_links`), in a few grouped, indexed queries.
+search reads one file's names and those names' definers and users alone (`file_names`,
+`definers`, `users`), in a few grouped, indexed queries.
 """
 
 from __future__ import annotations
@@ -26,12 +27,11 @@ USED = "ref_rows r JOIN names n ON n.id = r.name_id"
 
 
 @dataclass(frozen=True)
-class FileLinks:
-    """One file's links in the reference graph, both ways, as `file_links` bounds them."""
+class FileNames:
+    """The names one file links to others by, as `file_names` bounds them."""
 
     used: tuple[tuple[str, int], ...]  # names it uses and does not define, with their uses
-    definers: dict[str, tuple[tuple[str, ...], bool]]  # name -> (its files, only as a member)
-    users: tuple[PathRow, ...]  # (name it defines, a file using it, uses there)
+    exported: tuple[str, ...]  # names it defines at its top level, first defined first
 
 
 def file_ids(conn: sqlite3.Connection) -> list[tuple[int, str]]:
@@ -125,21 +125,15 @@ def user_counts(conn: sqlite3.Connection, names: Sequence[str]) -> dict[str, int
     return dict(rows.fetchall())
 
 
-def file_links(
-    conn: sqlite3.Connection, path: str, *, max_names: int, max_definers: int, max_uses: int
-) -> FileLinks | None:
-    """Return a file's links (None when it is not indexed): the names it uses, most used
-    first, and those defined at its top level, at most `max_names` each way; who defines them
-    (names defined in more than `max_definers` files point nowhere and are left out); and who
-    uses the top-level ones (left out when used more than `max_uses` times in all: such a link
-    is shared with thousands of files, says nothing, and is the slowest part to read)."""
+def file_names(conn: sqlite3.Connection, path: str, *, most: int) -> FileNames | None:
+    """Return the names a file links by (None when it is not indexed): those it uses and does
+    not define, most used first, and those defined at its top level, at most `most` each."""
     row = conn.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
     if row is None:
         return None
-    file_id = row[0]
     own = conn.execute(
         f"SELECT n.name, s.parent IS NULL FROM {DEFINED} WHERE s.file_id = ? ORDER BY s.start_line",
-        (file_id,),
+        (row[0],),
     ).fetchall()
     own_names = {name for name, _ in own}
     used = [
@@ -147,18 +141,15 @@ def file_links(
         for name, count in conn.execute(
             f"SELECT n.name, sum(r.uses) AS c FROM {USED} WHERE r.file_id = ? GROUP BY n.name "
             "ORDER BY c DESC, min(CAST(r.lines AS INTEGER)), n.name",  # ties: first used first
-            (file_id,),
+            (row[0],),
         )
         if name not in own_names
-    ][:max_names]
-    exported = list(dict.fromkeys(name for name, top in own if top))[:max_names]
-    definers = _definers(conn, [name for name, _ in used] + exported, max_definers)
-    exported = [name for name in exported if name in definers]
-    users = _users(conn, exported, file_id, max_uses)
-    return FileLinks(tuple(used), definers, tuple(users))
+    ][:most]
+    exported = list(dict.fromkeys(name for name, top in own if top))[:most]
+    return FileNames(tuple(used), tuple(exported))
 
 
-def _definers(
+def definers(
     conn: sqlite3.Connection, names: Sequence[str], most: int
 ) -> dict[str, tuple[tuple[str, ...], bool]]:
     """Return, for each name defined in 1..`most` files, (its files, only as a member)."""
@@ -190,26 +181,29 @@ def _definers(
     return {name: (tuple(files), member) for name, (files, member) in found.items()}
 
 
-def _users(
-    conn: sqlite3.Connection, names: Sequence[str], file_id: int, most: int
-) -> list[PathRow]:
-    """Return (name, using file, uses) for the names used at most `most` times in all,
-    leaving out the file itself."""
+def users(
+    conn: sqlite3.Connection, names: Sequence[str], most: int
+) -> dict[str, tuple[tuple[str, int], ...]]:
+    """Return, for each of these names used at most `most` times in all, (using file, uses
+    there) per file using it; names used more often, or nowhere, are left out."""
+    names = list(dict.fromkeys(names))
     if not names:
-        return []
+        return {}
     names = [
         name
         for name, uses in conn.execute(
             f"SELECT n.name, sum(r.uses) FROM {USED} WHERE n.name IN ({marks(names)}) "
             "GROUP BY n.name",
-            list(names),
+            names,
         )
         if uses <= most
     ]
-    if not names:
-        return []
-    return conn.execute(
+    found: dict[str, list[tuple[str, int]]] = {}
+    rows = conn.execute(
         f"SELECT n.name, f.path, sum(r.uses) FROM {USED} JOIN files f ON f.id = r.file_id "
-        f"WHERE n.name IN ({marks(names)}) AND r.file_id != ? GROUP BY n.name, r.file_id",
-        [*names, file_id],
-    ).fetchall()
+        f"WHERE n.name IN ({marks(names)}) GROUP BY n.name, r.file_id",
+        names,
+    )
+    for name, path, uses in rows:
+        found.setdefault(name, []).append((path, uses))
+    return {name: tuple(files) for name, files in found.items()}

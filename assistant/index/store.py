@@ -30,7 +30,7 @@ from assistant.index.faults import (
     remove,
     store_errors,
 )
-from assistant.index.links import FileLinks
+from assistant.index.links import FileNames
 from assistant.index.model import Chunk, FileRecord, IndexStats, Reference, Symbol
 from assistant.index.rows import FtsRow, IndexedFile
 from assistant.index.schema import (
@@ -362,13 +362,17 @@ class IndexStore:
         """Return how many files use each of these names (see `links.user_counts`)."""
         return links.user_counts(self.conn, names)
 
-    def file_links(
-        self, path: str, *, max_names: int, max_definers: int, max_uses: int
-    ) -> FileLinks | None:
-        """Return one file's links in the reference graph, both ways (see `links.file_links`)."""
-        return links.file_links(
-            self.conn, path, max_names=max_names, max_definers=max_definers, max_uses=max_uses
-        )
+    def file_names(self, path: str, most: int) -> FileNames | None:
+        """Return the names a file links by (see `links.file_names`)."""
+        return links.file_names(self.conn, path, most=most)
+
+    def definers(self, names: Sequence[str], most: int) -> dict[str, tuple[tuple[str, ...], bool]]:
+        """Return who defines each of these names (see `links.definers`)."""
+        return links.definers(self.conn, names, most)
+
+    def users(self, names: Sequence[str], most: int) -> dict[str, tuple[tuple[str, int], ...]]:
+        """Return who uses each of these names (see `links.users`)."""
+        return links.users(self.conn, names, most)
 
 
 def _kept(kept: Path | None) -> str:
