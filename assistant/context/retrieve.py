@@ -195,6 +195,12 @@ class _Board:
         if reason and reason not in self.reasons[path]:
             self.reasons[path].append(reason)
 
+    def add_each(self, values: dict[str, float], divisor: float) -> None:
+        """Add each file's value divided by `divisor` to its score, with no reason given."""
+        score = self.score
+        for path, value in values.items():
+            score[path] += value / divisor
+
 
 def _add_lexical(
     board: _Board,
@@ -216,8 +222,7 @@ def _add_lexical(
     for path, value in fields.paths.score(terms).items():
         lexical[path] += weights.path * value
     best = max(lexical.values(), default=0.0) or 1.0
-    for path, value in lexical.items():
-        board.add(path, value / best, "")
+    board.add_each(lexical, best)
 
 
 def _add_definitions(
@@ -284,8 +289,10 @@ def _add_proximity(board: _Board, store: IndexStore, weights: SearchWeights) -> 
     """Add closeness in the reference graph to the strongest candidates so far."""
     from assistant.context.neighbours import Neighbourhoods
 
-    seeds = sorted(board.score.items(), key=lambda item: (-item[1], item[0]))
-    seeds = [(path, score) for path, score in seeds[: weights.proximity_seeds] if score > 0]
+    seeds = heapq.nsmallest(
+        weights.proximity_seeds, board.score.items(), key=lambda item: (-item[1], item[0])
+    )
+    seeds = [(path, score) for path, score in seeds if score > 0]
     near: defaultdict[str, float] = defaultdict(float)
     via: dict[str, tuple[float, str]] = {}
     # Neighbourhoods change only with the index: remember them for the next queries.
