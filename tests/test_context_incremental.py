@@ -141,6 +141,18 @@ def test_a_new_process_loads_the_graph_and_map_table_from_disk(repo, tmp_path, m
         assert repo_map(store, 1024, focus=["app/cli.py"]) == text
 
 
+def test_a_cache_folder_named_another_way_still_finds_the_saved_graph(repo, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with open_index(repo, Settings(cache_dir=Path("cache"))) as store:
+        text = repo_map(store, 1024, focus=["app/cli.py"])
+        store.db_path.with_name(store.db_path.name + ".maps.json").unlink()
+    cache._memory.clear()
+    cache._latest.clear()
+    monkeypatch.setattr(graph, "build_graph", lambda store: pytest.fail("built again"))
+    with open_index(repo, Settings(cache_dir=tmp_path / "." / "cache")) as store:
+        assert repo_map(store, 1024, focus=["app/cli.py"]) == text
+
+
 def test_a_damaged_or_foreign_cache_file_is_ignored(repo, tmp_path):
     settings = Settings(cache_dir=tmp_path / "cache")
     with open_index(repo, settings) as store:

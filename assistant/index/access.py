@@ -32,7 +32,8 @@ def db_path_for(root: Path, settings: Settings) -> Path:
 
     root = Path(root).resolve()
     digest = hashlib.sha256(str(root).encode()).hexdigest()[:16]
-    return cache_root(settings) / "index" / f"{root.name}-{digest}.sqlite"
+    # resolved: the caches kept beside the index name it by this path, however it was reached
+    return cache_root(settings).resolve() / "index" / f"{root.name}-{digest}.sqlite"
 
 
 def open_index(
