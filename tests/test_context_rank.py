@@ -187,17 +187,47 @@ def test_the_solver_matches_the_power_iteration_on_a_large_graph_with_dead_ends(
         assert [path for path, _ in rank_files(graph, focus).top(10)] == best
 
 
+def test_solving_for_the_files_that_send_and_receive_alone_gives_the_whole_solution():
+    """Files that define nothing used (they only send), use nothing (they only receive) or
+    neither lie outside the walk's core: no file outside it both sends and receives, and
+    solved for the core alone, every score is as close to the exact solution as a solve of the
+    whole system's."""
+    from assistant.context.rank import _plain_walk, _restart_vector
+    from assistant.context.solver import solve_pagerank
+
+    rng = np.random.default_rng(5)
+    paths = [f"m{i}.py" for i in range(300)]
+    definers, users = paths[:200], paths[100:280]  # the last 20: neither
+    definitions = [(definers[int(rng.integers(200))], f"n{k}", False) for k in range(400)]
+    uses = [(users[int(rng.integers(180))], f"n{int(rng.integers(400))}") for _ in range(2000)]
+    graph = graph_from_pairs(paths, definitions, uses)
+    walk = _plain_walk(graph)
+    core = set(walk.core.tolist())
+    flow = np.stack([walk.step(column) for column in np.eye(graph.size)], axis=1)
+    for node in set(range(graph.size)) - core:
+        assert not flow[node].any() or not flow[:, node].any()
+    assert 150 in core and not {0, 250, 290} & core  # both; only receives, sends, neither
+    for focus in (Focus(), Focus(files=(paths[150],)), Focus(files=(paths[0], paths[250]))):
+        restart = _restart_vector(graph, focus)
+        p = np.full(graph.size, 1 / graph.size) if restart is None else restart / restart.sum()
+        exact = np.linalg.solve(np.eye(graph.size) - 0.85 * flow, p)
+        exact /= exact.sum()
+        for scores in (rank_files(graph, focus).scores, solve_pagerank(300, walk.step, restart)):
+            assert np.abs(scores - exact).max() < 1e-7 * exact.max()  # as GMRES's residual allows
+
+
 def test_gmres_solves_a_walk_system_and_survives_a_singular_one():
-    from assistant.context.rank import _gmres
+    from assistant.context.solver import _gmres
 
     rng = np.random.default_rng(3)
     walk = rng.random((60, 60)) * (rng.random((60, 60)) < 0.1)
     walk /= np.maximum(walk.sum(axis=0), 1e-12)  # columns sum to 1 (or 0: dead ends)
     system = np.eye(60) - 0.85 * walk
     b = rng.random(60)
-    y = _gmres(lambda v: system @ v, b, 1e-10)
+    y = _gmres(lambda v: system @ v, b, 1e-10 * float(np.linalg.norm(b)))
     assert y == pytest.approx(np.linalg.solve(system, b), rel=1e-7)
-    assert not _gmres(lambda v: 0.0 * v, b, 1e-6).any()  # nothing to find, and no error
+    nothing = _gmres(lambda v: 0.0 * v, b, 1e-6 * float(np.linalg.norm(b)))
+    assert not nothing.any()  # nothing to find, and no error
 
 
 def test_a_ranking_depends_on_the_graph_and_focus_alone():
