@@ -153,6 +153,53 @@ def test_a_cache_folder_named_another_way_still_finds_the_saved_graph(repo, tmp_
         assert repo_map(store, 1024, focus=["app/cli.py"]) == text
 
 
+def test_assistant_index_saves_the_map_s_graph_and_table_only_when_a_map_would_build_them(
+    repo, tmp_path, monkeypatch
+):
+    import json
+
+    from assistant.testing import cli_env
+    from tests.cli_run import run_cli
+
+    env = cli_env(tmp_path / "cache")
+    first = run_cli(monkeypatch, env, "index", "--json", "--repo", str(repo))
+    db = Path(json.loads(first.out)["db"])
+    saved = [db.with_name(f"{db.name}.{kind}.npz") for kind in ("graph", "map-symbols")]
+    made = [path.stat().st_mtime_ns for path in saved]  # a first build saves them
+    (repo / "app/util.py").write_text("def helper_value():\n    return 2\n")
+    assert run_cli(monkeypatch, env, "index", "--json", "--repo", str(repo)).code == 0
+    assert [path.stat().st_mtime_ns for path in saved] == made  # one edit: a map carries them
+    cache._memory.clear()
+    cache._latest.clear()
+    monkeypatch.setattr(graph, "build_graph", lambda store: pytest.fail("graph built again"))
+    settings = Settings(cache_dir=tmp_path / "cache")
+    with open_index(repo, settings) as store:
+        assert "helper_value" in repo_map(store, 1024)
+    for path in saved:
+        path.unlink()
+    monkeypatch.undo()
+    cache._memory.clear()  # as a new process
+    cache._latest.clear()
+    (repo / "app/util.py").write_text("def helper_value():\n    return 3\n")
+    assert run_cli(monkeypatch, env, "index", "--json", "--repo", str(repo)).code == 0
+    assert all(path.is_file() for path in saved)  # nothing to bring forward: built again
+
+
+def test_a_damaged_or_missing_saved_graph_cannot_be_brought_forward(repo, tmp_path):
+    settings = Settings(cache_dir=tmp_path / "cache")
+    with open_index(repo, settings) as store:
+        assert not cache.can_bring_forward(store, "graph")  # nothing saved yet
+        repo_map(store, 1024)
+        assert cache.can_bring_forward(store, "graph")
+        path = store.db_path.with_name(store.db_path.name + ".graph.npz")
+    cache._memory.clear()
+    cache._latest.clear()
+    with open_index(repo, settings) as store:
+        assert cache.can_bring_forward(store, "graph")  # from the file alone
+        path.write_bytes(path.read_bytes()[:100])
+        assert not cache.can_bring_forward(store, "graph")
+
+
 def test_a_damaged_or_foreign_cache_file_is_ignored(repo, tmp_path):
     settings = Settings(cache_dir=tmp_path / "cache")
     with open_index(repo, settings) as store:

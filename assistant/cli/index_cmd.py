@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         )
         try:
             embedded = _embed(store, root, settings, progress, bar)
-            _prepare_search(store)
+            _prepare_context(store)
         except BaseException:  # Ctrl+C: the batches done are kept, the next run goes on
             store.close()
             raise
@@ -110,14 +110,18 @@ def _import(
     }
 
 
-def _prepare_search(store: IndexStore) -> None:
-    """After files changed, bring the search fields up to date and save them, so the next
-    process's first search loads them instead of building them (~1 s at 100,000 files)."""
+def _prepare_context(store: IndexStore) -> None:
+    """After files changed, bring the search fields up to date and save them, and build the
+    repo map's graph and symbol table when they could not be brought forward, so the next
+    process's first search and first map load them instead of building them (~1 s and ~5 s at
+    100,000 files)."""
     stats = store.last_stats
     if stats is not None and (stats.parsed or stats.removed):
+        from assistant.context.repomap import prepare_map
         from assistant.context.retrieve import search_fields
 
         search_fields(store)
+        prepare_map(store)
 
 
 def _embed(

@@ -117,6 +117,34 @@ def carried(
     return value
 
 
+def can_bring_forward(store: StateSource, kind: str) -> bool:
+    """Return whether `carried` would find `kind`'s value for the store's state without a whole
+    build: held in memory, or saved (in this process or on disk) at a generation whose changes
+    since are few enough to bring it forward (an update that then cannot still builds)."""
+    state = index_state(store)
+    if (state, kind) in _memory:
+        return True
+    database, _, text = state.rpartition(":")
+    previous = _latest.get((database, kind))
+    saved = previous[0] if previous else _saved_generation(_disk_path(store, kind), database)
+    if saved is None or saved > int(text):
+        return False
+    changed = store.changed_since(saved) if saved < int(text) else set()
+    return changed is not None and len(changed) <= MAX_CARRIED
+
+
+def _saved_generation(path: Path, database: str) -> int | None:
+    """Return the generation a cache file was saved at for this database (None: no such file,
+    another database's, or unreadable), reading only that."""
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            if array_strings(saved["database"], 1) != [database]:
+                return None
+            return int(saved["generation"][0])
+    except Exception:  # missing, damaged or crafted: as `_load`, never worth an error
+        return None
+
+
 def strings_array(strings: Sequence[str]) -> np.ndarray:
     """Return strings (none holding NUL: paths, names) as one byte array, for `DiskForm`."""
     return np.frombuffer("\0".join(strings).encode("utf-8", "surrogateescape"), dtype=np.uint8)
