@@ -163,18 +163,24 @@ def test_assistant_index_saves_the_map_s_graph_and_table_only_when_a_map_would_b
 
     env = cli_env(tmp_path / "cache")
     first = run_cli(monkeypatch, env, "index", "--json", "--repo", str(repo))
+    assert json.loads(first.out)["added"] == len(FILES)
     db = Path(json.loads(first.out)["db"])
     saved = [db.with_name(f"{db.name}.{kind}.npz") for kind in ("graph", "map-symbols")]
     made = [path.stat().st_mtime_ns for path in saved]  # a first build saves them
     (repo / "app/util.py").write_text("def helper_value():\n    return 2\n")
-    assert run_cli(monkeypatch, env, "index", "--json", "--repo", str(repo)).code == 0
+    edited = run_cli(monkeypatch, env, "index", "--json", "--repo", str(repo))
+    assert (json.loads(edited.out)["parsed"], json.loads(edited.out)["added"]) == (1, 0)
     assert [path.stat().st_mtime_ns for path in saved] == made  # one edit: a map carries them
+    (repo / "app/extra.py").write_text("def extra_value():\n    return helper_value()\n")
+    added = run_cli(monkeypatch, env, "index", "--json", "--repo", str(repo))
+    assert json.loads(added.out)["added"] == 1
+    assert [path.stat().st_mtime_ns for path in saved] != made  # a file came: never carried
     cache._memory.clear()
     cache._latest.clear()
     monkeypatch.setattr(graph, "build_graph", lambda store: pytest.fail("graph built again"))
     settings = Settings(cache_dir=tmp_path / "cache")
     with open_index(repo, settings) as store:
-        assert "helper_value" in repo_map(store, 1024)
+        assert "extra_value" in repo_map(store, 1024)
     for path in saved:
         path.unlink()
     monkeypatch.undo()
@@ -183,6 +189,24 @@ def test_assistant_index_saves_the_map_s_graph_and_table_only_when_a_map_would_b
     (repo / "app/util.py").write_text("def helper_value():\n    return 3\n")
     assert run_cli(monkeypatch, env, "index", "--json", "--repo", str(repo)).code == 0
     assert all(path.is_file() for path in saved)  # nothing to bring forward: built again
+
+
+def test_an_index_run_that_cannot_prepare_the_map_still_succeeds(repo, tmp_path, monkeypatch):
+    import json
+
+    from assistant.context import repomap
+    from assistant.testing import cli_env
+    from tests.cli_run import run_cli
+
+    def fail(store, files_came_or_went=False):
+        raise MemoryError("no room for the graph")
+
+    monkeypatch.setattr(repomap, "prepare_map", fail)
+    result = run_cli(
+        monkeypatch, cli_env(tmp_path / "cache"), "index", "--json", "--repo", str(repo)
+    )
+    assert result.code == 0 and json.loads(result.out)["files"] == len(FILES)
+    assert "could not prepare search and the repo map ahead: no room for the graph" in result.err
 
 
 def test_a_damaged_or_missing_saved_graph_cannot_be_brought_forward(repo, tmp_path):
@@ -198,6 +222,15 @@ def test_a_damaged_or_missing_saved_graph_cannot_be_brought_forward(repo, tmp_pa
         assert cache.can_bring_forward(store, "graph")  # from the file alone
         path.write_bytes(path.read_bytes()[:100])
         assert not cache.can_bring_forward(store, "graph")
+
+
+def test_a_link_in_the_cache_path_is_kept_in_the_index_s_path(tmp_path):
+    from assistant.index import db_path_for
+
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    db = db_path_for(tmp_path / "repo", Settings(cache_dir=tmp_path / "link"))
+    assert db.parent == tmp_path / "link" / "index"  # an index made before keeps its name
 
 
 def test_a_damaged_or_foreign_cache_file_is_ignored(repo, tmp_path):

@@ -99,3 +99,12 @@ def test_a_count_forgotten_after_a_write_is_read_again(tmp_path: Path):
         assert opened.terms.doc_counts(["alpha"], 0) == {"alpha": 1}
         opened.terms.forget()
         assert opened.terms.doc_counts(["alpha", "beta"]) == {"alpha": 1, "beta": 0}
+
+
+def test_rare_tokens_are_looked_for_among_the_last_few_hundred(store):
+    from assistant.index.fulltext import RARE_CANDIDATES
+
+    absent = [f"nosuchword{n}" for n in range(RARE_CANDIDATES)]
+    rarest = min(WORDS, key=lambda w: whole_counts(store).get(w, 10**9) or 10**9)
+    assert TermCounts(store.conn).rare([*absent, rarest], 3) == [rarest]
+    assert TermCounts(store.conn).rare([rarest, *absent], 3) == []  # beyond the cap: not asked

@@ -114,14 +114,17 @@ def _prepare_context(store: IndexStore) -> None:
     """After files changed, bring the search fields up to date and save them, and build the
     repo map's graph and symbol table when they could not be brought forward, so the next
     process's first search and first map load them instead of building them (~1 s and ~5 s at
-    100,000 files)."""
+    100,000 files). A failure here loses nothing: the index is written, and a map builds them."""
     stats = store.last_stats
     if stats is not None and (stats.parsed or stats.removed):
         from assistant.context.repomap import prepare_map
         from assistant.context.retrieve import search_fields
 
-        search_fields(store)
-        prepare_map(store)
+        try:
+            search_fields(store)
+            prepare_map(store, files_came_or_went=bool(stats.added or stats.removed))
+        except Exception as error:  # (a bug, or memory): said, and the index run still done
+            print_notice(f"could not prepare search and the repo map ahead: {error}")
 
 
 def _embed(

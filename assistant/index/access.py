@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -32,8 +33,9 @@ def db_path_for(root: Path, settings: Settings) -> Path:
 
     root = Path(root).resolve()
     digest = hashlib.sha256(str(root).encode()).hexdigest()[:16]
-    # resolved: the caches kept beside the index name it by this path, however it was reached
-    return cache_root(settings).resolve() / "index" / f"{root.name}-{digest}.sqlite"
+    # absolute (not resolved: a link in the cache path keeps the indexes it names): the caches
+    # kept beside the index name it by this path, so a relative cache_dir must not change it
+    return Path(os.path.abspath(cache_root(settings))) / "index" / f"{root.name}-{digest}.sqlite"
 
 
 def open_index(

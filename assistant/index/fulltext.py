@@ -25,6 +25,7 @@ MAX_FTS_TERMS = 64
 COMMON_SHARE = 0.2  # search: a query term in more chunks than this carries IDF < log(4)
 RARE_SHARE = 0.02  # completion: a token in more chunks than this says little...
 RARE_FLOOR = 50  # ...though on a small index a token in this many chunks is still rare
+RARE_CANDIDATES = 256  # distinct tokens looked up for rare ones (a minified line holds thousands)
 PRUNE_FROM_CHUNKS = 2_000  # below this, every term is cheap to score
 MAX_SCORED_ROWS = 5_000  # posting rows one query's terms may bring (a phrase counts as 0)
 ONE_TOKEN = re.compile(r"[a-z0-9]+")  # a term FTS5's unicode61 keeps whole, as it is
@@ -72,8 +73,9 @@ class TermCounts:
         """Return how many chunks contain each term (0 for a term in none); with `most`, a
         count over `most` is given as `most + 1`.
 
-        A term FTS5 splits into several tokens ("get_or_create") counts 0: matching it reads
-        every token's list."""
+        A term not written as FTS5 keeps its tokens ([a-z0-9]) is looked up as it is in FTS5's
+        vocabulary instead: one FTS5 splits ("get_or_create", whose match would read every
+        part's list) or folds ("über") counts 0 there."""
         wanted = list(dict.fromkeys(terms))
         split = [
             term for term in wanted if term not in self._docs and not ONE_TOKEN.fullmatch(term)
@@ -146,7 +148,9 @@ class TermCounts:
         distinctive ones find similar code at a fraction of the cost.
         """
         ceiling = max(RARE_FLOOR, int(self.chunk_count() * RARE_SHARE))
-        counts = self.doc_counts((token for token in tokens if len(token) > 2), ceiling)
+        # each token is counted on its own: the last few hundred, nearest the cursor, will do
+        candidates = list(dict.fromkeys(token for token in tokens if len(token) > 2))
+        counts = self.doc_counts(candidates[-RARE_CANDIDATES:], ceiling)
         rare = [token for token, count in counts.items() if 0 < count <= ceiling]
         return sorted(rare, key=counts.__getitem__)[:limit]
 

@@ -60,6 +60,7 @@ def update_index(
     fresh = [path for path in listing.files if path not in listing.unchanged]
     changed, touched = _changed_files(root, fresh, known)
     stats.unchanged = len(listing.files) - len(changed)
+    stats.added = sum(1 for path in changed if path not in known)
     store.touch(touched)
     workers = os.cpu_count() or 1
     if len(changed) >= BULK_THRESHOLD and workers >= 2:

@@ -86,6 +86,7 @@ class IndexStats:
 
     files: int = 0
     parsed: int = 0
+    added: int = 0  # of the files parsed, those new to the index
     unchanged: int = 0
     removed: int = 0
     symbols: int = 0
@@ -97,7 +98,8 @@ class IndexStats:
     def to_json(self) -> dict[str, object]:
         """Return the figures as JSON-ready data (what `assistant index --json` prints)."""
         return {
-            "files": self.files, "parsed": self.parsed, "unchanged": self.unchanged,
+            "files": self.files, "parsed": self.parsed, "added": self.added,
+            "unchanged": self.unchanged,
             "removed": self.removed, "symbols": self.symbols, "seconds": round(self.seconds, 3),
             "skipped": {reason: sorted(paths) for reason, paths in self.skipped.items()},
             "errors": self.errors, "notice": self.notice,
