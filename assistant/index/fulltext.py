@@ -46,11 +46,12 @@ class TermCounts:
     """The chunk count and per-term document counts of one connection, remembered until the
     store writes (another process's writes only shift them slightly).
 
-    A term's count is read by matching it with a LIMIT, so that a common term ("self", in
-    475,600 of 1.2 million chunks) costs a few thousand posting rows, not all of them (0.6
-    against 37 ms from FTS5's vocabulary, which reads the whole list): the callers only ever
-    need to know that such a term is over their cut-off. A count is taken on from the rowid
-    where the last one stopped when a caller needs more.
+    A term's count is read by matching it and skipping to the match past the caller's cut-off
+    (`NTH_MATCH`), so that a common term ("self", in 475,600 of 1.2 million chunks) costs a few
+    thousand posting rows, not all of them (0.6 against 37 ms from FTS5's vocabulary, which
+    reads the whole list): the callers only ever need to know that such a term is over their
+    cut-off. A count is taken on from the rowid where the last one stopped when a caller needs
+    more.
     """
 
     def __init__(self, conn: sqlite3.Connection) -> None:
