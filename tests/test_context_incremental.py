@@ -113,6 +113,34 @@ def test_lookups_carried_through_edits_equal_fresh_ones(repo, tmp_path, monkeypa
             current = updated
 
 
+def test_positions_brought_past_edits_equal_fresh_ones(repo, tmp_path, monkeypatch):
+    """Each symbol's definition row is renumbered with the graph after an edit, the edited
+    files' looked up again: the same rows as a lookup of all of them."""
+    from assistant.context import map_table, repomap
+
+    monkeypatch.setattr(graph, "MAX_DEFINERS", 2)
+    looked_up = []
+    real_of = map_table.Positions.of.__func__
+    monkeypatch.setattr(
+        map_table.Positions,
+        "of",
+        classmethod(lambda c, t, g: looked_up.append(1) or real_of(c, t, g)),
+    )
+    settings = Settings(cache_dir=tmp_path / "cache")
+    with open_index(repo, settings) as store:
+        ranked_symbols(store)
+        for path, text in EDITS * 2:
+            (repo / path).write_text(text)
+            update_paths(store, repo, [path], settings.max_file_bytes)
+            ranked_symbols(store)
+            state = cache.index_state(store)
+            current = shared_graph(store, state)
+            table = repomap._symbol_table(store, current, state)
+            carried = cache._memory[(state, "map-positions")]
+            assert carried.rows.tolist() == table.positions(current).tolist()
+    assert len(looked_up) == 1  # every edit's positions were brought forward
+
+
 def test_an_added_file_rebuilds_the_graph(repo, tmp_path):
     settings = Settings(cache_dir=tmp_path / "cache")
     with open_index(repo, settings) as store:

@@ -13,6 +13,7 @@ names whose definitions moved.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -29,6 +30,7 @@ KEY_SHIFT = 32  # (node, name) packed as node << 32 | name: room for any reposit
 # files (a repository would need two billion files or names to outgrow it; counts are capped).
 ROW_INT = np.int32
 MAX_COUNT = np.iinfo(ROW_INT).max
+_SERIALS = itertools.count()
 
 
 class GraphSource(Protocol):
@@ -85,6 +87,12 @@ class FileGraph:
     def size(self) -> int:
         """Return the number of files (nodes)."""
         return len(self.paths)
+
+    @cached_property
+    def serial(self) -> int:
+        """Return a number no other graph of this process has (what is lined up with a graph
+        names it by this: an id could be a freed graph's)."""
+        return next(_SERIALS)
 
     @cached_property
     def definers(self) -> np.ndarray:

@@ -64,7 +64,16 @@ def update_graph(graph: FileGraph, store: GraphSource, changed: set[str]) -> Fil
     )  # fmt: skip
     weigh(updated, moved_ids.tolist())
     _carry_lookups(graph, updated, ~old_rows, keep_uses)
+    renumbered = np.where(old_rows, -1, np.cumsum(~old_rows, dtype=ROW_INT) - 1)
+    updated.__dict__["brought_from"] = (graph.serial, renumbered.astype(ROW_INT))
     return updated
+
+
+def brought_from(graph: FileGraph) -> tuple[int, np.ndarray] | None:
+    """Return, for a graph `update_graph` made, the serial of the graph it was made from and
+    each of that graph's definition rows' row in this one (-1: an edited file's, gone)."""
+    found: tuple[int, np.ndarray] | None = graph.__dict__.get("brought_from")
+    return found
 
 
 def _carry_lookups(

@@ -27,7 +27,13 @@ from assistant.context.cache import (
 )
 from assistant.context.graph_disk import graph_arrays, graph_from_arrays
 from assistant.context.map_lines import one_line
-from assistant.context.map_table import SYMBOL_TABLE_DISK, SymbolTable, paired, updated_table
+from assistant.context.map_table import (
+    SYMBOL_TABLE_DISK,
+    Positions,
+    SymbolTable,
+    paired,
+    updated_table,
+)
 from assistant.context.tokens import chars_for, tokens_for
 
 if TYPE_CHECKING:
@@ -87,7 +93,12 @@ def ranked_symbols(
     state = state or index_state(store)
     graph = shared_graph(store, state)
     table = _symbol_table(store, graph, state)
-    position = memoize(state, "map-positions", lambda: table.positions(graph))
+    position = carried(
+        store,
+        "map-positions",
+        lambda: Positions.of(table, graph),
+        lambda old, changed: old.brought_to(table, graph, sorted(changed)),
+    ).rows
     ranking = rank_files(graph, Focus(files=tuple(focus), identifiers=tuple(mentioned)))
     others = ~np.isin(table.node, [graph.nodes[p] for p in focus if p in graph.nodes])
     # (own share + received) x kind, in place: a million symbols' arrays made once, not six times
