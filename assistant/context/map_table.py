@@ -59,21 +59,26 @@ class SymbolTable:
             for i in np.flatnonzero(batch.signature_chars == 0).tolist():  # the name stands in
                 line[i] = len(one_line(graph.names[name[i]])) if name[i] >= 0 else 0
             keep = node >= 0
+            # in the table's types at once: at 100,000 files the batches and their joined
+            # columns are a million rows each, held together for a moment
             columns = (batch.rowid, node, name, batch.start_line, line + LINE_OVERHEAD)
-            return [column[keep] for column in columns]
+            kinds = (*KINDS[:3], np.int64, KINDS[4])  # (the start line only orders)
+            return [c[keep].astype(k, copy=False) for c, k in zip(columns, kinds, strict=True)]
 
-        parts = [[np.zeros(0, np.int64)] * 5, *store.symbol_columns(MAPPED_KINDS, path, lined_up)]
-        rowid, node, name, start, line = (np.concatenate(c) for c in zip(*parts, strict=True))
+        parts = store.symbol_columns(MAPPED_KINDS, path, lined_up)
+        empty = [np.zeros(0, kind) for kind in (*KINDS[:3], np.int64, KINDS[4])]
+        joined = [np.concatenate([empty[i], *(part[i] for part in parts)]) for i in range(5)]
+        del parts
+        rowid, node, name, start, line = joined
+        del joined
         order = np.lexsort((start, node))  # stable: a file's symbols by line, then by row
+        del start
         weights = np.ones(graph.size)
         for known in np.unique(node).tolist():
             weights[known] = kind_weight(graph.paths[known])
-        table = (rowid, node, name, weights[node], line)
-        return cls.of(
-            graph.paths,
-            [column[order].astype(kind) for column, kind in zip(table, KINDS, strict=True)],
-            names=graph.names,
-        )
+        node = node[order]
+        table = (rowid[order], node, name[order], weights[node], line[order])
+        return cls.of(graph.paths, list(table), names=graph.names)
 
     @classmethod
     def of(
