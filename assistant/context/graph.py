@@ -168,16 +168,30 @@ def build_graph(store: GraphSource) -> FileGraph:
     ids = store.file_ids()
     paths = tuple(path for _, path in ids)
     node_of = numbered_by_id(ids, {path: node for node, path in enumerate(paths)})
-    definitions, uses = store.definitions_by_file(), store.uses_by_file()
+    definitions = store.definitions_by_file()
     defined = np.unique(definitions[:, 1])  # the index's name ids, sorted: the graph's ids
     spelt = dict(store.name_ids())
     names = [spelt[name_id] for name_id in defined.tolist()]
-    for rows in definitions, uses:
-        rows[:, 0] = node_of(rows[:, 0])  # (-1: a file added since)
-        rows[:, 1] = _find(defined, rows[:, 1])
-    definitions = definitions[definitions[:, 0] >= 0]
-    uses = uses[(uses[:, 0] >= 0) & (uses[:, 1] >= 0)]
+    definitions = _numbered(definitions, node_of, defined)
+    # read once the definitions are narrowed: at 100,000 files each is tens of megabytes
+    uses = _numbered(store.uses_by_file(), node_of, defined)
     return _graph(paths, names, {name: i for i, name in enumerate(names)}, definitions, uses)
+
+
+def _numbered(
+    rows: np.ndarray, node_of: Callable[[np.ndarray], np.ndarray], defined: np.ndarray
+) -> np.ndarray:
+    """Return (file id, name id, value) rows as the graph numbers them, in 32 bits (values
+    clipped as `use_counts` would), without the rows of a file added since or of a name
+    defined nowhere."""
+    node, name = node_of(rows[:, 0]), _find(defined, rows[:, 1])
+    value = np.clip(rows[:, 2], 0, MAX_COUNT)
+    del rows  # (the caller's own is the one left, if any)
+    kept = np.flatnonzero((node >= 0) & (name >= 0))
+    out = np.empty((len(kept), 3), dtype=ROW_INT)
+    for column, values in enumerate((node, name, value)):
+        out[:, column] = values[kept]
+    return out
 
 
 def numbered_by_id(
