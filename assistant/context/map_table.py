@@ -24,6 +24,9 @@ COLUMNS = ("rowid", "node", "name", "kind_weight", "line_chars")  # the symbol t
 # Row ids as SQLite gives them; files and names as the graph numbers them (32 bits); a line's
 # length, at most MAX_LINE_CHARS.
 KINDS = (np.int64, np.int32, np.int32, np.float64, np.int16)
+# A batch's columns as `build` reads them: the kind weight's place holds the start line, which
+# only orders the rows.
+BATCH_KINDS = (np.int64, np.int32, np.int32, np.int64, np.int16)
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,14 +62,15 @@ class SymbolTable:
             for i in np.flatnonzero(batch.signature_chars == 0).tolist():  # the name stands in
                 line[i] = len(one_line(graph.names[name[i]])) if name[i] >= 0 else 0
             keep = node >= 0
-            # in the table's types at once: at 100,000 files the batches and their joined
-            # columns are a million rows each, held together for a moment
+            # in the table's types at once: at 100,000 files all the batches, then their joined
+            # columns, are a million rows each (int64 throughout was 158 MB at its peak)
             columns = (batch.rowid, node, name, batch.start_line, line + LINE_OVERHEAD)
-            kinds = (*KINDS[:3], np.int64, KINDS[4])  # (the start line only orders)
-            return [c[keep].astype(k, copy=False) for c, k in zip(columns, kinds, strict=True)]
+            return [
+                c[keep].astype(k, copy=False) for c, k in zip(columns, BATCH_KINDS, strict=True)
+            ]
 
         parts = store.symbol_columns(MAPPED_KINDS, path, lined_up)
-        empty = [np.zeros(0, kind) for kind in (*KINDS[:3], np.int64, KINDS[4])]
+        empty = [np.zeros(0, kind) for kind in BATCH_KINDS]
         joined = [np.concatenate([empty[i], *(part[i] for part in parts)]) for i in range(5)]
         del parts
         rowid, node, name, start, line = joined
