@@ -108,3 +108,10 @@ def test_rare_tokens_are_looked_for_among_the_last_few_hundred(store):
     rarest = min(WORDS, key=lambda w: whole_counts(store).get(w, 10**9) or 10**9)
     assert TermCounts(store.conn).rare([*absent, rarest], 3) == [rarest]
     assert TermCounts(store.conn).rare([rarest, *absent], 3) == []  # beyond the cap: not asked
+
+
+def test_a_term_written_as_fts5_syntax_is_never_matched(store):
+    """Query words are hostile input: anything but [a-z0-9] goes to the vocabulary as it is,
+    so quotes, operators and NEAR groups count 0 and raise nothing."""
+    crafted = ['word0" OR "word1', "near(word0 word1)", "word0*", "-word0", "WORD0"]
+    assert TermCounts(store.conn).doc_counts(crafted, 5) == dict.fromkeys(crafted, 0)
