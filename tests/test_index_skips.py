@@ -165,3 +165,19 @@ def test_a_link_left_out_for_its_target_is_judged_again_when_the_target_changes(
     (root / "big.py").write_text("def big():\n    return 1\n")  # the link itself is the same
     with open_index(root, small) as store:
         assert store.file("big.py") is not None and store.file("alias.py") is not None
+
+
+def test_an_indexed_file_the_user_starts_ignoring_leaves_the_index(tmp_path, settings):
+    root = repo(tmp_path)
+    (root / ".assistantignore").write_text("# nothing yet\n")
+    with open_index(root, settings) as store:
+        assert store.symbols(name="run")
+    (root / ".assistantignore").write_text("app.py\n")  # app.py itself stays as it was
+    with open_index(root, settings) as store:
+        assert store.file("app.py") is None
+        assert not store.symbols(name="run")
+        assert store.last_stats.skipped["ignored"] == ["app.py"]
+        assert store.last_stats.parsed == 1  # .assistantignore: the rest judged, not re-parsed
+    (root / ".assistantignore").write_text("")
+    with open_index(root, settings) as store:
+        assert store.symbols(name="run")

@@ -47,12 +47,11 @@ def update_index(
     # not in the store, and unsniffed they would all look new, every time.
     fingerprint = skip_fingerprint(root, max_bytes)
     remembered = store.skipped_files(fingerprint)
-    listing = list_files(
-        root, max_bytes, {p: (size, mtime) for p, (size, mtime, _) in known.items()},
-        sniff=bool(known),
-        remembered=remembered,
-    )  # fmt: skip
-    if listing.marks != remembered:
+    # Under other rules (an edited .assistantignore, a new size limit) the indexed files are
+    # judged again too: a file the user now ignores must leave the index, unchanged or not.
+    accepted = {} if remembered is None else {p: (s, m) for p, (s, m, _) in known.items()}
+    listing = list_files(root, max_bytes, accepted, sniff=bool(known), remembered=remembered or {})
+    if remembered is None or listing.marks != remembered:
         store.remember_skipped(fingerprint, listing.marks)
     stats = IndexStats(files=len(listing.files), skipped=listing.skipped, notice=store.notice)
     current = set(listing.files)

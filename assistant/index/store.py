@@ -192,8 +192,9 @@ class IndexStore:
         """Record new (size, mtime) for files whose content did not change."""
         writes.touch(self.conn, updates)
 
-    def skipped_files(self, fingerprint: str) -> dict[str, tuple[int, int, str]]:
-        """Return the files left out last time, if judged by the same rules (see skips.py)."""
+    def skipped_files(self, fingerprint: str) -> dict[str, tuple[int, int, str]] | None:
+        """Return the files left out last time if judged by the same rules, else None (see
+        skips.py)."""
         return skips.remembered(self.conn, fingerprint)
 
     def remember_skipped(self, fingerprint: str, marks: Mapping[str, tuple[int, int, str]]) -> None:
