@@ -12,6 +12,7 @@ import pytest
 from assistant import workspace
 from assistant.config import Settings
 from assistant.index import open_index
+from assistant.index.indexer import update_paths
 from assistant.testing import commit_files
 
 
@@ -181,3 +182,13 @@ def test_an_indexed_file_the_user_starts_ignoring_leaves_the_index(tmp_path, set
     (root / ".assistantignore").write_text("")
     with open_index(root, settings) as store:
         assert store.symbols(name="run")
+
+
+def test_an_edit_under_new_rules_lists_everything_again(tmp_path, settings):
+    root = repo(tmp_path)
+    with open_index(root, settings) as store:
+        (root / ".assistantignore").write_text("app.py\n")
+        (root / "app.py").write_text("def run():\n    return 2\n")  # saved in the editor
+        stats = update_paths(store, root, ["app.py"], settings.max_file_bytes)
+        assert stats.skipped["ignored"] == ["app.py"]
+        assert store.file("app.py") is None and not store.symbols(name="run")

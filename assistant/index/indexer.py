@@ -80,12 +80,13 @@ def update_paths(store: IndexStore, root: Path, paths: Sequence[str], max_bytes:
     """Re-index the named files only (an editor saved them, an agent edited them): no listing.
 
     A path the index does not know yet, or one grown past the size limit, may fall under the
-    ignore and skip rules, so those send the whole update through `update_index` instead.
+    ignore and skip rules, so those send the whole update through `update_index` instead; so do
+    other rules (an edited .assistantignore may now leave out a file the index holds).
     """
     started = time.perf_counter()
     known = {path: store.file(path) for path in dict.fromkeys(paths)}
     present = {path for path in known if (root / path).is_file()}
-    if any(
+    if store.skip_rules() != skip_fingerprint(root, max_bytes) or any(
         known[path] is None
         or (root / path).is_symlink()  # a link may lead out, or to a secret: all the rules
         or (root / path).stat().st_size > max_bytes

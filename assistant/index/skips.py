@@ -15,13 +15,18 @@ from collections.abc import Mapping
 FINGERPRINT_KEY = "skip_rules"
 
 
+def judged_under(conn: sqlite3.Connection) -> str | None:
+    """Return the fingerprint of the rules the index was last listed under (None: never)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (FINGERPRINT_KEY,)).fetchone()
+    return None if row is None else str(row[0])
+
+
 def remembered(
     conn: sqlite3.Connection, fingerprint: str
 ) -> dict[str, tuple[int, int, str]] | None:
     """Return the remembered skips if they were judged under `fingerprint`; None when the
     index was listed under other rules (or never), so every file must be judged again."""
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", (FINGERPRINT_KEY,)).fetchone()
-    if row is None or row[0] != fingerprint:
+    if judged_under(conn) != fingerprint:
         return None
     rows = conn.execute("SELECT path, size, mtime_ns, reason FROM skipped")
     return {path: (size, mtime, reason) for path, size, mtime, reason in rows}

@@ -197,6 +197,10 @@ class IndexStore:
         skips.py)."""
         return skips.remembered(self.conn, fingerprint)
 
+    def skip_rules(self) -> str | None:
+        """Return the fingerprint of the rules the files were last judged by (None: never)."""
+        return skips.judged_under(self.conn)
+
     def remember_skipped(self, fingerprint: str, marks: Mapping[str, tuple[int, int, str]]) -> None:
         """Remember the files left out, with the stat and rules they were judged by."""
         skips.remember(self.conn, fingerprint, marks)
