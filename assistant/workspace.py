@@ -41,6 +41,9 @@ GENERATED_MARKERS = (b"do not edit", b"@generated", b"code generated", b"autogen
                      b"auto-generated")  # fmt: skip
 SNIFF_BYTES = 8192
 CONTENT_REASONS = frozenset({"binary", "generated", "minified"})  # found by reading a file
+# Decided by the path alone, under the rules `skip_fingerprint` names ("secret" and "generated"
+# may also come from what a link leads to, or from the content).
+PATH_REASONS = frozenset({"vendored", "ignored", "data", "temporary"})
 MINIFIED_LINE = 1000  # an average line longer than this is minified or generated data
 
 
@@ -96,16 +99,18 @@ def list_files(
     known = known or {}
     top = str(root) + os.sep  # joined as strings: os.path.join of a Path costs more than a stat
     for rel in candidates:
-        if rel in known and _unchanged(top + rel, known[rel]):
+        seen = known.get(rel)
+        if seen is not None and _unchanged(top + rel, seen):
             listing.files.append(rel)
             listing.unchanged.add(rel)
             continue
-        if remembered is not None and rel in remembered:
-            size, mtime, was = remembered[rel]
-            if _unchanged(top + rel, (size, mtime)):
-                listing.skip(rel, was)
-                listing.marks[rel] = (size, mtime, was)
-                continue
+        mark = None if remembered is None else remembered.get(rel)
+        # A reason the path alone decides holds while the rules do: no stat (at 100,000 files,
+        # 26,000 data files, a fifth of a no-change update's system calls).
+        if mark is not None and (mark[2] in PATH_REASONS or _unchanged(top + rel, mark[:2])):
+            listing.skip(rel, mark[2])
+            listing.marks[rel] = mark
+            continue
         reason = _skip_reason(root, rel, max_bytes, extra_ignore) or (
             _sniffed_reason(top + rel) if sniff else None
         )
