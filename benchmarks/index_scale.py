@@ -70,8 +70,14 @@ def scale_section(table: Table, files: int = SCALE_FILES) -> None:
     table.report("scale: peak RSS", f"{child.maxrss_mb:.0f} MB largest process, "
                  f"{child.tree_rss_mb:.0f} MB all processes (sampled)", "< 1.5 GB",
                  "wait4 ru_maxrss; /proc sampling")  # fmt: skip
-    _, again = assistant_index(tree, cache, fresh=False)
-    table.report("scale: no-change re-index, CLI", f"{again.wall:.2f} s", "-", cli)
+    # The first run after the build lists a tree the build's reading pushed out of the
+    # system's directory caches (on this sandbox: 3-4 s against ~1.4 s); the next ones are what
+    # repeated commands cost.
+    _, first = assistant_index(tree, cache, fresh=False)
+    again = sorted(assistant_index(tree, cache, fresh=False)[1].wall for _ in range(3))
+    table.report("scale: no-change re-index, CLI", f"{again[1]:.2f} s, median of 3 "
+                 f"({again[0]:.2f}-{again[2]:.2f}); {first.wall:.2f} s first after the build",
+                 "<= 0.4 s", cli)  # fmt: skip
     latency_section(table, tree, cache, edit=False, prefix="scale: ")
     # A second process finds the reference graph and the map's table the first one saved, and
     # edits a file seven times as a long-lived front end would.
