@@ -49,8 +49,12 @@ def update_index(
     remembered = store.skipped_files(fingerprint)
     # Under other rules (an edited .assistantignore, a new size limit) the indexed files are
     # judged again too: a file the user now ignores must leave the index, unchanged or not.
-    accepted = {} if remembered is None else {p: (s, m) for p, (s, m, _) in known.items()}
-    listing = list_files(root, max_bytes, accepted, sniff=bool(known), remembered=remembered or {})
+    listing = list_files(
+        root, max_bytes, {p: (size, mtime) for p, (size, mtime, _) in known.items()},
+        sniff=bool(known),
+        remembered=remembered or {},
+        judge_known=remembered is None,
+    )  # fmt: skip
     if remembered is None or listing.marks != remembered:
         store.remember_skipped(fingerprint, listing.marks)
     stats = IndexStats(files=len(listing.files), skipped=listing.skipped, notice=store.notice)
