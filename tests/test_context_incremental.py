@@ -10,7 +10,7 @@ import pytest
 
 from assistant.config import Settings
 from assistant.context import cache, graph, repo_map, search
-from assistant.context.graph_update import update_graph
+from assistant.context.graph_update import nodes_from, update_graph
 from assistant.context.repomap import ranked_symbols, shared_graph
 from assistant.index import open_index
 from assistant.index.indexer import update_paths
@@ -141,7 +141,7 @@ def test_positions_brought_past_edits_equal_fresh_ones(repo, tmp_path, monkeypat
     assert len(looked_up) == 1  # every edit's positions were brought forward
 
 
-def test_an_added_file_rebuilds_the_graph(repo, tmp_path):
+def test_an_added_file_joins_the_graph(repo, tmp_path):
     settings = Settings(cache_dir=tmp_path / "cache")
     with open_index(repo, settings) as store:
         before = shared_graph(store, cache.index_state(store))
@@ -151,6 +151,72 @@ def test_an_added_file_rebuilds_the_graph(repo, tmp_path):
         assert "app/new.py" in after.nodes and "app/new.py" not in before.nodes
         assert ("app/new.py", "app/util.py", "helper_value") in edges(after)
         assert "fresh_one" in repo_map(store, 1024)
+
+
+# Files added, removed and renamed (paths before and after every existing one, so the files
+# are numbered again on both sides): (path, text or None to remove), one step per list.
+CAME_AND_WENT = [
+    [("aaa/first.py", "def first_helper():\n    return make_config()\n")],
+    [("app/util.py", None)],  # helper_value loses its only definer
+    [("app/jobs.py", None), ("app/zjobs.py", FILES["app/jobs.py"])],  # a rename
+    [("zzz/last.py", "def helper_value():\n    return Engine\n"),  # defined again
+     ("app/cli.py", "def main():\n    return first_helper() + run_job()\n")],
+    [("aaa/first.py", None), ("app/core.py", None)],
+]  # fmt: skip
+
+
+def test_the_graph_and_map_past_files_added_and_removed_equal_a_fresh_build(
+    repo, tmp_path, monkeypatch
+):
+    """Files that come or go are numbered again in path order, as a build numbers them: the
+    graph, the map's table and positions brought forward equal a fresh build's, and the
+    graph is built once."""
+    from assistant.context import map_table, repomap
+
+    builds = []
+    real_build = graph.build_graph
+    monkeypatch.setattr(graph, "build_graph", lambda store: builds.append(1) or real_build(store))
+    settings = Settings(cache_dir=tmp_path / "cache")
+    with open_index(repo, settings) as store:
+        repo_map(store, 1024, focus=["app/cli.py"])
+        for step in CAME_AND_WENT:
+            for path, text in step:
+                if text is None:
+                    (repo / path).unlink()
+                else:
+                    (repo / path).parent.mkdir(exist_ok=True)
+                    (repo / path).write_text(text)
+            update_paths(store, repo, [path for path, _ in step], settings.max_file_bytes)
+            state = cache.index_state(store)
+            carried = shared_graph(store, state)
+            assert nodes_from(carried) is not None  # brought forward, its files renumbered
+            fresh = real_build(store)
+            assert carried.paths == fresh.paths
+            assert edges(carried) == pytest.approx(edges(fresh))
+            assert carried.defined_in == fresh.defined_in
+            assert {"own_use", "def_lookup", "use_by_name"} <= carried.__dict__.keys()  # carried
+            for lookup in ("own_use", "use_by_name"):
+                fresh_lookup = getattr(graph.FileGraph, lookup).func(carried)
+                assert getattr(carried, lookup).tolist() == fresh_lookup.tolist()
+            keys, order = carried.def_lookup
+            fresh_keys, fresh_order = graph.FileGraph.def_lookup.func(carried)
+            assert keys.tolist() == fresh_keys.tolist() and order.tolist() == fresh_order.tolist()
+            table = repomap._symbol_table(store, carried, state)
+            built = map_table.SymbolTable.build(store, carried)
+            for column in map_table.COLUMNS:
+                assert getattr(table, column).tolist() == getattr(built, column).tolist()
+            brought = [(r.symbol, round(r.score, 12)) for r in ranked_symbols(store)]
+            text = repo_map(store, 1024, focus=["app/zjobs.py"])
+            fresh_cache = tmp_path / f"fresh-{len(builds)}"  # another index, built from nothing
+            with open_index(repo, Settings(cache_dir=fresh_cache)) as other:
+                assert [(r.symbol, round(r.score, 12)) for r in ranked_symbols(other)] == brought
+                assert repo_map(other, 1024, focus=["app/zjobs.py"]) == text
+            cache._memory.clear()  # as a new process: the copy on disk brought forward
+            cache._latest.clear()
+            assert [(r.symbol, round(r.score, 12)) for r in ranked_symbols(store)] == brought
+            assert repo_map(store, 1024, focus=["app/zjobs.py"]) == text
+    # once at first, then once per fresh index: ours was always brought forward
+    assert len(builds) == 1 + len(CAME_AND_WENT)
 
 
 def test_a_new_process_loads_the_graph_and_map_table_from_disk(repo, tmp_path, monkeypatch):
@@ -202,7 +268,7 @@ def test_assistant_index_saves_the_map_s_graph_and_table_only_when_a_map_would_b
     (repo / "app/extra.py").write_text("def extra_value():\n    return helper_value()\n")
     added = run_cli(monkeypatch, env, "index", "--json", "--repo", str(repo))
     assert json.loads(added.out)["added"] == 1
-    assert [path.stat().st_mtime_ns for path in saved] != made  # a file came: never carried
+    assert [path.stat().st_mtime_ns for path in saved] == made  # a file came: carried too
     cache._memory.clear()
     cache._latest.clear()
     monkeypatch.setattr(graph, "build_graph", lambda store: pytest.fail("graph built again"))
@@ -226,7 +292,7 @@ def test_an_index_run_that_cannot_prepare_the_map_still_succeeds(repo, tmp_path,
     from assistant.testing import cli_env
     from tests.cli_run import run_cli
 
-    def fail(store, files_came_or_went=False):
+    def fail(store):
         raise MemoryError("no room for the graph")
 
     monkeypatch.setattr(repomap, "prepare_map", fail)
@@ -334,11 +400,18 @@ def test_new_processes_bring_the_copies_on_disk_forward_and_save_what_they_build
     assert brought == fresh
     counts = builds(monkeypatch)
     (repo / "app/new.py").write_text("def fresh_one():\n    return helper_value()\n")
-    for _ in range(2):  # a file came: built once, saved, then loaded
+    (repo / "app/jobs.py").unlink()
+    for _ in range(2):  # files came and went: brought forward too, nothing built
         new_process()
         with open_index(repo, settings) as store:
-            ranked_symbols(store)
-    assert counts == {"graph": 1, "table": 1}
+            brought = [(r.symbol, round(r.score, 12)) for r in ranked_symbols(store)]
+        assert counts == {"graph": 0, "table": 0}
+    assert any(r[0].name == "fresh_one" for r in brought)
+    new_process()
+    monkeypatch.undo()
+    with open_index(repo, settings) as store:
+        cache._memory.clear()
+        assert [(r.symbol, round(r.score, 12)) for r in ranked_symbols(store)] == brought
 
 
 TABLE_DAMAGE: dict[str, Any] = {

@@ -122,7 +122,7 @@ def _prepare_context(store: IndexStore) -> None:
 
         try:
             search_fields(store)
-            prepare_map(store, files_came_or_went=bool(stats.added or stats.removed))
+            prepare_map(store)
         except Exception as error:  # (a bug, or memory): said, and the index run still done
             print_notice(f"could not prepare search and the repo map ahead: {error}")
 

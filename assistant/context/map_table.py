@@ -98,11 +98,12 @@ class SymbolTable:
         return cls(paths, rowid, node, name, kind_weight, line_chars, names, names_seen)
 
     def updated(self, store: IndexStore, graph: FileGraph, changed: set[str]) -> SymbolTable | None:
-        """Return the table with the changed files' rows re-read (None if files came or went)."""
+        """Return the table with the changed files' rows re-read (None: not lined up with
+        `graph`'s files)."""
         if graph.paths is not self.paths:
             return None
         table = self
-        for node in sorted(graph.nodes[path] for path in changed):
+        for node in sorted(graph.nodes[path] for path in changed if path in graph.nodes):
             low, high = np.searchsorted(table.node, [node, node + 1])
             fresh = SymbolTable.build(store, graph, graph.paths[node])
             table = SymbolTable.of(
@@ -143,11 +144,11 @@ class Positions:
         in `graph` (made by `update_graph` from this one's graph), or None when they cannot
         be: the rows of the other files only renumbered, the changed files' looked up (at
         100,000 files 8 against 63 ms)."""
-        from assistant.context.graph_update import brought_from
+        from assistant.context.graph_update import brought_from, nodes_from
 
         origin = brought_from(graph)
-        if origin is None or origin[0] != self.graph or any(p not in graph.nodes for p in changed):
-            return None
+        if origin is None or origin[0] != self.graph or nodes_from(graph) is not None:
+            return None  # (files numbered again when some came or went: looked up afresh)
         edited = [graph.nodes[path] for path in changed]
         was, now = ~np.isin(self.node, edited), ~np.isin(table.node, edited)
         if not (
@@ -187,20 +188,45 @@ def paired(table: SymbolTable, graph: FileGraph) -> SymbolTable | None:
     """Return the table lined up with `graph`, or None when it cannot be: built against it, or
     loaded from disk with the same files and the names its `name` column points at (names are
     only ever appended, so the first `count` must be the same)."""
-    if table.paths is graph.paths and table.names is graph.names:
+    return _lined_up(table, graph.paths, graph.names)
+
+
+def _lined_up(
+    table: SymbolTable, paths: tuple[str, ...], names: Sequence[str]
+) -> SymbolTable | None:
+    """Return the table lined up with these files and names (see `paired`), or None."""
+    if table.paths is paths and table.names is names:
         return table
     count, digest = table.names_seen
-    if count and table.paths == graph.paths and _names_digest(graph.names, count) == digest:
-        return replace(table, paths=graph.paths, names=graph.names, names_seen=(0, ""))
+    if count and table.paths == paths and _names_digest(names, count) == digest:
+        return replace(table, paths=paths, names=names, names_seen=(0, ""))
     return None
 
 
 def updated_table(
     table: SymbolTable, store: IndexStore, graph: FileGraph, changed: set[str]
 ) -> SymbolTable | None:
-    """Return `table` brought forward past edits of the `changed` files (None: cannot be)."""
-    lined_up = paired(table, graph)
+    """Return `table` brought forward past edits of the `changed` files, files added and
+    removed among them (None: cannot be)."""
+    lined_up = paired(table, graph) or _renumbered(table, graph)
     return lined_up.updated(store, graph, changed) if lined_up is not None else None
+
+
+def _renumbered(table: SymbolTable, graph: FileGraph) -> SymbolTable | None:
+    """Return the table lined up with `graph` when `update_graph` made it past files added or
+    removed from the graph the table was lined up with: the files numbered again (the same
+    order), the removed files' rows dropped; the added files' are for `updated` to read."""
+    from assistant.context.graph_update import nodes_from
+
+    origin = nodes_from(graph)
+    lined_up = None if origin is None else _lined_up(table, origin[0], graph.names)
+    if origin is None or lined_up is None:
+        return None
+    node = origin[1][lined_up.node]
+    kept = node >= 0
+    columns = [getattr(lined_up, column)[kept] for column in COLUMNS]
+    columns[COLUMNS.index("node")] = node[kept]
+    return SymbolTable.of(graph.paths, columns, names=graph.names)
 
 
 def _names_digest(names: Sequence[str], count: int) -> str:

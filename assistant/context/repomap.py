@@ -141,14 +141,11 @@ def _symbol_table(store: IndexStore, graph: FileGraph, state: str) -> SymbolTabl
     )
 
 
-def prepare_map(store: IndexStore, files_came_or_went: bool = False) -> None:
+def prepare_map(store: IndexStore) -> None:
     """Build the reference graph and the map's symbol table now, and save them beside the
     index, when the next map could not bring them forward from what is saved (a first build,
-    many files changed, or files added or removed, which a graph is never brought past): the
-    ~5 s a first map at 100,000 files would otherwise spend."""
-    if not files_came_or_went and all(
-        can_bring_forward(store, kind) for kind in ("graph", "map-symbols")
-    ):
+    or many files changed): the ~5 s a first map at 100,000 files would otherwise spend."""
+    if all(can_bring_forward(store, kind) for kind in ("graph", "map-symbols")):
         return
     state = index_state(store)
     _symbol_table(store, shared_graph(store, state), state)
