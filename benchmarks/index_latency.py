@@ -88,6 +88,7 @@ def latency(root: Path, cache: Path, edit: bool) -> dict[str, Any]:
     store.close()
     if edit:
         out["edit"] = edit_loop(root, settings)
+        out["came"] = came_loop(root, settings)
     return out
 
 
@@ -125,6 +126,39 @@ def edit_loop(root: Path, settings: Settings) -> list[list[float]]:
     return runs
 
 
+def came_loop(root: Path, settings: Settings) -> list[list[float]]:
+    """Make a new file beside the edited one three times, and remove it, in a long-lived
+    process (an agent writing a file): time its update and the map focused on it, then the
+    removal's update and the map focused on the edited file (the files numbered again)."""
+    from assistant.context import repo_map
+    from assistant.index import open_index
+    from assistant.index.indexer import update_paths
+
+    edited = edited_file(root)
+    made = edited.rsplit("/", 1)[0] + "/bench_made_file.py"
+    store = open_index(root, settings, update=True)
+    repo_map(store, MAP_TOKENS, focus=[edited])
+    runs = []
+    try:
+        for n in range(3):
+            (root / made).write_text(f"def bench_made_{n}(queryset):\n    return queryset\n")
+            t_add, stats = timed(update_paths, store, root, [made], settings.max_file_bytes)
+            if stats.added != 1:
+                raise SystemExit(f"expected one file added, got {stats}")
+            t_map, text = timed(repo_map, store, MAP_TOKENS, focus=[made])
+            if f"bench_made_{n}" not in text:
+                raise SystemExit("the new file is missing from the map")
+            (root / made).unlink()
+            t_gone, _ = timed(update_paths, store, root, [made], settings.max_file_bytes)
+            t_map_gone, _ = timed(repo_map, store, MAP_TOKENS, focus=[edited])
+            runs.append([t_add, t_map, t_gone, t_map_gone])
+    finally:
+        (root / made).unlink(missing_ok=True)
+        update_paths(store, root, [made], settings.max_file_bytes)
+        store.close()
+    return runs
+
+
 def edited_file(root: Path) -> str:
     """Return the file the edit loop edits: Django's query.py (in the scale tree, copy 0's)."""
     if (root / EDITED).exists():
@@ -140,7 +174,7 @@ def latency_section(table: Table, tree: Path, cache: Path, edit: bool, prefix: s
     data, child = run_worker(__file__, "latency" if edit else "latency-noedit", tree, cache)
     rows = _latency_rows(data)
     if edit:
-        rows += _edit_rows(data["edit"])
+        rows += _edit_rows(data["edit"]) + _came_rows(data["came"])
     rows.append(("search + map process, peak RSS", f"{child.maxrss_mb:.0f} MB", "< 1.5 GB",
                  "wait4 ru_maxrss of the --worker latency process"))  # fmt: skip
     for name, value, target, what in rows:
@@ -184,6 +218,20 @@ def _edit_rows(edits: list[list[float]]) -> list[tuple[str, str, str, str]]:
          "search(store, 'bench_edit_N queryset', 20) after each edit"),
         ("edit total with search", f"median {ms(update + map_s + search_s)}", "-",
          "the three steps above"),
+    ]  # fmt: skip
+
+
+def _came_rows(runs: list[list[float]]) -> list[tuple[str, str, str, str]]:
+    """Return the rows for the new file's (update, map, removal's update, map) seconds."""
+    add, map_s, gone, map_gone = (statistics.median(r[i] for r in runs) for i in range(4))
+    return [
+        ("one new file, indexed and re-ranked",
+         f"{ms(add + map_s)} (update {ms(add)} + map {ms(map_s)}), median of {len(runs)}",
+         "-", "write a new file beside it; update_paths(store, root, [it]); "
+         f"{MAP_CALL}, focus=[it])"),
+        ("that file removed, re-ranked",
+         f"{ms(gone + map_gone)} (update {ms(gone)} + map {ms(map_gone)}), median of "
+         f"{len(runs)}", "-", "remove it; update_paths; the map focused on the edited file"),
     ]  # fmt: skip
 
 
