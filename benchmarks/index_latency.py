@@ -42,6 +42,7 @@ from index_cold import (
 
 if TYPE_CHECKING:
     from assistant.config import Settings
+    from assistant.index import IndexStore
 
 EDITED = "django/db/models/query.py"
 QUERIES = (
@@ -111,12 +112,7 @@ def edit_loop(root: Path, settings: Settings) -> list[list[float]]:
             path.write_bytes(
                 original + f"\n\ndef bench_edit_{n}(queryset):\n    return queryset\n".encode()
             )
-            t_update, stats = timed(update_paths, store, root, [edited], settings.max_file_bytes)
-            if stats.parsed != 1:
-                raise SystemExit(f"expected one file re-parsed, got {stats}")
-            t_map, text = timed(repo_map, store, MAP_TOKENS, focus=[edited])
-            if f"bench_edit_{n}" not in text:
-                raise SystemExit("the edit is missing from the re-ranked map")
+            t_update, t_map = indexed_and_mapped(store, root, edited, f"bench_edit_{n}", settings)
             t_search, _ = timed(search, store, f"bench_edit_{n} queryset", 20)
             runs.append([t_update, t_map, t_search])
     finally:
@@ -142,12 +138,7 @@ def came_loop(root: Path, settings: Settings) -> list[list[float]]:
     try:
         for n in range(3):
             (root / made).write_text(f"def bench_made_{n}(queryset):\n    return queryset\n")
-            t_add, stats = timed(update_paths, store, root, [made], settings.max_file_bytes)
-            if stats.added != 1:
-                raise SystemExit(f"expected one file added, got {stats}")
-            t_map, text = timed(repo_map, store, MAP_TOKENS, focus=[made])
-            if f"bench_made_{n}" not in text:
-                raise SystemExit("the new file is missing from the map")
+            t_add, t_map = indexed_and_mapped(store, root, made, f"bench_made_{n}", settings)
             (root / made).unlink()
             t_gone, _ = timed(update_paths, store, root, [made], settings.max_file_bytes)
             t_map_gone, _ = timed(repo_map, store, MAP_TOKENS, focus=[edited])
@@ -157,6 +148,23 @@ def came_loop(root: Path, settings: Settings) -> list[list[float]]:
         update_paths(store, root, [made], settings.max_file_bytes)
         store.close()
     return runs
+
+
+def indexed_and_mapped(
+    store: IndexStore, root: Path, path: str, made: str, settings: Settings
+) -> tuple[float, float]:
+    """Time re-indexing `path` (one file parsed) and the map focused on it, which must show
+    the definition `made`; return both times."""
+    from assistant.context import repo_map
+    from assistant.index.indexer import update_paths
+
+    t_update, stats = timed(update_paths, store, root, [path], settings.max_file_bytes)
+    if stats.parsed != 1:
+        raise SystemExit(f"expected {path} parsed, got {stats}")
+    t_map, text = timed(repo_map, store, MAP_TOKENS, focus=[path])
+    if made not in text:
+        raise SystemExit(f"{made} is missing from the map focused on {path}")
+    return t_update, t_map
 
 
 def edited_file(root: Path) -> str:
