@@ -109,7 +109,7 @@ def update_paths(store: IndexStore, root: Path, paths: Sequence[str], max_bytes:
     }
     # An indexed file still a plain one within the limit was listed and judged before: only
     # its content changed. Any other path (new, gone, now a link...) is listed and judged.
-    edited = [path for path in records if _plain_file(os.path.join(root, path), max_bytes)]
+    edited = [path for path in records if _plain_file(root, path, max_bytes)]
     others = [path for path in wanted if path not in edited]
     listing = list_files(root, max_bytes, only=others) if others else Listing()
     stats = IndexStats(files=len(edited) + len(listing.files), notice=store.notice)
@@ -128,14 +128,21 @@ def update_paths(store: IndexStore, root: Path, paths: Sequence[str], max_bytes:
     return stats
 
 
-def _plain_file(path: str, max_bytes: int) -> bool:
-    """Return whether `path` is a regular file (not a link, nor a hard link, which may be a
-    secrets file's other name) of at most `max_bytes`."""
+def _plain_file(root: Path, path: str, max_bytes: int) -> bool:
+    """Return whether `path` is a regular file of at most `max_bytes`, reached through no link
+    (neither it nor a folder on its way: a folder replaced by a link leads outside) and not
+    hard-linked (a secrets file may have another name)."""
+    full = os.path.join(root, path)
     try:
-        status = os.lstat(path)
+        status = os.lstat(full)
     except OSError:
         return False
-    return stat.S_ISREG(status.st_mode) and status.st_nlink == 1 and status.st_size <= max_bytes
+    return (
+        stat.S_ISREG(status.st_mode)
+        and status.st_nlink == 1
+        and status.st_size <= max_bytes
+        and os.path.realpath(full) == os.path.join(os.path.realpath(root), path)
+    )
 
 
 def _clean_relative(path: str) -> bool:

@@ -203,6 +203,36 @@ def test_a_file_replaced_by_a_link_out_of_the_repository_leaves_the_index(tmp_pa
     assert not found.chunks and not found.files
 
 
+@pytest.mark.parametrize("how", ["update", "update_paths"])
+def test_a_folder_replaced_by_a_link_out_of_the_repository_is_never_read(tmp_path, how):
+    """Files git tracks under a folder that became a link (a model's `rm -r docs && ln -s
+    ~/private docs`) name files outside the repository: none of them is read into the index."""
+    from assistant.context import search
+    from assistant.index import open_index
+    from assistant.index.indexer import update_paths
+    from assistant.testing import commit_files
+
+    world = make_world(tmp_path)
+    (world.home / "private").mkdir()
+    (world.home / "private" / "journal.md").write_text("bank pin outsidekeyword 4321\n")
+    commit_files(world.repo, {"docs/journal.md": "ordinary notes\n"})
+    settings = settings_for("http://127.0.0.1:9/v1", cache_dir=world.cache)
+    with open_index(world.repo, settings) as store:
+        assert store.file("docs/journal.md") is not None
+        (world.repo / "docs" / "journal.md").unlink()
+        (world.repo / "docs").rmdir()
+        os.symlink(world.home / "private", world.repo / "docs")
+        if how == "update":
+            store.close()
+            store = open_index(world.repo, settings)
+        else:
+            update_paths(store, world.repo, ["docs/journal.md"], settings.max_file_bytes)
+        found = search(store, "outsidekeyword", limit=5)
+        assert not found.chunks and not found.files
+        assert store.file("docs/journal.md") is None
+        store.close()
+
+
 def test_a_hard_link_to_a_secrets_file_is_never_indexed(world, monkeypatch):
     os.link(world.repo / ".env", world.repo / "notes_copy.txt")
     world.freeze()
