@@ -112,8 +112,8 @@ def update_paths(store: IndexStore, root: Path, paths: Sequence[str], max_bytes:
     edited = [path for path in records if _plain_file(root, path, max_bytes)]
     others = [path for path in wanted if path not in edited]
     listing = list_files(root, max_bytes, only=others) if others else Listing()
-    stats = IndexStats(files=len(edited) + len(listing.files), notice=store.notice)
-    stats.skipped = listing.skipped
+    files = len(edited) + len(listing.files)
+    stats = IndexStats(files=files, skipped=listing.skipped, notice=store.notice)
     changed, touched = _changed_files(root, edited + listing.files, records)
     store.touch(touched)
     present = {*edited, *listing.files}
