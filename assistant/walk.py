@@ -7,6 +7,7 @@ The skip rules (workspace.py) then judge each of them.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -86,21 +87,39 @@ def _walked(root: Path, rel: str, ignore: pathspec.PathSpec) -> bool:
     """Return whether `walk_files` would list `rel`: every folder on its way a real folder
     (not a link) it walks into, and `rel` itself there and no folder (nor a link to one)."""
     matching = bool(ignore.patterns)
-    parts = rel.split("/")
-    for depth in range(1, len(parts)):
-        folder = "/".join(parts[:depth])
-        path = os.path.join(root, folder)
-        if (
-            parts[depth - 1] in VENDORED_DIRS
-            or os.path.islink(path)
-            or not os.path.isdir(path)
-            or (matching and ignore.match_file(folder + "/"))
-        ):
-            return False
+    folder, _, _ = rel.rpartition("/")
+    parts = folder.split("/") if folder else []
+    if through_link(str(root) + os.sep, folder, {}) or any(
+        part in VENDORED_DIRS
+        or (matching and ignore.match_file("/".join(parts[: depth + 1]) + "/"))
+        for depth, part in enumerate(parts)
+    ):
+        return False
     path = os.path.join(root, rel)
     if not os.path.lexists(path) or os.path.isdir(path):
         return False
     return not (matching and ignore.match_file(rel))
+
+
+def through_link(top: str, folder: str, seen: dict[str, bool]) -> bool:
+    """Return whether the relative `folder` ("" for the root, `top` the root with a trailing
+    separator) is reached through a link, or is not a folder: git still lists the files it
+    tracks under a folder replaced by a link (`rm -r docs && ln -s ~/.aws docs`), and reading
+    them would read outside the repository. `seen` keeps each folder's answer: one `lstat`
+    per folder however many files a listing holds."""
+    if not folder:
+        return False
+    found = seen.get(folder)
+    if found is None:
+        try:
+            status = os.lstat(top + folder)
+            found = not stat.S_ISDIR(status.st_mode) or through_link(
+                top, folder.rpartition("/")[0], seen
+            )
+        except OSError:
+            found = True
+        seen[folder] = found
+    return found
 
 
 def ignore_spec(path: Path) -> pathspec.PathSpec:

@@ -19,7 +19,13 @@ import pathspec
 from assistant.errors import GitError, PathOutsideRepository
 from assistant.git.command import git_bytes
 from assistant.security.secrets import is_secret_path
-from assistant.walk import VENDORED_DIRS, candidate_files, ignore_spec, walk_files
+from assistant.walk import (
+    VENDORED_DIRS,
+    candidate_files,
+    ignore_spec,
+    through_link,
+    walk_files,
+)
 
 IGNORE_FILE = ".assistantignore"
 WIKI_PREFIX = ".assistant/wiki/"
@@ -100,7 +106,7 @@ def list_files(
     listing = Listing()
     known = known or {}
     top = str(root) + os.sep  # joined as strings: os.path.join of a Path costs more than a stat
-    folders: dict[str, bool] = {}  # folder -> reached through a link (see `_through_link`)
+    folders: dict[str, bool] = {}  # folder -> reached through a link (see `walk.through_link`)
     for rel in candidates:
         seen = known.get(rel)
         if seen is not None and _unchanged(top + rel, seen):
@@ -119,7 +125,7 @@ def list_files(
                 continue
             reason = (
                 "under a linked folder"
-                if _through_link(top, rel.rpartition("/")[0], folders)
+                if through_link(top, rel.rpartition("/")[0], folders)
                 else _skip_reason(root, rel, max_bytes, extra_ignore)
             ) or (_sniffed_reason(top + rel) if sniff else None)
         if not reason:
@@ -175,26 +181,6 @@ def temp_files(root: Path) -> list[str]:
         except (GitError, OSError):
             return []
     return [p for p in walk_files(root) if ".assistant-" in p and p.endswith(".tmp")]
-
-
-def _through_link(top: str, folder: str, seen: dict[str, bool]) -> bool:
-    """Return whether the relative `folder` ("" for the root) is reached through a link, or
-    is not a folder: git still lists the files it tracks under a folder replaced by a link
-    (`rm -r docs && ln -s ~/.aws docs`), and reading them would read outside the repository.
-    `seen` keeps each folder's answer: one `lstat` per folder of the listing."""
-    if not folder:
-        return False
-    found = seen.get(folder)
-    if found is None:
-        try:
-            status = os.lstat(top + folder)
-            found = not stat.S_ISDIR(status.st_mode) or _through_link(
-                top, folder.rpartition("/")[0], seen
-            )
-        except OSError:
-            found = True
-        seen[folder] = found
-    return found
 
 
 def _unchanged(path: str, size_mtime: tuple[int, int]) -> bool:

@@ -110,6 +110,7 @@ def test_a_new_file_is_indexed_and_a_removed_one_dropped_without_a_whole_listing
         ("made.log", None),
         (".env", "secret"),
         ("data/made.csv", "data"),
+        (".git/hooks/made.py", None),  # git's own folder: never listed
     ],
 )
 def test_a_new_file_the_rules_leave_out_stays_out(repo, tmp_path, monkeypatch, path, reason):
@@ -152,3 +153,16 @@ def test_a_path_that_is_not_a_clean_relative_one_lists_the_whole_repository(
         update_paths(store, repo, [path], settings.max_file_bytes)
         assert whole == [1]
         assert all(not p.startswith(("..", "/")) for p in (r.path for r in store.files()))
+
+
+def test_a_new_link_out_of_the_repository_is_not_read(repo, tmp_path, monkeypatch):
+    outside = tmp_path / "outside.py"
+    outside.write_text("def outside_secret_helper():\n    return 'private'\n")
+    settings = Settings(cache_dir=tmp_path / "cache")
+    with open_index(repo, settings) as store:
+        no_whole_listing(monkeypatch)
+        os.symlink(outside, repo / "src" / "linked.py")
+        stats = update_paths(store, repo, ["src/linked.py"], settings.max_file_bytes)
+        assert stats.skipped == {"link outside the repository": ["src/linked.py"]}
+        assert store.file("src/linked.py") is None
+        assert not store.symbols(name="outside_secret_helper")

@@ -34,7 +34,7 @@ def update_graph(graph: FileGraph, store: GraphSource, changed: set[str]) -> Fil
             return None
         nodes, remap = renumbered
         defined = store.definitions_in([path for path in args if path in nodes])
-        if defined is None:
+        if defined is None:  # (removed again meanwhile)
             return None
     new = {(nodes[path], name): bool(top) for path, name, top in defined}
     files = np.array([graph.nodes[path] for path in args if path in graph.nodes], np.int64)

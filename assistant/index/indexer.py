@@ -23,6 +23,7 @@ from assistant.index.parse import (
 from assistant.index.reparse import TreeCache
 from assistant.index.rows import IndexedFile
 from assistant.index.store import IndexStore
+from assistant.walk import through_link
 from assistant.workspace import (
     CONTENT_REASONS,
     Listing,
@@ -132,16 +133,15 @@ def _plain_file(root: Path, path: str, max_bytes: int) -> bool:
     """Return whether `path` is a regular file of at most `max_bytes`, reached through no link
     (neither it nor a folder on its way: a folder replaced by a link leads outside) and not
     hard-linked (a secrets file may have another name)."""
-    full = os.path.join(root, path)
     try:
-        status = os.lstat(full)
+        status = os.lstat(os.path.join(root, path))
     except OSError:
         return False
     return (
         stat.S_ISREG(status.st_mode)
         and status.st_nlink == 1
         and status.st_size <= max_bytes
-        and os.path.realpath(full) == os.path.join(os.path.realpath(root), path)
+        and not through_link(str(root) + os.sep, path.rpartition("/")[0], {})
     )
 
 
